@@ -1,0 +1,54 @@
+// swift-tools-version:6.0
+// lake — an agricultural monitoring data lake in one SpatiaLite file.
+// Data flows one way: files → ingest → store → query → reports/CLI; the targets below follow it.
+import PackageDescription
+
+let package = Package(
+    name: "lake",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lake", targets: ["lake"]),
+        .executable(name: "lake-fixtures", targets: ["lake-fixtures"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // Thin C shims over the system libraries.
+        .systemLibrary(name: "CSpatiaLite", pkgConfig: "spatialite",
+                       providers: [.apt(["libsqlite3-dev", "libspatialite-dev"])]),
+        .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+
+        // Swift wrappers over the shims.
+        .target(name: "LakeSQLite", dependencies: ["CSpatiaLite"]),
+        .target(name: "LakeGDAL", dependencies: ["CGDAL"]),
+
+        // The store owns the schema (embedded from schema/*.sql), connections and transactions.
+        .executableTarget(name: "EmbedSchemaTool", path: "Sources/EmbedSchemaTool"),
+        .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["EmbedSchemaTool"]),
+        .target(name: "LakeStore",
+                dependencies: ["LakeSQLite", .product(name: "Logging", package: "swift-log")],
+                plugins: ["EmbedSchema"]),
+
+        // Files → store.
+        .target(name: "LakeIngest", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite"]),
+        // Store → answers.
+        .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite"]),
+
+        // The thin command line.
+        .executableTarget(name: "lake", dependencies: [
+            "LakeStore", "LakeIngest", "LakeQuery",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Deterministic fixture generator (demo data, tests, benchmark scale).
+        .executableTarget(name: "lake-fixtures", dependencies: [
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "LakeStoreTests", dependencies: ["LakeStore", "LakeSQLite"]),
+        .testTarget(name: "LakeIngestTests", dependencies: ["LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL"]),
+        .testTarget(name: "EndToEndTests", dependencies: []),
+    ]
+)

@@ -1,0 +1,21 @@
+import Foundation
+import PackagePlugin
+
+/// Embeds the SQL migrations in `schema/` into the target as Swift string literals, so that
+/// `schema/` stays the single source of truth and the `lake` binary needs no files at run time.
+@main
+struct EmbedSchema: BuildToolPlugin {
+    func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
+        let schemaDir = context.package.directoryURL.appending(path: "schema")
+        let files = try FileManager.default.contentsOfDirectory(atPath: schemaDir.path)
+            .filter { $0.hasSuffix(".sql") }.sorted()
+            .map { schemaDir.appending(path: $0) }
+        let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedSchema.swift")
+        return [.buildCommand(
+            displayName: "Embedding \(files.count) schema migrations",
+            executable: try context.tool(named: "EmbedSchemaTool").url,
+            arguments: [output.path] + files.map(\.path),
+            inputFiles: files,
+            outputFiles: [output])]
+    }
+}

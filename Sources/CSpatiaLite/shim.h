@@ -1,0 +1,12 @@
+#ifndef LAKE_CSPATIALITE_SHIM_H
+#define LAKE_CSPATIALITE_SHIM_H
+#include <sqlite3.h>
+#include <spatialite.h>
+
+/* SQLITE_TRANSIENT is a macro cast Swift cannot import. */
+static inline sqlite3_destructor_type lake_sqlite_transient(void) { return SQLITE_TRANSIENT; }
+/* sqlite3_db_config is variadic, which Swift cannot call. */
+static inline int lake_sqlite_db_config_int(sqlite3 *db, int op, int value) {
+    return sqlite3_db_config(db, op, value, (int *)0);
+}
+#endif

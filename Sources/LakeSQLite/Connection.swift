@@ -1,0 +1,103 @@
+import CSpatiaLite
+import Foundation
+
+/// One connection to a SQLite file with SpatiaLite's functions loaded.
+///
+/// The connection is hardened for files that come from someone else: defensive mode (no writes
+/// to the schema table or the b-tree internals through SQL), no extension loading, and limits
+/// on lengths so that a crafted file cannot exhaust memory.
+public final class Connection {
+    public let handle: OpaquePointer
+    public let path: String
+    private var spatialiteCache: UnsafeMutableRawPointer?
+
+    public enum Mode: Sendable { case readOnly, readWrite, create }
+
+    public init(path: String, mode: Mode = .readWrite) throws {
+        var db: OpaquePointer?
+        var flags: Int32 = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
+        switch mode {
+        case .readOnly: flags |= SQLITE_OPEN_READONLY
+        case .readWrite: flags |= SQLITE_OPEN_READWRITE
+        case .create: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        }
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
+            if let db { sqlite3_close_v2(db) }
+            throw SQLiteError(code: rc, message: message, sql: nil)
+        }
+        self.handle = db
+        self.path = path
+        sqlite3_extended_result_codes(db, 1)
+        sqlite3_busy_timeout(db, 5000)
+        // Defensive mode: the file cannot corrupt itself through SQL, whatever it contains.
+        sqlite3_db_config_int(db, SQLITE_DBCONFIG_DEFENSIVE, 1)
+        sqlite3_db_config_int(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0)
+        sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 256 * 1024 * 1024)
+        let cache = spatialite_alloc_connection()
+        spatialite_init_ex(db, cache, 0)
+        spatialiteCache = cache
+    }
+
+    deinit {
+        sqlite3_close_v2(handle)
+        if let spatialiteCache { spatialite_cleanup_ex(spatialiteCache) }
+    }
+
+    /// Runs one or more statements that return no rows.
+    public func execute(_ sql: String) throws {
+        var errmsg: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &errmsg)
+        if rc != SQLITE_OK {
+            let message = errmsg.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
+            sqlite3_free(errmsg)
+            throw SQLiteError(code: rc, message: message, sql: sql)
+        }
+    }
+
+    public func prepare(_ sql: String) throws -> Statement {
+        try Statement(connection: self, sql: sql)
+    }
+
+    /// Runs `sql` with `bindings` and returns the first column of the first row, if any.
+    public func scalar(_ sql: String, _ bindings: SQLValue...) throws -> SQLValue? {
+        let statement = try prepare(sql)
+        try statement.bind(bindings)
+        return try statement.step() ? statement.value(0) : nil
+    }
+
+    /// Runs `sql` once per call with `bindings`; for statements without result rows.
+    public func run(_ sql: String, _ bindings: SQLValue...) throws {
+        let statement = try prepare(sql)
+        try statement.bind(bindings)
+        while try statement.step() {}
+    }
+
+    public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+    public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// Runs `body` in one write transaction: all of it is committed, or none of it.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    func error(_ rc: Int32, sql: String?) -> SQLiteError {
+        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)), sql: sql)
+    }
+}
+
+// sqlite3_db_config is variadic and not imported into Swift; this helper wraps the int form.
+@discardableResult
+private func sqlite3_db_config_int(_ db: OpaquePointer, _ op: Int32, _ value: Int32) -> Int32 {
+    lake_sqlite_db_config_int(db, op, value)
+}

@@ -1,0 +1,99 @@
+import Foundation
+import LakeSQLite
+
+/// A lake file: one SpatiaLite database holding parcels, the scene catalogue and signatures.
+///
+/// Open it with `Lake.open` (existing file) or `Lake.create` (new file). The connection uses a
+/// rollback journal, so when lake is not writing the lake is exactly one file (no -wal/-shm).
+public final class Lake {
+    public let db: Connection
+    public let path: String
+    public let srid: Int
+
+    /// The application id written in the SQLite header: "LAKE" in ASCII.
+    public static let applicationID: Int32 = 0x4C41_4B45
+    public static let defaultSRID = 3035
+
+    private init(db: Connection, path: String, srid: Int) {
+        self.db = db
+        self.path = path
+        self.srid = srid
+    }
+
+    /// Creates a new lake at `path` with geometries in `srid`. Fails if the file exists.
+    public static func create(path: String, srid: Int = defaultSRID) throws -> Lake {
+        if FileManager.default.fileExists(atPath: path) {
+            throw LakeError.lakeFile(path: path, reason: "already exists; lake init creates a new file")
+        }
+        do {
+            let db = try Connection(path: path, mode: .create)
+            try configure(db)
+            try db.execute("PRAGMA application_id = \(applicationID)")
+            try Migrator.migrate(db, srid: srid, path: path)
+            guard try db.scalar("SELECT count(*) FROM geometry_columns WHERE srid = ?", .int(Int64(srid)))?.int == 1 else {
+                throw LakeError.usage("EPSG:\(srid) is not a coordinate reference system SpatiaLite knows")
+            }
+            try db.transaction {
+                try db.run("INSERT OR REPLACE INTO lake_meta (key, value) VALUES ('srid', ?)", .text(String(srid)))
+                try db.run("INSERT OR REPLACE INTO lake_meta (key, value) VALUES ('created', ?)",
+                           .text(ISO8601DateFormatter().string(from: Date())))
+            }
+            return Lake(db: db, path: path, srid: srid)
+        } catch {
+            try? FileManager.default.removeItem(atPath: path)
+            throw LakeError.wrap(error)
+        }
+    }
+
+    /// Opens an existing lake, migrating it to the latest schema when `writable`.
+    public static func open(path: String, writable: Bool = false) throws -> Lake {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LakeError.lakeFile(path: path, reason: "no such lake; create one with `lake init` or any `lake ingest`")
+        }
+        do {
+            let db = try Connection(path: path, mode: writable ? .readWrite : .readOnly)
+            try configure(db)
+            guard let appID = try? db.scalar("PRAGMA application_id")?.int else {
+                throw LakeError.lakeFile(path: path, reason: "not a SQLite database")
+            }
+            guard appID == Int64(applicationID) else {
+                throw LakeError.lakeFile(path: path, reason: "not a lake file (SQLite application id \(appID))")
+            }
+            guard let srid = try db.scalar("SELECT value FROM lake_meta WHERE key = 'srid'")?.int else {
+                throw LakeError.lakeFile(path: path, reason: "lake_meta has no srid: the file is damaged")
+            }
+            try SchemaGuard.verify(db, srid: Int(srid), path: path)
+            if writable { try Migrator.migrate(db, srid: Int(srid), path: path) }
+            else if try Migrator.currentVersion(db) > Migrator.latestVersion {
+                throw LakeError.lakeFile(path: path, reason: "schema is newer than this lake; upgrade lake")
+            }
+            return Lake(db: db, path: path, srid: Int(srid))
+        } catch let error as SQLiteError {
+            throw LakeError.lakeFile(path: path, reason: error.message)
+        }
+    }
+
+    /// Opens `path` for writing, creating it with the default SRID when it does not exist.
+    public static func openOrCreate(path: String) throws -> Lake {
+        FileManager.default.fileExists(atPath: path)
+            ? try open(path: path, writable: true)
+            : try create(path: path)
+    }
+
+    public var schemaVersion: Int { (try? Migrator.currentVersion(db)) ?? 0 }
+    public static var latestSchemaVersion: Int { Migrator.latestVersion }
+
+    public func meta(_ key: String) throws -> String? {
+        try db.scalar("SELECT value FROM lake_meta WHERE key = ?", .text(key))?.text
+    }
+
+    private static func configure(_ db: Connection) throws {
+        try db.execute("""
+            PRAGMA journal_mode = DELETE;
+            PRAGMA synchronous = NORMAL;
+            PRAGMA foreign_keys = ON;
+            PRAGMA cache_size = -262144;
+            PRAGMA temp_store = MEMORY;
+            """)
+    }
+}

@@ -1,0 +1,64 @@
+/// The statistics of one band of one parcel in one scene, exact to float32 as in the JRC
+/// signature tables (`count real, mean real, ...`).
+public struct SignatureStats: Equatable, Sendable {
+    public var count: Float
+    public var mean: Float
+    public var std: Float
+    public var min: Float
+    public var max: Float
+    public var p25: Float
+    public var p50: Float
+    public var p75: Float
+
+    public static let fieldNames = ["count", "mean", "std", "min", "max", "p25", "p50", "p75"]
+
+    public init(count: Float, mean: Float, std: Float, min: Float, max: Float,
+                p25: Float, p50: Float, p75: Float) {
+        self.count = count; self.mean = mean; self.std = std; self.min = min; self.max = max
+        self.p25 = p25; self.p50 = p50; self.p75 = p75
+    }
+
+    /// Field `i` in `fieldNames` order.
+    public subscript(i: Int) -> Float {
+        get {
+            switch i {
+            case 0: count case 1: mean case 2: std case 3: min
+            case 4: max case 5: p25 case 6: p50 default: p75
+            }
+        }
+        set {
+            switch i {
+            case 0: count = newValue case 1: mean = newValue case 2: std = newValue
+            case 3: min = newValue case 4: max = newValue case 5: p25 = newValue
+            case 6: p50 = newValue default: p75 = newValue
+            }
+        }
+    }
+
+    public static let zero = SignatureStats(count: 0, mean: 0, std: 0, min: 0, max: 0, p25: 0, p50: 0, p75: 0)
+
+    /// Bitwise equality (NaN equals NaN with the same payload): "the same row again".
+    public func identical(to other: SignatureStats) -> Bool {
+        (0..<8).allSatisfy { self[$0].bitPattern == other[$0].bitPattern }
+    }
+
+    /// These statistics with a radiometric offset added to the location statistics
+    /// (mean, min, max, percentiles); count and std are unchanged by an offset.
+    public func offset(by delta: Float) -> SignatureStats {
+        guard delta != 0 else { return self }
+        var s = self
+        for i in [1, 3, 4, 5, 6, 7] { s[i] += delta }
+        return s
+    }
+}
+
+/// One signature row of a parcel's series: scene, band and statistics.
+public struct SignatureRow: Equatable, Sendable {
+    public var obsid: Int64
+    public var bandID: UInt8
+    public var stats: SignatureStats
+
+    public init(obsid: Int64, bandID: UInt8, stats: SignatureStats) {
+        self.obsid = obsid; self.bandID = bandID; self.stats = stats
+    }
+}

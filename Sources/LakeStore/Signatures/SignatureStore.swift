@@ -1,0 +1,128 @@
+import LakeSQLite
+
+/// Counts of what a signature load did.
+public struct SignatureMergeCounts: Equatable, Sendable {
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    public init() {}
+}
+
+/// Reads and writes signatures in their log-structured form (see schema/001_core.sql):
+/// rows arrive in `signatures_pending` in any order and are merged into one packed series per
+/// parcel in `signatures_packed`.
+public final class SignatureStore {
+    let db: Connection
+    private lazy var insertPending = try? db.prepare(
+        "INSERT INTO signatures_pending (pid, obsid, data) VALUES (?, ?, ?)")
+
+    public init(db: Connection) { self.db = db }
+
+    /// Appends the bands of one (parcel, scene) to the pending log.
+    public func append(pid: Int64, obsid: Int64, bands: [(UInt8, SignatureStats)]) throws {
+        guard let statement = insertPending else {
+            throw LakeError.database("cannot prepare the pending-signature insert")
+        }
+        let blob = PendingCodec.encode(bands)
+        statement.reset()
+        statement.bind(int: pid, at: 1)
+        statement.bind(int: obsid, at: 2)
+        blob.withUnsafeBytes { statement.bind(blob: $0, at: 3) }
+        try statement.step()
+    }
+
+    /// Number of pending (pid, obsid) rows not yet merged.
+    public func pendingCount() throws -> Int {
+        Int(try db.scalar("SELECT count(*) FROM signatures_pending")?.int ?? 0)
+    }
+
+    /// Merges every pending row into the packed series, parcel by parcel. Later rows replace
+    /// earlier ones for the same (scene, band). Call inside the caller's transaction.
+    @discardableResult
+    public func mergePending(progress: ((Int) -> Void)? = nil) throws -> SignatureMergeCounts {
+        var counts = SignatureMergeCounts()
+        let scan = try db.prepare("SELECT pid, obsid, data FROM signatures_pending ORDER BY pid, rowid")
+        let load = try db.prepare("SELECT data FROM signatures_packed WHERE pid = ?")
+        let store = try db.prepare("INSERT OR REPLACE INTO signatures_packed (pid, nrows, data) VALUES (?, ?, ?)")
+        var currentPid: Int64? = nil
+        var series: [Key: SignatureStats] = [:]
+        var seen = 0
+
+        func flush() throws {
+            guard let pid = currentPid else { return }
+            let rows = series.sorted { $0.key < $1.key }
+                .map { SignatureRow(obsid: $0.key.obsid, bandID: $0.key.band, stats: $0.value) }
+            let blob = SeriesCodec.encode(rows)
+            store.reset()
+            store.bind(int: pid, at: 1)
+            store.bind(int: Int64(rows.count), at: 2)
+            blob.withUnsafeBytes { store.bind(blob: $0, at: 3) }
+            try store.step()
+        }
+
+        while try scan.step() {
+            let pid = scan.int(0), obsid = scan.int(1)
+            if pid != currentPid {
+                try flush()
+                currentPid = pid
+                series = [:]
+                load.reset()
+                load.bind(int: pid, at: 1)
+                if try load.step() {
+                    for row in try load.withBlob(0, SeriesCodec.decode) {
+                        series[Key(band: row.bandID, obsid: row.obsid)] = row.stats
+                    }
+                }
+            }
+            for (band, stats) in try scan.withBlob(2, PendingCodec.decode) {
+                let key = Key(band: band, obsid: obsid)
+                if let old = series.updateValue(stats, forKey: key) {
+                    if old.identical(to: stats) { counts.unchanged += 1 } else { counts.updated += 1 }
+                } else {
+                    counts.inserted += 1
+                }
+            }
+            seen += 1
+            if seen % 50_000 == 0 { progress?(seen) }
+        }
+        try flush()
+        try db.execute("DELETE FROM signatures_pending")
+        return counts
+    }
+
+    /// The whole series of one parcel: packed rows with pending rows applied, sorted by
+    /// (obsid, band). Statistics are as stored (digital numbers, no offset applied).
+    public func series(pid: Int64) throws -> [SignatureRow] {
+        var series: [Key: SignatureStats] = [:]
+        let load = try db.prepare("SELECT data FROM signatures_packed WHERE pid = ?")
+        load.bind(int: pid, at: 1)
+        if try load.step() {
+            for row in try load.withBlob(0, SeriesCodec.decode) {
+                series[Key(band: row.bandID, obsid: row.obsid)] = row.stats
+            }
+        }
+        let pending = try db.prepare("SELECT obsid, data FROM signatures_pending WHERE pid = ? ORDER BY rowid")
+        pending.bind(int: pid, at: 1)
+        while try pending.step() {
+            let obsid = pending.int(0)
+            for (band, stats) in try pending.withBlob(1, PendingCodec.decode) {
+                series[Key(band: band, obsid: obsid)] = stats
+            }
+        }
+        return series.map { SignatureRow(obsid: $0.key.obsid, bandID: $0.key.band, stats: $0.value) }
+            .sorted { ($0.obsid, $0.bandID) < ($1.obsid, $1.bandID) }
+    }
+
+    /// Total signature rows (packed + pending bands).
+    public func rowCount() throws -> Int {
+        let packed = try db.scalar("SELECT coalesce(sum(nrows), 0) FROM signatures_packed")?.int ?? 0
+        let pending = try db.scalar("SELECT coalesce(sum(length(data) / 33), 0) FROM signatures_pending")?.int ?? 0
+        return Int(packed + pending)
+    }
+
+    struct Key: Hashable, Comparable {
+        let band: UInt8
+        let obsid: Int64
+        static func < (a: Key, b: Key) -> Bool { (a.band, a.obsid) < (b.band, b.obsid) }
+    }
+}
