@@ -47,6 +47,7 @@ public final class SignatureStore {
         var currentPid: Int64? = nil
         var series: [Key: SignatureStats] = [:]
         var seen = 0
+        var bandsSeen = Set<UInt8>()
 
         func flush() throws {
             guard let pid = currentPid else { return }
@@ -75,6 +76,7 @@ public final class SignatureStore {
                 }
             }
             for (band, stats) in try scan.withBlob(2, PendingCodec.decode) {
+                bandsSeen.insert(band)
                 let key = Key(band: band, obsid: obsid)
                 if let old = series.updateValue(stats, forKey: key) {
                     if old.identical(to: stats) { counts.unchanged += 1 } else { counts.updated += 1 }
@@ -87,6 +89,7 @@ public final class SignatureStore {
         }
         try flush()
         try db.execute("DELETE FROM signatures_pending")
+        try recordBands(bandsSeen)
         return counts
     }
 
@@ -118,6 +121,28 @@ public final class SignatureStore {
         let packed = try db.scalar("SELECT coalesce(sum(nrows), 0) FROM signatures_packed")?.int ?? 0
         let pending = try db.scalar("SELECT coalesce(sum(length(data) / 33), 0) FROM signatures_pending")?.int ?? 0
         return Int(packed + pending)
+    }
+
+    /// Band ids present in packed series are kept in lake_meta('bands') so that summaries need
+    /// not decode every series.
+    private func recordBands(_ new: Set<UInt8>) throws {
+        let all = try packedBandIDs().union(new)
+        try db.run("INSERT OR REPLACE INTO lake_meta (key, value) VALUES ('bands', ?)",
+                   .text(all.sorted().map(String.init).joined(separator: ",")))
+    }
+
+    private func packedBandIDs() throws -> Set<UInt8> {
+        let text = try db.scalar("SELECT value FROM lake_meta WHERE key = 'bands'")?.text ?? ""
+        return Set(text.split(separator: ",").compactMap { UInt8($0) })
+    }
+
+    /// Names of the bands that have signatures (packed or pending), in band-id order.
+    public func bandNames() throws -> [String] {
+        var ids = try packedBandIDs()
+        let pending = try db.prepare("SELECT data FROM signatures_pending")
+        while try pending.step() { for (band, _) in try pending.withBlob(0, PendingCodec.decode) { ids.insert(band) } }
+        let dictionary = try BandDictionary(db: db)
+        return ids.sorted().map(dictionary.name)
     }
 
     struct Key: Hashable, Comparable {

@@ -1,0 +1,194 @@
+import Foundation
+import LakeSQLite
+import LakeStore
+
+public struct SignatureIngestOptions: Sendable {
+    /// Parcel scope for identifiers: aoi/year/ptype of the parcels the rows refer to.
+    public var aoi: String?
+    public var year: Int?
+    public var ptype: String?
+    /// The parcel a parcelTimeSeries document belongs to (it names none itself).
+    public var parcel: String?
+    /// Create catalogue scenes named by a row's reference (and date) when they are unknown.
+    public var createScenes = false
+    public var strict = false
+    public init() {}
+}
+
+/// Loads signature statistics and SCL histograms:
+///  * CSV in the JRC signature-table form: parcel (pid / parcel_id), scene (reference, obsid,
+///    date_part or date), band, count, mean, std, min, max, p25, p50, p75;
+///  * what the JRC RESTful parcelTimeSeries returns, as JSON (column lists) or CSV: date_part,
+///    band, statistics, optional reference and hist;
+///  * SCL histograms as a `hist` JSON object ({"4": 186, "5": 1}) or hist.0 … hist.11 columns.
+/// Band names are normalised (B4 → B04, SC → SCL). One transaction per input.
+public struct SignatureIngest {
+    let lake: Lake
+
+    public init(lake: Lake) { self.lake = lake }
+
+    public func run(path: String, options: SignatureIngestOptions) throws -> IngestSummary {
+        let started = Date()
+        var summary = IngestSummary(kind: "signatures", source: path)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw LakeError.input(file: path, location: nil, reason: "no such file")
+        }
+        let db = lake.db
+        try db.transaction {
+            let resolver = try Resolver(lake: lake, options: options, path: path)
+            let sink = try Sink(lake: lake)
+            let progress = Progress("signatures \(URL(fileURLWithPath: path).lastPathComponent)")
+            try SignatureSource.read(path: path) { row in
+                summary.read += 1
+                if summary.read % 10_000 == 0 { progress.set(summary.read) }
+                if let error = row.error { summary.reject(row.location, error); return }
+                guard let pid = resolver.pid(row.parcel ?? options.parcel, &summary, row.location) else { return }
+                guard let obsid = try resolver.obsid(row, &summary) else { return }
+                if let hist = row.hist {
+                    try sink.scl(pid: pid, obsid: obsid, hist: hist, &summary)
+                }
+                if let band = row.band, let stats = row.stats, Bands.normalise(band) != Bands.scl {
+                    try sink.signature(pid: pid, obsid: obsid, band: band, stats: stats)
+                }
+            }
+            progress.finish()
+            try sink.flush()
+            let counts = try SignatureStore(db: db).mergePending()
+            summary.inserted += counts.inserted
+            summary.updated += counts.updated
+            summary.skipped += counts.unchanged
+            if options.strict && !summary.rejected.isEmpty {
+                throw LakeError.input(file: path, location: summary.rejected[0].location,
+                                      reason: "\(summary.rejected.count) rows rejected, nothing loaded (--strict): \(summary.rejected[0].reason)")
+            }
+            summary.seconds = Date().timeIntervalSince(started)
+            try IngestLog.record(db, summary, started: started, options: [
+                "aoi": options.aoi ?? "", "year": options.year ?? 0, "ptype": options.ptype ?? "",
+                "parcel": options.parcel ?? "", "create_scenes": options.createScenes])
+        }
+        return summary
+    }
+}
+
+/// Groups consecutive rows of one (parcel, scene) into one pending row and writes SCL rows.
+final class Sink {
+    let store: SignatureStore
+    let bands: BandDictionary
+    let findSCL: Statement
+    let writeSCL: Statement
+    var key: (Int64, Int64)?
+    var group: [(UInt8, SignatureStats)] = []
+
+    init(lake: Lake) throws {
+        store = SignatureStore(db: lake.db)
+        bands = try BandDictionary(db: lake.db)
+        let columns = (0...11).map { "c\($0)" }.joined(separator: ", ")
+        findSCL = try lake.db.prepare("SELECT \(columns) FROM scl_hist WHERE pid = ? AND obsid = ?")
+        writeSCL = try lake.db.prepare("INSERT OR REPLACE INTO scl_hist (pid, obsid, \(columns)) VALUES (?, ?, \((0...11).map { _ in "?" }.joined(separator: ", ")))")
+    }
+
+    func signature(pid: Int64, obsid: Int64, band: String, stats: SignatureStats) throws {
+        if let key, key != (pid, obsid) { try flush() }
+        key = (pid, obsid)
+        group.append((try bands.idAdding(band), stats))
+    }
+
+    func flush() throws {
+        if let key, !group.isEmpty { try store.append(pid: key.0, obsid: key.1, bands: group) }
+        key = nil
+        group.removeAll(keepingCapacity: true)
+    }
+
+    func scl(pid: Int64, obsid: Int64, hist: [Int], _ summary: inout IngestSummary) throws {
+        try findSCL.bind([.int(pid), .int(obsid)])
+        var existed = false
+        if try findSCL.step() {
+            existed = true
+            let same = (0..<12).allSatisfy { findSCL.int(Int32($0)) == Int64(hist[$0]) }
+            findSCL.reset()
+            if same { summary.skipped += 1; return }
+        }
+        findSCL.reset()
+        try writeSCL.bind([.int(pid), .int(obsid)] + hist.map { .int(Int64($0)) })
+        try writeSCL.step()
+        if existed { summary.updated += 1 } else { summary.inserted += 1 }
+    }
+}
+
+/// Turns a row's parcel and scene references into lake keys, with caches.
+final class Resolver {
+    let lake: Lake
+    let options: SignatureIngestOptions
+    let path: String
+    var parcels: [String: Int64] = [:]
+    var ambiguousParcels: Set<String> = []
+    var scenesByReference: [String: Int64] = [:]
+    var scenesByObsid: Set<Int64> = []
+    var scenesByDate: [String: [(obsid: Int64, card: String)]] = [:]
+
+    init(lake: Lake, options: SignatureIngestOptions, path: String) throws {
+        self.lake = lake; self.options = options; self.path = path
+        let p = try lake.db.prepare("""
+            SELECT parcel_id, pid FROM parcels
+            WHERE (?1 IS NULL OR aoi = ?1) AND (?2 IS NULL OR year = ?2) AND (?3 IS NULL OR ptype = ?3)
+            """)
+        try p.bind([options.aoi.map(SQLValue.text) ?? .null, options.year.map { .int(Int64($0)) } ?? .null,
+                    options.ptype.map(SQLValue.text) ?? .null])
+        while try p.step() {
+            let id = p.text(0) ?? ""
+            if parcels.updateValue(p.int(1), forKey: id) != nil { ambiguousParcels.insert(id) }
+        }
+        let s = try lake.db.prepare("SELECT obsid, reference, substr(obstime, 1, 10), card FROM catalogue")
+        while try s.step() { addScene(obsid: s.int(0), reference: s.text(1) ?? "", date: s.text(2) ?? "", card: s.text(3) ?? "") }
+    }
+
+    private func addScene(obsid: Int64, reference: String, date: String, card: String) {
+        scenesByReference[reference] = obsid
+        scenesByObsid.insert(obsid)
+        scenesByDate[date, default: []].append((obsid, card))
+    }
+
+    func pid(_ id: String?, _ summary: inout IngestSummary, _ location: String) -> Int64? {
+        guard let id, !id.isEmpty else {
+            summary.reject(location, "no parcel identifier (a pid or parcel_id column, or --parcel)"); return nil
+        }
+        if ambiguousParcels.contains(id) {
+            summary.reject(location, "parcel \(id) is in more than one declaration set; give --aoi/--year/--ptype"); return nil
+        }
+        guard let pid = parcels[id] else { summary.reject(location, "unknown parcel \(id)"); return nil }
+        return pid
+    }
+
+    func obsid(_ row: SignatureSource.Row, _ summary: inout IngestSummary) throws -> Int64? {
+        if let reference = row.reference.map(ProductName.strip), !reference.isEmpty {
+            if let obsid = scenesByReference[reference] { return obsid }
+            guard options.createScenes else {
+                summary.reject(row.location, "unknown scene \(reference) (ingest its catalogue entry first, or --create-scenes)"); return nil
+            }
+            guard let product = ProductName(reference) else {
+                summary.reject(row.location, "cannot create scene \(reference): not a Sentinel product name"); return nil
+            }
+            let obstime = row.date.map { $0.count == 10 ? $0 + "T00:00:00Z" : $0 } ?? product.obstime
+            try lake.db.run("""
+                INSERT INTO catalogue (reference, obstime, sensor, card, tile, relative_orbit, processing_baseline, radiometric_offset, source)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, .text(product.reference), .text(obstime), .text(product.sensor), .text(product.card),
+                product.tile.map(SQLValue.text) ?? .null, product.relativeOrbit.map { .int(Int64($0)) } ?? .null,
+                product.baseline.map(SQLValue.text) ?? .null,
+                .double(SceneRecord.defaultOffset(card: product.card, baseline: product.baseline)), .text(path))
+            let obsid = lake.db.lastInsertRowID
+            addScene(obsid: obsid, reference: product.reference, date: String(obstime.prefix(10)), card: product.card)
+            return obsid
+        }
+        if let obsid = row.obsid {
+            guard scenesByObsid.contains(obsid) else { summary.reject(row.location, "unknown scene obsid \(obsid)"); return nil }
+            return obsid
+        }
+        guard let date = row.date else { summary.reject(row.location, "no scene (reference, obsid, date_part or date)"); return nil }
+        let wantedCards: Set<String> = ["VV", "VH", "HH", "HV"].contains(row.band.map(Bands.normalise) ?? "") ? ["bs", "c6"] : ["s2", "l1c"]
+        let candidates = (scenesByDate[String(date.prefix(10))] ?? []).filter { wantedCards.contains($0.card) }
+        if candidates.count == 1 { return candidates[0].obsid }
+        if candidates.isEmpty { summary.reject(row.location, "no scene in the catalogue on \(date.prefix(10))"); return nil }
+        summary.reject(row.location, "\(candidates.count) scenes on \(date.prefix(10)); give the scene reference"); return nil
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import LakeStore
+
+/// Reads the signature forms row by row into one shape.
+enum SignatureSource {
+    struct Row {
+        var location: String
+        var parcel: String?
+        var reference: String?
+        var obsid: Int64?
+        var date: String?          // YYYY-MM-DD or ISO time
+        var band: String?
+        var stats: SignatureStats?
+        var hist: [Int]?
+        /// Why the row cannot be read, when it cannot.
+        var error: String?
+    }
+
+    static func read(path: String, _ body: (Row) throws -> Void) throws {
+        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 64)) ?? nil
+        let first = head?.first { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13) }
+        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") { try json(path: path, body) }
+        else { try csv(path: path, body) }
+    }
+
+    // MARK: CSV
+
+    static func csv(path: String, _ body: (Row) throws -> Void) throws {
+        let reader: CSVReader
+        do { reader = try CSVReader(path: path) } catch { throw LakeError.input(file: path, location: nil, reason: "\(error)") }
+        do {
+            guard let header = try reader.next() else { throw LakeError.input(file: path, location: "line 1", reason: "empty file") }
+            let columns = Columns(header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+            try columns.validate(path: path)
+            while let fields = try reader.next() {
+                var row = Row(location: "line \(reader.line)")
+                func field(_ i: Int?) -> String? {
+                    guard let i, i < fields.count else { return nil }
+                    let f = fields[i].trimmingCharacters(in: .whitespaces)
+                    return f.isEmpty ? nil : f
+                }
+                row.parcel = field(columns.parcel)
+                row.reference = field(columns.reference)
+                row.obsid = field(columns.obsid).flatMap { Int64($0) }
+                row.date = field(columns.date).flatMap(normaliseDate)
+                row.band = field(columns.band)
+                if columns.hasStats {
+                    var stats = SignatureStats.zero
+                    var bad: String?
+                    for (k, index) in columns.stats.enumerated() {
+                        if let text = field(index) {
+                            guard let v = Float(text) else { bad = "\(SignatureStats.fieldNames[k]) is not a number: \(text)"; break }
+                            stats[k] = v
+                        } else {
+                            stats[k] = .nan
+                        }
+                    }
+                    if let bad { row.error = bad; try body(row); continue }
+                    if !stats.mean.isNaN || row.band != nil { row.stats = stats }
+                }
+                if let h = columns.histJSON, let text = field(h) { row.hist = parseHist(text) }
+                else if !columns.histColumns.isEmpty {
+                    var hist = [Int](repeating: 0, count: 12)
+                    for (k, i) in columns.histColumns { hist[k] = field(i).flatMap { Int(Double($0) ?? 0) } ?? 0 }
+                    if hist.contains(where: { $0 > 0 }) { row.hist = hist }
+                }
+                try body(row)
+            }
+        } catch let error as CSVError {
+            throw LakeError.input(file: path, location: "line \(error.line)", reason: error.reason)
+        }
+    }
+
+    /// Column positions by the names the JRC forms use.
+    struct Columns {
+        var parcel, reference, obsid, date, band, histJSON: Int?
+        var stats: [Int?] = []
+        var histColumns: [(Int, Int)] = []
+        var hasStats: Bool { stats.contains { $0 != nil } }
+
+        init(_ names: [String]) {
+            func find(_ candidates: String...) -> Int? { candidates.lazy.compactMap { names.firstIndex(of: $0) }.first }
+            parcel = find("parcel_id", "pid", "parcel", "parcelid", "id")
+            reference = find("reference", "ref", "scene", "product")
+            obsid = find("obsid")
+            date = find("date_part", "obstime", "date", "datetime", "timestamp")
+            band = find("band")
+            histJSON = find("hist", "scl_hist", "histogram")
+            stats = SignatureStats.fieldNames.map { name in
+                name == "p50" ? find("p50", "median") : find(name)
+            }
+            for k in 0...11 {
+                if let i = find("hist.\(k)", "hist_\(k)", "scl_\(k)", "c\(k)") { histColumns.append((k, i)) }
+            }
+        }
+
+        func validate(path: String) throws {
+            guard hasStats || histJSON != nil || !histColumns.isEmpty else {
+                throw LakeError.input(file: path, location: "line 1", reason: "no statistics (count, mean, …) and no SCL histogram columns: not a signature file")
+            }
+            guard hasStats == false || band != nil else {
+                throw LakeError.input(file: path, location: "line 1", reason: "statistics without a band column")
+            }
+            guard reference != nil || obsid != nil || date != nil else {
+                throw LakeError.input(file: path, location: "line 1", reason: "no scene column (reference, obsid, date_part or date)")
+            }
+        }
+    }
+
+    // MARK: JSON (parcelTimeSeries)
+
+    /// {"date_part": [...], "band": [...], "count": [...], ..., "hist": [...], "reference": [...]}
+    /// or a list of row objects with the same keys.
+    static func json(path: String, _ body: (Row) throws -> Void) throws {
+        let object: Any
+        do { object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw LakeError.input(file: path, location: nil, reason: "invalid JSON: \(error.localizedDescription)")
+        }
+        var records: [[String: Any]] = []
+        if let list = object as? [[String: Any]] { records = list }
+        else if let columns = object as? [String: Any] {
+            let lists = columns.compactMapValues { $0 as? [Any] }
+            let n = lists.values.map(\.count).max() ?? 0
+            guard lists.values.allSatisfy({ $0.count == n }) else {
+                throw LakeError.input(file: path, location: nil, reason: "parcelTimeSeries columns have different lengths")
+            }
+            records = (0..<n).map { i in lists.mapValues { $0[i] } }
+        } else {
+            throw LakeError.input(file: path, location: nil, reason: "not a parcelTimeSeries document")
+        }
+        for (i, r) in records.enumerated() {
+            var row = Row(location: "record \(i + 1)")
+            row.parcel = text(r["parcel_id"] ?? r["pid"])
+            row.reference = text(r["reference"])
+            row.obsid = (r["obsid"] as? NSNumber)?.int64Value
+            if let seconds = r["date_part"] as? NSNumber {
+                row.date = isoFromEpoch(seconds.doubleValue)
+            } else {
+                row.date = text(r["date_part"] ?? r["date"] ?? r["obstime"]).flatMap(normaliseDate)
+            }
+            row.band = text(r["band"])
+            if r["mean"] != nil {
+                var stats = SignatureStats.zero
+                for (k, name) in SignatureStats.fieldNames.enumerated() {
+                    stats[k] = (r[name] as? NSNumber)?.floatValue ?? Float(text(r[name]) ?? "") ?? .nan
+                }
+                row.stats = stats
+            }
+            if let h = r["hist"] {
+                if let dict = h as? [String: Any] { row.hist = histFrom(dict) }
+                else if let s = h as? String { row.hist = parseHist(s) }
+            }
+            try body(row)
+        }
+    }
+
+    static func text(_ v: Any?) -> String? {
+        switch v {
+        case let s as String: return s
+        case let n as NSNumber: return n.stringValue
+        default: return nil
+        }
+    }
+
+    /// {"4": 186, "5": 1} (also Python's single-quoted form) → 12 counts.
+    static func parseHist(_ text: String) -> [Int]? {
+        let cleaned = text.replacingOccurrences(of: "'", with: "\"")
+        guard let data = cleaned.data(using: .utf8),
+              let dict = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return histFrom(dict)
+    }
+
+    static func histFrom(_ dict: [String: Any]) -> [Int]? {
+        var hist = [Int](repeating: 0, count: 12)
+        for (k, v) in dict {
+            guard let c = Int(k), (0...11).contains(c) else { return nil }
+            hist[c] = (v as? NSNumber)?.intValue ?? Int(text(v) ?? "") ?? 0
+        }
+        return hist
+    }
+
+    /// Epoch seconds ("1592213431"), ISO dates and times → "YYYY-MM-DD" or ISO time.
+    static func normaliseDate(_ text: String) -> String? {
+        if let seconds = Double(text), seconds > 100_000_000 { return isoFromEpoch(seconds) }
+        if text.count >= 10, text.range(of: #"^\d{4}-\d{2}-\d{2}"#, options: .regularExpression) != nil {
+            return text.count == 10 ? text : SceneNormaliser.normaliseTime(text) ?? String(text.prefix(10))
+        }
+        if text.count == 8, Int(text) != nil {   // 20200615
+            let c = Array(text)
+            return "\(String(c[0..<4]))-\(String(c[4..<6]))-\(String(c[6..<8]))"
+        }
+        return nil
+    }
+
+    static func isoFromEpoch(_ seconds: Double) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: seconds))
+    }
+}

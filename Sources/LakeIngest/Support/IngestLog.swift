@@ -1,0 +1,27 @@
+import Foundation
+import LakeSQLite
+import LakeStore
+
+/// Records each ingest in the lake's `ingest_log` table, inside the ingest's transaction.
+enum IngestLog {
+    static func record(_ db: Connection, _ summary: IngestSummary, started: Date, options: [String: Any]) throws {
+        let iso = ISO8601DateFormatter()
+        let optionsJSON = String(decoding: try JSONSerialization.data(withJSONObject: options, options: [.sortedKeys]), as: UTF8.self)
+        try db.run("""
+            INSERT INTO ingest_log (kind, source, started, finished, options, read, inserted, updated, skipped, rejected)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            .text(summary.kind), .text(summary.source), .text(iso.string(from: started)),
+            .text(iso.string(from: Date())), .text(optionsJSON), .int(Int64(summary.read)),
+            .int(Int64(summary.inserted)), .int(Int64(summary.updated)), .int(Int64(summary.skipped)),
+            .int(Int64(summary.rejected.count)))
+    }
+}
+
+/// JSON text with sorted keys, for attribute and asset columns.
+func jsonText(_ object: Any) -> String {
+    guard JSONSerialization.isValidJSONObject(object),
+          let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    else { return "{}" }
+    return String(decoding: data, as: UTF8.self)
+}

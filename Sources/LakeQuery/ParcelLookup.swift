@@ -1,0 +1,84 @@
+import LakeSQLite
+import LakeStore
+
+/// A parcel as the queries show it.
+public struct ParcelRecord: Sendable {
+    public let pid: Int64
+    public let parcelID: String
+    public let aoi: String
+    public let year: Int
+    public let ptype: String
+    public let cropCode: String?
+    public let cropName: String?
+    public let areaM2: Double
+    public let centroidLon: Double
+    public let centroidLat: Double
+
+    public var areaHa: Double { areaM2 / 10_000 }
+
+    public var label: String {
+        "\(parcelID) (pid \(pid), aoi \(aoi.isEmpty ? "-" : aoi), year \(year)\(ptype.isEmpty ? "" : ", ptype \(ptype)"))"
+    }
+
+    public var json: [String: Any] {
+        var out: [String: Any] = [
+            "pid": pid, "parcel_id": parcelID, "aoi": aoi, "year": year, "ptype": ptype,
+            "area_m2": areaM2, "area_ha": areaHa, "centroid_lon": centroidLon, "centroid_lat": centroidLat,
+        ]
+        out["crop_code"] = cropCode
+        out["crop_name"] = cropName
+        return out
+    }
+}
+
+/// Finds parcels by their source identifier or by a point.
+public enum ParcelLookup {
+    static let columns = """
+        pid, parcel_id, aoi, year, ptype, crop_code, crop_name, area,
+        X(Transform(ST_PointOnSurface(geom), 4326)), Y(Transform(ST_PointOnSurface(geom), 4326))
+        """
+
+    static func record(_ s: Statement) -> ParcelRecord {
+        ParcelRecord(pid: s.int(0), parcelID: s.text(1) ?? "", aoi: s.text(2) ?? "", year: Int(s.int(3)),
+                     ptype: s.text(4) ?? "", cropCode: s.text(5), cropName: s.text(6), areaM2: s.double(7),
+                     centroidLon: s.double(8), centroidLat: s.double(9))
+    }
+
+    /// The one parcel with identifier `id` (within `aoi`/`year`/`ptype` when given).
+    /// Throws notFound, or ambiguous listing the candidates.
+    public static func byID(_ lake: Lake, id: String, aoi: String? = nil, year: Int? = nil, ptype: String? = nil) throws -> ParcelRecord {
+        let statement = try lake.db.prepare("""
+            SELECT \(columns) FROM parcels
+            WHERE parcel_id = ?1 AND (?2 IS NULL OR aoi = ?2) AND (?3 IS NULL OR year = ?3) AND (?4 IS NULL OR ptype = ?4)
+            ORDER BY aoi, year, ptype LIMIT 51
+            """)
+        try statement.bind([.text(id), aoi.map(SQLValue.text) ?? .null, year.map { .int(Int64($0)) } ?? .null,
+                            ptype.map(SQLValue.text) ?? .null])
+        var found: [ParcelRecord] = []
+        while try statement.step() { found.append(record(statement)) }
+        if found.count == 1 { return found[0] }
+        if found.isEmpty {
+            var scope = [aoi.map { "aoi \($0)" }, year.map { "year \($0)" }, ptype.map { "ptype \($0)" }].compactMap { $0 }.joined(separator: ", ")
+            if !scope.isEmpty { scope = " in " + scope }
+            throw LakeError.notFound("no parcel \(id)\(scope)")
+        }
+        throw LakeError.ambiguous("parcel \(id) is in more than one declaration set; choose one with --aoi/--year/--ptype:",
+                                  candidates: found.map { "aoi \($0.aoi.isEmpty ? "\"\"" : $0.aoi)  year \($0.year)  ptype \($0.ptype.isEmpty ? "\"\"" : $0.ptype)  (pid \($0.pid), crop \($0.cropName ?? $0.cropCode ?? "-"))" })
+    }
+
+    /// The parcels whose polygon contains the point (WGS 84 lon/lat), through the spatial index.
+    public static func at(_ lake: Lake, lon: Double, lat: Double) throws -> [ParcelRecord] {
+        let statement = try lake.db.prepare("""
+            WITH p(g) AS (SELECT Transform(MakePoint(?1, ?2, 4326), \(lake.srid)))
+            SELECT \(columns) FROM parcels, p
+            WHERE parcels.ROWID IN (SELECT ROWID FROM SpatialIndex
+                                    WHERE f_table_name = 'parcels' AND f_geometry_column = 'geom' AND search_frame = p.g)
+              AND ST_Intersects(parcels.geom, p.g) = 1
+            ORDER BY year DESC, aoi, ptype
+            """)
+        try statement.bind([.double(lon), .double(lat)])
+        var found: [ParcelRecord] = []
+        while try statement.step() { found.append(record(statement)) }
+        return found
+    }
+}

@@ -1,0 +1,84 @@
+import ArgumentParser
+import Foundation
+import LakeQuery
+import LakeStore
+
+struct Query: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ask the lake about parcels.",
+        subcommands: [QueryParcel.self, QueryAt.self])
+}
+
+struct QueryParcel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parcel",
+        abstract: "Show a parcel and its time series (band means, NDVI, cloud-free flag, scene).")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The parcel's identifier in the source data.") var id: String
+    @Option(help: "Area of interest.") var aoi: String?
+    @Option(help: "Declaration year.") var year: Int?
+    @Option(help: "Parcel type (declaration set).") var ptype: String?
+    @Option(name: .customLong("band"), parsing: .upToNextOption, help: "Bands to show (default: all).") var bands: [String] = []
+    @Option(help: "First date (YYYY-MM-DD).") var from: String?
+    @Option(help: "Last date (YYYY-MM-DD).") var to: String?
+    @Option(name: .customLong("cloud-classes"), help: "SCL classes that make an observation cloudy.") var cloudClasses = "3,8,9,10,11"
+    @Flag(help: "Show stored digital numbers, without the scenes' radiometric offsets.") var raw = false
+    @Flag(help: "Print JSON (parcel and the full statistics in long form).") var json = false
+    @Flag(help: "Print CSV (the full statistics in long form).") var csv = false
+
+    func validate() throws {
+        if json && csv { throw ValidationError("choose one of --json and --csv") }
+        for date in [from, to].compactMap({ $0 }) where !isISODate(date) {
+            throw ValidationError("\(date) is not a date of the form YYYY-MM-DD")
+        }
+        if CloudScreen(parsing: cloudClasses) == nil { throw ValidationError("--cloud-classes takes SCL classes 0–11, e.g. 3,8,9,10,11") }
+    }
+
+    func run() throws {
+        try guarded {
+            let lake = try Lake.open(path: global.path)
+            let parcel = try ParcelLookup.byID(lake, id: id, aoi: aoi, year: year, ptype: ptype)
+            var filter = SeriesFilter()
+            filter.bands = bands.isEmpty ? nil : Set(bands.map(Bands.normalise))
+            filter.from = from; filter.to = to; filter.harmonise = !raw
+            filter.cloudScreen = CloudScreen(parsing: cloudClasses)!
+            let series = try ParcelSeries.read(lake, pid: parcel.pid, filter: filter)
+            if json { printJSON(SeriesFormat.json(parcel: parcel, series: series)) }
+            else if csv { SeriesFormat.writeCSV(parcel: parcel, series: series) { print($0) } }
+            else { print(SeriesFormat.text(parcel: parcel, series: series)) }
+            return 0
+        }
+    }
+}
+
+struct QueryAt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "at", abstract: "Find the parcels under a point (WGS 84 longitude, latitude).")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "Longitude (degrees east).") var lon: Double
+    @Argument(help: "Latitude (degrees north).") var lat: Double
+    @Flag(help: "Print JSON.") var json = false
+
+    func validate() throws {
+        guard (-180...180).contains(lon), (-90...90).contains(lat) else {
+            throw ValidationError("longitude must be within −180…180 and latitude within −90…90")
+        }
+    }
+
+    func run() throws {
+        try guarded {
+            let lake = try Lake.open(path: global.path)
+            let found = try ParcelLookup.at(lake, lon: lon, lat: lat)
+            if json { printJSON(found.map(\.json)); return found.isEmpty ? 5 : 0 }
+            guard !found.isEmpty else { throw LakeError.notFound("no parcel at \(lon), \(lat)") }
+            for p in found { print(SeriesFormat.header(p)) }
+            return 0
+        }
+    }
+}
+
+func isISODate(_ text: String) -> Bool {
+    text.count == 10 && text.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil
+}
