@@ -38,12 +38,16 @@ struct QueryParcel: ParsableCommand {
     func run() throws {
         try guarded {
             let lake = try Lake.open(path: global.path)
+            let started = Date()
             let parcel = try ParcelLookup.byID(lake, id: id, aoi: aoi, year: year, ptype: ptype)
             var filter = SeriesFilter()
             filter.bands = bands.isEmpty ? nil : Set(bands.map(Bands.normalise))
             filter.from = from; filter.to = to; filter.harmonise = !raw
             filter.cloudScreen = CloudScreen(parsing: cloudClasses)!
             let series = try ParcelSeries.read(lake, pid: parcel.pid, filter: filter)
+            if ProcessInfo.processInfo.environment["LAKE_TIMING"] != nil {
+                printError(String(format: "query: %.3f ms", Date().timeIntervalSince(started) * 1000))
+            }
             if json { printJSON(SeriesFormat.json(parcel: parcel, series: series)) }
             else if csv { SeriesFormat.writeCSV(parcel: parcel, series: series) { print($0) } }
             else { print(SeriesFormat.text(parcel: parcel, series: series)) }

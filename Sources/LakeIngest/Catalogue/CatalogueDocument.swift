@@ -136,6 +136,9 @@ enum DiasCatalogueCSV {
         guard let header = try reader.next()?.map({ $0.lowercased().trimmingCharacters(in: .whitespaces) }) else {
             throw LakeError.input(file: path, location: "line 1", reason: "empty file")
         }
+        if header.contains("band") || header.contains("mean") {
+            throw LakeError.input(file: path, location: "line 1", reason: "a signature table (band/mean columns), not a catalogue: use lake ingest signatures")
+        }
         guard header.contains("reference") else {
             throw LakeError.input(file: path, location: "line 1", reason: "no reference column: not a dias_catalogue CSV (columns: \(header.joined(separator: ", ")))")
         }

@@ -1,0 +1,40 @@
+# lake — make builds, make test runs all tests, make demo builds a demo lake and queries a
+# parcel, make bench runs the benchmark. Each installs missing system packages first.
+SWIFT ?= swift
+DEMO_DB ?= fixtures/demo/demo.sqlite
+BIN = .build/release
+
+.PHONY: all build deps test demo bench fixtures-small clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c release --product lake
+	$(SWIFT) build -c release --product lake-fixtures
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	$(BIN)/lake-fixtures --out fixtures/demo --parcels 300 --scenes 73 --seed 2024
+	rm -f $(DEMO_DB)
+	$(BIN)/lake --db $(DEMO_DB) init
+	$(BIN)/lake --db $(DEMO_DB) ingest parcels fixtures/demo/parcels.geojson --aoi demo --year 2024
+	$(BIN)/lake --db $(DEMO_DB) ingest catalogue fixtures/demo/scenes.stac.json
+	$(BIN)/lake --db $(DEMO_DB) ingest signatures fixtures/demo/signatures.csv fixtures/demo/scl.csv
+	$(BIN)/lake --db $(DEMO_DB) info
+	$(BIN)/lake --db $(DEMO_DB) query parcel P000007 --from 2024-04-01 --to 2024-08-31
+
+bench: build
+	bash scripts/bench.sh
+
+fixtures-small: build
+	rm -rf fixtures/small
+	$(BIN)/lake-fixtures --out fixtures/small --parcels 20 --scenes 36 --seed 7
+
+clean:
+	rm -rf .build fixtures/demo

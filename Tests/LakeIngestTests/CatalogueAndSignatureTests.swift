@@ -1,0 +1,135 @@
+import Foundation
+import XCTest
+import LakeQuery
+@testable import LakeIngest
+import LakeStore
+
+final class CatalogueAndSignatureTests: XCTestCase {
+    func demoLake() throws -> Lake {
+        let lake = try temporaryLake(self)
+        var o = ParcelIngestOptions(); o.aoi = "demo"; o.year = 2024
+        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: o)
+        _ = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: .init())
+        return lake
+    }
+
+    func testProductNamesGiveSceneFacts() throws {
+        let s2 = try XCTUnwrap(ProductName("S2B_MSIL2A_20220413T150759_N0400_R025_T33XWJ_20220414T082126.SAFE"))
+        XCTAssertEqual([s2.reference, s2.card, s2.sensor, s2.obstime, s2.baseline, s2.tile],
+                       ["S2B_MSIL2A_20220413T150759_N0400_R025_T33XWJ_20220414T082126", "s2", "2B", "2022-04-13T15:07:59Z", "04.00", "33XWJ"])
+        XCTAssertEqual(s2.relativeOrbit, 25)
+        let s1 = try XCTUnwrap(ProductName("S1A_IW_GRDH_1SDV_20210809T173953_20210809T174018_039156_049F13_8A2B"))
+        XCTAssertEqual(s1.card, "bs")
+        XCTAssertEqual(s1.relativeOrbit, 59)   // (39156 − 73) mod 175 + 1; the STAC item of this product says 59
+        XCTAssertNil(ProductName("LC08_L2SP_033032_20231008_02_T1"))
+        XCTAssertEqual(SceneRecord.defaultOffset(card: "s2", baseline: "02.12"), 0)
+        XCTAssertEqual(SceneRecord.defaultOffset(card: "s2", baseline: "04.00"), -1000)
+        XCTAssertEqual(SceneRecord.defaultOffset(card: "bs", baseline: nil), 0)
+    }
+
+    func testSTACFixtureLoadsAndDuplicatesAreRecognised() throws {
+        let lake = try demoLake()
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM catalogue")?.int, 36)
+        XCTAssertEqual(try lake.db.scalar("SELECT count(DISTINCT radiometric_offset) FROM catalogue")?.double, 1)
+        XCTAssertEqual(try lake.db.scalar("SELECT radiometric_offset FROM catalogue LIMIT 1")?.double, -1000)
+        let again = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: .init())
+        XCTAssertEqual([again.inserted, again.skipped], [0, 36])
+    }
+
+    func testSignaturesAreStoredExactlyAndShownHarmonised() throws {
+        let lake = try demoLake()
+        let sig = try SignatureIngest(lake: lake).run(path: Paths.fixture("signatures.csv"), options: .init())
+        XCTAssertEqual([sig.read, sig.inserted, sig.rejected.count], [20 * 36 * 8, 20 * 36 * 8, 0])
+        let scl = try SignatureIngest(lake: lake).run(path: Paths.fixture("scl.csv"), options: .init())
+        XCTAssertEqual(scl.inserted, 20 * 36)
+        // Compare every statistic of one parcel with the CSV, as float32.
+        let reader = try CSVReader(path: Paths.fixture("signatures.csv"))
+        _ = try reader.next()
+        var expected: [String: [Float]] = [:]
+        while let f = try reader.next() {
+            if f[0] == "P000005" { expected["\(f[1]) \(f[2])"] = f[3...].map { Float($0)! } }
+        }
+        let parcel = try ParcelLookup.byID(lake, id: "P000005")
+        var filter = SeriesFilter(); filter.harmonise = false
+        let series = try ParcelSeries.read(lake, pid: parcel.pid, filter: filter)
+        XCTAssertEqual(series.count, 36)
+        var compared = 0
+        for o in series {
+            XCTAssertNotNil(o.scl); XCTAssertNotNil(o.cloudFree)
+            for b in o.bands {
+                let values = try XCTUnwrap(expected["\(o.reference) \(b.band)"])
+                XCTAssertEqual((0..<8).map { b.stats[$0] }, values)
+                compared += 1
+            }
+        }
+        XCTAssertEqual(compared, 36 * 8)
+        // Harmonised view: the −1000 offset of baseline 05.10 applied to the mean, not the count.
+        let harmonised = try ParcelSeries.read(lake, pid: parcel.pid, filter: SeriesFilter())
+        XCTAssertEqual(harmonised[0].bands[0].stats.mean, series[0].bands[0].stats.mean - 1000)
+        XCTAssertEqual(harmonised[0].bands[0].stats.count, series[0].bands[0].stats.count)
+        // Loading the same file again changes nothing.
+        let again = try SignatureIngest(lake: lake).run(path: Paths.fixture("signatures.csv"), options: .init())
+        XCTAssertEqual([again.inserted, again.updated, again.skipped], [0, 0, 20 * 36 * 8])
+    }
+
+    func testUnknownParcelsAndScenesAreRejectedByLine() throws {
+        let lake = try demoLake()
+        let reference = try XCTUnwrap(lake.db.scalar("SELECT reference FROM catalogue ORDER BY obsid LIMIT 1")?.text)
+        let csv = """
+            pid,reference,band,count,mean,std,min,max,p25,p50,p75
+            P000001,\(reference),B4,10,1500.5,20,1400,1600,1490,1500,1510
+            NOPE,\(reference),B4,10,1,1,1,1,1,1,1
+            P000001,S2A_MSIL2A_20240301T103021_N0510_R065_T32TMT_20240301T999999,B8,10,1,1,1,1,1,1,1
+            P000001,\(reference),B8,10,abc,1,1,1,1,1,1
+            """
+        let summary = try SignatureIngest(lake: lake).run(path: try write(csv, "sig.csv"), options: .init())
+        XCTAssertEqual(summary.inserted, 1)
+        XCTAssertEqual(summary.rejected.map(\.location), ["line 3", "line 4", "line 5"])
+        XCTAssertTrue(summary.rejected[0].reason.contains("unknown parcel NOPE"))
+        XCTAssertTrue(summary.rejected[1].reason.contains("unknown scene"))
+        XCTAssertTrue(summary.rejected[2].reason.contains("mean is not a number"))
+        let series = try SignatureStore(db: lake.db).series(pid: try ParcelLookup.byID(lake, id: "P000001").pid)
+        XCTAssertEqual(series.map(\.bandID), [4])   // B4 normalised to B04 (id 4)
+    }
+
+    func testParcelTimeSeriesJSONWithHistogramsAndEpochDates() throws {
+        let lake = try demoLake()
+        let row = try lake.db.prepare("SELECT reference, strftime('%s', obstime) FROM catalogue ORDER BY obsid LIMIT 1").rows()[0]
+        let epoch = Int(row[1].text!)!
+        let json = """
+            {"date_part": [\(epoch), \(epoch), \(epoch)], "band": ["B4", "B8", "SC"],
+             "count": [100, 100, 25], "mean": [1200.5, 3400.25, null], "std": [10, 20, null], "min": [1100, 3300, null],
+             "max": [1300, 3500, null], "p25": [1190, 3390, null], "p50": [1200, 3400, null], "p75": [1210, 3410, null],
+             "hist": [null, null, {"4": 24, "9": 1}]}
+            """
+        var o = SignatureIngestOptions(); o.parcel = "P000002"
+        let summary = try SignatureIngest(lake: lake).run(path: try write(json, "ts.json"), options: o)
+        XCTAssertEqual(summary.rejected.count, 0, "\(summary.rejected)")
+        let p = try ParcelLookup.byID(lake, id: "P000002")
+        let series = try ParcelSeries.read(lake, pid: p.pid, filter: SeriesFilter())
+        XCTAssertEqual(series.count, 1)
+        XCTAssertEqual(series[0].reference, row[0].text)
+        XCTAssertEqual(series[0].bands.map(\.band), ["B04", "B08"])
+        XCTAssertEqual(series[0].scl?[9], 1)
+        XCTAssertEqual(series[0].cloudFree, false)
+        XCTAssertEqual(try XCTUnwrap(series[0].ndvi), Double((2400.25 - 200.5) / (2400.25 + 200.5)), accuracy: 1e-6)
+    }
+
+    func testRealCatalogueDocumentsIngestWithBaselineOffsets() throws {
+        let dir = try Paths.requireRealdata("stac-items")
+        let lake = try temporaryLake(self)
+        let safe = dir.appendingPathComponent("stactools-sentinel2-safe-metadata")
+        for name in try FileManager.default.contentsOfDirectory(atPath: safe.path) where name.hasSuffix(".SAFE") {
+            let summary = try CatalogueIngest(lake: lake).run(path: safe.appendingPathComponent(name).path, options: .init())
+            XCTAssertEqual(summary.inserted, 1, name)
+        }
+        let offsets = try lake.db.prepare("SELECT processing_baseline, radiometric_offset FROM catalogue ORDER BY 1").rows()
+        XCTAssertEqual(offsets, [[.text("02.12"), .double(0)], [.text("04.00"), .double(-1000)], [.text("05.09"), .double(-1000)]])
+        let pc = try CatalogueIngest(lake: lake).run(path: dir.appendingPathComponent("pystac-client-planetary-computer/pc_sentinel-2-l2a_search_2019-01-01.json").path, options: .init())
+        XCTAssertEqual([pc.read, pc.inserted + pc.updated + pc.skipped], [33, 33])
+        let mixed = try CatalogueIngest(lake: lake).run(path: dir.appendingPathComponent("pystac-client-earthsearch-v1/earthsearch_multiple_collections_search_page0.json").path, options: .init())
+        XCTAssertEqual(mixed.rejected.count, 1)
+        XCTAssertTrue(mixed.rejected[0].reason.contains("not a Sentinel"))
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM catalogue WHERE footprint IS NULL")?.int, 0)
+    }
+}

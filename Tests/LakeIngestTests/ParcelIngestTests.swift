@@ -1,0 +1,113 @@
+import Foundation
+import XCTest
+import LakeGDAL
+import LakeQuery
+@testable import LakeIngest
+import LakeStore
+
+final class ParcelIngestTests: XCTestCase {
+    func options(aoi: String = "demo", year: Int = 2024) -> ParcelIngestOptions {
+        var o = ParcelIngestOptions(); o.aoi = aoi; o.year = year; return o
+    }
+
+    func testFixtureParcelsLoadOnceAndAgainChangeNothing() throws {
+        let lake = try temporaryLake(self)
+        let first = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: options())
+        XCTAssertEqual([first.read, first.inserted, first.skipped, first.rejected.count], [20, 20, 0, 0])
+        XCTAssertTrue(first.notes.contains { $0.contains("identifier field: parcel_id") }, "\(first.notes)")
+        let again = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: options())
+        XCTAssertEqual([again.inserted, again.updated, again.skipped], [0, 0, 20])
+        let p = try ParcelLookup.byID(lake, id: "P000003")
+        XCTAssertEqual(p.aoi, "demo"); XCTAssertEqual(p.year, 2024)
+        XCTAssertNotNil(p.cropName)
+        // The point inside the parcel finds it through the spatial index.
+        let found = try ParcelLookup.at(lake, lon: p.centroidLon, lat: p.centroidLat)
+        XCTAssertEqual(found.map(\.parcelID), ["P000003"])
+    }
+
+    func testAreaAgreesWithGDALInTheSourceCRS() throws {
+        let lake = try temporaryLake(self)
+        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: options())
+        let dataset = try VectorDataset(path: Paths.fixture("parcels.geojson"))
+        var checked = 0
+        try dataset.layers[0].forEach { _, feature in
+            let id = feature.string(0)!
+            let reference = feature.geometry()!.area        // m² in UTM 32N
+            let stored = try ParcelLookup.byID(lake, id: id).areaM2   // m² in ETRS89-LAEA (equal-area)
+            XCTAssertEqual(stored / reference, 1, accuracy: 0.001, id)
+            checked += 1
+        }
+        XCTAssertEqual(checked, 20)
+    }
+
+    func testBadFeaturesAreReportedByNumberAndGoodOnesLoad() throws {
+        let lake = try temporaryLake(self)
+        let geojson = """
+            {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": "ok"}, "geometry": {"type": "Polygon", "coordinates": [[[8.5, 47.3], [8.501, 47.3], [8.501, 47.301], [8.5, 47.3]]]}},
+            {"type": "Feature", "properties": {"id": "bowtie"}, "geometry": {"type": "Polygon", "coordinates": [[[8.6, 47.3], [8.601, 47.301], [8.601, 47.3], [8.6, 47.301], [8.6, 47.3]]]}},
+            {"type": "Feature", "properties": {"id": "empty"}, "geometry": null},
+            {"type": "Feature", "properties": {"id": "point"}, "geometry": {"type": "Point", "coordinates": [8.5, 47.3]}},
+            {"type": "Feature", "properties": {"id": "ok"}, "geometry": {"type": "Polygon", "coordinates": [[[8.7, 47.3], [8.701, 47.3], [8.701, 47.301], [8.7, 47.3]]]}}
+            ]}
+            """
+        let summary = try ParcelIngest(lake: lake).run(path: try write(geojson, "bad.geojson"), options: options())
+        XCTAssertEqual(summary.inserted, 2)   // ok and the repaired bowtie
+        XCTAssertEqual(summary.rejected.map(\.location), ["feature 3", "feature 4", "feature 5"])
+        XCTAssertTrue(summary.rejected[0].reason.contains("empty geometry"))
+        XCTAssertTrue(summary.rejected[1].reason.contains("not a polygon"))
+        XCTAssertTrue(summary.rejected[2].reason.contains("appears again (first at feature 1)"))
+        XCTAssertTrue(summary.notes.contains { $0.contains("feature 2") && $0.contains("repaired") })
+        let bowtie = try ParcelLookup.byID(lake, id: "bowtie")
+        XCTAssertGreaterThan(bowtie.areaM2, 0)
+    }
+
+    func testStrictRollsBackTheWholeInput() throws {
+        let lake = try temporaryLake(self)
+        let geojson = """
+            {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"id": "a"}, "geometry": {"type": "Polygon", "coordinates": [[[8.5, 47.3], [8.501, 47.3], [8.501, 47.301], [8.5, 47.3]]]}},
+            {"type": "Feature", "properties": {"id": "b"}, "geometry": null}]}
+            """
+        var o = options(); o.strict = true
+        XCTAssertThrowsError(try ParcelIngest(lake: lake).run(path: try write(geojson, "strict.geojson"), options: o))
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM parcels")?.int, 0)
+    }
+
+    func testZurichParcelsAllLoadWithAreasWithinATenthOfAPercent() throws {
+        let dir = try Paths.requireRealdata("lpis-zurich-2019")
+        let shp = dir.appendingPathComponent("ZH_Polygons_2019_EPSG32632_selected-crops.shp").path
+        let lake = try temporaryLake(self)
+        let summary = try ParcelIngest(lake: lake).run(path: shp, options: options(aoi: "zh", year: 2019))
+        XCTAssertEqual(summary.inserted, 4781)
+        XCTAssertEqual(summary.rejected.count, 0)
+        var source: [String: Double] = [:]
+        try VectorDataset(path: shp).layers[0].forEach { n, f in source[String(n)] = f.geometry()!.area }
+        let statement = try lake.db.prepare("SELECT parcel_id, area FROM parcels")
+        var worst = 0.0
+        while try statement.step() {
+            let reference = source[statement.text(0)!]!
+            worst = max(worst, abs(statement.double(1) / reference - 1))
+        }
+        XCTAssertLessThan(worst, 0.001)
+    }
+
+    func testEveryFiboaSampleGDALOpensIngestsWithItsFeatureCount() throws {
+        let dir = try Paths.requireRealdata("lpis-samples-fiboa")
+        let files = FileManager.default.enumerator(atPath: dir.path)!.compactMap { $0 as? String }
+            .filter { file in [".gpkg", ".zip", ".xml", ".shp", ".geojson"].contains { file.hasSuffix($0) } }
+        var opened = 0
+        for file in files.sorted() {
+            let path = dir.appendingPathComponent(file).path
+            guard let dataset = try? VectorDataset(path: path) else { continue }
+            guard let layer = dataset.layers.first(where: { $0.hasGeometry && $0.isPolygonal }) else { continue }
+            let expected = layer.featureCount
+            let lake = try temporaryLake(self)
+            let summary = try ParcelIngest(lake: lake).run(path: path, options: options(aoi: file, year: 0))
+            XCTAssertEqual(summary.read, expected, file)
+            XCTAssertEqual(summary.inserted + summary.rejected.count, expected, "\(file): \(summary.rejected.prefix(3))")
+            opened += 1
+        }
+        XCTAssertGreaterThan(opened, 10)
+    }
+}

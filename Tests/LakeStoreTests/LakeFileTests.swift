@@ -1,0 +1,94 @@
+import Foundation
+import XCTest
+import LakeSQLite
+@testable import LakeStore
+
+final class LakeFileTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("lake-tests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+
+    func testCreateRecordsSchemaSRIDAndGeometryColumns() throws {
+        let lake = try Lake.create(path: path("a.sqlite"), srid: 32632)
+        XCTAssertEqual(lake.schemaVersion, Lake.latestSchemaVersion)
+        XCTAssertEqual(try lake.meta("srid"), "32632")
+        XCTAssertEqual(try lake.meta("schema_version"), String(Lake.latestSchemaVersion))
+        XCTAssertEqual(try lake.meta("lake_version"), LakeVersion.current)
+        let columns = try lake.db.prepare("SELECT f_table_name, srid FROM geometry_columns ORDER BY 1").rows()
+        XCTAssertEqual(columns, [[.text("catalogue"), .int(4326)], [.text("parcels"), .int(32632)]])
+        XCTAssertEqual(try lake.db.scalar("PRAGMA application_id")?.int, Int64(Lake.applicationID))
+    }
+
+    func testUnknownSRIDIsAUsageErrorAndLeavesNoFile() {
+        XCTAssertThrowsError(try Lake.create(path: path("b.sqlite"), srid: 999_999)) { error in
+            XCTAssertEqual((error as? LakeError)?.exitCode, 2)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("b.sqlite")))
+    }
+
+    func testOpeningSomethingElseFailsWithALakeFileError() throws {
+        try "hello".write(toFile: path("text.sqlite"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Lake.open(path: path("text.sqlite"))) { XCTAssertEqual(($0 as? LakeError)?.exitCode, 3) }
+        let other = try Connection(path: path("other.sqlite"), mode: .create)
+        try other.execute("CREATE TABLE t(x)")
+        XCTAssertThrowsError(try Lake.open(path: path("other.sqlite"))) { error in
+            XCTAssertTrue("\(error)".contains("not a lake file"), "\(error)")
+        }
+        XCTAssertThrowsError(try Lake.open(path: path("missing.sqlite"))) { XCTAssertEqual(($0 as? LakeError)?.exitCode, 3) }
+    }
+
+    func testFileWithAForeignTriggerIsRefused() throws {
+        _ = try Lake.create(path: path("c.sqlite"))
+        let raw = try Connection(path: path("c.sqlite"))
+        try raw.execute("CREATE TRIGGER evil AFTER INSERT ON parcels BEGIN DELETE FROM catalogue; END")
+        XCTAssertThrowsError(try Lake.open(path: path("c.sqlite"))) { error in
+            XCTAssertTrue("\(error)".contains("trigger evil"), "\(error)")
+        }
+    }
+
+    func testNoJournalFilesAreLeftBehind() throws {
+        do {
+            let lake = try Lake.create(path: path("d.sqlite"))
+            try lake.db.transaction { try lake.db.run("INSERT INTO lake_meta VALUES ('x', 'y')") }
+        }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0 != "d.sqlite" }
+        XCTAssertEqual(leftovers, [])
+    }
+
+    func testSignatureStoreMergesPendingAndReplacesRepeats() throws {
+        let lake = try Lake.create(path: path("e.sqlite"))
+        try lake.db.execute("""
+            INSERT INTO parcels (pid, parcel_id, area, source, geom) VALUES
+              (1, 'a', 1, 't', CastToMultiPolygon(GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))', 3035)));
+            INSERT INTO catalogue (obsid, reference, obstime, sensor, card, source) VALUES
+              (1, 'r1', '2024-01-01T00:00:00Z', '2A', 's2', 't'), (2, 'r2', '2024-01-06T00:00:00Z', '2B', 's2', 't');
+            """)
+        let store = SignatureStore(db: lake.db)
+        let s1 = SignatureStats(count: 10, mean: 1, std: 0, min: 1, max: 1, p25: 1, p50: 1, p75: 1)
+        let s2 = SignatureStats(count: 10, mean: 2, std: 0, min: 2, max: 2, p25: 2, p50: 2, p75: 2)
+        try store.append(pid: 1, obsid: 2, bands: [(4, s1), (8, s1)])
+        try store.append(pid: 1, obsid: 1, bands: [(4, s1)])
+        var counts = try store.mergePending()
+        XCTAssertEqual(counts.inserted, 3)
+        XCTAssertEqual(try store.pendingCount(), 0)
+        try store.append(pid: 1, obsid: 1, bands: [(4, s1), (8, s2)])   // one repeat, one new
+        try store.append(pid: 1, obsid: 2, bands: [(4, s2)])            // one change
+        // Readers see pending rows before they are merged.
+        XCTAssertEqual(try store.series(pid: 1).map(\.stats.mean), [1, 2, 2, 1])
+        counts = try store.mergePending()
+        XCTAssertEqual([counts.inserted, counts.updated, counts.unchanged], [1, 1, 1])
+        let series = try store.series(pid: 1)
+        XCTAssertEqual(series.map(\.obsid), [1, 1, 2, 2])
+        XCTAssertEqual(series.map(\.bandID), [4, 8, 4, 8])
+        XCTAssertEqual(series.map(\.stats.mean), [1, 2, 2, 1])
+        XCTAssertEqual(try store.rowCount(), 4)
+        XCTAssertEqual(try store.bandNames(), ["B04", "B08"])
+    }
+}

@@ -1,0 +1,84 @@
+import XCTest
+@testable import LakeStore
+
+final class SeriesCodecTests: XCTestCase {
+    func stats(_ v: [Float]) -> SignatureStats {
+        SignatureStats(count: v[0], mean: v[1], std: v[2], min: v[3], max: v[4], p25: v[5], p50: v[6], p75: v[7])
+    }
+
+    func testRoundTripIsBitExactForEveryKindOfValue() throws {
+        var rng = SystemRandomNumberGenerator()
+        var rows: [SignatureRow] = []
+        for band in [UInt8(2), 4, 8, 12] {
+            var obsid: Int64 = 1
+            for _ in 0..<73 {
+                obsid += Int64.random(in: 1...40, using: &rng)
+                let dn = Float(Int.random(in: 0...12000, using: &rng))
+                rows.append(SignatureRow(obsid: obsid, bandID: band, stats: stats([
+                    Float(Int.random(in: 1...5000, using: &rng)), dn + Float.random(in: -50...50, using: &rng),
+                    Float.random(in: 0...900, using: &rng), dn - 500, dn + 500, dn - 120.25, dn, dn + 130.5,
+                ])))
+            }
+        }
+        // Odd values every codec must keep: NaN, infinities, negative zero, subnormals, reflectance floats.
+        rows.append(SignatureRow(obsid: 9_000_000_000, bandID: 200, stats: stats([.nan, .infinity, -.infinity, -0.0, .leastNonzeroMagnitude, 0.123456789, 1e30, -3.5])))
+        let blob = SeriesCodec.encode(rows)
+        let decoded = try SeriesCodec.decode(blob)
+        XCTAssertEqual(decoded.count, rows.count)
+        for (a, b) in zip(rows, decoded) {
+            XCTAssertEqual(a.obsid, b.obsid)
+            XCTAssertEqual(a.bandID, b.bandID)
+            XCTAssertTrue(a.stats.identical(to: b.stats), "\(a.stats) != \(b.stats)")
+        }
+    }
+
+    func testTypicalDigitalNumbersPackBelowTwentyFourBytesPerRow() {
+        // Integer DNs and quarter-step percentiles, as extraction produces them.
+        var rows: [SignatureRow] = []
+        for band in UInt8(1)...8 {
+            for k in 0..<73 {
+                let dn = Float(1000 + (k * 37) % 3000)
+                rows.append(SignatureRow(obsid: Int64(k + 1), bandID: band, stats: stats([
+                    412, dn + 0.3125, 81.73828, dn - 210, dn + 260, dn - 55.5, dn, dn + 60.25])))
+            }
+        }
+        let bytes = SeriesCodec.encode(rows).count
+        XCTAssertLessThan(Double(bytes) / Double(rows.count), 24, "\(bytes) bytes for \(rows.count) rows")
+    }
+
+    func testDamagedBlobsThrowInsteadOfCrashing() {
+        let rows = (1...10).map { SignatureRow(obsid: Int64($0), bandID: 4, stats: stats([1, 2, 3, 4, 5, 6, 7, 8])) }
+        let blob = SeriesCodec.encode(rows)
+        for cut in 0..<blob.count {
+            XCTAssertThrowsError(try SeriesCodec.decode(Array(blob.prefix(cut))), "prefix \(cut)")
+        }
+        XCTAssertThrowsError(try SeriesCodec.decode(blob + [0]))
+        var wrongVersion = blob; wrongVersion[0] = 9
+        XCTAssertThrowsError(try SeriesCodec.decode(wrongVersion))
+    }
+
+    func testPendingRoundTrip() throws {
+        let bands: [(UInt8, SignatureStats)] = [(4, stats([10, 1.5, 0.25, 1, 2, 1.25, 1.5, 1.75])), (8, stats([10, .nan, 0, 0, 0, 0, 0, 0]))]
+        let decoded = try PendingCodec.encode(bands).withUnsafeBytes { try PendingCodec.decode($0) }
+        XCTAssertEqual(decoded.map(\.0), [4, 8])
+        XCTAssertTrue(decoded[0].1.identical(to: bands[0].1))
+        XCTAssertTrue(decoded[1].1.identical(to: bands[1].1))
+    }
+
+    func testOffsetMovesLocationStatisticsOnly() {
+        let s = stats([100, 2000, 50, 1500, 2500, 1900, 2000, 2100]).offset(by: -1000)
+        XCTAssertEqual(s.count, 100); XCTAssertEqual(s.std, 50)
+        XCTAssertEqual(s.mean, 1000); XCTAssertEqual(s.min, 500); XCTAssertEqual(s.max, 1500)
+        XCTAssertEqual(s.p25, 900); XCTAssertEqual(s.p50, 1000); XCTAssertEqual(s.p75, 1100)
+    }
+
+    func testBandNamesAreNormalised() {
+        XCTAssertEqual(Bands.normalise("B4"), "B04")
+        XCTAssertEqual(Bands.normalise("b8"), "B08")
+        XCTAssertEqual(Bands.normalise("B8A"), "B8A")
+        XCTAssertEqual(Bands.normalise("SC"), "SCL")
+        XCTAssertEqual(Bands.normalise("SCL_20m"), "SCL")
+        XCTAssertEqual(Bands.normalise("B11"), "B11")
+        XCTAssertEqual(Bands.normalise("vv"), "VV")
+    }
+}

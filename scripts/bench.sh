@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# lake benchmark: signature ingest rows/s (parcel-ordered and scene-ordered input), bytes per
+# signature row on disk, and `lake query parcel` time (whole process and query alone).
+# Scale: BENCH_PARCELS (default 20000) × BENCH_SCENES (default 73) × 8 bands.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+P=${BENCH_PARCELS:-20000}; S=${BENCH_SCENES:-73}
+BIN=.build/release; OUT=bench-out
+mkdir -p "$OUT"
+now() { date +%s.%N; }
+
+echo "lake bench: $P parcels × $S scenes × 8 bands = $((P * S * 8)) signature rows" >&2
+for order in parcel scene; do
+  dir="$OUT/$order-$P-$S"
+  if [ ! -f "$dir/signatures.csv" ]; then
+    flag=""; [ "$order" = scene ] && flag="--scene-order"
+    $BIN/lake-fixtures --out "$dir" --parcels "$P" --scenes "$S" --seed 2024 $flag
+  fi
+  db="$dir/bench.sqlite"; rm -f "$db"
+  $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi bench --year 2024 >/dev/null 2>&1
+  $BIN/lake --db "$db" ingest catalogue "$dir/scenes.stac.json" >/dev/null 2>&1
+  before=$(stat -c %s "$db")
+  t0=$(now)
+  $BIN/lake --db "$db" ingest signatures "$dir/signatures.csv" >/dev/null 2>&1
+  t1=$(now)
+  rows=$((P * S * 8))
+  secs=$(echo "$t1 - $t0" | bc -l)
+  after=$(stat -c %s "$db")
+  packed=$(sqlite3 "$db" "SELECT sum(pgsize) FROM dbstat WHERE name = 'signatures_packed'" 2>/dev/null || echo 0)
+  printf "ingest %-6s-ordered: %d rows in %.2f s = %.0f rows/s\n" "$order" "$rows" "$secs" "$(echo "$rows / $secs" | bc -l)"
+  printf "bytes per signature row (%s-ordered): %.2f (signatures table incl. its b-tree), %.2f (file growth)\n" \
+    "$order" "$(echo "$packed / $rows" | bc -l)" "$(echo "($after - $before) / $rows" | bc -l)"
+done
+
+db="$OUT/parcel-$P-$S/bench.sqlite"
+id=$(printf "P%06d" $((P / 2)))
+n=20
+t0=$(now)
+for _ in $(seq $n); do $BIN/lake --db "$db" query parcel "$id" >/dev/null; done
+t1=$(now)
+alone=$(LAKE_TIMING=1 $BIN/lake --db "$db" query parcel "$id" 2>&1 >/dev/null | sed -n 's/query: \(.*\) ms/\1/p')
+printf "query parcel %s: %.1f ms whole process (mean of %d), %s ms query alone\n" "$id" "$(echo "($t1 - $t0) * 1000 / $n" | bc -l)" "$n" "$alone"
