@@ -59,8 +59,7 @@ public struct CatalogueIngest {
                 case .scene(let s): scene = s
                 }
                 if !seenInFile.insert(scene.reference).inserted { summary.skipped += 1; continue }
-                let assetsJSON = jsonText(scene.assets)
-                let footprint: SQLValue = scene.footprintWKB.map(SQLValue.blob) ?? .null
+                let values = columnValues(scene, source: path)
                 try find.bind([.text(scene.reference)])
                 if try find.step() {
                     let obsid = find.int(0)
@@ -70,16 +69,11 @@ public struct CatalogueIngest {
                         || (find.int(5) == 1 && scene.relativeOrbit != nil)
                     find.reset()
                     if options.update {
-                        try replace.bind([.int(obsid), .text(scene.obstime), scene.platform.map(SQLValue.text) ?? .null,
-                                          .text(scene.sensor), .text(scene.card), scene.tile.map(SQLValue.text) ?? .null,
-                                          scene.relativeOrbit.map { .int(Int64($0)) } ?? .null,
-                                          scene.cloudCover.map(SQLValue.double) ?? .null,
-                                          scene.baseline.map(SQLValue.text) ?? .null, .double(scene.offset),
-                                          .text(assetsJSON), .text(path), footprint])
+                        try replace.bind([.int(obsid)] + values.dropFirst())
                         try replace.step()
                         summary.updated += 1
                     } else if missingFootprint || fillable || !assetsContained(scene.assets, in: storedAssets) {
-                        try enrich.bind([.int(obsid), footprint, .text(assetsJSON),
+                        try enrich.bind([.int(obsid), values[12], values[10],
                                          scene.cloudCover.map(SQLValue.double) ?? .null, scene.tile.map(SQLValue.text) ?? .null,
                                          scene.relativeOrbit.map { .int(Int64($0)) } ?? .null])
                         try enrich.step()
@@ -90,24 +84,25 @@ public struct CatalogueIngest {
                     continue
                 }
                 find.reset()
-                try insert.bind([.text(scene.reference), .text(scene.obstime), scene.platform.map(SQLValue.text) ?? .null,
-                                 .text(scene.sensor), .text(scene.card), scene.tile.map(SQLValue.text) ?? .null,
-                                 scene.relativeOrbit.map { .int(Int64($0)) } ?? .null,
-                                 scene.cloudCover.map(SQLValue.double) ?? .null,
-                                 scene.baseline.map(SQLValue.text) ?? .null, .double(scene.offset),
-                                 .text(assetsJSON), .text(path), footprint])
+                try insert.bind(values)
                 try insert.step()
                 summary.inserted += 1
             }
             progress.finish()
-            if options.strict && !summary.rejected.isEmpty {
-                throw LakeError.input(file: path, location: summary.rejected[0].location,
-                                      reason: "\(summary.rejected.count) entries rejected, nothing loaded (--strict): \(summary.rejected[0].reason)")
-            }
+            try summary.enforceStrict(options.strict, unit: "entries")
             summary.seconds = Date().timeIntervalSince(started)
             try IngestLog.record(db, summary, started: started, options: ["update": options.update])
         }
         return summary
+    }
+
+    /// The 13 values of an insert, in column order: reference … source, footprint.
+    private func columnValues(_ scene: SceneRecord, source: String) -> [SQLValue] {
+        [.text(scene.reference), .text(scene.obstime), scene.platform.map(SQLValue.text) ?? .null,
+         .text(scene.sensor), .text(scene.card), scene.tile.map(SQLValue.text) ?? .null,
+         scene.relativeOrbit.map { .int(Int64($0)) } ?? .null, scene.cloudCover.map(SQLValue.double) ?? .null,
+         scene.baseline.map(SQLValue.text) ?? .null, .double(scene.offset), .text(jsonText(scene.assets)),
+         .text(source), scene.footprintWKB.map(SQLValue.blob) ?? .null]
     }
 
     private func assetsContained(_ assets: [String: String], in stored: String) -> Bool {

@@ -67,9 +67,7 @@ struct ProductName {
     static func isoTime(_ compact: String) -> String? {
         let c = Array(compact)
         guard c.count == 15, c[8] == "T", c.enumerated().allSatisfy({ $0.offset == 8 || $0.element.isNumber }) else { return nil }
-        let s = String(c)
         func sub(_ a: Int, _ b: Int) -> String { String(c[a..<b]) }
-        _ = s
         return "\(sub(0, 4))-\(sub(4, 6))-\(sub(6, 8))T\(sub(9, 11)):\(sub(11, 13)):\(sub(13, 15))Z"
     }
 }

@@ -161,10 +161,7 @@ public struct ParcelIngest {
             if differing > 0 {
                 summary.notes.append("\(differing) parcels already in the lake differ from this file and were kept; --update replaces them")
             }
-            if options.strict && !summary.rejected.isEmpty {
-                throw LakeError.input(file: path, location: summary.rejected[0].location,
-                                      reason: "\(summary.rejected.count) features rejected, nothing loaded (--strict): \(summary.rejected[0].reason)")
-            }
+            try summary.enforceStrict(options.strict, unit: "features")
             summary.seconds = Date().timeIntervalSince(started)
             try IngestLog.record(db, summary, started: started, options: [
                 "layer": layer.name, "id": idField ?? "(feature number)", "crop_code": codeField ?? "",

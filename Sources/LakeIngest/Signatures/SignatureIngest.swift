@@ -57,10 +57,7 @@ public struct SignatureIngest {
             summary.inserted += counts.inserted
             summary.updated += counts.updated
             summary.skipped += counts.unchanged
-            if options.strict && !summary.rejected.isEmpty {
-                throw LakeError.input(file: path, location: summary.rejected[0].location,
-                                      reason: "\(summary.rejected.count) rows rejected, nothing loaded (--strict): \(summary.rejected[0].reason)")
-            }
+            try summary.enforceStrict(options.strict, unit: "rows")
             summary.seconds = Date().timeIntervalSince(started)
             try IngestLog.record(db, summary, started: started, options: [
                 "aoi": options.aoi ?? "", "year": options.year ?? 0, "ptype": options.ptype ?? "",

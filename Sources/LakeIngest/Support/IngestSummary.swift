@@ -1,4 +1,5 @@
 import Foundation
+import LakeStore
 
 /// One input row or feature that was not loaded, and why.
 public struct Rejection: Sendable, CustomStringConvertible {
@@ -25,6 +26,13 @@ public struct IngestSummary: Sendable {
 
     public mutating func reject(_ location: String, _ reason: String) {
         rejected.append(Rejection(file: source, location: location, reason: reason))
+    }
+
+    /// With --strict, any rejection fails the input (the caller's transaction then rolls back).
+    func enforceStrict(_ strict: Bool, unit: String) throws {
+        guard strict, let first = rejected.first else { return }
+        throw LakeError.input(file: source, location: first.location,
+                              reason: "\(rejected.count) \(unit) rejected, nothing loaded (--strict): \(first.reason)")
     }
 
     public var line: String {
