@@ -33,22 +33,25 @@ let package = Package(
 
         // Files → store.
         .target(name: "LakeIngest", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite"]),
+        // Scenes (GeoTIFF/JP2 through GDAL) → signatures in the store.
+        .target(name: "LakeExtract", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeIngest"]),
         // Store → answers.
         .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite"]),
 
         // The thin command line.
         .executableTarget(name: "lake", dependencies: [
-            "LakeStore", "LakeIngest", "LakeQuery",
+            "LakeStore", "LakeIngest", "LakeExtract", "LakeQuery",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Deterministic fixture generator (demo data, tests, benchmark scale).
         .executableTarget(name: "lake-fixtures", dependencies: [
+            "LakeGDAL",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "LakeStoreTests", dependencies: ["LakeStore", "LakeSQLite"]),
         .testTarget(name: "LakeIngestTests", dependencies: ["LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL"]),
-        .testTarget(name: "EndToEndTests", dependencies: []),
+        .testTarget(name: "EndToEndTests", dependencies: ["LakeSQLite"]),
     ]
 )

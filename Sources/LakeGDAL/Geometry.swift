@@ -24,6 +24,20 @@ public final class Geometry {
         return Geometry(owning: h)
     }
 
+    public static func fromWKB(_ bytes: UnsafeRawBufferPointer) throws -> Geometry {
+        var h: OGRGeometryH?
+        guard let base = bytes.baseAddress,
+              OGR_G_CreateFromWkb(UnsafeMutableRawPointer(mutating: base), nil, &h, Int32(bytes.count)) == OGRERR_NONE,
+              let h else { throw GDALError("invalid WKB geometry") }
+        return Geometry(owning: h)
+    }
+
+    /// A rectangle as a polygon.
+    public static func box(minX: Double, minY: Double, maxX: Double, maxY: Double) -> Geometry {
+        // Closed ring, counter-clockwise.
+        try! fromWKT("POLYGON((\(minX) \(minY),\(maxX) \(minY),\(maxX) \(maxY),\(minX) \(maxY),\(minX) \(minY)))")
+    }
+
     public func clone() -> Geometry { Geometry(owning: OGR_G_Clone(handle)) }
 
     public var isEmpty: Bool { OGR_G_IsEmpty(handle) != 0 }
@@ -68,6 +82,53 @@ public final class Geometry {
         }
         OGR_G_FlattenTo2D(result)
         return Geometry(owning: result)
+    }
+
+    /// (minX, minY, maxX, maxY) of the geometry.
+    public var envelope: (minX: Double, minY: Double, maxX: Double, maxY: Double) {
+        var e = OGREnvelope()
+        OGR_G_GetEnvelope(handle, &e)
+        return (e.MinX, e.MinY, e.MaxX, e.MaxY)
+    }
+
+    /// The geometry grown (positive) or shrunk (negative) by `distance` in its own units.
+    public func buffered(_ distance: Double) -> Geometry? {
+        guard let h = OGR_G_Buffer(handle, distance, 8) else { return nil }
+        return Geometry(owning: h)
+    }
+
+    public func intersects(_ other: Geometry) -> Bool { OGR_G_Intersects(handle, other.handle) != 0 }
+
+    public func intersection(_ other: Geometry) -> Geometry? {
+        guard let h = OGR_G_Intersection(handle, other.handle) else { return nil }
+        return Geometry(owning: h)
+    }
+
+    /// Every ring (exterior and interior) of every polygon, as x and y arrays with the closing
+    /// point. Filled by the even-odd rule, these cover exactly the geometry's area.
+    public func rings() -> [(x: [Double], y: [Double])] {
+        var out: [(x: [Double], y: [Double])] = []
+        func collect(_ g: OGRGeometryH) {
+            let flat = OGR_GT_Flatten(OGR_G_GetGeometryType(g))
+            if flat == wkbLineString || flat == wkbLinearRing {
+                let n = Int(OGR_G_GetPointCount(g))
+                guard n > 0 else { return }
+                var x = [Double](repeating: 0, count: n), y = [Double](repeating: 0, count: n)
+                x.withUnsafeMutableBytes { xp in
+                    y.withUnsafeMutableBytes { yp in
+                        _ = OGR_G_GetPoints(g, xp.baseAddress, Int32(MemoryLayout<Double>.stride), yp.baseAddress,
+                                            Int32(MemoryLayout<Double>.stride), nil, 0)
+                    }
+                }
+                out.append((x, y))
+                return
+            }
+            for i in 0..<OGR_G_GetGeometryCount(g) {
+                if let part = OGR_G_GetGeometryRef(g, i) { collect(part) }
+            }
+        }
+        collect(handle)
+        return out
     }
 
     public func transform(_ transform: CoordinateTransform) throws {

@@ -13,6 +13,10 @@ struct LakeFixtures: ParsableCommand {
     @Option(help: "Random seed.") var seed: UInt64 = 2024
     @Flag(name: .customLong("scene-order"), help: "Write signatures scene by scene (as extraction produces them) instead of parcel by parcel.")
     var sceneOrder = false
+    @Option(name: .customLong("raster-scenes"), help: "Also write band rasters (B04, B08, B11, SCL) for this many scenes, in rasters/.")
+    var rasterScenes: Int = 0
+    @Option(name: .customLong("bench-band"), help: "Also write one full-size 10,980 × 10,980 band GeoTIFF over the parcels to this path.")
+    var benchBand: String?
 
     func run() throws {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -24,6 +28,8 @@ struct LakeFixtures: ParsableCommand {
         try generator.writeParcels(parcelList, to: path("parcels.geojson"))
         try generator.writeSTAC(sceneList, to: path("scenes.stac.json"))
         try generator.writeSignatures(parcelList, sceneList, signatures: path("signatures.csv"), scl: path("scl.csv"))
+        try generator.writeRasters(parcelList, sceneList, count: rasterScenes, folder: path("rasters"))
+        if let benchBand { try generator.writeBenchBand(parcelList, path: benchBand) }
         FileHandle.standardError.write("wrote \(parcels) parcels × \(scenes) scenes × \(FixtureGenerator.bands.count) bands to \(out)\n".data(using: .utf8)!)
     }
 }

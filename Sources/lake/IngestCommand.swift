@@ -6,7 +6,7 @@ import LakeStore
 struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Load parcels, catalogue metadata or signatures into the lake (created if missing).",
-        subcommands: [IngestParcels.self, IngestCatalogue.self, IngestSignatures.self])
+        subcommands: [IngestParcels.self, IngestCatalogue.self, IngestSignatures.self, IngestScene.self])
 }
 
 /// Options shared by every ingest.
@@ -101,6 +101,31 @@ struct IngestSignatures: ParsableCommand {
             options.aoi = aoi; options.year = year; options.ptype = ptype; options.parcel = parcel
             options.createScenes = createScenes; options.strict = output.strict
             let ingest = SignatureIngest(lake: lake)
+            let summaries = try paths.map { try ingest.run(path: $0, options: options) }
+            return report(summaries, json: output.json)
+        }
+    }
+}
+
+struct IngestScene: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scene",
+        abstract: "Register local scene files for `lake extract`: STAC items with local assets, .SAFE folders, folders of per-band files named by date and band.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "STAC item files, .SAFE folders, folders or band files.") var paths: [String]
+    @Option(help: "Radiometric offset of per-band files whose processing baseline is unknown (e.g. -1000 for L2A from baseline 04.00).")
+    var offset: Double?
+    @Option(help: "Reference prefix for scenes found in folders (default: the folder's name).") var name: String?
+    @Flag(help: "Refresh scenes already in the catalogue.") var update = false
+    @OptionGroup var output: IngestOutput
+
+    func run() throws {
+        try guarded {
+            let lake = try Lake.openOrCreate(path: global.path)
+            var options = LocalSceneOptions()
+            options.offset = offset; options.name = name; options.update = update
+            let ingest = LocalSceneIngest(lake: lake)
             let summaries = try paths.map { try ingest.run(path: $0, options: options) }
             return report(summaries, json: output.json)
         }

@@ -34,10 +34,10 @@ struct LakeCommand: ParsableCommand {
         discussion: """
             The lake file is --db FILE, else $LAKE_DB, else ./lake.sqlite.
             Exit codes: 0 ok; 1 internal error; 2 usage; 3 lake file missing, damaged or foreign; \
-            4 bad input; 5 not found; 6 ambiguous identifier; 7 done, but some rows were rejected; 10 database error.
+            4 bad input; 5 not found; 6 ambiguous identifier; 7 done, but some rows were rejected or scenes failed; 10 database error.
             """,
         version: LakeVersion.current,
-        subcommands: [Init.self, Ingest.self, Info.self, Query.self])
+        subcommands: [Init.self, Ingest.self, Extract.self, Info.self, Query.self])
 }
 
 /// Options every command takes.

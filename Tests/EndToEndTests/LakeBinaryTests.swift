@@ -1,59 +1,8 @@
 import Foundation
 import XCTest
 
-/// Runs the built `lake` binary on the committed fixtures, as a user would.
-final class LakeBinaryTests: XCTestCase {
-    static let root: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.path != "/" {
-            url.deleteLastPathComponent()
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-        }
-        return URL(fileURLWithPath: ".")
-    }()
-
-    var dir: URL!
-    var db: String { dir.appendingPathComponent("e2e.sqlite").path }
-
-    override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("lake-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
-
-    struct Result { let code: Int32; let out: String; let err: String }
-
-    /// The lake binary next to this test bundle (swift build puts products together).
-    func binary(_ name: String) throws -> URL {
-        var url = Bundle(for: Self.self).bundleURL
-        while url.path != "/" {
-            let candidate = url.appendingPathComponent(name)
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            url.deleteLastPathComponent()
-        }
-        throw XCTSkip("\(name) binary not built")
-    }
-
-    @discardableResult
-    func run(_ args: [String], tool: String = "lake", env: [String: String] = [:]) throws -> Result {
-        let process = Process()
-        process.executableURL = try binary(tool)
-        process.arguments = args
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "LAKE_DB")
-        for (k, v) in env { environment[k] = v }
-        process.environment = environment
-        process.currentDirectoryURL = dir
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out; process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(code: process.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
-    }
-
-    func fixture(_ name: String) -> String { Self.root.appendingPathComponent("fixtures/small/\(name)").path }
-
+/// The command tour on the committed fixtures: outputs, exit codes, GDAL's view of the file.
+final class LakeBinaryTests: BinaryTestCase {
     func loadFixtures() throws {
         XCTAssertEqual(try run(["--db", db, "init", "--srid", "3035"]).code, 0)
         let parcels = try run(["--db", db, "ingest", "parcels", fixture("parcels.geojson"), "--aoi", "demo", "--year", "2024"])

@@ -20,9 +20,13 @@ public struct CatalogueIngest {
     public init(lake: Lake) { self.lake = lake }
 
     public func run(path: String, options: CatalogueIngestOptions) throws -> IngestSummary {
+        try run(entries: CatalogueDocument.read(path: path), path: path, kind: "catalogue", options: options)
+    }
+
+    /// Loads scene entries read from `path` (one transaction).
+    func run(entries: [CatalogueDocument.Entry], path: String, kind: String, options: CatalogueIngestOptions) throws -> IngestSummary {
         let started = Date()
-        var summary = IngestSummary(kind: "catalogue", source: path)
-        let entries = try CatalogueDocument.read(path: path)
+        var summary = IngestSummary(kind: kind, source: path)
         let db = lake.db
         let progress = Progress("catalogue \(URL(fileURLWithPath: path).lastPathComponent)", total: entries.count)
         try db.transaction {

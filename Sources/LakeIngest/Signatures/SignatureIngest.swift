@@ -47,8 +47,8 @@ public struct SignatureIngest {
                 if let hist = row.hist {
                     try sink.scl(pid: pid, obsid: obsid, hist: hist, &summary)
                 }
-                if let band = row.band, let stats = row.stats, Bands.normalise(band) != Bands.scl {
-                    try sink.signature(pid: pid, obsid: obsid, band: band, stats: stats)
+                if let band = row.band, let stats = row.stats, let id = try sink.bandID(band) {
+                    try sink.signature(pid: pid, obsid: obsid, band: id, stats: stats)
                 }
             }
             progress.finish()
@@ -75,6 +75,8 @@ final class Sink {
     let writeSCL: Statement
     var key: (Int64, Int64)?
     var group: [(UInt8, SignatureStats)] = []
+    /// Band names as written in the input → band id (nil for SCL, which is a histogram).
+    var bandIDs: [String: UInt8?] = [:]
 
     init(lake: Lake) throws {
         store = SignatureStore(db: lake.db)
@@ -84,10 +86,17 @@ final class Sink {
         writeSCL = try lake.db.prepare("INSERT OR REPLACE INTO scl_hist (pid, obsid, \(columns)) VALUES (?, ?, \((0...11).map { _ in "?" }.joined(separator: ", ")))")
     }
 
-    func signature(pid: Int64, obsid: Int64, band: String, stats: SignatureStats) throws {
+    func bandID(_ raw: String) throws -> UInt8? {
+        if let known = bandIDs[raw] { return known }
+        let id = Bands.normalise(raw) == Bands.scl ? nil : try bands.idAdding(raw)
+        bandIDs[raw] = id
+        return id
+    }
+
+    func signature(pid: Int64, obsid: Int64, band: UInt8, stats: SignatureStats) throws {
         if let key, key != (pid, obsid) { try flush() }
         key = (pid, obsid)
-        group.append((try bands.idAdding(band), stats))
+        group.append((band, stats))
     }
 
     func flush() throws {
@@ -120,6 +129,8 @@ final class Resolver {
     var parcels: [String: Int64] = [:]
     var ambiguousParcels: Set<String> = []
     var scenesByReference: [String: Int64] = [:]
+    /// References as written in the input (paths, .SAFE/.zip names) → obsid.
+    var scenesByRawReference: [String: Int64] = [:]
     var scenesByObsid: Set<Int64> = []
     var scenesByDate: [String: [(obsid: Int64, card: String)]] = [:]
 
@@ -157,8 +168,9 @@ final class Resolver {
     }
 
     func obsid(_ row: SignatureSource.Row, _ summary: inout IngestSummary) throws -> Int64? {
+        if let raw = row.reference, let obsid = scenesByRawReference[raw] { return obsid }
         if let reference = row.reference.map(ProductName.strip), !reference.isEmpty {
-            if let obsid = scenesByReference[reference] { return obsid }
+            if let obsid = scenesByReference[reference] { scenesByRawReference[row.reference!] = obsid; return obsid }
             guard options.createScenes else {
                 summary.reject(row.location, "unknown scene \(reference) (ingest its catalogue entry first, or --create-scenes)"); return nil
             }

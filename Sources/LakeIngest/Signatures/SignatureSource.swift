@@ -4,7 +4,10 @@ import LakeStore
 /// Reads the signature forms row by row into one shape.
 enum SignatureSource {
     struct Row {
-        var location: String
+        /// Line (CSV) or record (JSON) number.
+        var position: Int
+        var isRecord = false
+        var location: String { isRecord ? "record \(position)" : "line \(position)" }
         var parcel: String?
         var reference: String?
         var obsid: Int64?
@@ -32,42 +35,64 @@ enum SignatureSource {
             guard let header = try reader.next() else { throw LakeError.input(file: path, location: "line 1", reason: "empty file") }
             let columns = Columns(header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
             try columns.validate(path: path)
-            while let fields = try reader.next() {
-                var row = Row(location: "line \(reader.line)")
-                func field(_ i: Int?) -> String? {
-                    guard let i, i < fields.count else { return nil }
-                    let f = fields[i].trimmingCharacters(in: .whitespaces)
-                    return f.isEmpty ? nil : f
-                }
-                row.parcel = field(columns.parcel)
-                row.reference = field(columns.reference)
-                row.obsid = field(columns.obsid).flatMap { Int64($0) }
-                row.date = field(columns.date).flatMap(normaliseDate)
-                row.band = field(columns.band)
+            // Identifiers repeat from row to row (8 bands of one parcel and scene): reuse the
+            // String of the previous row when the bytes are the same.
+            var parcel = Memo(), reference = Memo(), date = Memo(normaliseDate), band = Memo()
+            while let record = try reader.nextRecord() {
+                var row = Row(position: reader.line)
+                row.parcel = parcel.text(record, columns.parcel)
+                row.reference = reference.text(record, columns.reference)
+                if case .value(let v) = record.int(columns.obsid) { row.obsid = v }
+                row.date = date.text(record, columns.date)
+                row.band = band.text(record, columns.band)
                 if columns.hasStats {
                     var stats = SignatureStats.zero
                     var bad: String?
                     for (k, index) in columns.stats.enumerated() {
-                        if let text = field(index) {
-                            guard let v = Float(text) else { bad = "\(SignatureStats.fieldNames[k]) is not a number: \(text)"; break }
-                            stats[k] = v
-                        } else {
-                            stats[k] = .nan
+                        switch record.float(index) {
+                        case .value(let v): stats[k] = v
+                        case .blank: stats[k] = .nan
+                        case .invalid: bad = "\(SignatureStats.fieldNames[k]) is not a number: \(record.text(index) ?? "")"
                         }
+                        if bad != nil { break }
                     }
                     if let bad { row.error = bad; try body(row); continue }
                     if !stats.mean.isNaN || row.band != nil { row.stats = stats }
                 }
-                if let h = columns.histJSON, let text = field(h) { row.hist = parseHist(text) }
+                if let h = columns.histJSON, let text = record.text(h) { row.hist = parseHist(text) }
                 else if !columns.histColumns.isEmpty {
                     var hist = [Int](repeating: 0, count: 12)
-                    for (k, i) in columns.histColumns { hist[k] = field(i).flatMap { Int(Double($0) ?? 0) } ?? 0 }
+                    for (k, i) in columns.histColumns {
+                        switch record.int(i) {
+                        case .value(let v): hist[k] = Int(v)
+                        case .invalid: if case .value(let f) = record.float(i) { hist[k] = Int(f) }
+                        case .blank: break
+                        }
+                    }
                     if hist.contains(where: { $0 > 0 }) { row.hist = hist }
                 }
                 try body(row)
             }
         } catch let error as CSVError {
             throw LakeError.input(file: path, location: "line \(error.line)", reason: error.reason)
+        }
+    }
+
+    /// The last field value read from one column, kept while the bytes repeat.
+    struct Memo {
+        private var bytes: [UInt8] = []
+        private var value: String?
+        private let transform: ((String) -> String?)?
+
+        init(_ transform: ((String) -> String?)? = nil) { self.transform = transform }
+
+        mutating func text(_ record: CSVRecord, _ index: Int?) -> String? {
+            guard let index, index < record.count else { return nil }
+            if record.equals(index, bytes) { return value }
+            bytes = Array(record.rawBytes(index))
+            let text = bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
+            value = transform.map { t in text.flatMap(t) } ?? text
+            return value
         }
     }
 
@@ -129,7 +154,7 @@ enum SignatureSource {
             throw LakeError.input(file: path, location: nil, reason: "not a parcelTimeSeries document")
         }
         for (i, r) in records.enumerated() {
-            var row = Row(location: "record \(i + 1)")
+            var row = Row(position: i + 1, isRecord: true)
             row.parcel = text(r["parcel_id"] ?? r["pid"])
             row.reference = text(r["reference"])
             row.obsid = (r["obsid"] as? NSNumber)?.int64Value

@@ -28,6 +28,8 @@ public final class Lake {
         do {
             let db = try Connection(path: path, mode: .create)
             try configure(db)
+            // Before the first page is written: lets merges hand the pending log's pages back.
+            try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             try db.execute("PRAGMA application_id = \(applicationID)")
             try Migrator.migrate(db, srid: srid, path: path)
             guard try db.scalar("SELECT count(*) FROM geometry_columns WHERE srid = ?", .int(Int64(srid)))?.int == 1 else {

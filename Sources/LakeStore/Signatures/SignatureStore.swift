@@ -89,6 +89,9 @@ public final class SignatureStore {
         }
         try flush()
         try db.execute("DELETE FROM signatures_pending")
+        // Lakes created with auto_vacuum = INCREMENTAL give the log's pages back, so the file
+        // stays the size of what it holds (a no-op on older files).
+        try db.execute("PRAGMA incremental_vacuum")
         try recordBands(bandsSeen)
         return counts
     }
