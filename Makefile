@@ -31,10 +31,11 @@ demo: build
 
 bench: build
 	bash scripts/bench.sh
+	bash scripts/bench-extract.sh
 
 fixtures-small: build
 	rm -rf fixtures/small
-	$(BIN)/lake-fixtures --out fixtures/small --parcels 20 --scenes 36 --seed 7
+	$(BIN)/lake-fixtures --out fixtures/small --parcels 20 --scenes 36 --seed 7 --raster-scenes 4
 
 clean:
 	rm -rf .build fixtures/demo

@@ -51,7 +51,10 @@ let package = Package(
         ]),
 
         .testTarget(name: "LakeStoreTests", dependencies: ["LakeStore", "LakeSQLite"]),
-        .testTarget(name: "LakeIngestTests", dependencies: ["LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL"]),
+        .target(name: "LakeTestSupport", dependencies: ["LakeStore"], path: "Tests/LakeTestSupport"),
+        .testTarget(name: "LakeIngestTests", dependencies: ["LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeTestSupport"]),
+        .testTarget(name: "LakeExtractTests", dependencies: ["LakeExtract", "LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSQLite", "LakeTestSupport"],
+                    exclude: ["Reference"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LakeSQLite"]),
     ]
 )

@@ -19,9 +19,12 @@ extension FixtureGenerator {
         let w10 = Int((maxX - minX) / 10), h10 = Int((maxY - minY) / 10)
         var owner = [Int](repeating: -1, count: w10 * h10)
         for (p, parcel) in parcels.enumerated() {
-            for row in 0..<h10 {
+            let px = parcel.ring.map(\.0), py = parcel.ring.map(\.1)
+            let c0 = max(0, Int((px.min()! - minX) / 10) - 1), c1 = min(w10, Int((px.max()! - minX) / 10) + 2)
+            let r0 = max(0, Int((maxY - py.max()!) / 10) - 1), r1 = min(h10, Int((maxY - py.min()!) / 10) + 2)
+            for row in r0..<r1 {
                 let y = maxY - (Double(row) + 0.5) * 10
-                for col in 0..<w10 {
+                for col in c0..<c1 {
                     let x = minX + (Double(col) + 0.5) * 10
                     if contains(parcel.ring, x, y) { owner[row * w10 + col] = p }
                 }

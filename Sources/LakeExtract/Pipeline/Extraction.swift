@@ -9,6 +9,8 @@ public struct ExtractSummary: Sendable {
     public var scenesExtracted = 0
     public var scenesFailed: [(reference: String, reason: String)] = []
     public var scenesSkippedFailed = 0
+    /// Scenes with no local band files (metadata only, or remote assets): left as they are.
+    public var scenesWithoutFiles = 0
     public var parcelScenes = 0
     public var signatureRows = 0
     public var histograms = 0
@@ -19,7 +21,8 @@ public struct ExtractSummary: Sendable {
 
     public var line: String {
         var text = "extract: scenes \(scenesExtracted) extracted, \(scenesFailed.count) failed"
-        if scenesSkippedFailed > 0 { text += " (\(scenesSkippedFailed) failed earlier, skipped: --retry-failed)" }
+        if scenesSkippedFailed > 0 { text += ", \(scenesSkippedFailed) failed earlier and skipped (--retry-failed)" }
+        if scenesWithoutFiles > 0 { text += ", \(scenesWithoutFiles) without local band files" }
         text += "; \(signatureRows) signature rows, \(histograms) SCL histograms over \(parcelScenes) parcel-scenes; "
         text += String(format: "%.1f Mpx in %.2f s (%.1f Mpx/s, %.0f parcel-scenes/s)", Double(pixelsUsed) / 1e6, seconds,
                        Double(pixelsUsed) / 1e6 / max(reductionSeconds, 1e-9), Double(parcelScenes) / max(seconds, 1e-9))
@@ -28,7 +31,7 @@ public struct ExtractSummary: Sendable {
 
     public var json: [String: Any] {
         ["scenes_extracted": scenesExtracted, "scenes_failed": scenesFailed.map { ["reference": $0.reference, "reason": $0.reason] },
-         "scenes_skipped_failed": scenesSkippedFailed, "parcel_scenes": parcelScenes, "signature_rows": signatureRows,
+         "scenes_skipped_failed": scenesSkippedFailed, "scenes_without_files": scenesWithoutFiles, "parcel_scenes": parcelScenes, "signature_rows": signatureRows,
          "scl_histograms": histograms, "pixels_read": pixelsRead, "pixels_used": pixelsUsed, "seconds": seconds]
     }
 }
@@ -55,6 +58,12 @@ public struct Extraction {
         let progress = Progress("extract", total: scenes.count)
         setGDALCacheSize(512 << 20)
         for scene in scenes {
+            // Catalogue entries without local files are not work for extract unless named.
+            if scene.bands.isEmpty && options.scenes.isEmpty {
+                summary.scenesWithoutFiles += 1
+                progress.advance()
+                continue
+            }
             try db.run("UPDATE catalogue SET status = 'inprogress' WHERE obsid = ?", .int(scene.obsid))
             let t0 = Date()
             do {

@@ -57,11 +57,12 @@ public struct CatalogueIngest {
             for (location, outcome) in entries {
                 summary.read += 1
                 progress.advance()
-                let scene: SceneRecord
+                var scene: SceneRecord
                 switch outcome {
                 case .rejected(let reason): summary.reject(location, reason); continue
                 case .scene(let s): scene = s
                 }
+                scene.assets = Self.absolute(scene.assets, relativeTo: path)
                 if !seenInFile.insert(scene.reference).inserted { summary.skipped += 1; continue }
                 let values = columnValues(scene, source: path)
                 try find.bind([.text(scene.reference)])
@@ -107,6 +108,16 @@ public struct CatalogueIngest {
          scene.relativeOrbit.map { .int(Int64($0)) } ?? .null, scene.cloudCover.map(SQLValue.double) ?? .null,
          scene.baseline.map(SQLValue.text) ?? .null, .double(scene.offset), .text(jsonText(scene.assets)),
          .text(source), scene.footprintWKB.map(SQLValue.blob) ?? .null]
+    }
+
+    /// Local asset paths relative to the document are stored absolute, so that `lake extract`
+    /// finds them whatever the working folder; URLs and absolute paths are kept as they are.
+    static func absolute(_ assets: [String: String], relativeTo document: String) -> [String: String] {
+        let folder = URL(fileURLWithPath: document).standardizedFileURL.deletingLastPathComponent()
+        return assets.mapValues { href in
+            if href.isEmpty || href.hasPrefix("/") || href.contains("://") { return href }
+            return folder.appendingPathComponent(href).standardizedFileURL.path
+        }
     }
 
     private func assetsContained(_ assets: [String: String], in stored: String) -> Bool {

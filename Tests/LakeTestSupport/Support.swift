@@ -2,9 +2,10 @@ import Foundation
 import XCTest
 import LakeStore
 
+/// Shared by the test targets.
 /// The repository root (for fixtures/) and ../shared/realdata beside it.
-enum Paths {
-    static let root: URL = {
+public enum Paths {
+    public static let root: URL = {
         var url = URL(fileURLWithPath: #filePath)
         while url.path != "/" {
             url.deleteLastPathComponent()
@@ -12,11 +13,11 @@ enum Paths {
         }
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     }()
-    static func fixture(_ name: String) -> String { root.appendingPathComponent("fixtures/small/\(name)").path }
-    static var realdata: URL { root.deletingLastPathComponent().appendingPathComponent("shared/realdata") }
+    public static func fixture(_ name: String) -> String { root.appendingPathComponent("fixtures/small/\(name)").path }
+    public static var realdata: URL { root.deletingLastPathComponent().appendingPathComponent("shared/realdata") }
 
     /// Skips the test with a message when ../shared/realdata is absent.
-    static func requireRealdata(_ sub: String) throws -> URL {
+    public static func requireRealdata(_ sub: String) throws -> URL {
         let url = realdata.appendingPathComponent(sub)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw XCTSkip("../shared/realdata/\(sub) is not present; real-data test skipped")
@@ -25,14 +26,14 @@ enum Paths {
     }
 }
 
-func temporaryLake(_ test: XCTestCase, srid: Int = Lake.defaultSRID) throws -> Lake {
+public func temporaryLake(_ test: XCTestCase, srid: Int = Lake.defaultSRID) throws -> Lake {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lake-ingest-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     test.addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
     return try Lake.create(path: dir.appendingPathComponent("t.sqlite").path, srid: srid)
 }
 
-func write(_ text: String, _ name: String) throws -> String {
+public func write(_ text: String, _ name: String) throws -> String {
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString)-\(name)").path
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return path
