@@ -21,6 +21,27 @@ final class ZonalTests: XCTestCase {
         XCTAssertNil(ZonalStatistics.compute(&none, count: 0))
     }
 
+    /// Selection gives the same order statistics as a full sort, on many sizes and with ties.
+    func testSelectionAgreesWithSorting() throws {
+        var state: UInt64 = 42
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 33 }
+        for n in [1, 2, 3, 4, 5, 7, 10, 31, 100, 257, 1000] {
+            for spread in [3, 1000] {
+                let values = (0..<n).map { _ in Double(next() % UInt64(spread)) }
+                var work = values
+                let s = try XCTUnwrap(ZonalStatistics.compute(&work, count: n))
+                let sorted = values.sorted()
+                func numpy(_ q: Double) -> Float {
+                    let p = q * Double(n - 1), lo = Int(p), t = p - Double(lo)
+                    let a = sorted[lo], b = sorted[min(lo + 1, n - 1)]
+                    return Float(t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t)
+                }
+                XCTAssertEqual([s.p25, s.p50, s.p75], [numpy(0.25), numpy(0.5), numpy(0.75)], "n \(n) spread \(spread)")
+                XCTAssertEqual(s.min, Float(sorted[0])); XCTAssertEqual(s.max, Float(sorted[n - 1]))
+            }
+        }
+    }
+
     /// A 10 × 10 grid of 1 m pixels; shapes in its coordinates (origin at the top-left, y up).
     let grid = PixelGrid(originX: 0, originY: 10, pixelWidth: 1, pixelHeight: 1, width: 10, height: 10)
 
