@@ -84,6 +84,11 @@ public final class Geometry {
         return Geometry(owning: result)
     }
 
+    public var isPoint: Bool {
+        let flat = OGR_GT_Flatten(OGR_G_GetGeometryType(handle))
+        return flat == wkbPoint || flat == wkbMultiPoint
+    }
+
     /// (minX, minY, maxX, maxY) of the geometry.
     public var envelope: (minX: Double, minY: Double, maxX: Double, maxY: Double) {
         var e = OGREnvelope()

@@ -10,7 +10,16 @@ public final class VectorDataset {
         GDAL.initialize()
         _ = GDALErrors.drain()
         let gdalPath = GDAL.virtualPath(path)
-        guard let h = GDALOpenEx(gdalPath, UInt32(GDAL_OF_VECTOR | GDAL_OF_READONLY), nil, nil, nil) else {
+        // CSV: geometry from a WKT column, or points from lon/lat (x/y) columns.
+        let texts: [String] = path.lowercased().hasSuffix(".csv")
+            ? ["GEOM_POSSIBLE_NAMES=geometry,geom,wkt,WKT,the_geom", "X_POSSIBLE_NAMES=lon,longitude,x,X",
+               "Y_POSSIBLE_NAMES=lat,latitude,y,Y", "KEEP_GEOM_COLUMNS=NO"] : []
+        var options: [UnsafePointer<CChar>?] = texts.map { UnsafePointer(strdup($0)) } + [nil]
+        defer { options.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
+        let opened = options.withUnsafeMutableBufferPointer { buffer in
+            GDALOpenEx(gdalPath, UInt32(GDAL_OF_VECTOR | GDAL_OF_READONLY), nil, texts.isEmpty ? nil : buffer.baseAddress, nil)
+        }
+        guard let h = opened else {
             throw GDALError("GDAL cannot open it as vector data")
         }
         handle = h
@@ -62,6 +71,14 @@ public final class VectorLayer {
     }
 
     public var hasGeometry: Bool { OGR_L_GetGeomType(handle) != wkbNone }
+
+    public var isPoint: Bool {
+        let t = OGR_GT_Flatten(OGR_L_GetGeomType(handle))
+        return t == wkbPoint || t == wkbMultiPoint
+    }
+
+    /// The driver that opened the layer's dataset (CSV, GPKG, ESRI Shapefile…).
+    public var driverName: String { dataset.driverName }
 
     public var spatialReference: SpatialReference? {
         SpatialReference(borrowing: OGR_L_GetSpatialRef(handle))

@@ -42,6 +42,8 @@ struct IngestParcels: ParsableCommand {
     @Option(help: "Declaration year (default: a year field if any, else 0).") var year: Int?
     @Option(help: "Parcel type (JRC ptype: separate declaration sets, e.g. g grazing, m mowing).") var ptype: String = ""
     @Option(name: .customLong("source-srid"), help: "EPSG code of the source when the file does not say.") var sourceSRID: Int?
+    @Option(name: .customLong("point-buffer"), help: "Keep point samples (WorldCereal, surveys; CSV lon/lat) as circles of this radius in metres.")
+    var pointBuffer: Double?
     @Flag(help: "Replace parcels already in the lake whose geometry or attributes differ.") var update = false
     @OptionGroup var output: IngestOutput
 
@@ -49,6 +51,7 @@ struct IngestParcels: ParsableCommand {
         try guarded {
             let lake = try Lake.openOrCreate(path: global.path)
             var options = ParcelIngestOptions()
+            options.pointBuffer = pointBuffer
             options.layer = layer; options.idField = id; options.cropCodeField = cropCode
             options.cropNameField = cropName; options.aoi = aoi; options.year = year; options.ptype = ptype
             options.sourceSRID = sourceSRID; options.update = update; options.strict = output.strict

@@ -133,4 +133,29 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertTrue(mixed.rejected[0].reason.contains("not a Sentinel"))
         XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM catalogue WHERE footprint IS NULL")?.int, 0)
     }
+
+    /// WorldCereal's long form with one column per band (65535 = no observation): point samples
+    /// kept as 10 m circles, composites created as scenes, values as single-pixel signatures.
+    func testWorldCerealWideFormWithPointSamples() throws {
+        let folder = try Paths.requireRealdata("worldcereal-parcel-timeseries/monthly_flanders_2021")
+        let csv = folder.appendingPathComponent("2021_BEL_LPIS-Flanders_POLY_110.csv").path
+        let lake = try temporaryLake(self)
+        var parcels = ParcelIngestOptions()
+        parcels.idField = "sample_id"; parcels.cropCodeField = "ewoc_code"; parcels.pointBuffer = 10; parcels.year = 2021
+        let p = try ParcelIngest(lake: lake).run(path: csv, options: parcels)
+        XCTAssertEqual(p.inserted, 100); XCTAssertEqual(p.skipped, 1500); XCTAssertTrue(p.rejected.isEmpty)
+        XCTAssertEqual(try lake.db.scalar("SELECT avg(area) FROM parcels")?.double ?? 0, 312.1, accuracy: 1)   // a 32-gon of radius 10 m: 312.1 m² (π·10² = 314.2)
+        var signatures = SignatureIngestOptions(); signatures.createScenes = true
+        let s = try SignatureIngest(lake: lake).run(path: csv, options: signatures)
+        // 15,636 band values that are neither blank nor 65535 (counted with Python's csv module).
+        XCTAssertEqual(s.inserted, 15_636); XCTAssertTrue(s.rejected.isEmpty)
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM catalogue WHERE card = 's2'")?.int, 16)
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM catalogue WHERE card = 'bs'")?.int, 16)
+        let parcel = try ParcelLookup.byID(lake, id: "2021_BE_Flanders_full_1319425423_526")
+        XCTAssertEqual(parcel.cropCode, "1101060000")
+        let rows = try SignatureStore(db: lake.db).series(pid: parcel.pid)
+        let b04 = try XCTUnwrap(BandDictionary(db: lake.db).id("B04"))
+        let first = try XCTUnwrap(rows.first { $0.bandID == b04 })
+        XCTAssertEqual(first.stats.mean, 733); XCTAssertEqual(first.stats.count, 1)   // 2020-08-01 row of the CSV
+    }
 }

@@ -14,6 +14,9 @@ public struct ParcelIngestOptions: Sendable {
     public var ptype: String = ""
     /// EPSG code of the source when the file does not say.
     public var sourceSRID: Int?
+    /// Point samples (e.g. WorldCereal, field surveys) become parcels: a circle of this radius in
+    /// metres around the point. Without it points are rejected.
+    public var pointBuffer: Double?
     /// Replace parcels already in the lake whose geometry or attributes differ.
     public var update = false
     /// Roll the whole input back if any feature is rejected.
@@ -62,6 +65,9 @@ public struct ParcelIngest {
         if let yearField { summary.notes.append("year field: \(yearField) (detected; --year to set one year)") }
 
         let target = try SpatialReference(epsg: lake.srid)
+        if options.pointBuffer != nil, target.isGeographic {
+            throw LakeError.usage("--point-buffer needs a lake in a projected SRID (metres); this lake is EPSG:\(lake.srid)")
+        }
         let transform = try makeTransform(layer: layer, target: target, options: options, path: path, notes: &summary.notes)
         let index = Dictionary(fields.enumerated().map { ($0.element.name, Int32($0.offset)) }, uniquingKeysWith: { a, _ in a })
         let areaSQL = target.isGeographic ? "ST_Area(GeomFromWKB(?9, \(lake.srid)), 1)" : "ST_Area(GeomFromWKB(?9, \(lake.srid)))"
@@ -82,7 +88,8 @@ public struct ParcelIngest {
                     area = \(areaSQL), geom = GeomFromWKB(?9, \(lake.srid))
                 WHERE pid = ?1
                 """)
-            var seen: [String: Int] = [:]
+            var seen: [String: (number: Int, wkb: [UInt8])] = [:]
+            var repeats = 0
             var differing = 0
             var repaired = 0
             try layer.forEach { number, feature in
@@ -98,21 +105,31 @@ public struct ParcelIngest {
                 } else {
                     parcelID = String(number)
                 }
-                if let first = seen[parcelID] {
-                    summary.reject(location, "identifier \(parcelID) appears again (first at feature \(first))"); return
-                }
-                seen[parcelID] = number
-                guard let geometry = feature.geometry(), !geometry.isEmpty else {
+                guard var geometry = feature.geometry(), !geometry.isEmpty else {
                     summary.reject(location, "parcel \(parcelID): empty geometry"); return
                 }
-                guard geometry.isAreal else {
-                    summary.reject(location, "parcel \(parcelID): \(geometry.typeName) is not a polygon"); return
+                guard geometry.isAreal || (geometry.isPoint && options.pointBuffer != nil) else {
+                    let hint = geometry.isPoint ? " (give --point-buffer METRES to keep point samples as small parcels)" : ""
+                    summary.reject(location, "parcel \(parcelID): \(geometry.typeName) is not a polygon\(hint)"); return
                 }
                 if let transform {
                     do { try geometry.transform(transform) } catch {
                         summary.reject(location, "parcel \(parcelID): cannot reproject to EPSG:\(lake.srid)"); return
                     }
                 }
+                if geometry.isPoint, let radius = options.pointBuffer {
+                    guard let circle = geometry.buffered(radius) else {
+                        summary.reject(location, "parcel \(parcelID): cannot buffer the point"); return
+                    }
+                    geometry = circle
+                }
+                // Long-format sample files repeat a parcel on every row (one per date): the same
+                // identifier with the same geometry is the same parcel.
+                if let first = seen[parcelID] {
+                    if first.wkb == geometry.wkb() { repeats += 1; summary.skipped += 1; return }
+                    summary.reject(location, "identifier \(parcelID) appears again with another geometry (first at feature \(first.number))"); return
+                }
+                seen[parcelID] = (number, geometry.wkb())
                 var shape = geometry.polygonalParts()
                 if !shape.isValid {
                     guard let fixed = shape.madeValid()?.polygonalParts(), !fixed.isEmpty, fixed.isValid else {
@@ -158,6 +175,7 @@ public struct ParcelIngest {
             }
             progress.finish()
             if repaired > 20 { summary.notes.append("\(repaired) invalid geometries repaired in all") }
+            if repeats > 0 { summary.notes.append("\(repeats) repeated rows of the same parcels skipped (long-format file)") }
             if differing > 0 {
                 summary.notes.append("\(differing) parcels already in the lake differ from this file and were kept; --update replaces them")
             }
@@ -179,7 +197,7 @@ public struct ParcelIngest {
             }
             return layer
         }
-        let polygonal = layers.filter { $0.hasGeometry && $0.isPolygonal }
+        let polygonal = layers.filter { $0.hasGeometry && ($0.isPolygonal || (options.pointBuffer != nil && $0.isPoint)) }
         guard let first = polygonal.first else {
             throw LakeError.input(file: path, location: nil, reason: "no polygon layer (layers: \(layers.map(\.name).joined(separator: ", ")))")
         }
@@ -193,6 +211,9 @@ public struct ParcelIngest {
             source = try SpatialReference(epsg: srid)
         } else if let srs = layer.spatialReference {
             source = srs
+        } else if layer.driverName == "CSV", layer.isPoint {
+            source = try SpatialReference(epsg: 4326)
+            notes.append("points from lon/lat columns taken as WGS 84 (--source-srid to say otherwise)")
         } else {
             throw LakeError.input(file: path, location: "layer \(layer.name)",
                                   reason: "the file does not say its coordinate reference system; give it with --source-srid EPSG")

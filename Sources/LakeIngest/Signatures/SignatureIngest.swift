@@ -167,6 +167,20 @@ final class Resolver {
         return pid
     }
 
+    /// A catalogue entry for a composite or dated sample that names no product (WorldCereal
+    /// dekads/months): `<collection>_<S2|S1>_<YYYYMMDD>`, no radiometric offset.
+    private func createComposite(_ row: SignatureSource.Row, date: String, radar: Bool) throws -> Int64 {
+        let collection = row.collection ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let reference = "\(collection)_\(radar ? "S1" : "S2")_\(date.replacingOccurrences(of: "-", with: ""))"
+        if let obsid = scenesByReference[reference] { return obsid }
+        try lake.db.run("""
+            INSERT INTO catalogue (reference, obstime, sensor, card, radiometric_offset, source) VALUES (?, ?, ?, ?, 0, ?)
+            """, .text(reference), .text(date + "T00:00:00Z"), .text(radar ? "1" : "2"), .text(radar ? "bs" : "s2"), .text(path))
+        let obsid = lake.db.lastInsertRowID
+        addScene(obsid: obsid, reference: reference, date: date, card: radar ? "bs" : "s2")
+        return obsid
+    }
+
     func obsid(_ row: SignatureSource.Row, _ summary: inout IngestSummary) throws -> Int64? {
         if let raw = row.reference, let obsid = scenesByRawReference[raw] { return obsid }
         if let reference = row.reference.map(ProductName.strip), !reference.isEmpty {
@@ -197,7 +211,12 @@ final class Resolver {
         let wantedCards: Set<String> = ["VV", "VH", "HH", "HV"].contains(row.band.map(Bands.normalise) ?? "") ? ["bs", "c6"] : ["s2", "l1c"]
         let candidates = (scenesByDate[String(date.prefix(10))] ?? []).filter { wantedCards.contains($0.card) }
         if candidates.count == 1 { return candidates[0].obsid }
-        if candidates.isEmpty { summary.reject(row.location, "no scene in the catalogue on \(date.prefix(10))"); return nil }
+        if candidates.isEmpty {
+            guard options.createScenes else {
+                summary.reject(row.location, "no scene in the catalogue on \(date.prefix(10)) (ingest the catalogue, or --create-scenes)"); return nil
+            }
+            return try createComposite(row, date: String(date.prefix(10)), radar: wantedCards.contains("bs"))
+        }
         summary.reject(row.location, "\(candidates.count) scenes on \(date.prefix(10)); give the scene reference"); return nil
     }
 }

@@ -15,6 +15,8 @@ enum SignatureSource {
         var band: String?
         var stats: SignatureStats?
         var hist: [Int]?
+        /// The collection a composite belongs to (WorldCereal `ref_id`), to name created scenes.
+        var collection: String?
         /// Why the row cannot be read, when it cannot.
         var error: String?
     }
@@ -37,7 +39,7 @@ enum SignatureSource {
             try columns.validate(path: path)
             // Identifiers repeat from row to row (8 bands of one parcel and scene): reuse the
             // String of the previous row when the bytes are the same.
-            var parcel = Memo(), reference = Memo(), date = Memo(normaliseDate), band = Memo()
+            var parcel = Memo(), reference = Memo(), date = Memo(normaliseDate), band = Memo(), collection = Memo()
             while let record = try reader.nextRecord() {
                 var row = Row(position: reader.line)
                 row.parcel = parcel.text(record, columns.parcel)
@@ -45,6 +47,24 @@ enum SignatureSource {
                 if case .value(let v) = record.int(columns.obsid) { row.obsid = v }
                 row.date = date.text(record, columns.date)
                 row.band = band.text(record, columns.band)
+                row.collection = collection.text(record, columns.collection)
+                if !columns.wideBands.isEmpty {
+                    // One value per band column (a composite or a point sample): count 1.
+                    for (index, name) in columns.wideBands {
+                        switch record.float(index) {
+                        case .blank: continue
+                        case .invalid:
+                            var bad = row; bad.error = "\(name) is not a number: \(record.text(index) ?? "")"; try body(bad)
+                        case .value(let v):
+                            if v == wideNodata || v.isNaN { continue }
+                            var one = row
+                            one.band = name
+                            one.stats = SignatureStats(count: 1, mean: v, std: 0, min: v, max: v, p25: v, p50: v, p75: v)
+                            try body(one)
+                        }
+                    }
+                    continue
+                }
                 if columns.hasStats {
                     var stats = SignatureStats.zero
                     var bad: String?
@@ -98,14 +118,18 @@ enum SignatureSource {
 
     /// Column positions by the names the JRC forms use.
     struct Columns {
-        var parcel, reference, obsid, date, band, histJSON: Int?
+        var parcel, reference, obsid, date, band, histJSON, collection: Int?
+        /// The wide form (WorldCereal, openEO point extractions): one column per band,
+        /// `S2-L2A-B04`, `S1-SIGMA0-VV`, each holding a single value.
+        var wideBands: [(Int, String)] = []
         var stats: [Int?] = []
         var histColumns: [(Int, Int)] = []
         var hasStats: Bool { stats.contains { $0 != nil } }
 
         init(_ names: [String]) {
             func find(_ candidates: String...) -> Int? { candidates.lazy.compactMap { names.firstIndex(of: $0) }.first }
-            parcel = find("parcel_id", "pid", "parcel", "parcelid", "id")
+            parcel = find("parcel_id", "pid", "parcel", "parcelid", "sample_id", "id")
+            collection = find("ref_id", "collection")
             reference = find("reference", "ref", "scene", "product")
             obsid = find("obsid")
             date = find("date_part", "obstime", "date", "datetime", "timestamp")
@@ -117,10 +141,18 @@ enum SignatureSource {
             for k in 0...11 {
                 if let i = find("hist.\(k)", "hist_\(k)", "scl_\(k)", "c\(k)") { histColumns.append((k, i)) }
             }
+            if band == nil && !hasStats {
+                for (i, name) in names.enumerated() {
+                    for prefix in ["s2-l2a-", "s2-l1c-", "s1-sigma0-"] where name.hasPrefix(prefix) {
+                        let b = Bands.normalise(String(name.dropFirst(prefix.count)))
+                        if b.hasPrefix("B") || ["VV", "VH", "HH", "HV"].contains(b) { wideBands.append((i, b)) }
+                    }
+                }
+            }
         }
 
         func validate(path: String) throws {
-            guard hasStats || histJSON != nil || !histColumns.isEmpty else {
+            guard hasStats || histJSON != nil || !histColumns.isEmpty || !wideBands.isEmpty else {
                 throw LakeError.input(file: path, location: "line 1", reason: "no statistics (count, mean, …) and no SCL histogram columns: not a signature file")
             }
             guard hasStats == false || band != nil else {
@@ -131,6 +163,9 @@ enum SignatureSource {
             }
         }
     }
+
+    /// The wide form's marker of "no valid observation in the period" (uint16 maximum).
+    static let wideNodata: Float = 65535
 
     // MARK: JSON (parcelTimeSeries)
 
