@@ -37,10 +37,14 @@ let package = Package(
         .target(name: "LakeExtract", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeIngest"]),
         // Store → answers.
         .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite"]),
+        // Store → analyses: series, peers, heterogeneity, markers, decisions, runs, SQL functions.
+        .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeGDAL"]),
+        // Answers → files: CSV, JSON, GeoJSON (streaming).
+        .target(name: "LakeReports", dependencies: ["LakeStore", "LakeSQLite", "LakeAnalytics", "LakeGDAL"]),
 
         // The thin command line.
         .executableTarget(name: "lake", dependencies: [
-            "LakeStore", "LakeIngest", "LakeExtract", "LakeQuery",
+            "LakeStore", "LakeIngest", "LakeExtract", "LakeQuery", "LakeAnalytics", "LakeReports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -55,6 +59,7 @@ let package = Package(
         .testTarget(name: "LakeIngestTests", dependencies: ["LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeTestSupport"]),
         .testTarget(name: "LakeExtractTests", dependencies: ["LakeExtract", "LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSQLite", "LakeTestSupport"],
                     exclude: ["Reference"]),
+        .testTarget(name: "LakeAnalyticsTests", dependencies: ["LakeAnalytics", "LakeIngest", "LakeQuery", "LakeStore", "LakeSQLite", "LakeTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LakeSQLite"]),
     ]
 )

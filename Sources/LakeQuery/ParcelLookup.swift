@@ -66,6 +66,13 @@ public enum ParcelLookup {
                                   candidates: found.map { "aoi \($0.aoi.isEmpty ? "\"\"" : $0.aoi)  year \($0.year)  ptype \($0.ptype.isEmpty ? "\"\"" : $0.ptype)  (pid \($0.pid), crop \($0.cropName ?? $0.cropCode ?? "-"))" })
     }
 
+    public static func byPid(_ lake: Lake, pid: Int64) throws -> ParcelRecord {
+        let statement = try lake.db.prepare("SELECT \(columns) FROM parcels WHERE pid = ?")
+        statement.bind(int: pid, at: 1)
+        guard try statement.step() else { throw LakeError.notFound("no parcel with pid \(pid)") }
+        return record(statement)
+    }
+
     /// The parcels whose polygon contains the point (WGS 84 lon/lat), through the spatial index.
     public static func at(_ lake: Lake, lon: Double, lat: Double) throws -> [ParcelRecord] {
         let statement = try lake.db.prepare("""

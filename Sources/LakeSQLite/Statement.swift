@@ -9,6 +9,17 @@ public enum SQLValue: Sendable, Equatable {
     case text(String)
     case blob([UInt8])
 
+    /// As a plain Swift value: nil, Int64, Double, String or a hex string for blobs.
+    public var any: Any? {
+        switch self {
+        case .null: nil
+        case .int(let v): v
+        case .double(let v): v
+        case .text(let s): s
+        case .blob(let b): "x'" + b.map { String(format: "%02x", $0) }.joined() + "'"
+        }
+    }
+
     public var int: Int64? {
         switch self {
         case .int(let v): v

@@ -6,7 +6,7 @@ import LakeStore
 struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Load parcels, catalogue metadata or signatures into the lake (created if missing).",
-        subcommands: [IngestParcels.self, IngestCatalogue.self, IngestSignatures.self, IngestScene.self])
+        subcommands: [IngestParcels.self, IngestCatalogue.self, IngestSignatures.self, IngestScene.self, IngestCrops.self])
 }
 
 /// Options shared by every ingest.

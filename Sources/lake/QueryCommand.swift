@@ -6,7 +6,7 @@ import LakeStore
 struct Query: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ask the lake about parcels.",
-        subcommands: [QueryParcel.self, QueryAt.self])
+        subcommands: [QueryParcel.self, QueryAt.self, QueryPeers.self, QueryWithin.self, QueryStatsPeers.self])
 }
 
 struct QueryParcel: ParsableCommand {

@@ -32,7 +32,7 @@ public final class Lake {
             try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             try db.execute("PRAGMA application_id = \(applicationID)")
             try Migrator.migrate(db, srid: srid, path: path)
-            guard try db.scalar("SELECT count(*) FROM geometry_columns WHERE srid = ?", .int(Int64(srid)))?.int == 1 else {
+            guard try db.scalar("SELECT count(*) FROM geometry_columns WHERE f_table_name = 'parcels' AND srid = ?", .int(Int64(srid)))?.int == 1 else {
                 throw LakeError.usage("EPSG:\(srid) is not a coordinate reference system SpatiaLite knows")
             }
             try db.transaction {

@@ -1,0 +1,162 @@
+import Foundation
+import LakeQuery
+import LakeSQLite
+import LakeStore
+
+/// A season window by month and day (applies to every year).
+public struct SeasonWindow: Sendable, Equatable, CustomStringConvertible {
+    public let from: (month: Int, day: Int)
+    public let to: (month: Int, day: Int)
+    public init(from: (Int, Int), to: (Int, Int)) { self.from = from; self.to = to }
+
+    /// "04-01..06-30" or "04-01" "06-30".
+    public init?(_ from: String, _ to: String) {
+        func md(_ s: String) -> (Int, Int)? {
+            let p = s.split(separator: "-").compactMap { Int($0) }
+            if p.count == 2 { return (p[0], p[1]) }
+            if p.count == 3 { return (p[1], p[2]) }
+            return nil
+        }
+        guard let a = md(from), let b = md(to) else { return nil }
+        self.init(from: a, to: b)
+    }
+
+    public func contains(day: Int) -> Bool {
+        let (_, m, d) = Days.civil(day)
+        let key = m * 100 + d
+        return key >= from.month * 100 + from.day && key <= to.month * 100 + to.day
+    }
+
+    public var description: String { String(format: "%02d-%02d..%02d-%02d", from.month, from.day, to.month, to.day) }
+    public static func == (a: SeasonWindow, b: SeasonWindow) -> Bool { a.description == b.description }
+
+    /// The window where a crop group's canopy should cover the field: winter cereals April–June,
+    /// grassland May–September, other (summer) crops July–August.
+    public static func `default`(forGroup name: String) -> SeasonWindow {
+        let n = name.lowercased()
+        if n.contains("winter") || n.contains("barley") || n.contains("wheat") || n.contains("rye") || n.contains("triticale") {
+            return SeasonWindow(from: (4, 1), to: (6, 30))
+        }
+        if n.contains("grass") || n.contains("meadow") || n.contains("pasture") {
+            return SeasonWindow(from: (5, 1), to: (9, 30))
+        }
+        return SeasonWindow(from: (7, 1), to: (8, 31))
+    }
+}
+
+public struct HeterogeneityOptions: Sendable {
+    public var band = "B08"
+    /// One window for every parcel; nil: each crop group's default window.
+    public var window: SeasonWindow?
+    public var cloudScreen = CloudScreen()
+    /// Robust z-score above which a parcel is flagged.
+    public var threshold = 3.5
+    public var minObservations = 1
+    public init() {}
+}
+
+public struct HeterogeneityRow: Sendable {
+    public let pid: Int64
+    public let parcelID: String
+    public let aoi: String
+    public let group: String
+    public let observations: Int
+    public let cv: Double?, qd: Double?, qskew: Double?
+    public var score: Double?
+    public var rank = 0
+    public var flag = false
+}
+
+/// Within-field heterogeneity from signatures (the JRC analytics case): over the cloud-free
+/// observations in the crop group's window, the medians of std/mean (CV), the quartile
+/// dispersion (p75 − p25)/(p75 + p25) and the quartile skew (p75 + p25 − 2·p50)/(p75 − p25); the
+/// CV scored against the parcel's crop group in its AOI (robust z: median and MAD), ranked, and
+/// flagged above a threshold.
+public struct Heterogeneity {
+    let lake: Lake
+    public init(lake: Lake) { self.lake = lake }
+
+    public func compute(_ options: HeterogeneityOptions) throws -> [HeterogeneityRow] {
+        let db = lake.db
+        var info: [Int64: (id: String, aoi: String, year: Int, group: String)] = [:]
+        let p = try db.prepare("SELECT pid, parcel_id, aoi, year, coalesce(group_name, '') FROM parcel_groups")
+        while try p.step() { info[p.int(0)] = (p.text(1) ?? "", p.text(2) ?? "", Int(p.int(3)), p.text(4) ?? "") }
+        guard let bandID = try BandDictionary(db: db).id(options.band) else {
+            throw LakeError.notFound("no signatures of band \(options.band) in the lake")
+        }
+        let scanner = try SeriesScanner(lake: lake)
+        scanner.cloudScreen = options.cloudScreen
+        var days: [Int64: Int] = [:]
+        let s = try db.prepare("SELECT obsid, obstime FROM catalogue")
+        while try s.step() { if let d = Days.number(s.text(1) ?? "") { days[s.int(0)] = d } }
+
+        var rows: [HeterogeneityRow] = []
+        try scanner.forEachParcel { pid, series, histograms in
+            guard let parcel = info[pid] else { return }
+            let window = options.window ?? SeasonWindow.default(forGroup: parcel.group)
+            var cvs: [Double] = [], qds: [Double] = [], skews: [Double] = []
+            for row in series where row.bandID == bandID {
+                guard let day = days[row.obsid], window.contains(day: day) else { continue }
+                if parcel.year > 0, Days.civil(day).year != parcel.year { continue }
+                guard let h = histograms[row.obsid], options.cloudScreen.isClear(h) else { continue }
+                let st = row.stats
+                if st.mean > 0 { cvs.append(Double(st.std / st.mean)) }
+                if st.p75 + st.p25 > 0 { qds.append(Double((st.p75 - st.p25) / (st.p75 + st.p25))) }
+                if st.p75 > st.p25 { skews.append(Double((st.p75 + st.p25 - 2 * st.p50) / (st.p75 - st.p25))) }
+            }
+            guard cvs.count >= options.minObservations else { return }
+            rows.append(HeterogeneityRow(pid: pid, parcelID: parcel.id, aoi: parcel.aoi, group: parcel.group,
+                                         observations: cvs.count, cv: RobustStatistics.median(cvs),
+                                         qd: RobustStatistics.median(qds), qskew: RobustStatistics.median(skews)))
+        }
+        // Score within (aoi, crop group).
+        let groups = Dictionary(grouping: rows.indices) { "\(rows[$0].aoi)\u{1}\(rows[$0].group)" }
+        for members in groups.values {
+            let values = members.compactMap { rows[$0].cv }
+            guard let median = RobustStatistics.median(values), let mad = RobustStatistics.mad(values) else { continue }
+            for i in members {
+                if let cv = rows[i].cv { rows[i].score = RobustStatistics.robustZ(cv, median: median, mad: mad) }
+                rows[i].flag = (rows[i].score ?? 0) > options.threshold
+            }
+        }
+        rows.sort { ($0.score ?? -.infinity, $0.cv ?? 0, -$0.pid) > ($1.score ?? -.infinity, $1.cv ?? 0, -$1.pid) }
+        for i in rows.indices { rows[i].rank = i + 1 }
+        return rows
+    }
+
+    /// Computes and records a run; returns its id and rows.
+    public func run(_ options: HeterogeneityOptions, optionsText: String) throws -> (run: Int64, rows: [HeterogeneityRow]) {
+        let rows = try compute(options)
+        var run: Int64 = 0
+        try lake.db.transaction {
+            run = try RunLog.begin(lake.db, kind: "heterogeneity", options: optionsText, inputs: try RunInputs.describe(lake))
+            let insert = try lake.db.prepare("""
+                INSERT INTO heterogeneity (run_id, pid, crop_group, n_obs, cv, qd, qskew, score, rank, flag)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for r in rows {
+                try insert.bind([.int(run), .int(r.pid), .text(r.group), .int(Int64(r.observations)),
+                                 r.cv.map(SQLValue.double) ?? .null, r.qd.map(SQLValue.double) ?? .null,
+                                 r.qskew.map(SQLValue.double) ?? .null, r.score.map(SQLValue.double) ?? .null,
+                                 .int(Int64(r.rank)), .int(r.flag ? 1 : 0)])
+                try insert.step()
+                insert.reset()
+            }
+            try RunLog.finish(lake.db, run: run, summary: ["parcels": rows.count, "flagged": rows.filter(\.flag).count])
+        }
+        return (run, rows)
+    }
+}
+
+/// What a run read: counts that identify the state of the lake it ran on.
+public enum RunInputs {
+    public static func describe(_ lake: Lake) throws -> [String: Any] {
+        let db = lake.db
+        return ["parcels": try db.scalar("SELECT count(*) FROM parcels")?.int ?? 0,
+                "scenes": try db.scalar("SELECT count(*) FROM catalogue")?.int ?? 0,
+                "signature_rows": try SignatureStore(db: db).rowCount(),
+                "scl_histograms": try db.scalar("SELECT count(*) FROM scl_hist")?.int ?? 0,
+                "last_ingest": try db.scalar("SELECT coalesce(max(id), 0) FROM ingest_log")?.int ?? 0,
+                "lake": URL(fileURLWithPath: lake.path).lastPathComponent]
+    }
+}

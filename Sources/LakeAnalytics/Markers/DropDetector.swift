@@ -1,0 +1,65 @@
+/// A dated event in a series (day numbers, see `Days`).
+public struct Event: Sendable, Equatable {
+    public let start: Int
+    public let date: Int
+    public let end: Int
+    public let valueStart: Double
+    public let valueEnd: Double
+    public let magnitude: Double
+    public let confidence: Double
+}
+
+/// Finds falls of the signal: from a local maximum down to the next local minimum, by at least
+/// `minDrop`, starting from at least `minStart`, with the signal staying below the start level
+/// minus half the drop for at least `minDays` (`minStart` applies to falls); after a detection, `quietDays` pass before the
+/// next (Sen4CAP L4B). The main date is the middle of the steepest step of the fall.
+/// Works on any dated series; on a daily smoothed series (see `Preprocessing`) steps are days.
+public struct DropDetector: Sendable {
+    public var minDrop: Double
+    public var minDays: Int
+    public var minStart: Double = -.infinity
+    public var quietDays: Int = 0
+    /// Fall of the opposite sign: rises (emergence, regrowth).
+    public var rising = false
+
+    public init(minDrop: Double, minDays: Int, minStart: Double = -.infinity, quietDays: Int = 0, rising: Bool = false) {
+        self.minDrop = minDrop; self.minDays = minDays; self.minStart = minStart; self.quietDays = quietDays; self.rising = rising
+    }
+
+    public func detect(_ points: [IndexPoint]) -> [Event] {
+        let sign = rising ? -1.0 : 1.0
+        let v = points.map { $0.value * sign }
+        let n = v.count
+        guard n >= 2 else { return [] }
+        var events: [Event] = []
+        var i = 0
+        var quietUntil = Int.min
+        while i < n - 1 {
+            // Climb to a local maximum.
+            guard v[i + 1] < v[i] else { i += 1; continue }
+            let s = i
+            var e = s
+            var steepest = s
+            while e + 1 < n && v[e + 1] <= v[e] {
+                if v[e] - v[e + 1] > v[steepest] - v[steepest + 1] { steepest = e }
+                e += 1
+            }
+            let drop = v[s] - v[e]
+            defer { i = max(e, s + 1) }
+            guard drop >= minDrop, rising || points[s].value >= minStart, points[s].day >= quietUntil else { continue }
+            // How long the signal stays low.
+            let level = v[s] - drop / 2
+            var k = e
+            while k + 1 < n && v[k + 1] < level { k += 1 }
+            let lowUntil = k + 1 < n ? points[k + 1].day : points[k].day
+            let lasting = lowUntil - points[s].day
+            guard lasting >= minDays else { continue }
+            let date = (points[steepest].day + points[steepest + 1].day) / 2
+            let confidence = min(1, drop / (2 * minDrop)) * (points[e].day - points[s].day <= 30 ? 1 : 0.7)
+            events.append(Event(start: points[s].day, date: date, end: points[e].day,
+                                valueStart: points[s].value, valueEnd: points[e].value, magnitude: drop, confidence: confidence))
+            quietUntil = date + quietDays
+        }
+        return events
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import LakeGDAL
+import LakeQuery
+import LakeSQLite
+import LakeStore
+
+/// Which parcels count as peers.
+public enum PeerMatch: String, Sendable, CaseIterable {
+    case crop, group, any
+}
+
+public struct PeerOptions: Sendable {
+    public var distance = 1_000.0     // metres
+    public var max = 10
+    public var minArea = 0.0          // m²
+    public var same: PeerMatch = .crop
+    public init() {}
+}
+
+public struct Peer: Sendable {
+    public let parcel: ParcelRecord
+    public let distance: Double       // metres, boundary to boundary
+}
+
+/// The JRC `parcelPeers`, `parcelsByPolygon` and `parcelStatsPeers` queries, through the spatial
+/// index (never a scan of all parcels).
+public struct PeerQueries {
+    let lake: Lake
+    public init(lake: Lake) { self.lake = lake }
+
+    /// Parcels of the same crop (or crop group, or any) and year within `distance` of the
+    /// parcel, nearest first, the parcel itself excluded.
+    public func peers(of parcel: ParcelRecord, _ options: PeerOptions) throws -> [Peer] {
+        let sameClause: String
+        switch options.same {
+        case .crop: sameClause = "AND p.crop_code IS t.crop_code"
+        case .group: sameClause = "AND g.group_code IS tg.group_code"
+        case .any: sameClause = ""
+        }
+        let geographic = try SpatialReference(epsg: lake.srid).isGeographic
+        let distance = geographic ? "ST_Distance(p.geom, t.geom, 1)" : "ST_Distance(p.geom, t.geom)"
+        // The search frame: the parcel's bounding box grown by the distance (in degrees for a
+        // geographic lake: metres / 111,320 at the equator, generous towards the poles).
+        let grow = geographic ? options.distance / 111_320 / max(0.2, cos(parcel.centroidLat * .pi / 180)) : options.distance
+        let statement = try lake.db.prepare("""
+            WITH t AS (SELECT pid, crop_code, year, geom FROM parcels WHERE pid = ?1),
+                 tg AS (SELECT group_code FROM parcel_groups WHERE pid = ?1)
+            SELECT p.pid, \(distance) AS d
+            FROM parcels p, t, tg JOIN parcel_groups g ON g.pid = p.pid
+            WHERE p.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'parcels' AND f_geometry_column = 'geom'
+                              AND search_frame = BuildMbr(MbrMinX(t.geom) - ?2, MbrMinY(t.geom) - ?2,
+                                                          MbrMaxX(t.geom) + ?2, MbrMaxY(t.geom) + ?2))
+              AND p.pid <> t.pid AND p.year = t.year AND p.area >= ?3 \(sameClause)
+              AND \(distance) <= ?4
+            ORDER BY d, p.pid LIMIT ?5
+            """)
+        try statement.bind([.int(parcel.pid), .double(grow), .double(options.minArea), .double(options.distance), .int(Int64(options.max))])
+        var found: [(Int64, Double)] = []
+        while try statement.step() { found.append((statement.int(0), statement.double(1))) }
+        return try found.map { Peer(parcel: try ParcelLookup.byPid(lake, pid: $0.0), distance: $0.1) }
+    }
+
+    /// Parcels intersecting a WGS 84 box or polygon (WKT in lon/lat), through the spatial index.
+    public func within(wkt: String, max: Int) throws -> [ParcelRecord] {
+        let statement = try lake.db.prepare("""
+            WITH a(g) AS (SELECT Transform(GeomFromText(?1, 4326), \(lake.srid)))
+            SELECT p.pid FROM parcels p, a
+            WHERE p.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'parcels' AND f_geometry_column = 'geom'
+                              AND search_frame = a.g)
+              AND ST_Intersects(p.geom, a.g) = 1
+            ORDER BY p.pid LIMIT ?2
+            """)
+        try statement.bind([.text(wkt), .int(Int64(max))])
+        var pids: [Int64] = []
+        while try statement.step() { pids.append(statement.int(0)) }
+        return try pids.map { try ParcelLookup.byPid(lake, pid: $0) }
+    }
+
+    public struct StatsPeer: Sendable {
+        public let parcel: ParcelRecord
+        public let date: String
+        public let value: Double
+    }
+
+    /// Parcels whose statistic of `band` lies in `range` on some observation between the dates
+    /// (the first such observation per parcel), up to `max`.
+    public func statsPeers(band: String, stat: String, range: ClosedRange<Double>, from: String?, to: String?, max: Int) throws -> [StatsPeer] {
+        guard let k = SignatureStats.fieldNames.firstIndex(of: stat) else {
+            throw LakeError.usage("--stat must be one of \(SignatureStats.fieldNames.joined(separator: ", "))")
+        }
+        guard let bandID = try BandDictionary(db: lake.db).id(band) else { throw LakeError.notFound("no signatures of band \(band)") }
+        let scanner = try SeriesScanner(lake: lake)
+        scanner.from = from.flatMap(Days.number); scanner.to = to.flatMap(Days.number)
+        var dates: [Int64: Int] = [:]
+        let s = try lake.db.prepare("SELECT obsid, obstime FROM catalogue")
+        while try s.step() { if let d = Days.number(s.text(1) ?? "") { dates[s.int(0)] = d } }
+        var hits: [(Int64, Int, Double)] = []
+        struct Enough: Error {}
+        do {
+            try scanner.forEachParcel { pid, rows, _ in
+                var best: (Int, Double)?
+                for row in rows where row.bandID == bandID {
+                    guard let day = dates[row.obsid] else { continue }
+                    if let f = scanner.from, day < f { continue }
+                    if let t = scanner.to, day > t { continue }
+                    let v = Double(row.stats[k])
+                    if range.contains(v), best == nil || day < best!.0 { best = (day, v) }
+                }
+                if let best { hits.append((pid, best.0, best.1)) }
+                if hits.count >= max { throw Enough() }
+            }
+        } catch is Enough {}
+        return try hits.map { StatsPeer(parcel: try ParcelLookup.byPid(lake, pid: $0.0), date: Days.text($0.1), value: $0.2) }
+    }
+
+    public struct Comparison: Sendable {
+        public let date: String
+        public let value: Double?
+        public let peers: Int
+        public let median: Double?, p10: Double?, p90: Double?
+    }
+
+    /// The parcel's clear NDVI series against its peers' median and p10–p90 on the same dates.
+    public func compare(_ parcel: ParcelRecord, with peers: [Peer], signal: Signal = .ndvi) throws -> [Comparison] {
+        let scanner = try SeriesScanner(lake: lake)
+        scanner.pids = Set(peers.map(\.parcel.pid) + [parcel.pid])
+        var own: [Int: Double] = [:]
+        var others: [Int: [Double]] = [:]
+        try scanner.forEachSeries(signal) { pid, points in
+            for p in points where p.clear != false {
+                if pid == parcel.pid { own[p.day] = p.value } else { others[p.day, default: []].append(p.value) }
+            }
+        }
+        return Set(own.keys).union(others.keys).sorted().map { day in
+            let values = others[day] ?? []
+            return Comparison(date: Days.text(day), value: own[day], peers: values.count,
+                              median: RobustStatistics.median(values), p10: RobustStatistics.percentile(values, 10),
+                              p90: RobustStatistics.percentile(values, 90))
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+import LakeSQLite
+import LakeStore
+
+/// Records analysis runs: each run's id, time, lake version, options text and inputs, so that
+/// results (which carry the run id) can be traced and reproduced.
+public enum RunLog {
+    /// Inserts a run (inside the caller's transaction) and returns its id.
+    public static func begin(_ db: Connection, kind: String, options: String, inputs: [String: Any]) throws -> Int64 {
+        try db.run("""
+            INSERT INTO runs (kind, started, lake_version, options, inputs) VALUES (?, ?, ?, ?, ?)
+            """, .text(kind), .text(now()), .text(LakeVersion.current), .text(options), .text(json(inputs)))
+        return db.lastInsertRowID
+    }
+
+    public static func finish(_ db: Connection, run: Int64, summary: [String: Any]) throws {
+        try db.run("UPDATE runs SET finished = ?, summary = ?, status = 'done' WHERE run_id = ?",
+                   .text(now()), .text(json(summary)), .int(run))
+    }
+
+    /// The most recent finished run of `kind`, if any.
+    public static func latest(_ db: Connection, kind: String) throws -> Int64? {
+        try db.scalar("SELECT max(run_id) FROM runs WHERE kind = ? AND status = 'done'", .text(kind))?.int
+    }
+
+    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+
+    public static func json(_ object: Any) -> String {
+        guard JSONSerialization.isValidJSONObject(object),
+              let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

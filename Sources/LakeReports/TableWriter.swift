@@ -1,0 +1,111 @@
+import Foundation
+
+/// Output forms for tables.
+public enum TableFormat: String, Sendable, CaseIterable {
+    case text, csv, json
+}
+
+/// Writes rows to stdout as they come (constant memory): CSV (RFC 4180, one header line), JSON
+/// (an array of objects) or text (tab-separated with a header).
+public final class TableWriter {
+    public let columns: [String]
+    public let format: TableFormat
+    private var out: OutputBuffer
+    private var rows = 0
+
+    public init(columns: [String], format: TableFormat, to handle: FileHandle = .standardOutput) {
+        self.columns = columns
+        self.format = format
+        out = OutputBuffer(handle)
+        switch format {
+        case .csv: out.write(columns.map(Self.csvField).joined(separator: ",") + "\n")
+        case .text: out.write(columns.joined(separator: "\t") + "\n")
+        case .json: out.write("[")
+        }
+    }
+
+    /// Values: nil, String, Int/Int64, Double, Bool.
+    public func row(_ values: [Any?]) {
+        switch format {
+        case .csv: out.write(values.map { Self.csvField(Self.text($0)) }.joined(separator: ",") + "\n")
+        case .text: out.write(values.map { Self.text($0) }.joined(separator: "\t") + "\n")
+        case .json:
+            out.write(rows == 0 ? "\n  {" : ",\n  {")
+            out.write(zip(columns, values).map { "\(Self.jsonString($0)): \(Self.jsonValue($1))" }.joined(separator: ", "))
+            out.write("}")
+        }
+        rows += 1
+    }
+
+    public func finish() {
+        if format == .json { out.write(rows == 0 ? "]\n" : "\n]\n") }
+        out.flush()
+    }
+
+    static func text(_ v: Any?) -> String {
+        switch v {
+        case nil: return ""
+        case let d as Double: return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : String(d)) : ""
+        case let f as Float: return text(Double(f))
+        case let b as Bool: return b ? "1" : "0"
+        case let some?: return "\(some)"
+        }
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    public static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+
+    public static func jsonValue(_ v: Any?) -> String {
+        switch v {
+        case nil: return "null"
+        case let d as Double: return d.isFinite ? String(d) : "null"
+        case let f as Float: return f.isFinite ? String(Double(f)) : "null"
+        case let i as Int: return String(i)
+        case let i as Int64: return String(i)
+        case let b as Bool: return b ? "true" : "false"
+        case let s as String: return jsonString(s)
+        case let raw as RawJSON: return raw.text
+        case let some?: return jsonString("\(some)")
+        }
+    }
+}
+
+/// Text that is already JSON (written as is).
+public struct RawJSON: Sendable {
+    public let text: String
+    public init(_ text: String) { self.text = text }
+}
+
+/// A 64 KiB write buffer over a file handle.
+struct OutputBuffer {
+    let handle: FileHandle
+    var bytes: [UInt8] = []
+    init(_ handle: FileHandle) { self.handle = handle; bytes.reserveCapacity(1 << 16) }
+    mutating func write(_ s: String) {
+        bytes.append(contentsOf: s.utf8)
+        if bytes.count >= 1 << 16 { flush() }
+    }
+    mutating func flush() {
+        guard !bytes.isEmpty else { return }
+        handle.write(Data(bytes))
+        bytes.removeAll(keepingCapacity: true)
+    }
+}

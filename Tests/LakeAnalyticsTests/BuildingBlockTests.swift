@@ -1,0 +1,128 @@
+import LakeAnalytics
+import LakeIngest
+import LakeQuery
+import LakeSQLite
+import LakeStore
+import LakeTestSupport
+import XCTest
+
+final class BuildingBlockTests: XCTestCase {
+    func testDayNumbersRoundTrip() {
+        XCTAssertEqual(Days.number("1970-01-01"), 0)
+        XCTAssertEqual(Days.number("2024-03-01T10:30:21Z"), 19_783)
+        XCTAssertEqual(Days.text(19_783), "2024-03-01")
+        XCTAssertEqual(Days.dayOfYear(Days.number("2024-12-31")!), 366)
+        XCTAssertNil(Days.number("2024-13-01")); XCTAssertNil(Days.number("24-01-01"))
+        for n in stride(from: -300_000, to: 380_000, by: 997) { XCTAssertEqual(Days.number(Days.text(n)), n) }
+    }
+
+    func testRobustStatistics() {
+        XCTAssertEqual(RobustStatistics.median([3, 1, 2]), 2)
+        XCTAssertEqual(RobustStatistics.percentile([1, 2, 3, 4], 25), 1.75)   // numpy
+        XCTAssertEqual(RobustStatistics.mad([1, 1, 2, 2, 4, 6, 9]), 1)        // median 2, |d| = 1,1,0,0,2,4,7
+        XCTAssertEqual(RobustStatistics.robustZ(5, median: 2, mad: 1)!, 3 / 1.4826, accuracy: 1e-12)
+        XCTAssertNil(RobustStatistics.robustZ(5, median: 2, mad: 0))
+    }
+
+    func series(_ values: [Double], step: Int = 5, start: String = "2024-04-01") -> [IndexPoint] {
+        let d0 = Days.number(start)!
+        return values.enumerated().map { IndexPoint(day: d0 + $0.offset * step, value: $0.element, clear: true) }
+    }
+
+    func testDropDetectorFindsFallsThatLast() {
+        // High grass, a cut between day 10 and 15 (from 0.8 to 0.4), regrowth over 3 weeks.
+        let s = series([0.78, 0.8, 0.8, 0.4, 0.42, 0.5, 0.6, 0.7, 0.78, 0.8])
+        let events = DropDetector(minDrop: 0.1, minDays: 10).detect(s)
+        XCTAssertEqual(events.count, 1)
+        let e = events[0]
+        XCTAssertEqual(Days.text(e.start), "2024-04-11"); XCTAssertEqual(Days.text(e.end), "2024-04-16")
+        XCTAssertEqual(Days.text(e.date), "2024-04-13")      // middle of the steepest step
+        XCTAssertEqual(e.magnitude, 0.4, accuracy: 1e-12)
+        // Too small, or not lasting: nothing.
+        XCTAssertTrue(DropDetector(minDrop: 0.5, minDays: 10).detect(s).isEmpty)
+        XCTAssertTrue(DropDetector(minDrop: 0.1, minDays: 60).detect(s).isEmpty)
+        // From at least 0.85 (Sen4CAP's NDVI ≥ 0.5 rule, stricter here): nothing.
+        XCTAssertTrue(DropDetector(minDrop: 0.1, minDays: 10, minStart: 0.85).detect(s).isEmpty)
+        // Two cuts 20 days apart: a 30-day quiet period keeps only the first.
+        let two = series([0.8, 0.8, 0.4, 0.7, 0.8, 0.4, 0.5, 0.6, 0.7], step: 5)
+        XCTAssertEqual(DropDetector(minDrop: 0.2, minDays: 4).detect(two).count, 2)
+        XCTAssertEqual(DropDetector(minDrop: 0.2, minDays: 4, quietDays: 30).detect(two).count, 1)
+    }
+
+    func fixtureLake() throws -> Lake {
+        let lake = try temporaryLake(self, srid: 32632)
+        var parcels = ParcelIngestOptions(); parcels.aoi = "demo"; parcels.year = 2024
+        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: parcels)
+        _ = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: CatalogueIngestOptions())
+        for f in ["signatures.csv", "scl.csv"] { _ = try SignatureIngest(lake: lake).run(path: Paths.fixture(f), options: SignatureIngestOptions()) }
+        return lake
+    }
+
+    func testSQLFunctions() throws {
+        let lake = try fixtureLake()
+        try SQLFunctions.register(on: lake.db)
+        func one(_ sql: String) throws -> SQLValue? { try lake.db.scalar(sql) }
+        XCTAssertEqual(try one("SELECT ndvi(3000, 1000)")?.double, 0.5)
+        XCTAssertEqual(try one("SELECT ndvi(0, 0)"), .null)
+        XCTAssertEqual(try one("SELECT cloud_free('{\"4\": 186, \"5\": 1}')")?.int, 1)
+        XCTAssertEqual(try one("SELECT cloud_free('{\"4\": 186, \"8\": 1}')")?.int, 0)
+        XCTAssertEqual(try one("SELECT cloud_free('{\"4\": 186, \"8\": 1}', '3,9')")?.int, 1)
+        XCTAssertEqual(try one("SELECT cloud_free(0,0,0,0,5,0,0,0,0,1,0,0)")?.int, 0)
+        XCTAssertEqual(try one("SELECT cv(10, 200)")?.double, 0.05)
+        XCTAssertEqual(try one("SELECT qdisp(10, 30)")?.double, 0.5)
+        XCTAssertEqual(try one("SELECT qskew(10, 15, 30)")?.double, 0.5)   // (30 + 10 − 30) / 20
+        XCTAssertEqual(try one("SELECT median(x) FROM (SELECT 1 x UNION ALL SELECT 5 UNION ALL SELECT 2)")?.double, 2)
+        XCTAssertEqual(try one("SELECT percentile(x, 25) FROM (SELECT 1 x UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4)")?.double, 1.75)
+        XCTAssertEqual(try one("SELECT median(area) FROM parcels WHERE 0"), .null)
+        // SCL histograms of the fixtures: cloud_free over the table agrees with the query's flag.
+        let clear = try one("SELECT sum(cloud_free(c0,c1,c2,c3,c4,c5,c6,c7,c8,c9,c10,c11)) FROM scl_hist")?.int ?? 0
+        XCTAssertGreaterThan(clear, 100); XCTAssertLessThan(clear, 720)
+        let drops = try one("""
+            SELECT drops(d, v, 0.1, 10) FROM (SELECT '2024-05-01' d, 0.8 v UNION ALL SELECT '2024-05-06', 0.8
+              UNION ALL SELECT '2024-05-11', 0.4 UNION ALL SELECT '2024-05-16', 0.45 UNION ALL SELECT '2024-05-21', 0.6
+              UNION ALL SELECT '2024-05-26', 0.8)
+            """)?.text ?? ""
+        XCTAssertTrue(drops.contains("\"date\":\"2024-05-08\""), drops)
+        XCTAssertThrowsError(try one("SELECT cloud_free('not json')"))
+    }
+
+    func testPeersThroughTheSpatialIndex() throws {
+        let lake = try fixtureLake()
+        let parcel = try ParcelLookup.byID(lake, id: "P000004")
+        var options = PeerOptions(); options.distance = 2000; options.same = .any; options.max = 5
+        let peers = try PeerQueries(lake: lake).peers(of: parcel, options)
+        XCTAssertEqual(peers.count, 5)
+        XCTAssertFalse(peers.contains { $0.parcel.pid == parcel.pid })
+        XCTAssertEqual(peers.map(\.distance), peers.map(\.distance).sorted())
+        // Distances agree with SpatiaLite's own.
+        let d = try lake.db.scalar("SELECT ST_Distance(a.geom, b.geom) FROM parcels a, parcels b WHERE a.pid = ? AND b.pid = ?",
+                                   .int(parcel.pid), .int(peers[0].parcel.pid))?.double
+        XCTAssertEqual(peers[0].distance, d!, accuracy: 1e-6)
+        options.same = .crop
+        let sameCrop = try PeerQueries(lake: lake).peers(of: parcel, options)
+        XCTAssertTrue(sameCrop.allSatisfy { $0.parcel.cropCode == parcel.cropCode })
+        options.distance = 1
+        XCTAssertTrue(try PeerQueries(lake: lake).peers(of: parcel, options).isEmpty)
+        // Crop groups through crop_map: a group shared by two crops makes them peers.
+        let map = try write("crop_code,group_code,group_name\n1510,33,root crops\n1610,33,root crops\n", "map.csv")
+        _ = try CropMapIngest(lake: lake).run(path: map, options: CropMapOptions())
+        options.distance = 5000; options.same = .group; options.max = 50
+        let group = try PeerQueries(lake: lake).peers(of: parcel, options)   // P000004 is sugar beet (1510)
+        XCTAssertEqual(Set(group.compactMap(\.parcel.cropCode)), ["1510", "1610"])
+    }
+
+    func testHeterogeneityRunIsRecordedAndReproducible() throws {
+        let lake = try fixtureLake()
+        let first = try Heterogeneity(lake: lake).run(HeterogeneityOptions(), optionsText: "band: B08\n")
+        let second = try Heterogeneity(lake: lake).run(HeterogeneityOptions(), optionsText: "band: B08\n")
+        XCTAssertEqual(second.run, first.run + 1)
+        XCTAssertEqual(first.rows.map(\.pid), second.rows.map(\.pid))
+        XCTAssertEqual(first.rows.map(\.score), second.rows.map(\.score))
+        XCTAssertEqual(first.rows.map(\.rank), Array(1...first.rows.count))
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM heterogeneity WHERE run_id = ?", .int(first.run))?.int, Int64(first.rows.count))
+        XCTAssertEqual(try lake.db.scalar("SELECT options FROM runs WHERE run_id = ?", .int(first.run))?.text, "band: B08\n")
+        // The measures are the medians over clear in-window observations of the stored statistics.
+        let top = first.rows[0]
+        XCTAssertNotNil(top.cv); XCTAssertGreaterThan(top.observations, 0)
+    }
+}
