@@ -1,0 +1,194 @@
+import LakeStore
+
+/// The per-parcel chain of a marker run, free of storage: series → pre-processing → detectors →
+/// combinations → decision (and the crop phenology check).
+struct MarkerEngine {
+    let options: MarkerOptions
+    let preprocessing: Preprocessing
+    let requireSCL: Bool
+
+    init(options: MarkerOptions) {
+        self.options = options
+        var p = Preprocessing()
+        if let o = options.preprocessing {
+            p.spike = o.spike ?? p.spike
+            p.maxGapDays = o.max_gap_days ?? p.maxGapDays
+            p.smoothingDays = o.smoothing_days ?? p.smoothingDays
+        }
+        preprocessing = p
+        requireSCL = options.observations?.require_scl ?? true
+    }
+
+    func window(_ from: String?, _ to: String?) -> SeasonWindow? {
+        guard from != nil || to != nil else { return nil }
+        return SeasonWindow(from ?? "01-01", to ?? "12-31")
+    }
+
+    func analyse(_ observations: [Observed], year: Int, crop: String?, names: [String]) -> (markers: [Marker], decision: Decision?) {
+        let signal = options.signalKind
+        var points = observations.compactMap { o in o.value(signal).map { IndexPoint(day: o.day, value: $0, clear: o.clear) } }
+        if year > 0 { points = points.filter { Days.civil($0.day).year == year } }
+        let clean = preprocessing.clean(points, requireSCL: requireSCL)
+        let segments = preprocessing.daily(clean)
+        var markers: [Marker] = []
+        for d in options.detectors {
+            let w = window(d.from, d.to)
+            switch d.type {
+            case "drop", "rise":
+                let detector = DropDetector(minDrop: d.min_drop ?? 0.1, minDays: d.min_days ?? 0, minStart: d.min_start ?? -.infinity,
+                                            quietDays: d.quiet_days ?? 0, rising: d.type == "rise")
+                for segment in segments {
+                    for e in detector.detect(segment) where w?.contains(day: e.date) ?? true {
+                        markers.append(Marker(detector: d.name, kind: d.type, event: e))
+                    }
+                }
+            case "threshold":
+                let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
+                guard let median = RobustStatistics.median(inWindow.map(\.value)) else { continue }
+                let hit = d.below.map { median < $0 } ?? d.above.map { median > $0 } ?? false
+                if hit, let first = inWindow.first, let last = inWindow.last {
+                    let limit = d.below ?? d.above!
+                    markers.append(Marker(detector: d.name, kind: "threshold",
+                                          event: Event(start: first.day, date: (first.day + last.day) / 2, end: last.day, valueStart: median,
+                                                       valueEnd: median, magnitude: median,
+                                                       confidence: min(1, abs(median - limit) / 0.1)),
+                                          details: ["observations": String(inWindow.count)]))
+                }
+            case "gap":
+                let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
+                for (a, b) in Preprocessing.gaps(inWindow, longerThan: d.min_days ?? 20) {
+                    markers.append(Marker(detector: d.name, kind: "gap",
+                                          event: Event(start: a, date: (a + b) / 2, end: b, valueStart: 0, valueEnd: 0,
+                                                       magnitude: Double(b - a), confidence: 1)))
+                }
+            default: continue
+            }
+        }
+        markers = combine(markers)
+        markers.sort { ($0.event.date, $0.detector) < ($1.event.date, $1.detector) }
+
+        var phenology: (outcome: RuleOutcome?, others: [String])?
+        if let ph = options.phenology { phenology = checkPhenology(ph, observations, year: year, crop: crop, names: names) }
+        let decision = decide(clean, markers: markers, phenology: phenology, year: year)
+        return (markers, decision)
+    }
+
+    func combine(_ input: [Marker]) -> [Marker] {
+        guard let combinations = options.combine else { return input }
+        var markers = input
+        for c in combinations {
+            let days = c.days ?? 10
+            if let confirm = c.confirm, let with = c.with {
+                let others = markers.filter { $0.detector == with }
+                for m in markers where m.detector == confirm && others.contains(where: { abs($0.event.date - m.event.date) <= days }) {
+                    markers.append(Marker(detector: c.name, kind: m.kind, event: m.event, details: ["confirmed_by": with]))
+                }
+            } else if let merge = c.merge {
+                let group = markers.filter { merge.contains($0.detector) }.sorted { $0.event.date < $1.event.date }
+                var current: [Marker] = []
+                func flush() {
+                    guard let first = current.first else { return }
+                    let e = Event(start: current.map(\.event.start).min()!, date: first.event.date, end: current.map(\.event.end).max()!,
+                                  valueStart: first.event.valueStart, valueEnd: current.last!.event.valueEnd,
+                                  magnitude: current.map(\.event.magnitude).max()!, confidence: current.map(\.event.confidence).max()!)
+                    markers.append(Marker(detector: c.name, kind: first.kind, event: e,
+                                          details: ["merged": current.map(\.detector).joined(separator: ",")]))
+                    current = []
+                }
+                for m in group {
+                    if let last = current.last, m.event.date - last.event.date > days { flush() }
+                    current.append(m)
+                }
+                flush()
+            }
+        }
+        return markers
+    }
+
+    func checkPhenology(_ ph: PhenologyOptions, _ observations: [Observed], year: Int, crop: String?, names: [String]) -> (outcome: RuleOutcome?, others: [String]) {
+        let clear = observations.filter { $0.clear == true || ($0.clear == nil && !requireSCL) }
+        var y = year
+        if y == 0 {
+            let years = Dictionary(grouping: clear) { Days.civil($0.day).year }
+            y = years.max { $0.value.count < $1.value.count }?.key ?? 0
+        }
+        let features = MonthlyFeatures.compute(clear.map { o in (o.day, [o.value(.ndvi), o.means[2], o.means[3]]) }, year: y,
+                                               gapMonths: ph.interpolate_gap_months ?? 1)
+        var own: RuleOutcome?
+        var others: [String] = []
+        for rule in ph.rules {
+            let outcome = rule.evaluate(features)
+            if rule.applies(cropCode: crop, names: names) { own = outcome } else if outcome.holds == true { others.append(rule.crop) }
+        }
+        return (own, others)
+    }
+
+    func decide(_ clean: [IndexPoint], markers: [Marker], phenology: (outcome: RuleOutcome?, others: [String])?, year: Int) -> Decision? {
+        guard let d = options.decision else {
+            guard let phenology else { return nil }
+            return phenologyDecision("crop-phenology", phenology, clearObservations: clean.count)
+        }
+        let w = d.window.flatMap { SeasonWindow($0.from, $0.to) }
+        let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
+        if d.green.detector == "phenology", let phenology {
+            return phenologyDecision(d.scheme, phenology, clearObservations: inWindow.count)
+        }
+        var reasons: [String] = []
+        let minClear = d.min_clear_observations ?? 0
+        if inWindow.count < minClear {
+            return Decision(scheme: d.scheme, colour: "yellow", clearObservations: inWindow.count,
+                            reasons: ["\(inWindow.count) clear observations in the window, fewer than \(minClear)"])
+        }
+        if let maxGap = d.max_gap_days, let w, year > 0 {
+            let start = Days.number(year: year, month: w.from.month, day: w.from.day)
+            let end = Days.number(year: year, month: w.to.month, day: w.to.day)
+            let edges = [start] + inWindow.map(\.day) + [end]
+            let longest = zip(edges, edges.dropFirst()).map { $1 - $0 }.max() ?? 0
+            if longest > maxGap {
+                return Decision(scheme: d.scheme, colour: "yellow", clearObservations: inWindow.count,
+                                reasons: ["a gap of \(longest) days without a clear observation in the window (more than \(maxGap))"])
+            }
+        }
+        func count(_ r: MarkerOptions.Requirement) -> Int {
+            markers.filter { $0.detector == r.detector && (w?.contains(day: $0.event.date) ?? true) }.count
+        }
+        func satisfied(_ r: MarkerOptions.Requirement) -> Bool {
+            let n = count(r)
+            return n >= (r.at_least ?? 0) && n <= (r.at_most ?? Int.max)
+        }
+        let greenCount = count(d.green)
+        let dates = markers.filter { $0.detector == d.green.detector }.map { Days.text($0.event.date) }
+        if satisfied(d.green) {
+            reasons.append("\(greenCount) \(d.green.detector) marker(s)\(dates.isEmpty ? "" : ": " + dates.joined(separator: ", "))")
+            reasons.append("\(inWindow.count) clear observations")
+            return Decision(scheme: d.scheme, colour: "green", clearObservations: inWindow.count, reasons: reasons)
+        }
+        if let red = d.red, !satisfied(red) {
+            return Decision(scheme: d.scheme, colour: "yellow", clearObservations: inWindow.count,
+                            reasons: ["\(greenCount) \(d.green.detector) marker(s): neither the green nor the red rule holds"])
+        }
+        return Decision(scheme: d.scheme, colour: "red", clearObservations: inWindow.count,
+                        reasons: ["\(greenCount) \(d.green.detector) marker(s) where at least \(d.green.at_least ?? 0) are required",
+                                  "\(inWindow.count) clear observations"])
+    }
+
+    func phenologyDecision(_ scheme: String, _ p: (outcome: RuleOutcome?, others: [String]), clearObservations: Int) -> Decision {
+        guard let outcome = p.outcome else {
+            return Decision(scheme: scheme, colour: "yellow", clearObservations: clearObservations,
+                            reasons: ["no phenology rule for the declared crop"] + (p.others.isEmpty ? [] : ["rules that hold: " + p.others.joined(separator: ", ")]))
+        }
+        let conditions = outcome.details.map { "\($0.condition): \($0.result.map { $0 ? "yes" : "no" } ?? "unknown")" }
+        switch outcome.holds {
+        case true?:
+            return Decision(scheme: scheme, colour: "green", clearObservations: clearObservations,
+                            reasons: ["\(outcome.crop) rule holds (\(outcome.held)/\(outcome.required))"] + conditions)
+        case false?:
+            return Decision(scheme: scheme, colour: "red", clearObservations: clearObservations,
+                            reasons: ["\(outcome.crop) rule fails (\(outcome.held)/\(outcome.required))"] + conditions
+                                + (p.others.isEmpty ? [] : ["rules that hold: " + p.others.joined(separator: ", ")]))
+        case nil:
+            return Decision(scheme: scheme, colour: "yellow", clearObservations: clearObservations,
+                            reasons: ["\(outcome.crop) rule undecided: \(outcome.unknown) condition(s) without data"] + conditions)
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import LakeQuery
+import LakeStore
+import Yams
+
+/// A markers option file (YAML): the whole chain from observations to decisions.
+///
+///     name: grassland-mowing
+///     signal: ndvi                      # ndvi | bsi | vv | vh
+///     parcels: {crops: ["6100"], groups: [grass]}
+///     observations: {cloud_classes: [3, 8, 9, 10, 11], require_scl: true}
+///     preprocessing: {spike: 0.25, max_gap_days: 20, smoothing_days: 10}
+///     detectors:
+///       - {name: mowing, type: drop, min_drop: 0.10, min_days: 14, from: "04-01", to: "10-31"}
+///     decision: {scheme: mowing, window: {from: "04-01", to: "10-31"}, min_clear_observations: 6,
+///                green: {detector: mowing, at_least: 1}}
+///     phenology: {...}                  # crop rules on monthly composites (see PhenologyOptions)
+public struct MarkerOptions: Decodable, Sendable {
+    public var name: String
+    public var signal: String = "ndvi"
+    public var parcels: ParcelSelection?
+    public var observations: Observations?
+    public var preprocessing: Preprocessing?
+    private var detectorList: [Detector]?
+    public var detectors: [Detector] { detectorList ?? [] }
+    public var combine: [Combination]?
+    public var decision: Decision?
+    public var phenology: PhenologyOptions?
+
+    enum CodingKeys: String, CodingKey {
+        case name, signal, parcels, observations, preprocessing, combine, decision, phenology
+        case detectorList = "detectors"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        signal = try c.decodeIfPresent(String.self, forKey: .signal) ?? "ndvi"
+        parcels = try c.decodeIfPresent(ParcelSelection.self, forKey: .parcels)
+        observations = try c.decodeIfPresent(Observations.self, forKey: .observations)
+        preprocessing = try c.decodeIfPresent(Preprocessing.self, forKey: .preprocessing)
+        detectorList = try c.decodeIfPresent([Detector].self, forKey: .detectorList)
+        combine = try c.decodeIfPresent([Combination].self, forKey: .combine)
+        decision = try c.decodeIfPresent(Decision.self, forKey: .decision)
+        phenology = try c.decodeIfPresent(PhenologyOptions.self, forKey: .phenology)
+    }
+
+    public struct ParcelSelection: Decodable, Sendable {
+        /// Crop codes (exact).
+        public var crops: [String]?
+        /// Crop group or crop names containing one of these (case-insensitive).
+        public var groups: [String]?
+    }
+
+    public struct Observations: Decodable, Sendable {
+        public var cloud_classes: [Int]?
+        /// Leave out observations without an SCL histogram (default true).
+        public var require_scl: Bool?
+    }
+
+    public struct Preprocessing: Decodable, Sendable {
+        /// Remove single observations that fall below both neighbours by more than this.
+        public var spike: Double?
+        /// Gaps longer than this (days) are not interpolated across (JRC default 20).
+        public var max_gap_days: Int?
+        /// Butterworth low-pass cut-off period in days (0: no smoothing).
+        public var smoothing_days: Double?
+    }
+
+    public struct Detector: Decodable, Sendable {
+        public var name: String
+        /// drop | rise | threshold | gap
+        public var type: String
+        public var min_drop: Double?
+        public var min_days: Int?
+        public var min_start: Double?
+        public var quiet_days: Int?
+        /// Season window, MM-DD.
+        public var from: String?
+        public var to: String?
+        /// threshold: the median of the clear values in the window `below` or `above` this.
+        public var below: Double?
+        public var above: Double?
+    }
+
+    /// How markers of detectors are combined into new markers.
+    public struct Combination: Decodable, Sendable {
+        public var name: String
+        /// Markers of `detector` kept only when a marker of `with` lies within `days`.
+        public var confirm: String?
+        public var with: String?
+        /// Markers of these detectors within `days` of each other merged into one.
+        public var merge: [String]?
+        public var days: Int?
+    }
+
+    public struct Decision: Decodable, Sendable {
+        public var scheme: String
+        public var window: Window?
+        public var min_clear_observations: Int?
+        /// Yellow when a gap in the window is longer than this.
+        public var max_gap_days: Int?
+        public var green: Requirement
+        /// When not given: red when the green requirement fails with enough evidence.
+        public var red: Requirement?
+    }
+
+    public struct Window: Decodable, Sendable {
+        public var from: String
+        public var to: String
+    }
+
+    public struct Requirement: Decodable, Sendable {
+        public var detector: String
+        public var at_least: Int?
+        public var at_most: Int?
+    }
+
+    /// Reads and checks an option file; errors name the file and the problem.
+    public static func load(path: String) throws -> (options: MarkerOptions, text: String) {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw LakeError.input(file: path, location: nil, reason: "cannot read: \(error.localizedDescription)")
+        }
+        let options: MarkerOptions
+        do { options = try YAMLDecoder().decode(MarkerOptions.self, from: text) } catch let error as DecodingError {
+            throw LakeError.input(file: path, location: nil, reason: describe(error))
+        } catch {
+            throw LakeError.input(file: path, location: nil, reason: "not valid YAML: \(error)")
+        }
+        try options.validate(path: path)
+        return (options, text)
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func at(_ path: [CodingKey]) -> String { path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".") }
+        switch error {
+        case .keyNotFound(let key, let c): return "missing \(at(c.codingPath + [key]))"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            return "\(at(c.codingPath)): \(c.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+
+    public var signalKind: Signal { Signal(rawValue: signal) ?? .ndvi }
+
+    func validate(path: String) throws {
+        func fail(_ why: String) -> LakeError { LakeError.input(file: path, location: nil, reason: why) }
+        guard Signal(rawValue: signal) != nil else { throw fail("signal must be one of \(Signal.allCases.map(\.rawValue).joined(separator: ", ")), not \(signal)") }
+        let names = Set(detectors.map(\.name) + (combine ?? []).map(\.name))
+        for d in detectors {
+            switch d.type {
+            case "drop", "rise": guard d.min_drop != nil else { throw fail("detector \(d.name): \(d.type) needs min_drop") }
+            case "threshold": guard (d.below == nil) != (d.above == nil) else { throw fail("detector \(d.name): threshold needs one of below and above") }
+            case "gap": guard d.min_days != nil else { throw fail("detector \(d.name): gap needs min_days") }
+            default: throw fail("detector \(d.name): unknown type \(d.type) (drop, rise, threshold, gap)")
+            }
+            for md in [d.from, d.to].compactMap({ $0 }) where SeasonWindow(md, md) == nil { throw fail("detector \(d.name): \(md) is not MM-DD") }
+        }
+        for c in combine ?? [] {
+            for ref in [c.confirm, c.with].compactMap({ $0 }) + (c.merge ?? []) where !names.contains(ref) {
+                throw fail("combine \(c.name): no detector \(ref)")
+            }
+        }
+        if let decision {
+            for r in [decision.green, decision.red].compactMap({ $0 }) where !names.contains(r.detector) && r.detector != "phenology" {
+                throw fail("decision \(decision.scheme): no detector \(r.detector)")
+            }
+            if let w = decision.window, SeasonWindow(w.from, w.to) == nil { throw fail("decision window: \(w.from)..\(w.to) is not MM-DD..MM-DD") }
+        }
+        if detectors.isEmpty && phenology == nil { throw fail("no detectors and no phenology rules: nothing to run") }
+        try phenology?.validate(path: path)
+    }
+}

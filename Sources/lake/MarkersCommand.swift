@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import LakeAnalytics
+import LakeQuery
+import LakeReports
+import LakeStore
+
+struct Markers: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find dated events (mowing, harvest, bare soil…) and decide per parcel, as an option file describes.",
+        subcommands: [MarkersRun.self, MarkersShow.self])
+}
+
+struct MarkersRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an option file (YAML) over the parcels; markers and decisions are kept in the lake with the run.",
+        discussion: "Shipped option files: options/mowing.yaml, options/harvest.yaml, options/bare-soil.yaml, options/crop-phenology.yaml.")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The option file.") var optionsFile: String
+    @Option(name: .customLong("parcels"), parsing: .upToNextOption, help: "Only these parcel identifiers.") var parcels: [String] = []
+    @Option(help: "Only parcels of this area of interest.") var aoi: String?
+    @Option(help: "Only parcels of this year.") var year: Int?
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func run() throws {
+        try guarded {
+            let (options, text) = try MarkerOptions.load(path: optionsFile)
+            let lake = try Lake.open(path: global.path, writable: true)
+            var scope = ParcelScope()
+            scope.parcelIDs = parcels.isEmpty ? nil : parcels; scope.aoi = aoi; scope.year = year
+            let summary = try MarkerRun(lake: lake).run(options, text: text, scope: scope)
+            if json { printJSON(summary.json) } else {
+                let colours = ["green", "yellow", "red"].map { "\(summary.decisions[$0] ?? 0) \($0)" }.joined(separator: ", ")
+                print("markers run \(summary.run) (\(options.name)): \(summary.parcels) parcels, \(summary.markers) markers, decisions: \(colours) "
+                      + String(format: "(%.2f s, %.0f parcels/s)", summary.seconds, Double(summary.parcels) / max(summary.seconds, 1e-9)))
+            }
+            return 0
+        }
+    }
+}
+
+struct MarkersShow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "A parcel's markers and decisions (latest markers run, or --run).")
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The parcel's identifier.") var id: String
+    @Option(help: "Area of interest.") var aoi: String?
+    @Option(help: "Declaration year.") var year: Int?
+    @Option(name: .customLong("run"), help: "The run (default: every markers run, latest first).") var runID: Int64?
+    @OptionGroup var output: TableOutput
+
+    func run() throws {
+        try guarded {
+            let lake = try Lake.open(path: global.path)
+            let parcel = try ParcelLookup.byID(lake, id: id, aoi: aoi, year: year)
+            let decisions = try lake.db.prepare("""
+                SELECT d.run_id, d.scheme, d.colour, d.clear_obs, d.reasons FROM decisions d
+                WHERE d.pid = ?1 AND (?2 IS NULL OR d.run_id = ?2) ORDER BY d.run_id DESC
+                """)
+            try decisions.bind([.int(parcel.pid), runID.map { .int($0) } ?? .null])
+            let markers = try lake.db.prepare("""
+                SELECT run_id, detector, kind, start_date, date, end_date, value_start, value_end, magnitude, confidence FROM markers
+                WHERE pid = ?1 AND (?2 IS NULL OR run_id = ?2) ORDER BY run_id DESC, date
+                """)
+            try markers.bind([.int(parcel.pid), runID.map { .int($0) } ?? .null])
+            if output.format == .text {
+                print("parcel \(parcel.label)  crop \(parcel.cropName ?? parcel.cropCode ?? "-")")
+                while try decisions.step() {
+                    print("run \(decisions.int(0))  \(decisions.text(1) ?? "")  \(decisions.text(2)!.uppercased())  (\(decisions.int(3)) clear observations)")
+                    let reasons = (try? JSONSerialization.jsonObject(with: Data((decisions.text(4) ?? "[]").utf8))) as? [String] ?? []
+                    for r in reasons { print("    \(r)") }
+                }
+                let writer = TableWriter(columns: ["run", "detector", "kind", "start", "date", "end", "from", "to", "magnitude", "confidence"], format: .text)
+                while try markers.step() { writer.row((0..<10).map { markers.value(Int32($0)).any }) }
+                writer.finish()
+            } else {
+                let writer = TableWriter(columns: ["run", "detector", "kind", "start", "date", "end", "from", "to", "magnitude", "confidence"], format: output.format)
+                while try markers.step() { writer.row((0..<10).map { markers.value(Int32($0)).any }) }
+                writer.finish()
+            }
+            return 0
+        }
+    }
+}
