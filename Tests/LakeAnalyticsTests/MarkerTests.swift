@@ -1,0 +1,122 @@
+import Foundation
+@testable import LakeAnalytics
+import LakeIngest
+import LakeSQLite
+import LakeStore
+import LakeTestSupport
+import XCTest
+
+final class MarkerTests: XCTestCase {
+    static let optionsFolder = Paths.root.appendingPathComponent("options")
+
+    func testShippedOptionFilesParse() throws {
+        for name in ["mowing", "harvest", "bare-soil", "crop-phenology"] {
+            let (options, text) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("\(name).yaml").path)
+            XCTAssertFalse(text.isEmpty)
+            XCTAssertNotNil(options.decision, name)
+        }
+    }
+
+    func testBadOptionFilesNameTheProblem() throws {
+        func load(_ yaml: String) -> String {
+            let path = try! write(yaml, "o.yaml")
+            do { _ = try MarkerOptions.load(path: path); return "" } catch { return "\(error)" }
+        }
+        XCTAssertTrue(load("signal: ndvi\n").contains("missing name"))
+        XCTAssertTrue(load("name: x\ndetectors:\n  - {name: a, type: wobble}\n").contains("unknown type wobble"))
+        XCTAssertTrue(load("name: x\ndetectors:\n  - {name: a, type: drop}\n").contains("needs min_drop"))
+        XCTAssertTrue(load("name: x\ndetectors:\n  - {name: a, type: drop, min_drop: 0.1}\ndecision: {scheme: s, green: {detector: b}}\n").contains("no detector b"))
+        XCTAssertTrue(load("name: x\nphenology:\n  rules:\n    - {crop: c, conditions: [\"ndvi_may < ndvi_juni\"]}\n").contains("unknown feature ndvi_juni"))
+        XCTAssertTrue(load("name: x\nphenology:\n  rules:\n    - {crop: c, conditions: [\"ndvi_may < (ndvi_jun\"]}\n").contains("missing )"))
+        XCTAssertTrue(load("name: [").contains("YAML") || load("name: [").contains("o.yaml"))
+    }
+
+    func testExpressions() throws {
+        let f = ["ndvi_jul": 0.8, "ndvi_aug": 0.75, "ndvi_sep": 0.6, "b11_may": 900, "b08_may": 1000]
+        XCTAssertEqual(try Expression("(ndvi_jul + ndvi_aug + ndvi_sep) / 3 > 0.7").evaluate(f), 1)
+        XCTAssertEqual(try Expression("b11_may / b08_may > 0.8").evaluate(f), 1)
+        XCTAssertEqual(try Expression("ndvi_sep >= ndvi_jul").evaluate(f), 0)
+        XCTAssertEqual(try Expression("-ndvi_jul * 2 + 1").evaluate(f)!, -0.6, accuracy: 1e-12)
+        XCTAssertNil(try Expression("ndvi_may < ndvi_jun").evaluate(f))   // no May, no June
+        XCTAssertThrowsError(try Expression("ndvi_may <"))
+    }
+
+    func testMonthlyCompositesInterpolateOneMonthGaps() {
+        // March and May known, April missing: filled; July alone with August–October missing: not filled past one month.
+        let obs: [(day: Int, values: [Double?])] = [
+            (Days.number("2024-03-10")!, [0.2, 1000, 2000]), (Days.number("2024-05-10")!, [0.4, 3000, 1500]),
+            (Days.number("2024-05-20")!, [0.6, 3000, 1500]), (Days.number("2024-07-05")!, [1.3, 4000, 1200]),
+            (Days.number("2023-07-05")!, [0.9, 4000, 1200]),
+        ]
+        let m = MonthlyFeatures.compute(obs, year: 2024, gapMonths: 1)
+        XCTAssertEqual(m["ndvi_mar"], 0.2); XCTAssertEqual(m["ndvi_may"], 0.5)
+        XCTAssertEqual(m["ndvi_apr"]!, 0.35, accuracy: 1e-12)
+        XCTAssertEqual(m["ndvi_jun"]!, 0.9, accuracy: 1e-12)   // between May 0.5 and July 1.3: interpolated, then clipped (as the notebook)
+        XCTAssertEqual(m["ndvi_jul"], 1)
+        XCTAssertNil(m["ndvi_aug"]); XCTAssertNil(m["ndvi_feb"])
+        XCTAssertEqual(m["b11_apr"]!, 1750, accuracy: 1e-9)
+    }
+
+    func testButterworthKeepsLevelsAndRemovesNoise() {
+        let flat = [Double](repeating: 0.7, count: 100)
+        for v in Butterworth.filtfilt(flat, cutoffPeriod: 10) { XCTAssertEqual(v, 0.7, accuracy: 1e-9) }
+        let noisy = (0..<200).map { 0.5 + ($0 % 2 == 0 ? 0.1 : -0.1) }   // a 2-day oscillation
+        let smooth = Butterworth.filtfilt(noisy, cutoffPeriod: 10)
+        for v in smooth[20..<180] { XCTAssertEqual(v, 0.5, accuracy: 0.01) }
+    }
+
+    /// A grassland series cut twice, seen every 5 days with one cloud: the engine finds both cuts
+    /// within a few days and decides green; without observations, yellow.
+    func testEngineOnAMownMeadow() throws {
+        let (options, _) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        let engine = MarkerEngine(options: options)
+        let cuts = [Days.number("2024-05-20")!, Days.number("2024-07-10")!]
+        var observations: [Observed] = []
+        var day = Days.number("2024-03-01")!
+        while day < Days.number("2024-10-31")! {
+            var ndvi = 0.8
+            for c in cuts where day >= c { ndvi -= 0.45 * exp(-Double(day - c) / 12) }
+            let red = 1000.0, nir = red * (1 + ndvi) / (1 - ndvi)
+            let cloudy = day == Days.number("2024-06-09")!
+            observations.append(Observed(day: day, clear: !cloudy, means: [500, red, nir, 1500, nil, nil]))
+            day += 5
+        }
+        let (markers, decision) = engine.analyse(observations, year: 2024, crop: "6100", names: ["grassland"])
+        let mowing = markers.filter { $0.detector == "mowing" }
+        XCTAssertEqual(mowing.count, 2, "\(mowing.map { Days.text($0.event.date) })")
+        for (m, c) in zip(mowing, cuts) { XCTAssertLessThanOrEqual(abs(m.event.date - c), 7, Days.text(m.event.date)) }
+        XCTAssertEqual(decision?.colour, "green")
+        XCTAssertEqual(decision?.scheme, "mowing")
+
+        let none = engine.analyse(Array(observations.prefix(3)), year: 2024, crop: "6100", names: ["grassland"])
+        XCTAssertEqual(none.decision?.colour, "yellow")
+        XCTAssertTrue(none.decision!.reasons[0].contains("fewer than 6"), none.decision!.reasons[0])
+        // Never mown: red.
+        let flat = observations.map { Observed(day: $0.day, clear: true, means: [500, 1000, 9000, 1500, nil, nil]) }
+        XCTAssertEqual(engine.analyse(flat, year: 2024, crop: "6100", names: ["grassland"]).decision?.colour, "red")
+    }
+
+    func testRunsAreStoredAndReproducible() throws {
+        let lake = try temporaryLake(self, srid: 32632)
+        var parcels = ParcelIngestOptions(); parcels.aoi = "demo"; parcels.year = 2024
+        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: parcels)
+        _ = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: CatalogueIngestOptions())
+        for f in ["signatures.csv", "scl.csv"] { _ = try SignatureIngest(lake: lake).run(path: Paths.fixture(f), options: SignatureIngestOptions()) }
+        let (options, text) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        let a = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())
+        let b = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())
+        XCTAssertEqual(a.parcels, 5)   // the grassland parcels of the fixtures
+        func rows(_ run: Int64) throws -> [[SQLValue]] {
+            let s = try lake.db.prepare("SELECT pid, detector, date, magnitude FROM markers WHERE run_id = ? ORDER BY pid, date, detector")
+            try s.bind([.int(run)])
+            return try s.rows()
+        }
+        XCTAssertEqual(try rows(a.run), try rows(b.run))
+        XCTAssertEqual(try lake.db.scalar("SELECT options FROM runs WHERE run_id = ?", .int(a.run))?.text, text)
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM decisions WHERE run_id = ?", .int(a.run))?.int, 5)
+        var scope = ParcelScope(); scope.parcelIDs = ["P000002"]
+        XCTAssertEqual(try MarkerRun(lake: lake).run(options, text: text, scope: scope).parcels, 1)
+        scope.parcelIDs = ["NOPE"]
+        XCTAssertThrowsError(try MarkerRun(lake: lake).run(options, text: text, scope: scope))
+    }
+}
