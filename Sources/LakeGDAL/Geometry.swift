@@ -149,6 +149,17 @@ public final class Geometry {
         return out
     }
 
+    /// GeoJSON geometry text; with `rfc7946` the winding order follows RFC 7946 (exteriors
+    /// counter-clockwise) — coordinates must already be WGS 84 lon/lat.
+    public func geoJSON(rfc7946: Bool = true, precision: Int = 7) -> String {
+        let texts = (rfc7946 ? ["RFC7946=YES"] : []) + ["COORDINATE_PRECISION=\(precision)"]
+        var options: [UnsafeMutablePointer<CChar>?] = texts.map { strdup($0) } + [nil]
+        defer { options.forEach { free($0) } }
+        guard let json = options.withUnsafeMutableBufferPointer({ OGR_G_ExportToJsonEx(handle, $0.baseAddress) }) else { return "null" }
+        defer { VSIFree(json) }
+        return String(cString: json)
+    }
+
     public func wkt() -> String {
         var text: UnsafeMutablePointer<CChar>?
         OGR_G_ExportToWkt(handle, &text)
