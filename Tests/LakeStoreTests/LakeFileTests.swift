@@ -22,7 +22,7 @@ final class LakeFileTests: XCTestCase {
         XCTAssertEqual(try lake.meta("schema_version"), String(Lake.latestSchemaVersion))
         XCTAssertEqual(try lake.meta("lake_version"), LakeVersion.current)
         let columns = try lake.db.prepare("SELECT f_table_name, srid FROM geometry_columns ORDER BY 1").rows()
-        XCTAssertEqual(columns, [[.text("catalogue"), .int(4326)], [.text("parcels"), .int(32632)]])
+        XCTAssertEqual(columns, [[.text("catalogue"), .int(4326)], [.text("foi_clusters"), .int(32632)], [.text("parcels"), .int(32632)]])
         XCTAssertEqual(try lake.db.scalar("PRAGMA application_id")?.int, Int64(Lake.applicationID))
     }
 
