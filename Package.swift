@@ -39,7 +39,7 @@ let package = Package(
         // Store → answers.
         .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite"]),
         // Store → analyses: series, peers, heterogeneity, markers, decisions, runs, SQL functions.
-        .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeGDAL",
+        .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeGDAL", "LakeExtract",
                                                      .product(name: "Yams", package: "Yams")]),
         // Answers → files: CSV, JSON, GeoJSON (streaming).
         .target(name: "LakeReports", dependencies: ["LakeStore", "LakeSQLite", "LakeAnalytics", "LakeGDAL"]),

@@ -1,6 +1,7 @@
 #ifndef LAKE_CGDAL_SHIM_H
 #define LAKE_CGDAL_SHIM_H
 #include <gdal.h>
+#include <gdal_alg.h>
 #include <ogr_api.h>
 #include <ogr_srs_api.h>
 #include <cpl_conv.h>

@@ -143,3 +143,56 @@ public final class RasterWriter {
 
 /// GDAL's block cache size in bytes.
 public func setGDALCacheSize(_ bytes: Int) { GDALSetCacheMax64(GIntBig(bytes)) }
+
+/// Polygons of the connected areas of equal value in a label grid (GDAL's polygonizer on an
+/// in-memory raster): label → polygons in the grid's CRS coordinates. Label 0 is background.
+public func polygonize(labels: [Int32], width: Int, height: Int, originX: Double, originY: Double,
+                       pixelWidth: Double, pixelHeight: Double, connectivity8: Bool) throws -> [Int32: [Geometry]] {
+    GDAL.initialize()
+    guard let mem = GDALGetDriverByName("MEM"),
+          let ds = GDALCreate(mem, "", Int32(width), Int32(height), 1, GDT_Int32, nil) else {
+        throw GDALError("cannot create an in-memory raster")
+    }
+    defer { GDALClose(ds) }
+    var t = [originX, pixelWidth, 0, originY, 0, -pixelHeight]
+    GDALSetGeoTransform(ds, &t)
+    let band = GDALGetRasterBand(ds, 1)
+    var copy = labels
+    let err = copy.withUnsafeMutableBytes { p in
+        GDALRasterIO(band, GF_Write, 0, 0, Int32(width), Int32(height), p.baseAddress, Int32(width), Int32(height), GDT_Int32, 0, 0)
+    }
+    guard err == CE_None else { throw GDALError("cannot fill the in-memory raster") }
+    guard let vdriver = GDALGetDriverByName("Memory"),
+          let vds = GDALCreate(vdriver, "", 0, 0, 0, GDT_Unknown, nil),
+          let layer = GDALDatasetCreateLayer(vds, "clusters", nil, wkbPolygon, nil) else {
+        throw GDALError("cannot create an in-memory layer")
+    }
+    defer { GDALClose(vds) }
+    let field = OGR_Fld_Create("label", OFTInteger)
+    OGR_L_CreateField(layer, field, 1)
+    OGR_Fld_Destroy(field)
+    var options: [UnsafeMutablePointer<CChar>?] = connectivity8 ? [strdup("8CONNECTED=8"), nil] : [nil]
+    defer { options.forEach { free($0) } }
+    // The band masks itself: label 0 is left out.
+    let result = options.withUnsafeMutableBufferPointer { o in
+        GDALPolygonize(band, band, layer, 0, o.baseAddress, nil, nil)
+    }
+    guard result == CE_None else { throw GDALError("polygonize failed") }
+    var out: [Int32: [Geometry]] = [:]
+    OGR_L_ResetReading(layer)
+    while let f = OGR_L_GetNextFeature(layer) {
+        let label = OGR_F_GetFieldAsInteger(f, 0)
+        if let g = OGR_F_GetGeometryRef(f) { out[label, default: []].append(Geometry(owning: OGR_G_Clone(g))) }
+        OGR_F_Destroy(f)
+    }
+    return out
+}
+
+extension Geometry {
+    /// A MULTIPOLYGON made of polygons.
+    public static func multiPolygon(_ parts: [Geometry]) -> Geometry {
+        let h = OGR_G_CreateGeometry(wkbMultiPolygon)!
+        for p in parts { OGR_G_AddGeometry(h, p.handle) }
+        return Geometry(owning: h)
+    }
+}
