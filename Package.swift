@@ -52,7 +52,7 @@ let package = Package(
         ]),
         // Deterministic fixture generator (demo data, tests, benchmark scale).
         .executableTarget(name: "lake-fixtures", dependencies: [
-            "LakeGDAL",
+            "LakeGDAL", "LakeSQLite",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

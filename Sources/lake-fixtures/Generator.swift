@@ -13,10 +13,17 @@ struct FixtureGenerator {
 
     struct Parcel {
         let id: String
+        /// What grows on the field (its signatures follow it).
         let crop: Crop
+        /// What the farmer declared: another crop for the planted wrong declarations.
+        var declared: Crop
+        /// A second crop on the east half (a parcel split between two crops).
+        var split: Crop?
+        /// Harvest day of year (winter barley).
+        var harvest: Double = 185
         let ring: [(Double, Double)]   // UTM 32N metres, closed, counter-clockwise
         let area: Double
-        let mowing: [Double]
+        var mowing: [Double]
     }
 
     struct Scene {
@@ -52,7 +59,23 @@ struct FixtureGenerator {
                 var day = rng.uniform(130, 150)
                 for _ in 0..<cuts { mowing.append(day.rounded()); day += rng.uniform(40, 55) }
             }
-            out.append(Parcel(id: String(format: "P%06d", i + 1), crop: crop, ring: ring, area: area, mowing: mowing))
+            out.append(Parcel(id: String(format: "P%06d", i + 1), crop: crop, declared: crop, ring: ring, area: area, mowing: mowing))
+        }
+        // Planted anomalies, from their own random stream (geometries and crops stay as they are):
+        // a fifth of the meadows never mown, 6 % wrong declarations, 6 % of arable parcels split
+        // between two crops, and each barley parcel's own harvest day.
+        var anomalies = SeededRandom(seed: seed ^ 0xA770)
+        for i in out.indices {
+            if out[i].crop == .grassland, anomalies.uniform() < 0.2 { out[i].mowing = [] }
+            if out[i].crop == .winterBarley { out[i].harvest = anomalies.uniform(178, 198).rounded() }
+            if anomalies.uniform() < 0.06 {
+                let others = Crop.allCases.filter { $0 != out[i].crop }
+                out[i].declared = others[Int(anomalies.next() % UInt64(others.count))]
+            }
+            if out[i].crop != .grassland, anomalies.uniform() < 0.06 {
+                let others = Crop.allCases.filter { $0 != out[i].crop && $0 != .grassland }
+                out[i].split = others[Int(anomalies.next() % UInt64(others.count))]
+            }
         }
         return out
     }

@@ -53,7 +53,14 @@ extension FixtureGenerator {
                     for col in 0..<w {
                         let x = minX + (Double(col) + 0.5) * band.size, y = maxY - (Double(row) + 0.5) * band.size
                         let p = owner[(row * factor + factor / 2) * w10 + col * factor + factor / 2]
-                        let ndvi = p >= 0 ? parcels[p].crop.ndvi(day: scene.day, mowing: parcels[p].mowing) : 0.12
+                        var ndvi = 0.12
+                        if p >= 0 {
+                            let parcel = parcels[p]
+                            // Split parcels: the second crop east of the parcel's centre.
+                            let centre = parcel.ring.dropLast().map(\.0).reduce(0, +) / Double(parcel.ring.count - 1)
+                            if let second = parcel.split, x > centre { ndvi = second.ndvi(day: scene.day, mowing: []) }
+                            else { ndvi = parcel.crop.ndvi(day: scene.day, mowing: parcel.mowing, harvest: parcel.harvest) }
+                        }
                         if band.index < 0 {
                             values[row * w + col] = inCloud(x, y) ? 9 : (ndvi > 0.4 ? 4 : 5)
                         } else {

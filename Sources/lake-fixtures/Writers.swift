@@ -42,7 +42,7 @@ extension FixtureGenerator {
         for (i, p) in parcels.enumerated() {
             let coords = p.ring.map { "[\(decimal($0.0, places: 2)), \(decimal($0.1, places: 2))]" }.joined(separator: ", ")
             let mowing = p.mowing.map { String(Int($0)) }.joined(separator: ";")
-            out.write("{\"type\": \"Feature\", \"properties\": {\"parcel_id\": \"\(p.id)\", \"crop_code\": \"\(p.crop.code)\", \"crop_name\": \"\(p.crop.name)\", \"mowing_doy\": \"\(mowing)\"}, ")
+            out.write("{\"type\": \"Feature\", \"properties\": {\"parcel_id\": \"\(p.id)\", \"crop_code\": \"\(p.declared.code)\", \"crop_name\": \"\(p.declared.name)\", \"mowing_doy\": \"\(mowing)\"}, ")
             out.write("\"geometry\": {\"type\": \"Polygon\", \"coordinates\": [[\(coords)]]}}\(i + 1 < parcels.count ? "," : "")\n")
         }
         out.write("]}\n")
@@ -84,8 +84,10 @@ extension FixtureGenerator {
             var rng = SeededRandom(seed: seed ^ UInt64(p) &* 0x1_0000_0001 ^ UInt64(s) &* 0x9E37)
             let n10 = max(1, Int(parcel.area / 100 * 0.88)), n20 = max(1, Int(parcel.area / 400 * 0.8))
             let cloudy = rng.uniform() < scene.cloud
-            let ndvi = parcel.crop.ndvi(day: scene.day, mowing: parcel.mowing) + rng.normal() * 0.015
+            let ndvi = parcel.crop.ndvi(day: scene.day, mowing: parcel.mowing, harvest: parcel.harvest) + rng.normal() * 0.015
             let clear = Self.reflectances(ndvi: min(0.92, max(0.05, ndvi)))
+            // A split parcel: half of each crop; the mean between them, the spread widened by their difference.
+            let second = parcel.split.map { Self.reflectances(ndvi: min(0.92, max(0.05, $0.ndvi(day: scene.day, mowing: [])))) }
             // SCL: clouds (8, 9) and their shadows (3) when cloudy; vegetation (4) or bare soil (5) when clear.
             var h = [Int](repeating: 0, count: 12)
             if cloudy {
@@ -103,9 +105,15 @@ extension FixtureGenerator {
             for (b, band) in Self.bands.enumerated() {
                 let is20m = ["B05", "B8A", "B11", "B12"].contains(band)
                 let count = is20m ? n20 : n10
-                let reflectance = cloudy ? rng.uniform(0.25, 0.45) : clear[b]
+                var reflectance = cloudy ? rng.uniform(0.25, 0.45) : clear[b]
+                var spread = 0.0
+                if let second, !cloudy {
+                    reflectance = (clear[b] + second[b]) / 2
+                    spread = abs(clear[b] - second[b]) * 10000 / 2
+                }
                 let mean = reflectance * 10000 + 1000 + rng.normal() * 8
-                let std = max(2, mean * (cloudy ? 0.12 : 0.045) + rng.normal() * 3)
+                let within = max(2, mean * (cloudy ? 0.12 : 0.045) + rng.normal() * 3)
+                let std = (within * within + spread * spread).squareRoot()
                 let p50 = (mean + rng.normal() * std * 0.05).rounded()
                 let p25 = ((p50 - 0.674 * std) * 2).rounded() / 2
                 let p75 = ((p50 + 0.674 * std) * 2).rounded() / 2
@@ -115,5 +123,23 @@ extension FixtureGenerator {
             }
         }
         sig.close(); hist.close()
+    }
+
+    /// What was planted, for scoring detectors and decisions: the true and declared crops, the
+    /// second crop of split parcels, mowing dates and the barley harvest date.
+    func writeTruth(_ parcels: [Parcel], to path: String) throws {
+        let out = try TextFile(path)
+        out.write("parcel_id,true_crop,declared_crop,split_crop,mowing_dates,harvest_date\n")
+        func date(_ doy: Double) -> String {
+            var c = Calendar(identifier: .gregorian); c.timeZone = TimeZone(identifier: "UTC")!
+            let d = c.date(byAdding: .day, value: Int(doy) - 1, to: c.date(from: DateComponents(year: year, month: 1, day: 1))!)!
+            let f = DateFormatter(); f.timeZone = c.timeZone; f.locale = Locale(identifier: "en_US_POSIX"); f.dateFormat = "yyyy-MM-dd"
+            return f.string(from: d)
+        }
+        for p in parcels {
+            out.write("\(p.id),\(p.crop.code),\(p.declared.code),\(p.split?.code ?? ""),\(p.mowing.map(date).joined(separator: ";")),")
+            out.write("\(p.crop == .winterBarley ? date(p.harvest) : "")\n")
+        }
+        out.close()
     }
 }

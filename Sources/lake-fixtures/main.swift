@@ -5,7 +5,13 @@ import Foundation
 struct LakeFixtures: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lake-fixtures",
-        abstract: "Generate realistic parcels, STAC scenes, signatures and SCL histograms (deterministic).")
+        abstract: "Generate realistic parcels, STAC scenes, signatures and SCL histograms (deterministic).",
+        subcommands: [Generate.self, Score.self], defaultSubcommand: Generate.self)
+}
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write the fixture set (default command).")
 
     @Option(help: "Output folder.") var out: String = "fixtures/demo"
     @Option(help: "Number of parcels.") var parcels: Int = 300
@@ -28,6 +34,7 @@ struct LakeFixtures: ParsableCommand {
         try generator.writeParcels(parcelList, to: path("parcels.geojson"))
         try generator.writeSTAC(sceneList, to: path("scenes.stac.json"))
         try generator.writeSignatures(parcelList, sceneList, signatures: path("signatures.csv"), scl: path("scl.csv"))
+        try generator.writeTruth(parcelList, to: path("truth.csv"))
         try generator.writeRasters(parcelList, sceneList, count: rasterScenes, folder: path("rasters"))
         if let benchBand { try generator.writeBenchBand(parcelList, path: benchBand) }
         FileHandle.standardError.write("wrote \(parcels) parcels × \(scenes) scenes × \(FixtureGenerator.bands.count) bands to \(out)\n".data(using: .utf8)!)

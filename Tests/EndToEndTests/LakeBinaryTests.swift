@@ -99,7 +99,7 @@ final class LakeBinaryTests: BinaryTestCase {
         let result = try run(["--out", out, "--parcels", "20", "--scenes", "36", "--seed", "7", "--raster-scenes", "4"], tool: "lake-fixtures")
         XCTAssertEqual(result.code, 0, result.err)
         let rasters = ["20240101", "20240401", "20240701", "20240930"].flatMap { d in ["B04", "B08", "B11", "SCL"].map { "rasters/\(d)/\($0).tif" } }
-        for name in ["parcels.geojson", "scenes.stac.json", "signatures.csv", "scl.csv", "rasters/scenes.json"] + rasters {
+        for name in ["parcels.geojson", "scenes.stac.json", "signatures.csv", "scl.csv", "truth.csv", "rasters/scenes.json"] + rasters {
             let a = try Data(contentsOf: URL(fileURLWithPath: fixture(name)))
             let b = try Data(contentsOf: URL(fileURLWithPath: out).appendingPathComponent(name))
             XCTAssertEqual(a, b, "fixtures/small/\(name) differs from the generator's output: run make fixtures-small")

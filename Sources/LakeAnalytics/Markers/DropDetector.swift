@@ -7,6 +7,9 @@ public struct Event: Sendable, Equatable {
     public let valueEnd: Double
     public let magnitude: Double
     public let confidence: Double
+    /// The first day the fall reached 90 % of its depth (a harvest is dated there: the field has
+    /// reached stubble; the rest of the fall is smoothing and slow decay).
+    public var settled: Int? = nil
 }
 
 /// Finds falls of the signal: from a local maximum down to the next local minimum, by at least
@@ -55,9 +58,12 @@ public struct DropDetector: Sendable {
             let lasting = lowUntil - points[s].day
             guard lasting >= minDays else { continue }
             let date = (points[steepest].day + points[steepest + 1].day) / 2
+            var settled = e
+            while settled > s && v[s] - v[settled - 1] >= 0.9 * drop { settled -= 1 }
             let confidence = min(1, drop / (2 * minDrop)) * (points[e].day - points[s].day <= 30 ? 1 : 0.7)
             events.append(Event(start: points[s].day, date: date, end: points[e].day,
-                                valueStart: points[s].value, valueEnd: points[e].value, magnitude: drop, confidence: confidence))
+                                valueStart: points[s].value, valueEnd: points[e].value, magnitude: drop, confidence: confidence,
+                                settled: points[settled].day))
             quietUntil = date + quietDays
         }
         return events

@@ -38,8 +38,13 @@ struct MarkerEngine {
                 let detector = DropDetector(minDrop: d.min_drop ?? 0.1, minDays: d.min_days ?? 0, minStart: d.min_start ?? -.infinity,
                                             quietDays: d.quiet_days ?? 0, rising: d.type == "rise")
                 for segment in segments {
-                    for e in detector.detect(segment) where w?.contains(day: e.date) ?? true {
-                        markers.append(Marker(detector: d.name, kind: d.type, event: e))
+                    for found in detector.detect(segment) {
+                        var e = found
+                        if d.date == "start" || d.date == "end" {
+                            e = Event(start: e.start, date: d.date == "start" ? e.start : (e.settled ?? e.end), end: e.end, valueStart: e.valueStart,
+                                      valueEnd: e.valueEnd, magnitude: e.magnitude, confidence: e.confidence, settled: e.settled)
+                        }
+                        if w?.contains(day: e.date) ?? true { markers.append(Marker(detector: d.name, kind: d.type, event: e)) }
                     }
                 }
             case "threshold":

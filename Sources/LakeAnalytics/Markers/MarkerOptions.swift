@@ -75,6 +75,9 @@ public struct MarkerOptions: Decodable, Sendable {
         public var min_days: Int?
         public var min_start: Double?
         public var quiet_days: Int?
+        /// Which day dates a drop or rise: steepest (default), start, or end (where the fall
+        /// reached 90 % of its depth).
+        public var date: String?
         /// Season window, MM-DD.
         public var from: String?
         public var to: String?
@@ -155,6 +158,7 @@ public struct MarkerOptions: Decodable, Sendable {
             case "gap": guard d.min_days != nil else { throw fail("detector \(d.name): gap needs min_days") }
             default: throw fail("detector \(d.name): unknown type \(d.type) (drop, rise, threshold, gap)")
             }
+            if let date = d.date, !["steepest", "start", "end"].contains(date) { throw fail("detector \(d.name): date is steepest, start or end, not \(date)") }
             for md in [d.from, d.to].compactMap({ $0 }) where SeasonWindow(md, md) == nil { throw fail("detector \(d.name): \(md) is not MM-DD") }
         }
         for c in combine ?? [] {

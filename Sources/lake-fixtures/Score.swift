@@ -1,0 +1,146 @@
+import ArgumentParser
+import Foundation
+import LakeSQLite
+
+/// `lake-fixtures score`: precision and recall of lake's detectors and decisions against what the
+/// generator planted (truth.csv), read from a lake where the runs were made.
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score markers, decisions and heterogeneity of a lake built from generated fixtures against their truth.csv.")
+
+    @Option(help: "truth.csv written with the fixtures.") var truth: String
+    @Option(help: "The lake file.") var db: String
+    @Option(help: "Event dates match within this many days.") var tolerance: Int = 7
+    @Flag(help: "Print JSON.") var json = false
+
+    struct Truth { let trueCrop: String; let declared: String; let split: String; let mowing: [String]; let harvest: String }
+
+    struct Counts { var tp = 0, fp = 0, fn = 0
+        var precision: Double { tp + fp == 0 ? .nan : Double(tp) / Double(tp + fp) }
+        var recall: Double { tp + fn == 0 ? .nan : Double(tp) / Double(tp + fn) }
+    }
+
+    func run() throws {
+        var truths: [String: Truth] = [:]
+        let text = try String(contentsOfFile: truth, encoding: .utf8)
+        for line in text.split(whereSeparator: \.isNewline).dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            truths[f[0]] = Truth(trueCrop: f[1], declared: f[2], split: f[3], mowing: f[4].isEmpty ? [] : f[4].split(separator: ";").map(String.init), harvest: f[5])
+        }
+        let lake = try Connection(path: db, mode: .readOnly)
+        var results: [[String: Any]] = []
+        func add(_ name: String, _ c: Counts, _ extra: [String: Any] = [:]) {
+            var r: [String: Any] = ["measure": name, "tp": c.tp, "fp": c.fp, "fn": c.fn, "precision": c.precision, "recall": c.recall]
+            r.merge(extra) { a, _ in a }
+            results.append(r)
+        }
+        func day(_ s: String) -> Int { Int((ISO8601DateFormatter.date(s)?.timeIntervalSince1970 ?? 0) / 86_400) }
+
+        // Events: match each true date to the nearest unused marker within the tolerance.
+        func events(detector: String, truthDates: (Truth) -> [String]) throws {
+            guard let run = try lake.scalar("SELECT max(run_id) FROM markers WHERE detector = ?", .text(detector))?.int else { return }
+            let s = try lake.prepare("SELECT p.parcel_id, m.date FROM markers m JOIN parcels p USING (pid) WHERE m.run_id = ? AND m.detector = ?")
+            try s.bind([.int(run), .text(detector)])
+            var found: [String: [Int]] = [:]
+            while try s.step() { found[s.text(0)!, default: []].append(day(s.text(1)!)) }
+            let inRun = try lake.prepare("SELECT DISTINCT p.parcel_id FROM decisions d JOIN parcels p USING (pid) WHERE d.run_id = ?")
+            try inRun.bind([.int(run)])
+            var c = Counts(), errors: [Int] = []
+            while try inRun.step() {
+                let id = inRun.text(0)!
+                guard let t = truths[id] else { continue }
+                var markers = found[id] ?? []
+                for d in truthDates(t).map(day) {
+                    if let k = markers.indices.min(by: { abs(markers[$0] - d) < abs(markers[$1] - d) }), abs(markers[k] - d) <= tolerance {
+                        c.tp += 1; errors.append(abs(markers[k] - d)); markers.remove(at: k)
+                    } else { c.fn += 1 }
+                }
+                c.fp += markers.count
+            }
+            add("\(detector) events (±\(tolerance) d, run \(run))", c, ["mean_abs_days": errors.isEmpty ? Double.nan : Double(errors.reduce(0, +)) / Double(errors.count)])
+        }
+        try events(detector: "mowing") { $0.mowing }
+        try events(detector: "harvest") { $0.harvest.isEmpty ? [] : [$0.harvest] }
+
+        // Decisions: red is the finding (non-compliance); yellow counts as not found.
+        func decisions(scheme: String, expectRed: (Truth) -> Bool) throws {
+            guard let run = try lake.scalar("SELECT max(run_id) FROM decisions WHERE scheme = ?", .text(scheme))?.int else { return }
+            let s = try lake.prepare("SELECT p.parcel_id, d.colour FROM decisions d JOIN parcels p USING (pid) WHERE d.run_id = ? AND d.scheme = ?")
+            try s.bind([.int(run), .text(scheme)])
+            var red = Counts(), green = Counts(), yellow = 0, total = 0
+            while try s.step() {
+                guard let t = truths[s.text(0)!] else { continue }
+                let colour = s.text(1)!, bad = expectRed(t)
+                total += 1
+                if colour == "yellow" { yellow += 1 }
+                if colour == "red" { if bad { red.tp += 1 } else { red.fp += 1 } } else if bad { red.fn += 1 }
+                if colour == "green" { if !bad { green.tp += 1 } else { green.fp += 1 } } else if !bad { green.fn += 1 }
+            }
+            add("\(scheme) decisions: red = non-compliant (run \(run))", red, ["yellow": yellow, "parcels": total])
+            add("\(scheme) decisions: green = compliant (run \(run))", green, ["yellow": yellow, "parcels": total])
+        }
+        try decisions(scheme: "mowing") { $0.mowing.isEmpty }
+        // Crop phenology check per crop: how often it agrees with a correct declaration.
+        if let run = try lake.scalar("SELECT max(run_id) FROM decisions WHERE scheme = 'crop-phenology'")?.int {
+            let s = try lake.prepare("SELECT p.parcel_id, p.crop_name, d.colour FROM decisions d JOIN parcels p USING (pid) WHERE d.run_id = ?")
+            try s.bind([.int(run)])
+            var perCrop: [String: [String: Int]] = [:]
+            while try s.step() {
+                guard let t = truths[s.text(0)!], t.trueCrop == t.declared, t.split.isEmpty else { continue }
+                perCrop[s.text(1) ?? "?", default: [:]][s.text(2)!, default: 0] += 1
+            }
+            for (crop, colours) in perCrop.sorted(by: { $0.key < $1.key }) {
+                let n = colours.values.reduce(0, +)
+                results.append(["measure": "crop-phenology agreement, correctly declared \(crop) (run \(run))", "parcels": n,
+                                "green": colours["green"] ?? 0, "yellow": colours["yellow"] ?? 0, "red": colours["red"] ?? 0,
+                                "agreement": Double(colours["green"] ?? 0) / Double(max(n, 1))])
+            }
+        }
+        try decisions(scheme: "crop-phenology") { $0.trueCrop != $0.declared }
+
+        // Heterogeneity: flagged vs split parcels.
+        if let run = try lake.scalar("SELECT max(run_id) FROM heterogeneity")?.int {
+            let s = try lake.prepare("SELECT p.parcel_id, h.flag, h.rank FROM heterogeneity h JOIN parcels p USING (pid) WHERE h.run_id = ? ORDER BY h.rank")
+            try s.bind([.int(run)])
+            var c = Counts(), ranked: [String] = []
+            while try s.step() {
+                guard let t = truths[s.text(0)!] else { continue }
+                ranked.append(s.text(0)!)
+                let split = !t.split.isEmpty, flagged = s.int(1) == 1
+                if flagged && split { c.tp += 1 } else if flagged { c.fp += 1 } else if split { c.fn += 1 }
+            }
+            let splits = ranked.filter { !(truths[$0]?.split.isEmpty ?? true) }.count
+            let topHits = ranked.prefix(splits).filter { !(truths[$0]?.split.isEmpty ?? true) }.count
+            add("heterogeneity flag = split parcel (run \(run))", c, ["precision_at_n_splits": splits == 0 ? Double.nan : Double(topHits) / Double(splits), "splits": splits])
+        }
+
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: results.map { $0.mapValues { v -> Any in (v as? Double).map { $0.isNaN ? NSNull() : $0 as Any } ?? v } },
+                                                  options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for r in results {
+                if let agreement = r["agreement"] as? Double {
+                    print(String(format: "%-58@ agreement %5.3f  (green %d, yellow %d, red %d of %d)", r["measure"] as! String as NSString, agreement,
+                                 r["green"] as! Int, r["yellow"] as! Int, r["red"] as! Int, r["parcels"] as! Int))
+                    continue
+                }
+                let p = r["precision"] as! Double, rc = r["recall"] as! Double
+                var line = String(format: "%-58@ precision %5.3f  recall %5.3f  (tp %d, fp %d, fn %d)", r["measure"] as! String as NSString, p, rc,
+                                  r["tp"] as! Int, r["fp"] as! Int, r["fn"] as! Int)
+                if let m = r["mean_abs_days"] as? Double, !m.isNaN { line += String(format: "  mean |Δdate| %.1f d", m) }
+                if let y = r["yellow"] as? Int { line += "  yellow \(y)/\(r["parcels"] as! Int)" }
+                if let top = r["precision_at_n_splits"] as? Double { line += String(format: "  top-%d precision %.3f", r["splits"] as! Int, top) }
+                print(line)
+            }
+        }
+    }
+}
+
+extension ISO8601DateFormatter {
+    static func date(_ s: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withFullDate]
+        return f.date(from: String(s.prefix(10)))
+    }
+}
