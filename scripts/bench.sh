@@ -40,3 +40,20 @@ for _ in $(seq $n); do $BIN/lake --db "$db" query parcel "$id" >/dev/null; done
 t1=$(now)
 alone=$(LAKE_TIMING=1 $BIN/lake --db "$db" query parcel "$id" 2>&1 >/dev/null | sed -n 's/query: \(.*\) ms/\1/p')
 printf "query parcel %s: %.1f ms whole process (mean of %d), %s ms query alone\n" "$id" "$(echo "($t1 - $t0) * 1000 / $n" | bc -l)" "$n" "$alone"
+
+# Analytics on the parcel-ordered lake (SCL histograms loaded first, not timed as signatures).
+t0=$(now)
+$BIN/lake --db "$db" ingest signatures "$OUT/parcel-$P-$S/scl.csv" >/dev/null 2>&1
+t1=$(now)
+printf "SCL histogram ingest: %d histograms in %.2f s = %.0f rows/s\n" "$((P * S))" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P * $S / ($t1 - $t0)" | bc -l)"
+peers_alone=$(LAKE_TIMING=1 $BIN/lake --db "$db" query peers "$id" --same any --distance 1000 --max 10 2>&1 >/dev/null | sed -n 's/query: //p')
+t0=$(now); for _ in $(seq $n); do $BIN/lake --db "$db" query peers "$id" --same any --distance 1000 --max 10 >/dev/null; done; t1=$(now)
+printf "query peers %s (10 nearest within 1 km): %s ms query alone, %.1f ms whole process (mean of %d)\n" "$id" "$peers_alone" "$(echo "($t1 - $t0) * 1000 / $n" | bc -l)" "$n"
+t0=$(now); $BIN/lake --db "$db" heterogeneity --top 1 >/dev/null 2>&1; t1=$(now)
+printf "heterogeneity ranking of all %d parcels: %.2f s = %.0f parcels/s\n" "$P" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P / ($t1 - $t0)" | bc -l)"
+# The shipped mowing chain over every parcel (not only grassland): markers + decisions.
+sed '/^parcels:/,/^  groups:/d' options/mowing.yaml > "$OUT/mowing-all-parcels.yaml"
+summary=$($BIN/lake --db "$db" markers run "$OUT/mowing-all-parcels.yaml" --json)
+secs=$(echo "$summary" | sed -n 's/.*"seconds" : \([0-9.]*\).*/\1/p')
+printf "mowing markers + decisions over all %d parcels: %.2f s = %.0f parcels/s (run alone; %s)\n" "$P" "$secs" "$(echo "$P / $secs" | bc -l)" \
+  "$(echo "$summary" | tr -d '\n ' | sed -n 's/.*"decisions":{\([^}]*\)}.*/\1/p')"

@@ -73,6 +73,16 @@ public enum ParcelLookup {
         return record(statement)
     }
 
+    /// Several parcels by pid, in one query.
+    public static func byPids(_ lake: Lake, pids: [Int64]) throws -> [Int64: ParcelRecord] {
+        guard !pids.isEmpty else { return [:] }
+        let statement = try lake.db.prepare("SELECT \(columns) FROM parcels WHERE pid IN (\(pids.map { _ in "?" }.joined(separator: ",")))")
+        try statement.bind(pids.map { .int($0) })
+        var out: [Int64: ParcelRecord] = [:]
+        while try statement.step() { let r = record(statement); out[r.pid] = r }
+        return out
+    }
+
     /// The parcels whose polygon contains the point (WGS 84 lon/lat), through the spatial index.
     public static func at(_ lake: Lake, lon: Double, lat: Double) throws -> [ParcelRecord] {
         let statement = try lake.db.prepare("""

@@ -29,11 +29,18 @@ struct QueryPeers: ParsableCommand {
     func run() throws {
         try guarded {
             let lake = try Lake.open(path: global.path)
+            let started = Date()
             let parcel = try ParcelLookup.byID(lake, id: id, aoi: aoi, year: year)
             var options = PeerOptions()
             options.distance = distance; options.max = max; options.minArea = minArea; options.same = PeerMatch(rawValue: same)!
             let queries = PeerQueries(lake: lake)
+            let looked = Date()
             let peers = try queries.peers(of: parcel, options)
+            if ProcessInfo.processInfo.environment["LAKE_TIMING"] != nil {
+                // The parcel lookup includes PROJ's first-use set-up (centroid in WGS 84).
+                printError(String(format: "query: %.3f ms (parcel lookup %.3f ms, peers %.3f ms)", Date().timeIntervalSince(started) * 1000,
+                                  looked.timeIntervalSince(started) * 1000, Date().timeIntervalSince(looked) * 1000))
+            }
             if series {
                 let writer = TableWriter(columns: ["date", "ndvi", "peers", "peer_median", "peer_p10", "peer_p90"], format: output.format)
                 for c in try queries.compare(parcel, with: peers) { writer.row([c.date, c.value, c.peers, c.median, c.p10, c.p90]) }

@@ -84,25 +84,27 @@ public struct Heterogeneity {
         guard let bandID = try BandDictionary(db: db).id(options.band) else {
             throw LakeError.notFound("no signatures of band \(options.band) in the lake")
         }
-        let scanner = try SeriesScanner(lake: lake)
-        scanner.cloudScreen = options.cloudScreen
         var days: [Int64: Int] = [:]
         let s = try db.prepare("SELECT obsid, obstime FROM catalogue")
         while try s.step() { if let d = Days.number(s.text(1) ?? "") { days[s.int(0)] = d } }
 
         var rows: [HeterogeneityRow] = []
-        try scanner.forEachParcel { pid, series, histograms in
+        // std, p25, p50, p75 and mean of one band: five of the 64 columns of a series.
+        let fields: Set<Int> = [1, 2, 5, 6, 7]
+        try PackedScan.forEach(lake, screen: options.cloudScreen) { pid, blob, clearList in
             guard let parcel = info[pid] else { return }
             let window = options.window ?? SeasonWindow.default(forGroup: parcel.group)
+            let clear = Dictionary(clearList, uniquingKeysWith: { a, _ in a })
+            guard let column = try blob.withUnsafeBytes({ try SeriesCodec.decode($0, bands: [bandID], fields: fields) }).first else { return }
             var cvs: [Double] = [], qds: [Double] = [], skews: [Double] = []
-            for row in series where row.bandID == bandID {
-                guard let day = days[row.obsid], window.contains(day: day) else { continue }
+            let mean = column.values[1]!, std = column.values[2]!, p25 = column.values[5]!, p50 = column.values[6]!, p75 = column.values[7]!
+            for (k, obsid) in column.obsids.enumerated() {
+                guard let day = days[obsid], window.contains(day: day) else { continue }
                 if parcel.year > 0, Days.civil(day).year != parcel.year { continue }
-                guard let h = histograms[row.obsid], options.cloudScreen.isClear(h) else { continue }
-                let st = row.stats
-                if st.mean > 0 { cvs.append(Double(st.std / st.mean)) }
-                if st.p75 + st.p25 > 0 { qds.append(Double((st.p75 - st.p25) / (st.p75 + st.p25))) }
-                if st.p75 > st.p25 { skews.append(Double((st.p75 + st.p25 - 2 * st.p50) / (st.p75 - st.p25))) }
+                guard clear[obsid] == true else { continue }
+                if mean[k] > 0 { cvs.append(Double(std[k] / mean[k])) }
+                if p75[k] + p25[k] > 0 { qds.append(Double((p75[k] - p25[k]) / (p75[k] + p25[k]))) }
+                if p75[k] > p25[k] { skews.append(Double((p75[k] + p25[k] - 2 * p50[k]) / (p75[k] - p25[k]))) }
             }
             guard cvs.count >= options.minObservations else { return }
             rows.append(HeterogeneityRow(pid: pid, parcelID: parcel.id, aoi: parcel.aoi, group: parcel.group,

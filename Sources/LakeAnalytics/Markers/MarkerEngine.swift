@@ -6,6 +6,9 @@ struct MarkerEngine {
     let options: MarkerOptions
     let preprocessing: Preprocessing
     let requireSCL: Bool
+    /// Season windows parsed once: per detector, and the decision's.
+    let detectorWindows: [SeasonWindow?]
+    let decisionWindow: SeasonWindow?
 
     init(options: MarkerOptions) {
         self.options = options
@@ -17,9 +20,11 @@ struct MarkerEngine {
         }
         preprocessing = p
         requireSCL = options.observations?.require_scl ?? true
+        detectorWindows = options.detectors.map { Self.window($0.from, $0.to) }
+        decisionWindow = options.decision?.window.flatMap { SeasonWindow($0.from, $0.to) }
     }
 
-    func window(_ from: String?, _ to: String?) -> SeasonWindow? {
+    static func window(_ from: String?, _ to: String?) -> SeasonWindow? {
         guard from != nil || to != nil else { return nil }
         return SeasonWindow(from ?? "01-01", to ?? "12-31")
     }
@@ -31,8 +36,8 @@ struct MarkerEngine {
         let clean = preprocessing.clean(points, requireSCL: requireSCL)
         let segments = preprocessing.daily(clean)
         var markers: [Marker] = []
-        for d in options.detectors {
-            let w = window(d.from, d.to)
+        for (index, d) in options.detectors.enumerated() {
+            let w = detectorWindows[index]
             switch d.type {
             case "drop", "rise":
                 let detector = DropDetector(minDrop: d.min_drop ?? 0.1, minDays: d.min_days ?? 0, minStart: d.min_start ?? -.infinity,
@@ -133,7 +138,7 @@ struct MarkerEngine {
             guard let phenology else { return nil }
             return phenologyDecision("crop-phenology", phenology, clearObservations: clean.count)
         }
-        let w = d.window.flatMap { SeasonWindow($0.from, $0.to) }
+        let w = decisionWindow
         let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
         if d.green.detector == "phenology", let phenology {
             return phenologyDecision(d.scheme, phenology, clearObservations: inWindow.count)

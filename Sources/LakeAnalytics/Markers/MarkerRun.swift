@@ -74,14 +74,20 @@ public struct MarkerRun {
             throw LakeError.notFound("none of the parcels \(wantedIDs.sorted().prefix(5).joined(separator: ", ")) is in the lake (in scope)")
         }
 
-        let scanner = try SeriesScanner(lake: lake)
-        scanner.pids = Set(parcels.keys)
-        if let classes = options.observations?.cloud_classes { scanner.cloudScreen = CloudScreen(excluded: Set(classes)) }
+        // Scenes by obsid (dense arrays): day number and radiometric offset.
+        let maxObsid = Int(try db.scalar("SELECT coalesce(max(obsid), 0) FROM catalogue")?.int ?? 0)
+        var sceneDay = [Int](repeating: Int.min, count: maxObsid + 1)
+        var sceneOffset = [Float](repeating: 0, count: maxObsid + 1)
+        let s = try db.prepare("SELECT obsid, obstime, radiometric_offset FROM catalogue")
+        while try s.step() {
+            guard let d = Days.number(s.text(1) ?? "") else { continue }
+            sceneDay[Int(s.int(0))] = d
+            sceneOffset[Int(s.int(0))] = Float(s.double(2))
+        }
         let dictionary = try BandDictionary(db: db)
         let bandIDs = ["B02", "B04", "B08", "B11", "VV", "VH"].map { dictionary.id($0) }
-        var days: [Int64: Int] = [:]
-        let s = try db.prepare("SELECT obsid, obstime FROM catalogue")
-        while try s.step() { if let d = Days.number(s.text(1) ?? "") { days[s.int(0)] = d } }
+        let wanted = Set(bandIDs.compactMap { $0 })
+        let screen = options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen()
 
         let engine = MarkerEngine(options: options)
         let progress = ProgressLine(total: parcels.count)
@@ -93,44 +99,131 @@ public struct MarkerRun {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             let insertDecision = try db.prepare("INSERT INTO decisions (run_id, pid, scheme, colour, clear_obs, reasons) VALUES (?, ?, ?, ?, ?, ?)")
-            try scanner.forEachParcel { pid, rows, histograms in
-                guard let info = parcels[pid] else { return }
-                // Observations: day, clear flag, band means.
-                var byScene: [Int64: [Double?]] = [:]
-                for row in rows {
-                    guard let k = bandIDs.firstIndex(where: { $0 == row.bandID }) else { continue }
-                    byScene[row.obsid, default: [Double?](repeating: nil, count: bandIDs.count)][k] = Double(row.stats.mean)
+
+            // Read in pid order (SQLite, this thread) while the previous batch is analysed on every
+            // core in the background; results are written in order, on this thread.
+            var batch: [Pending] = []
+            var inFlight: (work: [Pending], results: UnsafeResults, group: DispatchGroup)?
+            let days = sceneDay, offsets = sceneOffset, infos = parcels
+            let threads = ProcessInfo.processInfo.activeProcessorCount
+            func write(_ work: [Pending], _ results: UnsafeResults) throws {
+                for (i, item) in work.enumerated() {
+                    let result = results.get(i)
+                    summary.parcels += 1
+                    for m in result.markers {
+                        try insertMarker.bind([.int(summary.run), .int(item.pid), .text(options.signal), .text(m.detector), .text(m.kind),
+                                               .text(Days.text(m.event.start)), .text(Days.text(m.event.date)), .text(Days.text(m.event.end)),
+                                               .double(m.event.valueStart), .double(m.event.valueEnd), .double(m.event.magnitude),
+                                               .double(m.event.confidence), .text(JSONText.object(m.details))])
+                        try insertMarker.step(); insertMarker.reset()
+                        summary.markers += 1
+                    }
+                    if let d = result.decision {
+                        try insertDecision.bind([.int(summary.run), .int(item.pid), .text(d.scheme), .text(d.colour), .int(Int64(d.clearObservations)),
+                                                 .text(JSONText.array(d.reasons))])
+                        try insertDecision.step(); insertDecision.reset()
+                        summary.decisions[d.colour, default: 0] += 1
+                    }
+                    progress.advance()
                 }
-                var observations: [Observed] = []
-                observations.reserveCapacity(byScene.count)
-                for (obsid, means) in byScene {
-                    guard let day = days[obsid] else { continue }
-                    observations.append(Observed(day: day, clear: histograms[obsid].map { scanner.cloudScreen.isClear($0) }, means: means))
-                }
-                observations.sort { $0.day < $1.day }
-                let result = engine.analyse(observations, year: info.year, crop: info.crop, names: info.names)
-                summary.parcels += 1
-                for m in result.markers {
-                    try insertMarker.bind([.int(summary.run), .int(pid), .text(options.signal), .text(m.detector), .text(m.kind),
-                                           .text(Days.text(m.event.start)), .text(Days.text(m.event.date)), .text(Days.text(m.event.end)),
-                                           .double(m.event.valueStart), .double(m.event.valueEnd), .double(m.event.magnitude),
-                                           .double(m.event.confidence), .text(RunLog.json(m.details))])
-                    try insertMarker.step(); insertMarker.reset()
-                    summary.markers += 1
-                }
-                if let d = result.decision {
-                    try insertDecision.bind([.int(summary.run), .int(pid), .text(d.scheme), .text(d.colour), .int(Int64(d.clearObservations)),
-                                             .text(RunLog.json(d.reasons))])
-                    try insertDecision.step(); insertDecision.reset()
-                    summary.decisions[d.colour, default: 0] += 1
-                }
-                progress.advance()
             }
+            func flush() throws {
+                if let previous = inFlight {
+                    previous.group.wait()
+                    try write(previous.work, previous.results)
+                    inFlight = nil
+                }
+                guard !batch.isEmpty else { return }
+                let work = batch
+                let results = UnsafeResults(count: work.count)
+                let group = DispatchGroup()
+                DispatchQueue.global().async(group: group) {
+                    let step = min(threads, work.count)
+                    DispatchQueue.concurrentPerform(iterations: step) { worker in
+                        var slot = [Int32](repeating: -1, count: days.count)
+                        var i = worker
+                        while i < work.count {
+                            let item = work[i]
+                            let observations = Self.observations(item, wanted: wanted, bandIDs: bandIDs, sceneDay: days, sceneOffset: offsets, slot: &slot)
+                            let info = infos[item.pid]!
+                            results.set(i, engine.analyse(observations, year: info.year, crop: info.crop, names: info.names))
+                            i += step
+                        }
+                    }
+                }
+                inFlight = (work, results, group)
+                batch.removeAll(keepingCapacity: true)
+            }
+            try PackedScan.forEach(lake, screen: screen) { pid, blob, clear in
+                guard parcels[pid] != nil else { return }
+                batch.append(Pending(pid: pid, blob: blob, clear: clear))
+                if batch.count >= 1024 { try flush() }
+            }
+            try flush()
+            try flush()   // the last batch in flight
             progress.finish()
             summary.seconds = Date().timeIntervalSince(started)
             try RunLog.finish(db, run: summary.run, summary: summary.json)
         }
         return summary
+    }
+}
+
+/// A parcel read but not yet analysed: its packed series and clear flags by obsid.
+struct Pending: Sendable {
+    let pid: Int64
+    let blob: [UInt8]
+    /// (obsid, clear) sorted by obsid.
+    let clear: [(Int64, Bool)]
+}
+
+/// Results of a batch, written by index from worker threads (each index by one thread).
+final class UnsafeResults: @unchecked Sendable {
+    private var items: [(markers: [Marker], decision: Decision?)]
+    private let lock = NSLock()
+    init(count: Int) { items = Array(repeating: ([], nil), count: count) }
+    func set(_ i: Int, _ value: (markers: [Marker], decision: Decision?)) { lock.lock(); items[i] = value; lock.unlock() }
+    func get(_ i: Int) -> (markers: [Marker], decision: Decision?) { items[i] }
+}
+
+extension MarkerRun {
+    /// A parcel's observations from its packed series: the means of the bands markers use,
+    /// with offsets applied to reflectances, by day.
+    static func observations(_ item: Pending, wanted: Set<UInt8>, bandIDs: [UInt8?], sceneDay: [Int], sceneOffset: [Float],
+                             slot: inout [Int32]) -> [Observed] {
+        guard let columns = try? item.blob.withUnsafeBytes({ try SeriesCodec.decode($0, bands: wanted, fields: [1]) }) else { return [] }
+        // slot[obsid] = index into the parcel's observations (−1: none yet); reset before returning.
+        var obsids: [Int64] = []
+        var means: [[Double?]] = []
+        for c in columns {
+            guard let k = bandIDs.firstIndex(where: { $0 == c.band }), let values = c.values[1] else { continue }
+            let reflectance = k < 4
+            for (j, obsid) in c.obsids.enumerated() {
+                let o = Int(obsid)
+                guard o >= 0, o < sceneDay.count, sceneDay[o] != Int.min else { continue }
+                var index = Int(slot[o])
+                if index < 0 {
+                    index = obsids.count
+                    slot[o] = Int32(index)
+                    obsids.append(obsid)
+                    means.append([Double?](repeating: nil, count: bandIDs.count))
+                }
+                means[index][k] = Double(reflectance ? values[j] + sceneOffset[o] : values[j])
+            }
+        }
+        var clear = [Bool?](repeating: nil, count: obsids.count)
+        for (obsid, flag) in item.clear {
+            let o = Int(obsid)
+            if o >= 0, o < slot.count, slot[o] >= 0 { clear[Int(slot[o])] = flag }
+        }
+        var out: [Observed] = []
+        out.reserveCapacity(obsids.count)
+        for (i, obsid) in obsids.enumerated() {
+            out.append(Observed(day: sceneDay[Int(obsid)], clear: clear[i], means: means[i]))
+            slot[Int(obsid)] = -1
+        }
+        out.sort { $0.day < $1.day }
+        return out
     }
 }
 

@@ -34,7 +34,7 @@ public struct PeerQueries {
         let sameClause: String
         switch options.same {
         case .crop: sameClause = "AND p.crop_code IS t.crop_code"
-        case .group: sameClause = "AND g.group_code IS tg.group_code"
+        case .group: sameClause = "AND (SELECT group_code FROM parcel_groups WHERE pid = p.pid) IS (SELECT group_code FROM parcel_groups WHERE pid = t.pid)"
         case .any: sameClause = ""
         }
         let geographic = try SpatialReference(epsg: lake.srid).isGeographic
@@ -43,10 +43,9 @@ public struct PeerQueries {
         // geographic lake: metres / 111,320 at the equator, generous towards the poles).
         let grow = geographic ? options.distance / 111_320 / max(0.2, cos(parcel.centroidLat * .pi / 180)) : options.distance
         let statement = try lake.db.prepare("""
-            WITH t AS (SELECT pid, crop_code, year, geom FROM parcels WHERE pid = ?1),
-                 tg AS (SELECT group_code FROM parcel_groups WHERE pid = ?1)
+            WITH t AS (SELECT pid, crop_code, year, geom FROM parcels WHERE pid = ?1)
             SELECT p.pid, \(distance) AS d
-            FROM parcels p, t, tg JOIN parcel_groups g ON g.pid = p.pid
+            FROM parcels p, t
             WHERE p.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'parcels' AND f_geometry_column = 'geom'
                               AND search_frame = BuildMbr(MbrMinX(t.geom) - ?2, MbrMinY(t.geom) - ?2,
                                                           MbrMaxX(t.geom) + ?2, MbrMaxY(t.geom) + ?2))
@@ -57,7 +56,8 @@ public struct PeerQueries {
         try statement.bind([.int(parcel.pid), .double(grow), .double(options.minArea), .double(options.distance), .int(Int64(options.max))])
         var found: [(Int64, Double)] = []
         while try statement.step() { found.append((statement.int(0), statement.double(1))) }
-        return try found.map { Peer(parcel: try ParcelLookup.byPid(lake, pid: $0.0), distance: $0.1) }
+        let records = try ParcelLookup.byPids(lake, pids: found.map(\.0))
+        return found.compactMap { f in records[f.0].map { Peer(parcel: $0, distance: f.1) } }
     }
 
     /// Parcels intersecting a WGS 84 box or polygon (WKT in lon/lat), through the spatial index.

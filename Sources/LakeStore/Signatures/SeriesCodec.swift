@@ -96,6 +96,67 @@ public enum SeriesCodec {
         }
     }
 
+    /// One band's observations with only the statistics asked for.
+    public struct BandColumns: Sendable {
+        public let band: UInt8
+        public let obsids: [Int64]
+        /// By statistic index (SignatureStats order); only the requested ones.
+        public let values: [Int: [Float]]
+    }
+
+    /// Decodes only `fields` of `bands` and skips everything else without materialising it:
+    /// analyses that need the B04/B08 means of every parcel read a fraction of each series.
+    public static func decode(_ blob: UnsafeRawBufferPointer, bands: Set<UInt8>, fields: Set<Int>) throws -> [BandColumns] {
+        var r = ByteReader(blob)
+        do {
+            guard try r.u8() == version else { throw Corrupt(reason: "unknown version") }
+            let groupCount = Int(try r.varint())
+            var out: [BandColumns] = []
+            for _ in 0..<groupCount {
+                let band = try r.u8()
+                let n = Int(try r.varint())
+                guard n > 0, n <= blob.count else { throw Corrupt(reason: "bad row count") }
+                let wanted = bands.contains(band)
+                var obsids: [Int64] = []
+                if wanted { obsids.reserveCapacity(n) }
+                var obsid: Int64 = 0
+                for k in 0..<n {
+                    let v = Int64(bitPattern: try r.varint())
+                    obsid = k == 0 ? v : obsid &+ v
+                    if wanted { obsids.append(obsid) }
+                }
+                var reference: [Float]?
+                var values: [Int: [Float]] = [:]
+                for field in columnOrder {
+                    let needReference = wanted && field == p50 && !fields.isEmpty
+                    if wanted && (fields.contains(field) || needReference) {
+                        let column = try readColumn(&r, n: n, reference: field == p50 ? nil : reference)
+                        if field == p50 { reference = column }
+                        if fields.contains(field) { values[field] = column }
+                    } else {
+                        try skipColumn(&r, n: n)
+                    }
+                }
+                if wanted { out.append(BandColumns(band: band, obsids: obsids, values: values)) }
+            }
+            guard r.atEnd else { throw Corrupt(reason: "trailing bytes") }
+            return out
+        } catch is ByteReader.Truncated {
+            throw Corrupt(reason: "truncated")
+        }
+    }
+
+    private static func skipColumn(_ r: inout ByteReader, n: Int) throws {
+        let mode = try r.u8()
+        if mode == 0 {
+            guard r.offset + 4 * n <= r.bytes.count else { throw ByteReader.Truncated() }
+            r.offset += 4 * n
+        } else {
+            guard mode <= 4 else { throw Corrupt(reason: "unknown column mode \(mode)") }
+            for _ in 0..<n { _ = try r.varint() }
+        }
+    }
+
     public static func decode(_ bytes: [UInt8]) throws -> [SignatureRow] {
         try bytes.withUnsafeBytes { try decode($0) }
     }
