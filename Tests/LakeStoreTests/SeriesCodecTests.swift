@@ -32,6 +32,36 @@ final class SeriesCodecTests: XCTestCase {
         }
     }
 
+    /// Decoding a few columns of a few bands gives exactly what the full decode gives.
+    func testSelectiveDecodeAgreesWithFullDecode() throws {
+        var rng = SystemRandomNumberGenerator()
+        var rows: [SignatureRow] = []
+        for band in [UInt8(2), 4, 8, 12, 30] {
+            var obsid: Int64 = 5
+            for _ in 0..<40 {
+                obsid += Int64.random(in: 1...9, using: &rng)
+                let dn = Float(Int.random(in: 0...9000, using: &rng))
+                rows.append(SignatureRow(obsid: obsid, bandID: band, stats: stats([
+                    Float(Int.random(in: 1...900, using: &rng)), dn + Float.random(in: -9...9, using: &rng),
+                    Float.random(in: 0...300, using: &rng), dn - 90, dn + 90, dn - 20.5, dn, dn + 30.25])))
+            }
+        }
+        let blob = SeriesCodec.encode(rows)
+        let full = try SeriesCodec.decode(blob)
+        for (bands, fields) in [(Set<UInt8>([4, 8]), Set<Int>([1])), (Set<UInt8>([12]), Set<Int>([1, 2, 5, 6, 7])), (Set<UInt8>([2, 30]), Set(0..<8)), (Set<UInt8>([99]), Set<Int>([1]))] {
+            let part = try blob.withUnsafeBytes { try SeriesCodec.decode($0, bands: bands, fields: fields) }
+            XCTAssertEqual(Set(part.map(\.band)), bands.intersection(Set(rows.map(\.bandID))))
+            for column in part {
+                let expected = full.filter { $0.bandID == column.band }
+                XCTAssertEqual(column.obsids, expected.map(\.obsid))
+                XCTAssertEqual(Set(column.values.keys), fields)
+                for (field, values) in column.values {
+                    XCTAssertEqual(values.map(\.bitPattern), expected.map { $0.stats[field].bitPattern }, "band \(column.band) field \(field)")
+                }
+            }
+        }
+    }
+
     func testTypicalDigitalNumbersPackBelowTwentyFourBytesPerRow() {
         // Integer DNs and quarter-step percentiles, as extraction produces them.
         var rows: [SignatureRow] = []

@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+
+/// The analytics commands on the committed fixtures, through the binary: markers with every
+/// shipped option file, decisions shown and reported (GeoJSON read back by ogrinfo), peers,
+/// heterogeneity, FOI, runs and SQL with lake's functions.
+final class AnalyticsTourTests: BinaryTestCase {
+    func load() throws {
+        for args in [["init", "--srid", "32632"], ["ingest", "parcels", fixture("parcels.geojson"), "--aoi", "demo", "--year", "2024"],
+                     ["ingest", "catalogue", fixture("scenes.stac.json")], ["ingest", "signatures", fixture("signatures.csv"), fixture("scl.csv")]] {
+            let r = try run(["--db", db] + args)
+            XCTAssertEqual(r.code, 0, r.err)
+        }
+    }
+
+    func testEveryAnalyticsCommandOnTheFixtures() throws {
+        try load()
+        let options = Self.root.appendingPathComponent("options").path
+        for name in ["mowing", "harvest", "bare-soil", "crop-phenology"] {
+            let r = try run(["--db", db, "markers", "run", "\(options)/\(name).yaml", "--json"])
+            XCTAssertEqual(r.code, 0, r.err)
+            let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+            XCTAssertGreaterThan(summary["parcels"] as? Int ?? 0, 0, name)
+        }
+        // Grassland P000005 was mown twice (truth.csv: 2024-05-10, 2024-06-25).
+        let show = try run(["--db", db, "markers", "show", "P000005", "--run", "1"])
+        XCTAssertEqual(show.code, 0, show.err)
+        XCTAssertTrue(show.out.contains("mowing") && show.out.contains("GREEN"), show.out)
+        let runs = try run(["--db", db, "runs", "--json"])
+        let list = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(runs.out.utf8)) as? [[String: Any]])
+        XCTAssertEqual(list.count, 4)
+        XCTAssertEqual(list.map { $0["kind"] as? String }, Array(repeating: "markers", count: 4))
+
+        let peers = try run(["--db", db, "query", "peers", "P000004", "--same", "any", "--distance", "2000", "--max", "3", "--csv"])
+        XCTAssertEqual(peers.code, 0, peers.err)
+        XCTAssertEqual(peers.out.split(separator: "\n").count, 1 + 3)
+        let within = try run(["--db", db, "query", "within", "--bbox", "8.5,47.3,8.7,47.5", "--csv"])
+        XCTAssertEqual(within.out.split(separator: "\n").count, 1 + 20)
+        let het = try run(["--db", db, "heterogeneity", "--top", "5", "--json"])
+        XCTAssertEqual(het.code, 0, het.err)
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(het.out.utf8)) as? [Any])?.count, 5)
+        let foi = try run(["--db", db, "foi", fixture("rasters/20240930/SCL.tif"), "--buffer", "0", "--all", "--csv"])
+        XCTAssertEqual(foi.code, 0, foi.err)
+        XCTAssertEqual(foi.out.split(separator: "\n").count, 1 + 20)
+
+        let sql = try run(["--db", db, "sql", "SELECT round(median(area)), count(*) FROM parcels WHERE crop_name = 'grassland'", "--csv"])
+        XCTAssertEqual(sql.code, 0, sql.err)
+        XCTAssertTrue(sql.out.hasSuffix(",5\n"), sql.out)
+        let write = try run(["--db", db, "sql", "DELETE FROM parcels"])
+        XCTAssertEqual(write.code, 2, "read-only unless --write: \(write.err)")
+
+        for kind in ["parcels", "decisions", "markers", "heterogeneity", "peers"] {
+            let out = dir.appendingPathComponent("\(kind).geojson").path
+            let r = try run(["--db", db, "report", kind, "--format", "geojson", "--out", out])
+            XCTAssertEqual(r.code, 0, r.err)
+            let text = try String(contentsOfFile: out, encoding: .utf8)
+            XCTAssertFalse(text.contains("\"crs\""))
+            if let ogrinfo = ["/usr/bin/ogrinfo"].first(where: FileManager.default.isExecutableFile) {
+                let p = Process(); p.executableURL = URL(fileURLWithPath: ogrinfo); p.arguments = ["-ro", "-so", "-al", out]
+                let pipe = Pipe(); p.standardOutput = pipe; p.standardError = Pipe()
+                try p.run(); p.waitUntilExit()
+                XCTAssertTrue(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("Feature Count"), kind)
+            }
+        }
+        let series = try run(["--db", db, "report", "timeseries"])
+        XCTAssertEqual(series.out.split(separator: "\n").count, 1 + 20 * 36 * 8)
+        let badRun = try run(["--db", db, "report", "markers", "--run", "99"])
+        XCTAssertEqual(badRun.code, 5)
+    }
+}
