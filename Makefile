@@ -4,7 +4,7 @@ SWIFT ?= swift
 DEMO_DB ?= fixtures/demo/demo.sqlite
 BIN = .build/release
 
-.PHONY: all build deps test demo bench fixtures-small clean
+.PHONY: all build deps test demo bench accuracy fixtures-small clean
 
 all: build
 
@@ -34,6 +34,9 @@ demo: build
 bench: build
 	bash scripts/bench.sh
 	bash scripts/bench-extract.sh
+
+accuracy: build
+	bash scripts/accuracy.sh
 
 fixtures-small: build
 	rm -rf fixtures/small

@@ -48,7 +48,7 @@ t1=$(now)
 printf "SCL histogram ingest: %d histograms in %.2f s = %.0f rows/s\n" "$((P * S))" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P * $S / ($t1 - $t0)" | bc -l)"
 peers_alone=$(LAKE_TIMING=1 $BIN/lake --db "$db" query peers "$id" --same any --distance 1000 --max 10 2>&1 >/dev/null | sed -n 's/query: //p')
 t0=$(now); for _ in $(seq $n); do $BIN/lake --db "$db" query peers "$id" --same any --distance 1000 --max 10 >/dev/null; done; t1=$(now)
-printf "query peers %s (10 nearest within 1 km): %s ms query alone, %.1f ms whole process (mean of %d)\n" "$id" "$peers_alone" "$(echo "($t1 - $t0) * 1000 / $n" | bc -l)" "$n"
+printf "query peers %s (10 nearest within 1 km): %s, %.1f ms whole process (mean of %d)\n" "$id" "$peers_alone" "$(echo "($t1 - $t0) * 1000 / $n" | bc -l)" "$n"
 t0=$(now); $BIN/lake --db "$db" heterogeneity --top 1 >/dev/null 2>&1; t1=$(now)
 printf "heterogeneity ranking of all %d parcels: %.2f s = %.0f parcels/s\n" "$P" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P / ($t1 - $t0)" | bc -l)"
 # The shipped mowing chain over every parcel (not only grassland): markers + decisions.
