@@ -2,6 +2,7 @@
 # parcel, make bench runs the benchmark. Each installs missing system packages first.
 SWIFT ?= swift
 DEMO_DB ?= fixtures/demo/demo.sqlite
+EXTRACT_DB ?= fixtures/demo/extracted.sqlite
 BIN = .build/release
 
 .PHONY: all build deps test demo bench accuracy fixtures-small clean
@@ -26,10 +27,17 @@ demo: build
 	$(BIN)/lake --db $(DEMO_DB) ingest parcels fixtures/demo/parcels.geojson --aoi demo --year 2024
 	$(BIN)/lake --db $(DEMO_DB) ingest catalogue fixtures/demo/scenes.stac.json
 	$(BIN)/lake --db $(DEMO_DB) ingest signatures fixtures/demo/signatures.csv fixtures/demo/scl.csv
-	$(BIN)/lake --db $(DEMO_DB) ingest scene fixtures/demo/rasters/scenes.json
-	$(BIN)/lake --db $(DEMO_DB) extract
 	$(BIN)/lake --db $(DEMO_DB) info
 	$(BIN)/lake --db $(DEMO_DB) query parcel P000007 --from 2024-04-01 --to 2024-08-31
+	$(BIN)/lake --db $(DEMO_DB) markers run options/mowing.yaml
+	$(BIN)/lake --db $(DEMO_DB) markers run options/crop-phenology.yaml
+	$(BIN)/lake --db $(DEMO_DB) report decisions --format geojson --out fixtures/demo/decisions.geojson
+	# Extraction: signatures computed from the demo's band rasters, in a lake of their own.
+	rm -f $(EXTRACT_DB)
+	$(BIN)/lake --db $(EXTRACT_DB) ingest parcels fixtures/demo/parcels.geojson --aoi demo --year 2024
+	$(BIN)/lake --db $(EXTRACT_DB) ingest scene fixtures/demo/rasters/scenes.json
+	$(BIN)/lake --db $(EXTRACT_DB) extract
+	$(BIN)/lake --db $(EXTRACT_DB) query parcel P000007
 
 bench: build
 	bash scripts/bench.sh

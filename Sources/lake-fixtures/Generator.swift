@@ -99,7 +99,7 @@ struct FixtureGenerator {
             // Realistic cloudiness: often clear, often overcast, sometimes broken cloud.
             let r = rng.uniform()
             let cloud = r < 0.45 ? rng.uniform(0, 0.05) : r < 0.75 ? rng.uniform(0.2, 0.7) : rng.uniform(0.85, 1)
-            let reference = "\(platform)_MSIL2A_\(compact)_N0510_R065_T32TMT_\(compact.prefix(9))1\(String(format: "%05d", 23000 + k))"
+            let reference = "\(platform)_MSIL2A_\(compact)_N0510_R065_T32TMT_\(compact.prefix(9))\(String(format: "12%02d%02d", 30 + k / 60, k % 60))"
             return Scene(reference: reference, datetime: iso, day: day, cloud: cloud, platform: platform)
         }
     }
