@@ -91,4 +91,25 @@ final class LakeFileTests: XCTestCase {
         XCTAssertEqual(try store.rowCount(), 4)
         XCTAssertEqual(try store.bandNames(), ["B04", "B08"])
     }
+
+    /// A writer killed mid-transaction leaves a hot journal; opening the lake read-only (as every
+    /// query does) rolls it back instead of failing, and shows the state before the write.
+    func testReadOnlyOpenRollsBackAHotJournal() throws {
+        let a = path("hot.sqlite"), b = path("copy.sqlite")
+        _ = try Lake.create(path: a, srid: 3035)
+        let writer = try Connection(path: a, mode: .readWrite)
+        try writer.execute("PRAGMA cache_size = 2; BEGIN IMMEDIATE")
+        for k in 0..<3000 {   // enough changed pages to spill to the file, saving the originals in the journal
+            try writer.run("INSERT INTO lake_meta (key, value) VALUES (?, ?)", .text("k\(k)"), .text(String(repeating: "x", count: 200)))
+        }
+        XCTAssertGreaterThan((try FileManager.default.attributesOfItem(atPath: a + "-journal")[.size] as? Int) ?? 0, 0)
+        // The file as a killed process leaves it: database and journal, no lock.
+        try FileManager.default.copyItem(atPath: a, toPath: b)
+        try FileManager.default.copyItem(atPath: a + "-journal", toPath: b + "-journal")
+        try writer.execute("ROLLBACK")
+        let lake = try Lake.open(path: b)
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM lake_meta WHERE key LIKE 'k%'")?.int, 0)
+        XCTAssertEqual(try lake.db.scalar("PRAGMA integrity_check")?.text, "ok")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: b + "-journal") && ((try? FileManager.default.attributesOfItem(atPath: b + "-journal")[.size] as? Int) ?? 0) > 0)
+    }
 }

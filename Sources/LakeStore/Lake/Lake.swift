@@ -53,6 +53,7 @@ public final class Lake {
             throw LakeError.lakeFile(path: path, reason: "no such lake; create one with `lake init` or any `lake ingest`")
         }
         do {
+            if !writable { try rollBackInterruptedWrite(path: path) }
             let db = try Connection(path: path, mode: writable ? .readWrite : .readOnly)
             try configure(db)
             guard let appID = try? db.scalar("PRAGMA application_id")?.int else {
@@ -73,6 +74,19 @@ public final class Lake {
         } catch let error as SQLiteError {
             throw LakeError.lakeFile(path: path, reason: error.message)
         }
+    }
+
+    /// A writer killed mid-commit leaves a hot journal that only a connection allowed to write
+    /// can roll back; a read-only open would fail ("attempt to write a readonly database"). Any
+    /// read through a read-write connection makes SQLite restore the file first.
+    private static func rollBackInterruptedWrite(path: String) throws {
+        let journal = path + "-journal"
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: journal))?[.size] as? Int, size > 0 else { return }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw LakeError.lakeFile(path: path, reason: "an interrupted write left \(journal); open the lake once with write access (any lake ingest) to roll it back")
+        }
+        let db = try Connection(path: path, mode: .readWrite)
+        _ = try db.scalar("SELECT count(*) FROM sqlite_schema")
     }
 
     /// Opens `path` for writing, creating it with the default SRID when it does not exist.
