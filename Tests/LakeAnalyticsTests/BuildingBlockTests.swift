@@ -49,6 +49,20 @@ final class BuildingBlockTests: XCTestCase {
         XCTAssertEqual(DropDetector(minDrop: 0.2, minDays: 4, quietDays: 30).detect(two).count, 1)
     }
 
+    func testStateChangeDetectorFindsALastingStep() {
+        // Bare soil at 0.2 until day 60, a crop at 0.7 after: one rise dated at the step.
+        let d0 = Days.number("2024-03-01")!
+        let daily = (0..<150).map { IndexPoint(day: d0 + $0, value: $0 < 60 ? 0.2 : 0.7, clear: true) }
+        let events = StateChangeDetector(minChange: 0.3, days: 20).detect(daily)
+        XCTAssertEqual(events.count, 1)
+        XCTAssertLessThanOrEqual(abs(events[0].date - (d0 + 60)), 1)
+        XCTAssertEqual(events[0].magnitude, 0.5, accuracy: 1e-12)
+        XCTAssertTrue(StateChangeDetector(minChange: 0.6, days: 20).detect(daily).isEmpty)
+        // A short dip is not a change of state.
+        let dip = (0..<150).map { IndexPoint(day: d0 + $0, value: (70..<75).contains($0) ? 0.2 : 0.7, clear: true) }
+        XCTAssertTrue(StateChangeDetector(minChange: 0.3, days: 20).detect(dip).isEmpty)
+    }
+
     func fixtureLake() throws -> Lake {
         let lake = try temporaryLake(self, srid: 32632)
         var parcels = ParcelIngestOptions(); parcels.aoi = "demo"; parcels.year = 2024

@@ -52,6 +52,13 @@ struct MarkerEngine {
                         if w?.contains(day: e.date) ?? true { markers.append(Marker(detector: d.name, kind: d.type, event: e)) }
                     }
                 }
+            case "state":
+                let detector = StateChangeDetector(minChange: d.min_change ?? 0.2, days: d.days ?? 30)
+                for segment in segments {
+                    for e in detector.detect(segment) where w?.contains(day: e.date) ?? true {
+                        markers.append(Marker(detector: d.name, kind: "state", event: e))
+                    }
+                }
             case "threshold":
                 let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
                 guard let median = RobustStatistics.median(inWindow.map(\.value)) else { continue }

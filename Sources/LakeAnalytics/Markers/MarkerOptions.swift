@@ -69,7 +69,7 @@ public struct MarkerOptions: Decodable, Sendable {
 
     public struct Detector: Decodable, Sendable {
         public var name: String
-        /// drop | rise | threshold | gap
+        /// drop | rise | state | threshold | gap
         public var type: String
         public var min_drop: Double?
         public var min_days: Int?
@@ -81,6 +81,10 @@ public struct MarkerOptions: Decodable, Sendable {
         /// Season window, MM-DD.
         public var from: String?
         public var to: String?
+        /// state: the median of the `days` before a day and of the `days` after differ by at
+        /// least `min_change` (a lasting change of state: emergence, ploughing, a new crop).
+        public var min_change: Double?
+        public var days: Int?
         /// threshold: the median of the clear values in the window `below` or `above` this.
         public var below: Double?
         public var above: Double?
@@ -156,7 +160,8 @@ public struct MarkerOptions: Decodable, Sendable {
             case "drop", "rise": guard d.min_drop != nil else { throw fail("detector \(d.name): \(d.type) needs min_drop") }
             case "threshold": guard (d.below == nil) != (d.above == nil) else { throw fail("detector \(d.name): threshold needs one of below and above") }
             case "gap": guard d.min_days != nil else { throw fail("detector \(d.name): gap needs min_days") }
-            default: throw fail("detector \(d.name): unknown type \(d.type) (drop, rise, threshold, gap)")
+            case "state": guard d.min_change != nil else { throw fail("detector \(d.name): state needs min_change") }
+            default: throw fail("detector \(d.name): unknown type \(d.type) (drop, rise, state, threshold, gap)")
             }
             if let date = d.date, !["steepest", "start", "end"].contains(date) { throw fail("detector \(d.name): date is steepest, start or end, not \(date)") }
             for md in [d.from, d.to].compactMap({ $0 }) where SeasonWindow(md, md) == nil { throw fail("detector \(d.name): \(md) is not MM-DD") }
