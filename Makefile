@@ -15,6 +15,7 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product lake
 	$(SWIFT) build -c release --product lake-fixtures
+	$(SWIFT) build -c release --product lake_functions
 
 test: deps
 	$(SWIFT) build --build-tests

@@ -9,6 +9,8 @@ let package = Package(
     products: [
         .executable(name: "lake", targets: ["lake"]),
         .executable(name: "lake-fixtures", targets: ["lake-fixtures"]),
+        // lake's SQL functions for any SQLite session: `.load liblake_functions`.
+        .library(name: "lake_functions", type: .dynamic, targets: ["LakeSQLiteExtension"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +43,7 @@ let package = Package(
         // Store → analyses: series, peers, heterogeneity, markers, decisions, runs, SQL functions.
         .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeGDAL", "LakeExtract",
                                                      .product(name: "Yams", package: "Yams")]),
+        .target(name: "LakeSQLiteExtension", dependencies: ["LakeAnalytics", "LakeSQLite"]),
         // Answers → files: CSV, JSON, GeoJSON (streaming).
         .target(name: "LakeReports", dependencies: ["LakeStore", "LakeSQLite", "LakeAnalytics", "LakeGDAL"]),
 

@@ -10,6 +10,8 @@ public final class Connection {
     public let handle: OpaquePointer
     public let path: String
     private var spatialiteCache: UnsafeMutableRawPointer?
+    /// False for a connection lake was handed (a loadable extension's host): not closed here.
+    private var owned = true
 
     public enum Mode: Sendable { case readOnly, readWrite, create }
 
@@ -40,7 +42,16 @@ public final class Connection {
         spatialiteCache = cache
     }
 
+    /// Wraps a connection opened by someone else (SQLite loading lake's functions as an
+    /// extension); lake neither configures nor closes it.
+    public init(borrowing handle: OpaquePointer) {
+        self.handle = handle
+        self.path = sqlite3_db_filename(handle, "main").map { String(cString: $0) } ?? ""
+        owned = false
+    }
+
     deinit {
+        guard owned else { return }
         sqlite3_close_v2(handle)
         if let spatialiteCache { spatialite_cleanup_ex(spatialiteCache) }
     }

@@ -68,3 +68,22 @@ final class AnalyticsTourTests: BinaryTestCase {
         XCTAssertEqual(badRun.code, 5)
     }
 }
+
+/// lake's SQL functions loaded into another SQLite session (the sqlite3 shell) as an extension.
+final class SQLExtensionTests: BinaryTestCase {
+    func testTheSQLite3ShellLoadsLakesFunctions() throws {
+        guard let shell = ["/usr/bin/sqlite3"].first(where: FileManager.default.isExecutableFile) else {
+            throw XCTSkip("sqlite3 shell not installed")
+        }
+        let library = try binary("liblake_functions.so")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: shell)
+        process.arguments = [":memory:", ".load \(library.deletingPathExtension().path)",
+                             "SELECT ndvi(3000, 1000), qskew(10, 15, 30), cloud_free('{\"4\": 3, \"9\": 1}'), median(x) FROM (SELECT 1 x UNION ALL SELECT 7 UNION ALL SELECT 3)"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out; process.standardError = err
+        try process.run(); process.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(text, "0.5|0.5|0|3.0\n", String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+}
