@@ -12,10 +12,18 @@ mkdir -p "$OUT"
 
 VENV=bench-out/venv
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import rasterstats, exactextract, geopandas" 2>/dev/null; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q rasterstats exactextract geopandas rasterio numpy >&2 \
-    || "$VENV/bin/pip" install -q rasterstats exactextract geopandas rasterio numpy >&2 \
-    || echo "pip install failed: comparing lake alone" >&2
+  # A fresh Debian may lack python3 or its venv module: install them like the other packages.
+  if ! python3 -m venv --help >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get install -y python3 python3-venv >&2 || { $SUDO apt-get update >&2 && $SUDO apt-get install -y python3 python3-venv >&2; } || true
+  fi
+  if python3 -m venv "$VENV" 2>/dev/null; then
+    "$VENV/bin/pip" install -q rasterstats exactextract geopandas rasterio numpy >&2 \
+      || "$VENV/bin/pip" install -q rasterstats exactextract geopandas rasterio numpy >&2 \
+      || echo "pip install failed: comparing lake alone" >&2
+  else
+    echo "no Python venv: comparing lake alone" >&2
+  fi
 fi
 have_py() { "$VENV/bin/python" -c "import $1" 2>/dev/null; }
 
