@@ -41,7 +41,7 @@ let package = Package(
         // Store → answers.
         .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite"]),
         // Store → analyses: series, peers, heterogeneity, markers, decisions, runs, SQL functions.
-        .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeGDAL", "LakeExtract",
+        .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeGDAL", "LakeExtract", "LakeIngest",
                                                      .product(name: "Yams", package: "Yams")]),
         .target(name: "LakeSQLiteExtension", dependencies: ["LakeAnalytics", "LakeSQLite"]),
         // Answers → files: CSV, JSON, GeoJSON (streaming).

@@ -173,13 +173,12 @@ public struct Reports {
         let dictionary = try BandDictionary(db: lake.db)
         let scanner = try SeriesScanner(lake: lake)
         var n = 0
-        try scanner.forEachParcel { pid, rows, histograms in
+        try scanner.forEachParcel { pid, rows, clear in
             let sorted = rows.sorted { (scenes[$0.obsid]?.date ?? "", $0.obsid, $0.bandID) < (scenes[$1.obsid]?.date ?? "", $1.obsid, $1.bandID) }
             for row in sorted {
                 let scene = scenes[row.obsid]
-                let clear: Any? = histograms[row.obsid].map { scanner.cloudScreen.isClear($0) }
                 sink.row([ids[pid], pid, scene?.date, scene?.reference, dictionary.name(row.bandID)]
-                         + (0..<8).map { Double(row.stats[$0]) as Any? } + [clear], geometry: "null")
+                         + (0..<8).map { Double(row.stats[$0]) as Any? } + [clear[row.obsid] as Any?], geometry: "null")
                 n += 1
             }
         }

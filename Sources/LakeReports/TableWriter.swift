@@ -1,4 +1,5 @@
 import Foundation
+import LakeAnalytics
 
 /// Output forms for tables.
 public enum TableFormat: String, Sendable, CaseIterable {
@@ -57,21 +58,7 @@ public final class TableWriter {
             ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
-    public static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
+    public static func jsonString(_ s: String) -> String { JSONText.string(s) }
 
     public static func jsonValue(_ v: Any?) -> String {
         switch v {

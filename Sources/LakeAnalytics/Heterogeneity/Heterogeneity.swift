@@ -84,22 +84,25 @@ public struct Heterogeneity {
         guard let bandID = try BandDictionary(db: db).id(options.band) else {
             throw LakeError.notFound("no signatures of band \(options.band) in the lake")
         }
-        var days: [Int64: Int] = [:]
-        let s = try db.prepare("SELECT obsid, obstime FROM catalogue")
-        while try s.step() { if let d = Days.number(s.text(1) ?? "") { days[s.int(0)] = d } }
+        let calendar = try SceneCalendar(db)
+        var windows: [String: SeasonWindow] = [:]   // crop group → its default window, worked out once
 
         var rows: [HeterogeneityRow] = []
         // std, p25, p50, p75 and mean of one band: five of the 64 columns of a series.
         let fields: Set<Int> = [1, 2, 5, 6, 7]
         try PackedScan.forEach(lake, screen: options.cloudScreen) { pid, blob, clearList in
             guard let parcel = info[pid] else { return }
-            let window = options.window ?? SeasonWindow.default(forGroup: parcel.group)
+            let window = options.window ?? windows[parcel.group] ?? {
+                let w = SeasonWindow.default(forGroup: parcel.group)
+                windows[parcel.group] = w
+                return w
+            }()
             let clear = Dictionary(clearList, uniquingKeysWith: { a, _ in a })
             guard let column = try blob.withUnsafeBytes({ try SeriesCodec.decode($0, bands: [bandID], fields: fields) }).first else { return }
             var cvs: [Double] = [], qds: [Double] = [], skews: [Double] = []
             let mean = column.values[1]!, std = column.values[2]!, p25 = column.values[5]!, p50 = column.values[6]!, p75 = column.values[7]!
             for (k, obsid) in column.obsids.enumerated() {
-                guard let day = days[obsid], window.contains(day: day) else { continue }
+                guard let day = calendar.day(obsid), window.contains(day: day) else { continue }
                 if parcel.year > 0, Days.civil(day).year != parcel.year { continue }
                 guard clear[obsid] == true else { continue }
                 if mean[k] > 0 { cvs.append(Double(std[k] / mean[k])) }

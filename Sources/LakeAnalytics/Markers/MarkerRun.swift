@@ -1,4 +1,5 @@
 import Foundation
+import LakeIngest
 import LakeQuery
 import LakeSQLite
 import LakeStore
@@ -74,23 +75,14 @@ public struct MarkerRun {
             throw LakeError.notFound("none of the parcels \(wantedIDs.sorted().prefix(5).joined(separator: ", ")) is in the lake (in scope)")
         }
 
-        // Scenes by obsid (dense arrays): day number and radiometric offset.
-        let maxObsid = Int(try db.scalar("SELECT coalesce(max(obsid), 0) FROM catalogue")?.int ?? 0)
-        var sceneDay = [Int](repeating: Int.min, count: maxObsid + 1)
-        var sceneOffset = [Float](repeating: 0, count: maxObsid + 1)
-        let s = try db.prepare("SELECT obsid, obstime, radiometric_offset FROM catalogue")
-        while try s.step() {
-            guard let d = Days.number(s.text(1) ?? "") else { continue }
-            sceneDay[Int(s.int(0))] = d
-            sceneOffset[Int(s.int(0))] = Float(s.double(2))
-        }
+        let calendar = try SceneCalendar(db)
         let dictionary = try BandDictionary(db: db)
         let bandIDs = ["B02", "B04", "B08", "B11", "VV", "VH"].map { dictionary.id($0) }
         let wanted = Set(bandIDs.compactMap { $0 })
         let screen = options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen()
 
         let engine = MarkerEngine(options: options)
-        let progress = ProgressLine(total: parcels.count)
+        let progress = Progress("markers \(options.name)", total: parcels.count)
         try db.transaction {
             summary.run = try RunLog.begin(db, kind: "markers", options: text, inputs: try RunInputs.describe(lake).merging(
                 ["option_file": options.name, "scope": ["parcels": scope.parcelIDs ?? [], "aoi": scope.aoi ?? "", "year": scope.year ?? 0]]) { a, _ in a })
@@ -104,7 +96,7 @@ public struct MarkerRun {
             // core in the background; results are written in order, on this thread.
             var batch: [Pending] = []
             var inFlight: (work: [Pending], results: UnsafeResults, group: DispatchGroup)?
-            let days = sceneDay, offsets = sceneOffset, infos = parcels
+            let infos = parcels
             let threads = ProcessInfo.processInfo.activeProcessorCount
             func write(_ work: [Pending], _ results: UnsafeResults) throws {
                 for (i, item) in work.enumerated() {
@@ -140,11 +132,11 @@ public struct MarkerRun {
                 DispatchQueue.global().async(group: group) {
                     let step = min(threads, work.count)
                     DispatchQueue.concurrentPerform(iterations: step) { worker in
-                        var slot = [Int32](repeating: -1, count: days.count)
+                        var slot: [Int64: Int] = [:]
                         var i = worker
                         while i < work.count {
                             let item = work[i]
-                            let observations = Self.observations(item, wanted: wanted, bandIDs: bandIDs, sceneDay: days, sceneOffset: offsets, slot: &slot)
+                            let observations = Self.observations(item, wanted: wanted, bandIDs: bandIDs, calendar: calendar, slot: &slot)
                             let info = infos[item.pid]!
                             results.set(i, engine.analyse(observations, year: info.year, crop: info.crop, names: info.names))
                             i += step
@@ -189,39 +181,31 @@ final class UnsafeResults: @unchecked Sendable {
 extension MarkerRun {
     /// A parcel's observations from its packed series: the means of the bands markers use,
     /// with offsets applied to reflectances, by day.
-    static func observations(_ item: Pending, wanted: Set<UInt8>, bandIDs: [UInt8?], sceneDay: [Int], sceneOffset: [Float],
-                             slot: inout [Int32]) -> [Observed] {
+    static func observations(_ item: Pending, wanted: Set<UInt8>, bandIDs: [UInt8?], calendar: SceneCalendar,
+                             slot: inout [Int64: Int]) -> [Observed] {
         guard let columns = try? item.blob.withUnsafeBytes({ try SeriesCodec.decode($0, bands: wanted, fields: [1]) }) else { return [] }
-        // slot[obsid] = index into the parcel's observations (−1: none yet); reset before returning.
-        var obsids: [Int64] = []
+        // slot[obsid] = index into the parcel's observations; a scratch table reused per parcel.
+        slot.removeAll(keepingCapacity: true)
+        var days: [Int] = []
         var means: [[Double?]] = []
         for c in columns {
             guard let k = bandIDs.firstIndex(where: { $0 == c.band }), let values = c.values[1] else { continue }
             let reflectance = k < 4
             for (j, obsid) in c.obsids.enumerated() {
-                let o = Int(obsid)
-                guard o >= 0, o < sceneDay.count, sceneDay[o] != Int.min else { continue }
-                var index = Int(slot[o])
-                if index < 0 {
-                    index = obsids.count
-                    slot[o] = Int32(index)
-                    obsids.append(obsid)
+                guard let day = calendar.day(obsid) else { continue }
+                let index: Int
+                if let known = slot[obsid] { index = known } else {
+                    index = days.count
+                    slot[obsid] = index
+                    days.append(day)
                     means.append([Double?](repeating: nil, count: bandIDs.count))
                 }
-                means[index][k] = Double(reflectance ? values[j] + sceneOffset[o] : values[j])
+                means[index][k] = Double(reflectance ? values[j] + calendar.offset(obsid) : values[j])
             }
         }
-        var clear = [Bool?](repeating: nil, count: obsids.count)
-        for (obsid, flag) in item.clear {
-            let o = Int(obsid)
-            if o >= 0, o < slot.count, slot[o] >= 0 { clear[Int(slot[o])] = flag }
-        }
-        var out: [Observed] = []
-        out.reserveCapacity(obsids.count)
-        for (i, obsid) in obsids.enumerated() {
-            out.append(Observed(day: sceneDay[Int(obsid)], clear: clear[i], means: means[i]))
-            slot[Int(obsid)] = -1
-        }
+        var clear = [Bool?](repeating: nil, count: days.count)
+        for (obsid, flag) in item.clear { if let i = slot[obsid] { clear[i] = flag } }
+        var out = days.indices.map { Observed(day: days[$0], clear: clear[$0], means: means[$0]) }
         out.sort { $0.day < $1.day }
         return out
     }
@@ -241,20 +225,4 @@ struct Observed {
         case .vh: return means[5]
         }
     }
-}
-
-/// Tiny progress on a terminal for runs.
-final class ProgressLine {
-    let total: Int
-    var done = 0
-    let enabled = isatty(2) == 1
-    var last = Date.distantPast
-    init(total: Int) { self.total = total }
-    func advance() {
-        done += 1
-        guard enabled, Date().timeIntervalSince(last) > 0.1 else { return }
-        last = Date()
-        FileHandle.standardError.write("\rmarkers \(done)/\(total) parcels".data(using: .utf8)!)
-    }
-    func finish() { if enabled { FileHandle.standardError.write("\rmarkers \(done)/\(total) parcels\n".data(using: .utf8)!) } }
 }

@@ -91,16 +91,13 @@ public struct PeerQueries {
         guard let bandID = try BandDictionary(db: lake.db).id(band) else { throw LakeError.notFound("no signatures of band \(band)") }
         let scanner = try SeriesScanner(lake: lake)
         scanner.from = from.flatMap(Days.number); scanner.to = to.flatMap(Days.number)
-        var dates: [Int64: Int] = [:]
-        let s = try lake.db.prepare("SELECT obsid, obstime FROM catalogue")
-        while try s.step() { if let d = Days.number(s.text(1) ?? "") { dates[s.int(0)] = d } }
         var hits: [(Int64, Int, Double)] = []
         struct Enough: Error {}
         do {
             try scanner.forEachParcel { pid, rows, _ in
                 var best: (Int, Double)?
                 for row in rows where row.bandID == bandID {
-                    guard let day = dates[row.obsid] else { continue }
+                    guard let day = scanner.calendar.day(row.obsid) else { continue }
                     if let f = scanner.from, day < f { continue }
                     if let t = scanner.to, day > t { continue }
                     let v = Double(row.stats[k])

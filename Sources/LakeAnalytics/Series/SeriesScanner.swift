@@ -25,9 +25,8 @@ public enum Signal: String, Sendable, CaseIterable {
     }
 }
 
-/// Reads every parcel's signal series in one pass over the store: the catalogue (dates,
-/// offsets) once, the packed series and SCL histograms in pid order. This is what lets markers
-/// and heterogeneity run over hundreds of thousands of parcels in seconds.
+/// Reads every parcel's series in one pass over the store (see `PackedScan`), decoded, with
+/// offsets applied to reflectances and each observation's clear flag.
 public final class SeriesScanner {
     let lake: Lake
     public var cloudScreen = CloudScreen()
@@ -35,48 +34,27 @@ public final class SeriesScanner {
     public var to: Int?
     /// Only these parcels (nil: all).
     public var pids: Set<Int64>?
-
-    struct Scene { let day: Int; let offset: Float }
-    private var scenes: [Int64: Scene] = [:]
+    public let calendar: SceneCalendar
     private let dictionary: BandDictionary
 
     public init(lake: Lake) throws {
         self.lake = lake
         dictionary = try BandDictionary(db: lake.db)
-        let s = try lake.db.prepare("SELECT obsid, obstime, radiometric_offset FROM catalogue")
-        while try s.step() {
-            guard let day = Days.number(s.text(1) ?? "") else { continue }
-            scenes[s.int(0)] = Scene(day: day, offset: Float(s.double(2)))
-        }
+        calendar = try SceneCalendar(lake.db)
     }
 
     /// Every parcel with signatures, in pid order, with the rows of its series (offsets applied
-    /// to reflectance bands) and its SCL histograms by obsid.
-    public func forEachParcel(_ body: (Int64, [SignatureRow], [Int64: [Int]]) throws -> Void) throws {
-        let store = SignatureStore(db: lake.db)
-        guard try store.pendingCount() == 0 else {
-            throw LakeError.usage("signatures are waiting to be merged; run any `lake ingest signatures` or `lake extract` to completion first")
-        }
-        let packed = try lake.db.prepare("SELECT pid, data FROM signatures_packed ORDER BY pid")
-        let hist = try lake.db.prepare("SELECT pid, obsid, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 FROM scl_hist ORDER BY pid, obsid")
-        var histPending = try hist.step()
+    /// to reflectance bands) and the clear flag of each observation that has an SCL histogram.
+    public func forEachParcel(_ body: (Int64, [SignatureRow], [Int64: Bool]) throws -> Void) throws {
         let offsetBands = Set((0...255).compactMap { id -> UInt8? in Bands.takesOffset(dictionary.name(UInt8(id))) ? UInt8(id) : nil })
-        while try packed.step() {
-            let pid = packed.int(0)
-            var histograms: [Int64: [Int]] = [:]
-            while histPending && hist.int(0) < pid { histPending = try hist.step() }
-            while histPending && hist.int(0) == pid {
-                histograms[hist.int(1)] = (2...13).map { Int(hist.int(Int32($0))) }
-                histPending = try hist.step()
-            }
-            if let pids, !pids.contains(pid) { continue }
-            var rows = try packed.withBlob(1, SeriesCodec.decode)
+        try PackedScan.forEach(lake, screen: cloudScreen) { pid, blob, clearList in
+            if let pids, !pids.contains(pid) { return }
+            var rows = try SeriesCodec.decode(blob)
             for i in rows.indices where offsetBands.contains(rows[i].bandID) {
-                if let scene = scenes[rows[i].obsid], scene.offset != 0 {
-                    rows[i] = SignatureRow(obsid: rows[i].obsid, bandID: rows[i].bandID, stats: rows[i].stats.offset(by: scene.offset))
-                }
+                let offset = calendar.offset(rows[i].obsid)
+                if offset != 0 { rows[i] = SignatureRow(obsid: rows[i].obsid, bandID: rows[i].bandID, stats: rows[i].stats.offset(by: offset)) }
             }
-            try body(pid, rows, histograms)
+            try body(pid, rows, Dictionary(clearList, uniquingKeysWith: { a, _ in a }))
         }
     }
 
@@ -85,7 +63,7 @@ public final class SeriesScanner {
         let ids = signal.bands.map { dictionary.id($0) }
         if ids.contains(where: { $0 == nil }) { return }   // the lake has no such band
         let wanted = ids.map { $0! }
-        try forEachParcel { pid, rows, histograms in
+        try forEachParcel { pid, rows, clear in
             // Packed rows are band-major; gather each scene's band means.
             var means: [Int64: [Double?]] = [:]
             for row in rows {
@@ -95,18 +73,16 @@ public final class SeriesScanner {
             var points: [IndexPoint] = []
             points.reserveCapacity(means.count)
             for (obsid, m) in means {
-                guard let scene = scenes[obsid] else { continue }
-                if let from, scene.day < from { continue }
-                if let to, scene.day > to { continue }
+                guard let day = calendar.day(obsid) else { continue }
+                if let from, day < from { continue }
+                if let to, day > to { continue }
                 guard let value = Self.value(signal, m) else { continue }
-                let clear = histograms[obsid].map { cloudScreen.isClear($0) }
-                points.append(IndexPoint(day: scene.day, value: value, clear: clear))
+                points.append(IndexPoint(day: day, value: value, clear: clear[obsid]))
             }
             points.sort { $0.day < $1.day }
             try body(pid, points)
         }
     }
-
     static func value(_ signal: Signal, _ m: [Double?]) -> Double? {
         switch signal {
         case .ndvi:

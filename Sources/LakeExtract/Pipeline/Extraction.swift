@@ -99,8 +99,7 @@ public struct Extraction {
     private func write(_ result: SceneResult, obsid: Int64, store: SignatureStore) throws -> (rows: Int, histograms: Int, parcels: Int) {
         let dictionary = try BandDictionary(db: lake.db)
         let ids = try result.bands.map { try dictionary.idAdding($0.name) }
-        let columns = (0...11).map { "c\($0)" }.joined(separator: ", ")
-        let scl = try lake.db.prepare("INSERT OR REPLACE INTO scl_hist (pid, obsid, \(columns)) VALUES (?, ?\(String(repeating: ", ?", count: 12)))")
+        let scl = try SCLStore(db: lake.db)
         var rows = 0, histograms = 0, parcels = 0
         var group: [(UInt8, SignatureStats)] = []
         for (i, pid) in result.pids.enumerated() {
@@ -110,9 +109,7 @@ public struct Extraction {
                 switch reductions[i] {
                 case .stats(let stats)?: group.append((ids[b], stats))
                 case .histogram(let counts)?:
-                    try scl.bind([.int(pid), .int(obsid)] + counts.map { .int(Int64($0)) })
-                    try scl.step()
-                    scl.reset()
+                    try scl.upsert(pid: pid, obsid: obsid, counts: counts)
                     histograms += 1
                     any = true
                 case nil: break

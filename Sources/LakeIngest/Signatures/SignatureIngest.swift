@@ -71,8 +71,7 @@ public struct SignatureIngest {
 final class Sink {
     let store: SignatureStore
     let bands: BandDictionary
-    let findSCL: Statement
-    let writeSCL: Statement
+    let histograms: SCLStore
     var key: (Int64, Int64)?
     var group: [(UInt8, SignatureStats)] = []
     /// Band names as written in the input → band id (nil for SCL, which is a histogram).
@@ -81,9 +80,7 @@ final class Sink {
     init(lake: Lake) throws {
         store = SignatureStore(db: lake.db)
         bands = try BandDictionary(db: lake.db)
-        let columns = (0...11).map { "c\($0)" }.joined(separator: ", ")
-        findSCL = try lake.db.prepare("SELECT \(columns) FROM scl_hist WHERE pid = ? AND obsid = ?")
-        writeSCL = try lake.db.prepare("INSERT OR REPLACE INTO scl_hist (pid, obsid, \(columns)) VALUES (?, ?, \((0...11).map { _ in "?" }.joined(separator: ", ")))")
+        histograms = try SCLStore(db: lake.db)
     }
 
     func bandID(_ raw: String) throws -> UInt8? {
@@ -106,18 +103,11 @@ final class Sink {
     }
 
     func scl(pid: Int64, obsid: Int64, hist: [Int], _ summary: inout IngestSummary) throws {
-        try findSCL.bind([.int(pid), .int(obsid)])
-        var existed = false
-        if try findSCL.step() {
-            existed = true
-            let same = (0..<12).allSatisfy { findSCL.int(Int32($0)) == Int64(hist[$0]) }
-            findSCL.reset()
-            if same { summary.skipped += 1; return }
+        switch try histograms.upsert(pid: pid, obsid: obsid, counts: hist) {
+        case .inserted: summary.inserted += 1
+        case .updated: summary.updated += 1
+        case .unchanged: summary.skipped += 1
         }
-        findSCL.reset()
-        try writeSCL.bind([.int(pid), .int(obsid)] + hist.map { .int(Int64($0)) })
-        try writeSCL.step()
-        if existed { summary.updated += 1 } else { summary.inserted += 1 }
     }
 }
 
