@@ -17,7 +17,7 @@ CREATE TABLE lake_meta (
 -- One row per ingest or extraction of one input: what was read and what it did.
 CREATE TABLE ingest_log (
     id        INTEGER PRIMARY KEY,
-    kind      TEXT NOT NULL,            -- parcels | catalogue | signatures | scl
+    kind      TEXT NOT NULL,            -- parcels | catalogue | signatures | crops | extract
     source    TEXT NOT NULL,            -- the input file as given
     started   TEXT NOT NULL,            -- ISO-8601 UTC
     finished  TEXT,

@@ -90,6 +90,26 @@ public final class Statement {
     public func bind(blob bytes: UnsafeRawBufferPointer, at index: Int32) {
         sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), lake_sqlite_transient())
     }
+    public func bind(text value: String, at index: Int32) {
+        var s = value
+        s.withUTF8 { p in
+            // An empty buffer may have no address, which SQLite would bind as NULL.
+            if let base = p.baseAddress, p.count > 0 {
+                sqlite3_bind_text(handle, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(p.count), lake_sqlite_transient())
+            } else {
+                sqlite3_bind_text(handle, index, "", 0, lake_sqlite_transient())
+            }
+        }
+    }
+    /// Binds UTF-8 text that the caller keeps alive and unchanged until the statement has been
+    /// stepped and reset (SQLite does not copy it).
+    public func bind(borrowedText text: UnsafeRawBufferPointer, at index: Int32) {
+        if let base = text.baseAddress, text.count > 0 {
+            sqlite3_bind_text(handle, index, base.assumingMemoryBound(to: CChar.self), Int32(text.count), nil)
+        } else {
+            sqlite3_bind_text(handle, index, "", 0, lake_sqlite_transient())
+        }
+    }
     public func reset() { sqlite3_reset(handle) }
 
     /// Advances to the next row: true when a row is available, false when done.

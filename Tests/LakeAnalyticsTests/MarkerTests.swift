@@ -1,6 +1,7 @@
 import Foundation
 @testable import LakeAnalytics
 import LakeIngest
+import LakeQuery
 import LakeSQLite
 import LakeStore
 import LakeTestSupport
@@ -118,5 +119,64 @@ final class MarkerTests: XCTestCase {
         XCTAssertEqual(try MarkerRun(lake: lake).run(options, text: text, scope: scope).parcels, 1)
         scope.parcelIDs = ["NOPE"]
         XCTAssertThrowsError(try MarkerRun(lake: lake).run(options, text: text, scope: scope))
+    }
+
+    func fixtureLake() throws -> Lake {
+        let lake = try temporaryLake(self, srid: 32632)
+        var parcels = ParcelIngestOptions(); parcels.aoi = "demo"; parcels.year = 2024
+        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: parcels)
+        _ = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: CatalogueIngestOptions())
+        for f in ["signatures.csv", "scl.csv"] { _ = try SignatureIngest(lake: lake).run(path: Paths.fixture(f), options: SignatureIngestOptions()) }
+        return lake
+    }
+
+    /// Clear flags read from the per-parcel SCL summaries are those of the histograms, and the
+    /// same when a parcel's summary is out of date and the scan reads scl_hist instead.
+    func testClearFlagsFromSummariesMatchTheHistograms() throws {
+        let lake = try fixtureLake()
+        let screen = CloudScreen()
+        func scan() throws -> [Int64: [String]] {
+            var out: [Int64: [String]] = [:]
+            try PackedScan.forEach(lake, screen: screen) { pid, _, clear in out[pid] = clear.map { "\($0.0):\($0.1)" } }
+            return out
+        }
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM scl_dirty")?.int, 0)
+        let fromSummaries = try scan()
+        var fromHistograms: [Int64: [String]] = [:]
+        let s = try lake.db.prepare("SELECT pid, obsid, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11 FROM scl_hist ORDER BY pid, obsid")
+        while try s.step() {
+            fromHistograms[s.int(0), default: []].append("\(s.int(1)):\(screen.isClear((2..<14).map { Int(s.int(Int32($0))) }))")
+        }
+        XCTAssertFalse(fromHistograms.isEmpty)
+        XCTAssertTrue(fromHistograms.values.contains { $0.contains { $0.hasSuffix("false") } }, "the fixtures have cloudy scenes")
+        for (pid, flags) in fromHistograms { XCTAssertEqual(fromSummaries[pid], flags, "pid \(pid)") }
+        try lake.db.execute("INSERT INTO scl_dirty (pid) SELECT DISTINCT pid FROM scl_hist")
+        XCTAssertEqual(try scan(), fromSummaries)
+    }
+
+    /// Cut into many small chunks read and analysed by several threads, a run gives exactly
+    /// the markers and decisions of one chunk.
+    func testChunkingDoesNotChangeResults() throws {
+        let lake = try fixtureLake()
+        let (options, text) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        var all = options; all.parcels = nil   // every parcel, not only grassland
+        let saved = BatchPipeline.chunkSize
+        defer { BatchPipeline.chunkSize = saved }
+        BatchPipeline.chunkSize = 100_000
+        let one = try MarkerRun(lake: lake).run(all, text: text, scope: ParcelScope())
+        BatchPipeline.chunkSize = 3
+        let many = try MarkerRun(lake: lake).run(all, text: text, scope: ParcelScope())
+        XCTAssertGreaterThan(one.parcels, 9)
+        XCTAssertEqual(one.parcels, many.parcels)
+        func rows(_ sql: String, _ run: Int64) throws -> [[SQLValue]] {
+            let s = try lake.db.prepare(sql)
+            try s.bind([.int(run)])
+            return try s.rows()
+        }
+        let markers = "SELECT pid, detector, kind, start_date, date, end_date, value_start, value_end, magnitude, confidence, details FROM markers WHERE run_id = ? ORDER BY rowid"
+        let decisions = "SELECT pid, scheme, colour, clear_obs, reasons FROM decisions WHERE run_id = ? ORDER BY pid"
+        XCTAssertEqual(try rows(markers, one.run), try rows(markers, many.run))
+        XCTAssertEqual(try rows(decisions, one.run), try rows(decisions, many.run))
+        XCTAssertGreaterThan(try rows(markers, one.run).count, 0)
     }
 }

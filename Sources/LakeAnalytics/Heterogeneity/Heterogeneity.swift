@@ -90,6 +90,7 @@ public struct Heterogeneity {
         var rows: [HeterogeneityRow] = []
         // std, p25, p50, p75 and mean of one band: five of the 64 columns of a series.
         let fields: Set<Int> = [1, 2, 5, 6, 7]
+        try db.transaction { try SCLSummary.refresh(db) }
         try PackedScan.forEach(lake, screen: options.cloudScreen) { pid, blob, clearList in
             guard let parcel = info[pid] else { return }
             let window = options.window ?? windows[parcel.group] ?? {
@@ -98,7 +99,7 @@ public struct Heterogeneity {
                 return w
             }()
             let clear = Dictionary(clearList, uniquingKeysWith: { a, _ in a })
-            guard let column = try blob.withUnsafeBytes({ try SeriesCodec.decode($0, bands: [bandID], fields: fields) }).first else { return }
+            guard let column = try SeriesCodec.decode(blob, bands: [bandID], fields: fields).first else { return }
             var cvs: [Double] = [], qds: [Double] = [], skews: [Double] = []
             let mean = column.values[1]!, std = column.values[2]!, p25 = column.values[5]!, p50 = column.values[6]!, p75 = column.values[7]!
             for (k, obsid) in column.obsids.enumerated() {
@@ -153,15 +154,17 @@ public struct Heterogeneity {
     }
 }
 
-/// What a run read: counts that identify the state of the lake it ran on.
+/// What a run read: the state of the lake it ran on. Every change of parcels, scenes,
+/// signatures or histograms is an ingest or extraction with its own `ingest_log` row, so the last
+/// one (with the counts that are cheap to take) identifies the data. Counting signature rows or
+/// histograms would read the whole file and cost more than a markers run.
 public enum RunInputs {
     public static func describe(_ lake: Lake) throws -> [String: Any] {
         let db = lake.db
         return ["parcels": try db.scalar("SELECT count(*) FROM parcels")?.int ?? 0,
                 "scenes": try db.scalar("SELECT count(*) FROM catalogue")?.int ?? 0,
-                "signature_rows": try SignatureStore(db: db).rowCount(),
-                "scl_histograms": try db.scalar("SELECT count(*) FROM scl_hist")?.int ?? 0,
                 "last_ingest": try db.scalar("SELECT coalesce(max(id), 0) FROM ingest_log")?.int ?? 0,
+                "last_ingest_finished": try db.scalar("SELECT finished FROM ingest_log ORDER BY id DESC LIMIT 1")?.text ?? "",
                 "lake": URL(fileURLWithPath: lake.path).lastPathComponent]
     }
 }

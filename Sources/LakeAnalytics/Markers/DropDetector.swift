@@ -30,40 +30,50 @@ public struct DropDetector: Sendable {
     }
 
     public func detect(_ points: [IndexPoint]) -> [Event] {
+        let values = points.map(\.value)
+        return values.withUnsafeBufferPointer { detect($0) { points[$0].day } }
+    }
+
+    public func detect(_ series: DailySeries) -> [Event] {
+        series.values.withUnsafeBufferPointer { detect($0) { series.start + $0 } }
+    }
+
+    @inline(__always)
+    private func detect(_ values: UnsafeBufferPointer<Double>, day: (Int) -> Int) -> [Event] {
         let sign = rising ? -1.0 : 1.0
-        let v = points.map { $0.value * sign }
-        let n = v.count
+        let n = values.count
         guard n >= 2 else { return [] }
+        @inline(__always) func v(_ i: Int) -> Double { values[i] * sign }
         var events: [Event] = []
         var i = 0
         var quietUntil = Int.min
         while i < n - 1 {
             // Climb to a local maximum.
-            guard v[i + 1] < v[i] else { i += 1; continue }
+            guard v(i + 1) < v(i) else { i += 1; continue }
             let s = i
             var e = s
             var steepest = s
-            while e + 1 < n && v[e + 1] <= v[e] {
-                if v[e] - v[e + 1] > v[steepest] - v[steepest + 1] { steepest = e }
+            while e + 1 < n && v(e + 1) <= v(e) {
+                if v(e) - v(e + 1) > v(steepest) - v(steepest + 1) { steepest = e }
                 e += 1
             }
-            let drop = v[s] - v[e]
+            let drop = v(s) - v(e)
             defer { i = max(e, s + 1) }
-            guard drop >= minDrop, rising || points[s].value >= minStart, points[s].day >= quietUntil else { continue }
+            guard drop >= minDrop, rising || values[s] >= minStart, day(s) >= quietUntil else { continue }
             // How long the signal stays low.
-            let level = v[s] - drop / 2
+            let level = v(s) - drop / 2
             var k = e
-            while k + 1 < n && v[k + 1] < level { k += 1 }
-            let lowUntil = k + 1 < n ? points[k + 1].day : points[k].day
-            let lasting = lowUntil - points[s].day
+            while k + 1 < n && v(k + 1) < level { k += 1 }
+            let lowUntil = k + 1 < n ? day(k + 1) : day(k)
+            let lasting = lowUntil - day(s)
             guard lasting >= minDays else { continue }
-            let date = (points[steepest].day + points[steepest + 1].day) / 2
+            let date = (day(steepest) + day(steepest + 1)) / 2
             var settled = e
-            while settled > s && v[s] - v[settled - 1] >= 0.9 * drop { settled -= 1 }
-            let confidence = min(1, drop / (2 * minDrop)) * (points[e].day - points[s].day <= 30 ? 1 : 0.7)
-            events.append(Event(start: points[s].day, date: date, end: points[e].day,
-                                valueStart: points[s].value, valueEnd: points[e].value, magnitude: drop, confidence: confidence,
-                                settled: points[settled].day))
+            while settled > s && v(s) - v(settled - 1) >= 0.9 * drop { settled -= 1 }
+            let confidence = min(1, drop / (2 * minDrop)) * (day(e) - day(s) <= 30 ? 1 : 0.7)
+            events.append(Event(start: day(s), date: date, end: day(e),
+                                valueStart: values[s], valueEnd: values[e], magnitude: drop, confidence: confidence,
+                                settled: day(settled)))
             quietUntil = date + quietDays
         }
         return events

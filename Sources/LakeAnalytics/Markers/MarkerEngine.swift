@@ -32,9 +32,12 @@ struct MarkerEngine {
     func analyse(_ observations: [Observed], year: Int, crop: String?, names: [String]) -> (markers: [Marker], decision: Decision?) {
         let signal = options.signalKind
         var points = observations.compactMap { o in o.value(signal).map { IndexPoint(day: o.day, value: $0, clear: o.clear) } }
-        if year > 0 { points = points.filter { Days.civil($0.day).year == year } }
+        if year > 0 {
+            let days = Days.number(year: year, month: 1, day: 1)..<Days.number(year: year + 1, month: 1, day: 1)
+            points = points.filter { days.contains($0.day) }
+        }
         let clean = preprocessing.clean(points, requireSCL: requireSCL)
-        let segments = preprocessing.daily(clean)
+        let segments = preprocessing.dailySeries(clean)
         var markers: [Marker] = []
         for (index, d) in options.detectors.enumerated() {
             let w = detectorWindows[index]
@@ -55,7 +58,7 @@ struct MarkerEngine {
             case "state":
                 let detector = StateChangeDetector(minChange: d.min_change ?? 0.2, days: d.days ?? 30)
                 for segment in segments {
-                    for e in detector.detect(segment) where w?.contains(day: e.date) ?? true {
+                    for e in detector.detect(segment.points) where w?.contains(day: e.date) ?? true {
                         markers.append(Marker(detector: d.name, kind: "state", event: e))
                     }
                 }

@@ -18,9 +18,12 @@ public struct MarkerRunSummary: Sendable {
     public var markers = 0
     public var decisions: [String: Int] = [:]
     public var seconds = 0.0
+    /// Where the writing thread's time went (seconds): set-up (parcels in scope, run record),
+    /// waiting for the threads that read and analyse, writing results.
+    public var phases: [String: Double] = ["setup": 0, "wait": 0, "write": 0]
     public var json: [String: Any] {
         ["run": run, "parcels": parcels, "markers": markers, "decisions": decisions, "seconds": seconds,
-         "parcels_per_second": seconds > 0 ? Double(parcels) / seconds : 0]
+         "parcels_per_second": seconds > 0 ? Double(parcels) / seconds : 0, "phases": phases]
     }
 }
 
@@ -78,82 +81,37 @@ public struct MarkerRun {
         let calendar = try SceneCalendar(db)
         let dictionary = try BandDictionary(db: db)
         let bandIDs = ["B02", "B04", "B08", "B11", "VV", "VH"].map { dictionary.id($0) }
-        let wanted = Set(bandIDs.compactMap { $0 })
+        // Only the bands the signal needs (and the phenology check's NDVI, NIR and SWIR).
+        let needed = Set(options.signalKind.bands + (options.phenology == nil ? [] : ["B04", "B08", "B11"]))
+        let wanted = Set(needed.compactMap { dictionary.id($0) })
         let screen = options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen()
 
         let engine = MarkerEngine(options: options)
         let progress = Progress("markers \(options.name)", total: parcels.count)
+        // Committed before the run: the reading threads see the lake as last committed.
+        try db.transaction { try SCLSummary.refresh(db) }
         try db.transaction {
             summary.run = try RunLog.begin(db, kind: "markers", options: text, inputs: try RunInputs.describe(lake).merging(
                 ["option_file": options.name, "scope": ["parcels": scope.parcelIDs ?? [], "aoi": scope.aoi ?? "", "year": scope.year ?? 0]]) { a, _ in a })
-            let insertMarker = try db.prepare("""
-                INSERT INTO markers (run_id, pid, signal, detector, kind, start_date, date, end_date, value_start, value_end, magnitude, confidence, details)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let insertDecision = try db.prepare("INSERT INTO decisions (run_id, pid, scheme, colour, clear_obs, reasons) VALUES (?, ?, ?, ?, ?, ?)")
-
-            // Read in pid order (SQLite, this thread) while the previous batch is analysed on every
-            // core in the background; results are written in order, on this thread.
-            var batch: [Pending] = []
-            var inFlight: (work: [Pending], results: UnsafeResults, group: DispatchGroup)?
+            let writer = try ResultWriter(db: db, run: summary.run, signal: options.signal)
+            summary.phases["setup"] = Date().timeIntervalSince(started)
+            // Series are read and results written on this thread, analysed on every core.
             let infos = parcels
-            let threads = ProcessInfo.processInfo.activeProcessorCount
-            func write(_ work: [Pending], _ results: UnsafeResults) throws {
-                for (i, item) in work.enumerated() {
-                    let result = results.get(i)
-                    summary.parcels += 1
-                    for m in result.markers {
-                        try insertMarker.bind([.int(summary.run), .int(item.pid), .text(options.signal), .text(m.detector), .text(m.kind),
-                                               .text(Days.text(m.event.start)), .text(Days.text(m.event.date)), .text(Days.text(m.event.end)),
-                                               .double(m.event.valueStart), .double(m.event.valueEnd), .double(m.event.magnitude),
-                                               .double(m.event.confidence), .text(JSONText.object(m.details))])
-                        try insertMarker.step(); insertMarker.reset()
-                        summary.markers += 1
-                    }
-                    if let d = result.decision {
-                        try insertDecision.bind([.int(summary.run), .int(item.pid), .text(d.scheme), .text(d.colour), .int(Int64(d.clearObservations)),
-                                                 .text(JSONText.array(d.reasons))])
-                        try insertDecision.step(); insertDecision.reset()
-                        summary.decisions[d.colour, default: 0] += 1
-                    }
-                    progress.advance()
-                }
-            }
-            func flush() throws {
-                if let previous = inFlight {
-                    previous.group.wait()
-                    try write(previous.work, previous.results)
-                    inFlight = nil
-                }
-                guard !batch.isEmpty else { return }
-                let work = batch
-                let results = UnsafeResults(count: work.count)
-                let group = DispatchGroup()
-                DispatchQueue.global().async(group: group) {
-                    let step = min(threads, work.count)
-                    DispatchQueue.concurrentPerform(iterations: step) { worker in
-                        var slot: [Int64: Int] = [:]
-                        var i = worker
-                        while i < work.count {
-                            let item = work[i]
-                            let observations = Self.observations(item, wanted: wanted, bandIDs: bandIDs, calendar: calendar, slot: &slot)
-                            let info = infos[item.pid]!
-                            results.set(i, engine.analyse(observations, year: info.year, crop: info.crop, names: info.names))
-                            i += step
-                        }
-                    }
-                }
-                inFlight = (work, results, group)
-                batch.removeAll(keepingCapacity: true)
-            }
-            try PackedScan.forEach(lake, screen: screen) { pid, blob, clear in
-                guard parcels[pid] != nil else { return }
-                batch.append(Pending(pid: pid, blob: blob, clear: clear))
-                if batch.count >= 1024 { try flush() }
-            }
-            try flush()
-            try flush()   // the last batch in flight
+            let timing = try BatchPipeline.run(lake, pids: Array(parcels.keys), screen: screen, analyse: { item in
+                let info = infos[item.pid]!
+                let observations = ObservationReader.read(item, wanted: wanted, bandIDs: bandIDs, calendar: calendar)
+                return ParcelOutcome(engine.analyse(observations, year: info.year, crop: info.crop, names: info.names))
+            }, deliver: { pid, outcome in
+                try writer.write(pid: pid, outcome)
+                summary.parcels += 1
+                summary.markers += outcome.markers.count
+                if let d = outcome.decision { summary.decisions[d.colourName, default: 0] += 1 }
+                progress.advance()
+            })
+            try writer.finish()
             progress.finish()
+            summary.phases["wait"] = timing.wait
+            summary.phases["write"] = timing.deliver
             summary.seconds = Date().timeIntervalSince(started)
             try RunLog.finish(db, run: summary.run, summary: summary.json)
         }
@@ -161,68 +119,136 @@ public struct MarkerRun {
     }
 }
 
-/// A parcel read but not yet analysed: its packed series and clear flags by obsid.
-struct Pending: Sendable {
-    let pid: Int64
-    let blob: [UInt8]
-    /// (obsid, clear) sorted by obsid.
-    let clear: [(Int64, Bool)]
-}
+/// A parcel's markers and decision as they are written. Their texts (dates, JSON) are built on
+/// the worker thread that analysed the parcel, into one buffer that the writing thread binds
+/// without copying.
+final class ParcelOutcome: @unchecked Sendable {
+    struct MarkerRow {
+        let detector: Text, kind: Text, start: Text, date: Text, end: Text, details: Text
+        let valueStart: Double, valueEnd: Double, magnitude: Double, confidence: Double
+    }
+    struct DecisionRow {
+        let scheme: Text, colour: Text, reasons: Text
+        let clearObservations: Int
+        let colourName: String
+    }
+    /// A range of `text`.
+    struct Text { let start: Int32, count: Int32 }
 
-/// Results of a batch, written by index from worker threads (each index by one thread).
-final class UnsafeResults: @unchecked Sendable {
-    private var items: [(markers: [Marker], decision: Decision?)]
-    private let lock = NSLock()
-    init(count: Int) { items = Array(repeating: ([], nil), count: count) }
-    func set(_ i: Int, _ value: (markers: [Marker], decision: Decision?)) { lock.lock(); items[i] = value; lock.unlock() }
-    func get(_ i: Int) -> (markers: [Marker], decision: Decision?) { items[i] }
-}
+    let markers: [MarkerRow]
+    let decision: DecisionRow?
+    private let text: UnsafeMutableRawBufferPointer
 
-extension MarkerRun {
-    /// A parcel's observations from its packed series: the means of the bands markers use,
-    /// with offsets applied to reflectances, by day.
-    static func observations(_ item: Pending, wanted: Set<UInt8>, bandIDs: [UInt8?], calendar: SceneCalendar,
-                             slot: inout [Int64: Int]) -> [Observed] {
-        guard let columns = try? item.blob.withUnsafeBytes({ try SeriesCodec.decode($0, bands: wanted, fields: [1]) }) else { return [] }
-        // slot[obsid] = index into the parcel's observations; a scratch table reused per parcel.
-        slot.removeAll(keepingCapacity: true)
-        var days: [Int] = []
-        var means: [[Double?]] = []
-        for c in columns {
-            guard let k = bandIDs.firstIndex(where: { $0 == c.band }), let values = c.values[1] else { continue }
-            let reflectance = k < 4
-            for (j, obsid) in c.obsids.enumerated() {
-                guard let day = calendar.day(obsid) else { continue }
-                let index: Int
-                if let known = slot[obsid] { index = known } else {
-                    index = days.count
-                    slot[obsid] = index
-                    days.append(day)
-                    means.append([Double?](repeating: nil, count: bandIDs.count))
-                }
-                means[index][k] = Double(reflectance ? values[j] + calendar.offset(obsid) : values[j])
-            }
+    init(_ result: (markers: [Marker], decision: Decision?)) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64 * result.markers.count + 160)
+        func add(_ write: (inout [UInt8]) -> Void) -> Text {
+            let start = bytes.count
+            write(&bytes)
+            return Text(start: Int32(start), count: Int32(bytes.count - start))
         }
-        var clear = [Bool?](repeating: nil, count: days.count)
-        for (obsid, flag) in item.clear { if let i = slot[obsid] { clear[i] = flag } }
-        var out = days.indices.map { Observed(day: days[$0], clear: clear[$0], means: means[$0]) }
-        out.sort { $0.day < $1.day }
-        return out
+        func add(_ s: String) -> Text { add { $0.append(contentsOf: s.utf8) } }
+        func add(day: Int) -> Text { add { Days.append(day, to: &$0) } }
+        markers = result.markers.map { m in
+            MarkerRow(detector: add(m.detector), kind: add(m.kind), start: add(day: m.event.start), date: add(day: m.event.date),
+                      end: add(day: m.event.end), details: m.details.isEmpty ? add("{}") : add { JSONText.append(object: m.details, to: &$0) },
+                      valueStart: m.event.valueStart, valueEnd: m.event.valueEnd, magnitude: m.event.magnitude, confidence: m.event.confidence)
+        }
+        decision = result.decision.map { d in
+            DecisionRow(scheme: add(d.scheme), colour: add(d.colour), reasons: add { JSONText.append(array: d.reasons, to: &$0) },
+                        clearObservations: d.clearObservations, colourName: d.colour)
+        }
+        text = .allocate(byteCount: max(1, bytes.count), alignment: 1)
+        bytes.withUnsafeBytes { text.copyMemory(from: $0) }
+    }
+
+    deinit { text.deallocate() }
+
+    func bytes(_ t: Text) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: text[Int(t.start)..<Int(t.start + t.count)])
     }
 }
 
-/// One observation of a parcel: its day, clear flag and band means (B02, B04, B08, B11, VV, VH).
-struct Observed {
-    let day: Int
-    let clear: Bool?
-    let means: [Double?]
+/// Inserts a run's markers and decisions. Rows are buffered and inserted `perStatement` at a
+/// time through one multi-row INSERT (a thirty-second of the statement executions), with their
+/// texts bound in place from each parcel's outcome.
+private final class ResultWriter {
+    static let perStatement = 32
+    let run: Int64
+    let signal: String
+    private let markerMany: Statement, markerOne: Statement
+    private let decisionMany: Statement, decisionOne: Statement
+    /// Buffered rows; the outcomes keep their texts alive until the rows are inserted.
+    private var markers: [(Int64, ParcelOutcome, Int)] = []
+    private var decisions: [(Int64, ParcelOutcome)] = []
 
-    func value(_ signal: Signal) -> Double? {
-        switch signal {
-        case .ndvi: return SeriesScanner.value(.ndvi, [means[1], means[2]])
-        case .bsi: return SeriesScanner.value(.bsi, [means[0], means[1], means[2], means[3]])
-        case .vv: return means[4]
-        case .vh: return means[5]
+    init(db: Connection, run: Int64, signal: String) throws {
+        self.run = run
+        self.signal = signal
+        func insert(_ table: String, _ columns: String, rows: Int) throws -> Statement {
+            let width = columns.split(separator: ",").count
+            let row = "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")"
+            return try db.prepare("INSERT INTO \(table) (\(columns)) VALUES " + Array(repeating: row, count: rows).joined(separator: ", "))
         }
+        let markerColumns = "run_id, pid, signal, detector, kind, start_date, date, end_date, value_start, value_end, magnitude, confidence, details"
+        markerMany = try insert("markers", markerColumns, rows: Self.perStatement)
+        markerOne = try insert("markers", markerColumns, rows: 1)
+        let decisionColumns = "run_id, pid, scheme, colour, clear_obs, reasons"
+        decisionMany = try insert("decisions", decisionColumns, rows: Self.perStatement)
+        decisionOne = try insert("decisions", decisionColumns, rows: 1)
+        markers.reserveCapacity(Self.perStatement)
+        decisions.reserveCapacity(Self.perStatement)
+    }
+
+    func write(pid: Int64, _ outcome: ParcelOutcome) throws {
+        for i in outcome.markers.indices {
+            markers.append((pid, outcome, i))
+            if markers.count == Self.perStatement { try flushMarkers(markerMany) }
+        }
+        if outcome.decision != nil {
+            decisions.append((pid, outcome))
+            if decisions.count == Self.perStatement { try flushDecisions(decisionMany) }
+        }
+    }
+
+    /// Writes what is still buffered.
+    func finish() throws {
+        for m in markers { markers = [m]; try flushMarkers(markerOne) }
+        markers = []
+        for d in decisions { decisions = [d]; try flushDecisions(decisionOne) }
+        decisions = []
+    }
+
+    private func flushMarkers(_ s: Statement) throws {
+        s.reset()
+        var k: Int32 = 1
+        for (pid, outcome, i) in markers {
+            let m = outcome.markers[i]
+            s.bind(int: run, at: k); s.bind(int: pid, at: k + 1); s.bind(text: signal, at: k + 2)
+            s.bind(borrowedText: outcome.bytes(m.detector), at: k + 3); s.bind(borrowedText: outcome.bytes(m.kind), at: k + 4)
+            s.bind(borrowedText: outcome.bytes(m.start), at: k + 5); s.bind(borrowedText: outcome.bytes(m.date), at: k + 6)
+            s.bind(borrowedText: outcome.bytes(m.end), at: k + 7); s.bind(double: m.valueStart, at: k + 8)
+            s.bind(double: m.valueEnd, at: k + 9); s.bind(double: m.magnitude, at: k + 10); s.bind(double: m.confidence, at: k + 11)
+            s.bind(borrowedText: outcome.bytes(m.details), at: k + 12)
+            k += 13
+        }
+        try s.step()
+        s.reset()
+        markers.removeAll(keepingCapacity: true)
+    }
+
+    private func flushDecisions(_ s: Statement) throws {
+        s.reset()
+        var k: Int32 = 1
+        for (pid, outcome) in decisions {
+            let d = outcome.decision!
+            s.bind(int: run, at: k); s.bind(int: pid, at: k + 1); s.bind(borrowedText: outcome.bytes(d.scheme), at: k + 2)
+            s.bind(borrowedText: outcome.bytes(d.colour), at: k + 3); s.bind(int: Int64(d.clearObservations), at: k + 4)
+            s.bind(borrowedText: outcome.bytes(d.reasons), at: k + 5)
+            k += 6
+        }
+        try s.step()
+        s.reset()
+        decisions.removeAll(keepingCapacity: true)
     }
 }

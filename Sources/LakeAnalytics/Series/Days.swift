@@ -42,9 +42,22 @@ public enum Days {
 
     /// Day number → "YYYY-MM-DD".
     public static func text(_ n: Int) -> String {
+        var bytes: [UInt8] = []
+        append(n, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends "YYYY-MM-DD" (years 0–9999; others in full with their sign) to `bytes`.
+    public static func append(_ n: Int, to bytes: inout [UInt8]) {
         let (y, m, d) = civil(n)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : String(v) }
-        return "\(y)-\(two(m))-\(two(d))"
+        func digits(_ v: Int, _ count: Int) {
+            var divisor = 1
+            for _ in 1..<count { divisor *= 10 }
+            while divisor > 0 { bytes.append(UInt8(48 + (v / divisor) % 10)); divisor /= 10 }
+        }
+        if (0...9999).contains(y) { digits(y, 4) } else { bytes.append(contentsOf: Array(String(y).utf8)) }
+        bytes.append(UInt8(ascii: "-")); digits(m, 2)
+        bytes.append(UInt8(ascii: "-")); digits(d, 2)
     }
 
     /// Day of year (1-based) of a day number.

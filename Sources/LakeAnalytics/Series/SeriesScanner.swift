@@ -85,15 +85,18 @@ public final class SeriesScanner {
     }
     static func value(_ signal: Signal, _ m: [Double?]) -> Double? {
         switch signal {
-        case .ndvi:
-            guard let red = m[0], let nir = m[1], nir + red != 0 else { return nil }
-            return (nir - red) / (nir + red)
-        case .bsi:
-            guard let b02 = m[0], let b04 = m[1], let b08 = m[2], let b11 = m[3] else { return nil }
-            let a = b11 + b04, b = b08 + b02
-            return a + b == 0 ? nil : (a - b) / (a + b)
-        case .vv, .vh:
-            return m[0]
+        case .ndvi: return ndvi(red: m[0], nir: m[1])
+        case .bsi: return bsi(b02: m[0], b04: m[1], b08: m[2], b11: m[3])
+        case .vv, .vh: return m[0]
         }
+    }
+    @inline(__always) static func ndvi(red: Double?, nir: Double?) -> Double? {
+        guard let red, let nir, nir + red != 0 else { return nil }
+        return (nir - red) / (nir + red)
+    }
+    @inline(__always) static func bsi(b02: Double?, b04: Double?, b08: Double?, b11: Double?) -> Double? {
+        guard let b02, let b04, let b08, let b11 else { return nil }
+        let a = b11 + b04, b = b08 + b02
+        return a + b == 0 ? nil : (a - b) / (a + b)
     }
 }

@@ -88,10 +88,19 @@ public struct Extraction {
             progress.advance()
         }
         progress.finish()
-        if try store.pendingCount() > 0 {
-            try db.transaction { _ = try store.mergePending() }
-        }
         summary.seconds = Date().timeIntervalSince(started)
+        try db.transaction {
+            if try store.pendingCount() > 0 { _ = try store.mergePending() }
+            try SCLSummary.refresh(db)
+            // Analyses identify the data they read by the last ingest_log row.
+            let iso = ISO8601DateFormatter()
+            try db.run("""
+                INSERT INTO ingest_log (kind, source, started, finished, options, read, inserted, rejected)
+                VALUES ('extract', ?, ?, ?, ?, ?, ?, ?)
+                """, .text(URL(fileURLWithPath: lake.path).lastPathComponent), .text(iso.string(from: started)), .text(iso.string(from: Date())),
+                .text(String(decoding: try JSONSerialization.data(withJSONObject: summary.json, options: [.sortedKeys]), as: UTF8.self)), .int(Int64(summary.scenesExtracted + summary.scenesFailed.count)),
+                .int(Int64(summary.signatureRows + summary.histograms)), .int(Int64(summary.scenesFailed.count)))
+        }
         return summary
     }
 

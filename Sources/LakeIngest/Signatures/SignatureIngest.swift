@@ -54,6 +54,7 @@ public struct SignatureIngest {
             progress.finish()
             try sink.flush()
             let counts = try SignatureStore(db: db).mergePending()
+            try SCLSummary.refresh(db)
             summary.inserted += counts.inserted
             summary.updated += counts.updated
             summary.skipped += counts.unchanged

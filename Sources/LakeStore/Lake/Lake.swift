@@ -96,6 +96,15 @@ public final class Lake {
             : try create(path: path)
     }
 
+    /// Another read-only connection to this lake's file, configured like this one, for a
+    /// thread of its own (a connection is used by one thread at a time). The file was checked
+    /// when this lake was opened.
+    public func readerConnection() throws -> Connection {
+        let db = try Connection(path: path, mode: .readOnly)
+        try Self.configure(db)
+        return db
+    }
+
     public var schemaVersion: Int { (try? Migrator.currentVersion(db)) ?? 0 }
     public static var latestSchemaVersion: Int { Migrator.latestVersion }
 

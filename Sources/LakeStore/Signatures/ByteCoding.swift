@@ -43,13 +43,30 @@ struct ByteReader {
 
     var atEnd: Bool { offset >= bytes.count }
 
-    mutating func u8() throws -> UInt8 {
+    @inline(__always) mutating func u8() throws -> UInt8 {
         guard offset < bytes.count else { throw Truncated() }
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    mutating func varint() throws -> UInt64 {
+    @inline(__always) mutating func varint() throws -> UInt64 {
+        // Most values fit one byte; with ten bytes left no byte needs its own bounds check.
+        if offset < bytes.count, bytes[offset] < 0x80 {
+            defer { offset += 1 }
+            return UInt64(bytes[offset])
+        }
+        guard offset + 10 <= bytes.count else { return try longVarint() }
+        var p = offset, result: UInt64 = 0, shift: UInt64 = 0
+        while shift < 64 {
+            let b = bytes[p]; p += 1
+            result |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { offset = p; return result }
+            shift += 7
+        }
+        throw Truncated()
+    }
+
+    private mutating func longVarint() throws -> UInt64 {
         var result: UInt64 = 0, shift: UInt64 = 0
         while true {
             guard offset < bytes.count, shift < 64 else { throw Truncated() }
@@ -60,12 +77,12 @@ struct ByteReader {
         }
     }
 
-    mutating func zigzag() throws -> Int64 {
+    @inline(__always) mutating func zigzag() throws -> Int64 {
         let u = try varint()
         return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
     }
 
-    mutating func f32() throws -> Float {
+    @inline(__always) mutating func f32() throws -> Float {
         guard offset + 4 <= bytes.count else { throw Truncated() }
         let b = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8
             | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24

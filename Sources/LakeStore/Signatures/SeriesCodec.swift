@@ -1,11 +1,15 @@
 /// The packed, column-encoded form of one parcel's whole signature series.
 ///
-/// Layout (version 1), all integers LEB128 varints unless noted:
+/// Layout (version 2), all integers LEB128 varints unless noted:
 ///
-///     u8 version (1) · groups
-///     per band group: u8 band_id · n · obsid column · 8 statistic columns
-///     obsid column: first obsid, then n-1 positive deltas (rows sorted by obsid)
-///     statistic column: u8 mode · n values
+///     u8 version (2) · groups
+///     per band group: u8 band_id · n · 9 columns, each as: byte length · bytes
+///     column 1, obsids: first obsid, then n-1 positive deltas (rows sorted by obsid)
+///     columns 2–9, statistics in storage order (p50 count min max p25 p75 mean std): u8 mode · n values
+///
+/// The byte lengths let a reader that wants only B04/B08 means jump over every other band and
+/// column without parsing it. Version 1 (written before lake 0.3) is the same without the
+/// lengths; it is still read, and rewritten as version 2 when the parcel's series is next merged.
 ///
 /// Statistics are stored exactly (bit for bit as float32). Each column picks whichever mode is
 /// smallest for its values:
@@ -21,15 +25,19 @@
 /// take modes 3/4; means and standard deviations take 1/2. The median column is written first
 /// because other columns refer to it.
 public enum SeriesCodec {
-    static let version: UInt8 = 1
+    static let version: UInt8 = 2
     /// Statistic columns in storage order: p50 first (others refer to it), then the rest.
     static let columnOrder = [6, 0, 3, 4, 5, 7, 1, 2]
     static let p50 = 6
+    /// Column index in a group (0 = obsids) of each statistic, in SignatureStats order.
+    static let storageIndex: [Int] = (0..<8).map { field in 1 + columnOrder.firstIndex(of: field)! }
 
     public struct Corrupt: Error, CustomStringConvertible {
         public let reason: String
         public var description: String { "damaged signature series: \(reason)" }
     }
+
+    // MARK: encoding
 
     /// Encodes rows that are sorted by (bandID, obsid) with no (bandID, obsid) twice.
     public static func encode(_ rows: [SignatureRow]) -> [UInt8] {
@@ -46,6 +54,12 @@ public enum SeriesCodec {
         w.varint(UInt64(groups.count))
         var column = [Float](repeating: 0, count: rows.count)
         var reference = [Float](repeating: 0, count: rows.count)
+        var part = ByteWriter(capacity: rows.count * 4)
+        func emit() {
+            w.varint(UInt64(part.bytes.count))
+            w.bytes.append(contentsOf: part.bytes)
+            part.bytes.removeAll(keepingCapacity: true)
+        }
         for g in groups {
             let n = g.count
             w.u8(rows[g.lowerBound].bandID)
@@ -53,94 +67,66 @@ public enum SeriesCodec {
             var previous: Int64 = 0
             for (k, i) in g.enumerated() {
                 let obsid = rows[i].obsid
-                w.varint(k == 0 ? UInt64(obsid) : UInt64(obsid - previous))
+                part.varint(k == 0 ? UInt64(obsid) : UInt64(obsid - previous))
                 previous = obsid
             }
+            emit()
             for k in 0..<n { reference[k] = rows[g.lowerBound + k].stats.p50 }
             for field in columnOrder {
                 for k in 0..<n { column[k] = rows[g.lowerBound + k].stats[field] }
-                writeColumn(&w, column[0..<n], reference: field == p50 ? nil : reference[0..<n])
+                writeColumn(&part, column[0..<n], reference: field == p50 ? nil : reference[0..<n])
+                emit()
             }
         }
         return w.bytes
     }
 
-    public static func decode(_ blob: UnsafeRawBufferPointer) throws -> [SignatureRow] {
-        var r = ByteReader(blob)
-        do {
-            guard try r.u8() == version else { throw Corrupt(reason: "unknown version") }
-            let groupCount = Int(try r.varint())
-            var rows: [SignatureRow] = []
-            for _ in 0..<groupCount {
-                let band = try r.u8()
-                let n = Int(try r.varint())
-                guard n > 0, n <= blob.count else { throw Corrupt(reason: "bad row count") }
-                let base = rows.count
-                var obsid: Int64 = 0
-                for k in 0..<n {
-                    let v = Int64(bitPattern: try r.varint())
-                    obsid = k == 0 ? v : obsid &+ v
-                    rows.append(SignatureRow(obsid: obsid, bandID: band, stats: .zero))
-                }
-                var reference = [Float](repeating: 0, count: n)
-                for field in columnOrder {
-                    let values = try readColumn(&r, n: n, reference: field == p50 ? nil : reference)
-                    if field == p50 { reference = values }
-                    for k in 0..<n { rows[base + k].stats[field] = values[k] }
-                }
-            }
-            guard r.atEnd else { throw Corrupt(reason: "trailing bytes") }
-            return rows
-        } catch is ByteReader.Truncated {
-            throw Corrupt(reason: "truncated")
-        }
+    // MARK: layout
+
+    /// Where one band group's columns lie in a blob: column 0 holds the obsids, columns 1–8 the
+    /// statistics in storage order.
+    struct Group {
+        let band: UInt8
+        let n: Int
+        var columns: InlineArray<9, Range<Int>>
+        func column(field: Int) -> Range<Int> { columns[SeriesCodec.storageIndex[field]] }
     }
 
-    /// One band's observations with only the statistics asked for.
-    public struct BandColumns: Sendable {
-        public let band: UInt8
-        public let obsids: [Int64]
-        /// By statistic index (SignatureStats order); only the requested ones.
-        public let values: [Int: [Float]]
-    }
-
-    /// Decodes only `fields` of `bands` and skips everything else without materialising it:
-    /// analyses that need the B04/B08 means of every parcel read a fraction of each series.
-    public static func decode(_ blob: UnsafeRawBufferPointer, bands: Set<UInt8>, fields: Set<Int>) throws -> [BandColumns] {
+    /// Walks the band groups of a blob of either version, bounds-checked; columns are located,
+    /// not decoded (in version 1 this means skipping over them value by value).
+    static func forEachGroup(_ blob: UnsafeRawBufferPointer, _ body: (Group) throws -> Void) throws {
         var r = ByteReader(blob)
         do {
-            guard try r.u8() == version else { throw Corrupt(reason: "unknown version") }
-            let groupCount = Int(try r.varint())
-            var out: [BandColumns] = []
-            for _ in 0..<groupCount {
+            let v = try r.u8()
+            guard v == 1 || v == 2 else { throw Corrupt(reason: "unknown version \(v)") }
+            let groupCount = try r.varint()
+            guard groupCount <= UInt64(blob.count) else { throw Corrupt(reason: "bad group count") }
+            for _ in 0..<Int(groupCount) {
                 let band = try r.u8()
-                let n = Int(try r.varint())
-                guard n > 0, n <= blob.count else { throw Corrupt(reason: "bad row count") }
-                let wanted = bands.contains(band)
-                var obsids: [Int64] = []
-                if wanted { obsids.reserveCapacity(n) }
-                var obsid: Int64 = 0
-                for k in 0..<n {
-                    let v = Int64(bitPattern: try r.varint())
-                    obsid = k == 0 ? v : obsid &+ v
-                    if wanted { obsids.append(obsid) }
-                }
-                var reference: [Float]?
-                var values: [Int: [Float]] = [:]
-                for field in columnOrder {
-                    let needReference = wanted && field == p50 && !fields.isEmpty
-                    if wanted && (fields.contains(field) || needReference) {
-                        let column = try readColumn(&r, n: n, reference: field == p50 ? nil : reference)
-                        if field == p50 { reference = column }
-                        if fields.contains(field) { values[field] = column }
-                    } else {
+                let count = try r.varint()
+                guard count > 0, count <= UInt64(blob.count) else { throw Corrupt(reason: "bad row count") }
+                let n = Int(count)
+                var columns = InlineArray<9, Range<Int>>(repeating: 0..<0)
+                if v == 2 {
+                    for c in 0..<9 {
+                        let length = try r.varint()
+                        guard length <= UInt64(blob.count - r.offset) else { throw ByteReader.Truncated() }
+                        columns[c] = r.offset..<(r.offset + Int(length))
+                        r.offset += Int(length)
+                    }
+                } else {
+                    let start = r.offset
+                    for _ in 0..<n { _ = try r.varint() }
+                    columns[0] = start..<r.offset
+                    for c in 1..<9 {
+                        let s = r.offset
                         try skipColumn(&r, n: n)
+                        columns[c] = s..<r.offset
                     }
                 }
-                if wanted { out.append(BandColumns(band: band, obsids: obsids, values: values)) }
+                try body(Group(band: band, n: n, columns: columns))
             }
             guard r.atEnd else { throw Corrupt(reason: "trailing bytes") }
-            return out
         } catch is ByteReader.Truncated {
             throw Corrupt(reason: "truncated")
         }
@@ -157,8 +143,108 @@ public enum SeriesCodec {
         }
     }
 
+    /// Reads a group's obsids into `out` (n values).
+    static func readObsids(_ blob: UnsafeRawBufferPointer, _ group: Group, into out: UnsafeMutableBufferPointer<Int64>) throws {
+        var r = ByteReader(UnsafeRawBufferPointer(rebasing: blob[group.columns[0]]))
+        var obsid: Int64 = 0
+        for k in 0..<group.n {
+            let v = Int64(bitPattern: try r.varint())
+            obsid = k == 0 ? v : obsid &+ v
+            out[k] = obsid
+        }
+        guard r.atEnd else { throw Corrupt(reason: "obsid column longer than its rows") }
+    }
+
+    /// Decodes statistic `field` of a group into `out`; `median` must hold the decoded p50
+    /// column unless `field` is p50 itself.
+    static func readField(_ blob: UnsafeRawBufferPointer, _ group: Group, field: Int, median: UnsafeBufferPointer<Float>?,
+                          into out: UnsafeMutableBufferPointer<Float>) throws {
+        var r = ByteReader(UnsafeRawBufferPointer(rebasing: blob[group.column(field: field)]))
+        try readColumn(&r, n: group.n, reference: field == p50 ? nil : median, into: out)
+        guard r.atEnd else { throw Corrupt(reason: "column longer than its rows") }
+    }
+
+    // MARK: decoding
+
+    public static func decode(_ blob: UnsafeRawBufferPointer) throws -> [SignatureRow] {
+        var rows: [SignatureRow] = []
+        try forEachGroup(blob) { g in
+            let base = rows.count
+            var obsids = [Int64](repeating: 0, count: g.n)
+            try obsids.withUnsafeMutableBufferPointer { try readObsids(blob, g, into: $0) }
+            for obsid in obsids { rows.append(SignatureRow(obsid: obsid, bandID: g.band, stats: .zero)) }
+            var median = [Float](repeating: 0, count: g.n)
+            var values = [Float](repeating: 0, count: g.n)
+            try median.withUnsafeMutableBufferPointer { try readField(blob, g, field: p50, median: nil, into: $0) }
+            for field in columnOrder {
+                if field == p50 {
+                    for k in 0..<g.n { rows[base + k].stats.p50 = median[k] }
+                    continue
+                }
+                try median.withUnsafeBufferPointer { m in
+                    try values.withUnsafeMutableBufferPointer { try readField(blob, g, field: field, median: m, into: $0) }
+                }
+                for k in 0..<g.n { rows[base + k].stats[field] = values[k] }
+            }
+        }
+        return rows
+    }
+
     public static func decode(_ bytes: [UInt8]) throws -> [SignatureRow] {
         try bytes.withUnsafeBytes { try decode($0) }
+    }
+
+    /// One band's observations with only the statistics asked for.
+    public struct BandColumns: Sendable {
+        public let band: UInt8
+        public let obsids: [Int64]
+        /// By statistic index (SignatureStats order); only the requested ones.
+        public let values: [Int: [Float]]
+    }
+
+    /// Decodes only `fields` of `bands` and skips everything else without materialising it.
+    public static func decode(_ blob: UnsafeRawBufferPointer, bands: Set<UInt8>, fields: Set<Int>) throws -> [BandColumns] {
+        var out: [BandColumns] = []
+        try forEachGroup(blob) { g in
+            guard bands.contains(g.band) else { return }
+            var obsids = [Int64](repeating: 0, count: g.n)
+            try obsids.withUnsafeMutableBufferPointer { try readObsids(blob, g, into: $0) }
+            var values: [Int: [Float]] = [:]
+            if !fields.isEmpty {
+                var median = [Float](repeating: 0, count: g.n)
+                try median.withUnsafeMutableBufferPointer { try readField(blob, g, field: p50, median: nil, into: $0) }
+                for field in fields.sorted() {
+                    if field == p50 { values[field] = median; continue }
+                    var column = [Float](repeating: 0, count: g.n)
+                    try median.withUnsafeBufferPointer { m in
+                        try column.withUnsafeMutableBufferPointer { try readField(blob, g, field: field, median: m, into: $0) }
+                    }
+                    values[field] = column
+                }
+            }
+            out.append(BandColumns(band: g.band, obsids: obsids, values: values))
+        }
+        return out
+    }
+
+    /// The fast path of whole-lake analyses: for each band of `bands` in the blob, its obsids
+    /// and one statistic, decoded into temporary buffers that are valid only during `body`.
+    /// Nothing is allocated on the heap for series of up to a few thousand observations.
+    public static func forEachColumn(_ blob: UnsafeRawBufferPointer, bands: Set<UInt8>, field: Int,
+                                     _ body: (UInt8, UnsafeBufferPointer<Int64>, UnsafeBufferPointer<Float>) throws -> Void) throws {
+        try forEachGroup(blob) { g in
+            guard bands.contains(g.band) else { return }
+            try withUnsafeTemporaryAllocation(of: Int64.self, capacity: g.n) { obsids in
+                try readObsids(blob, g, into: obsids)
+                try withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * g.n) { floats in
+                    let median = UnsafeMutableBufferPointer(rebasing: floats[0..<g.n])
+                    let values = UnsafeMutableBufferPointer(rebasing: floats[g.n..<(2 * g.n)])
+                    try readField(blob, g, field: p50, median: nil, into: median)
+                    if field != p50 { try readField(blob, g, field: field, median: UnsafeBufferPointer(median), into: values) }
+                    try body(g.band, UnsafeBufferPointer(obsids), UnsafeBufferPointer(field == p50 ? median : values))
+                }
+            }
+        }
     }
 
     // MARK: columns
@@ -208,9 +294,9 @@ public enum SeriesCodec {
         }
     }
 
-    private static func readColumn(_ r: inout ByteReader, n: Int, reference: [Float]?) throws -> [Float] {
+    private static func readColumn(_ r: inout ByteReader, n: Int, reference: UnsafeBufferPointer<Float>?,
+                                   into out: UnsafeMutableBufferPointer<Float>) throws {
         let mode = try r.u8()
-        var out = [Float](repeating: 0, count: n)
         switch mode {
         case 0: for k in 0..<n { out[k] = try r.f32() }
         case 1:
@@ -220,24 +306,24 @@ public enum SeriesCodec {
                 guard x <= UInt64(UInt32.max) else { throw Corrupt(reason: "value out of range") }
                 prev ^= UInt32(x); out[k] = Float(bitPattern: prev)
             }
-        case 2, 4:
+        case 2:
             guard let reference else { throw Corrupt(reason: "median column refers to itself") }
             for k in 0..<n {
-                if mode == 2 {
-                    let x = try r.varint()
-                    guard x <= UInt64(UInt32.max) else { throw Corrupt(reason: "value out of range") }
-                    out[k] = Float(bitPattern: UInt32(x) ^ reference[k].bitPattern)
-                } else {
-                    guard let base = quarter(reference[k]) else { throw Corrupt(reason: "median is not a quarter value") }
-                    out[k] = Float(try r.zigzag() &+ base) / 4
-                }
+                let x = try r.varint()
+                guard x <= UInt64(UInt32.max) else { throw Corrupt(reason: "value out of range") }
+                out[k] = Float(bitPattern: UInt32(x) ^ reference[k].bitPattern)
+            }
+        case 4:
+            guard let reference else { throw Corrupt(reason: "median column refers to itself") }
+            for k in 0..<n {
+                guard let base = quarter(reference[k]) else { throw Corrupt(reason: "median is not a quarter value") }
+                out[k] = Float(try r.zigzag() &+ base) / 4
             }
         case 3:
             var prev: Int64 = 0
             for k in 0..<n { prev &+= try r.zigzag(); out[k] = Float(prev) / 4 }
         default: throw Corrupt(reason: "unknown column mode \(mode)")
         }
-        return out
     }
 }
 

@@ -1,0 +1,88 @@
+import LakeStore
+
+/// A parcel's observations from its packed series, as the marker chain reads them.
+enum ObservationReader {
+    /// The means of the bands markers use (`bandIDs`, in `BandMeans` order), with offsets
+    /// applied to reflectances, with each observation's clear flag, sorted by day. Band columns
+    /// arrive sorted by obsid and are merged without hashing.
+    static func read(_ item: ParcelInput, wanted: Set<UInt8>, bandIDs: [UInt8?], calendar: SceneCalendar) -> [Observed] {
+        var rows: [(obsid: Int64, means: BandMeans)] = []
+        do {
+            try SeriesCodec.forEachColumn(item.blob, bands: wanted, field: 1) { band, obsids, values in
+                guard let k = bandIDs.firstIndex(where: { $0 == band }) else { return }
+                let reflectance = k < 4
+                func value(_ j: Int) -> Double { Double(reflectance ? values[j] + calendar.offset(obsids[j]) : values[j]) }
+                // Usually every band has the same scenes: fill in place; otherwise merge.
+                if rows.count == obsids.count && zip(rows, obsids).allSatisfy({ $0.obsid == $1 }) {
+                    for j in obsids.indices { rows[j].means[k] = value(j) }
+                    return
+                }
+                var merged: [(obsid: Int64, means: BandMeans)] = []
+                merged.reserveCapacity(rows.count + obsids.count)
+                var i = 0, j = 0
+                while i < rows.count || j < obsids.count {
+                    if j == obsids.count || (i < rows.count && rows[i].obsid < obsids[j]) {
+                        merged.append(rows[i]); i += 1
+                    } else {
+                        var row: (obsid: Int64, means: BandMeans) = i < rows.count && rows[i].obsid == obsids[j] ? rows[i] : (obsids[j], BandMeans())
+                        if i < rows.count && rows[i].obsid == obsids[j] { i += 1 }
+                        row.means[k] = value(j); j += 1
+                        merged.append(row)
+                    }
+                }
+                rows = merged
+            }
+        } catch {
+            return []
+        }
+        var out: [Observed] = []
+        out.reserveCapacity(rows.count)
+        var c = 0
+        for row in rows {
+            while c < item.clear.count && item.clear[c].0 < row.obsid { c += 1 }
+            let clear = c < item.clear.count && item.clear[c].0 == row.obsid ? item.clear[c].1 : nil
+            guard let day = calendar.day(row.obsid) else { continue }
+            out.append(Observed(day: day, clear: clear, means: row.means))
+        }
+        if !zip(out, out.dropFirst()).allSatisfy({ $0.day <= $1.day }) { out.sort { $0.day < $1.day } }
+        return out
+    }
+}
+
+/// The band means of one observation that markers use: B02, B04, B08, B11, VV, VH (NaN: none).
+struct BandMeans {
+    private var b02 = Double.nan, b04 = Double.nan, b08 = Double.nan, b11 = Double.nan, vv = Double.nan, vh = Double.nan
+    init() {}
+    init(_ values: [Double?]) { for (k, v) in values.enumerated() { self[k] = v } }
+
+    subscript(k: Int) -> Double? {
+        get {
+            let v: Double
+            switch k { case 0: v = b02 case 1: v = b04 case 2: v = b08 case 3: v = b11 case 4: v = vv default: v = vh }
+            return v.isNaN ? nil : v
+        }
+        set {
+            let v = newValue ?? .nan
+            switch k { case 0: b02 = v case 1: b04 = v case 2: b08 = v case 3: b11 = v case 4: vv = v default: vh = v }
+        }
+    }
+}
+
+/// One observation of a parcel: its day, clear flag and band means.
+struct Observed {
+    let day: Int
+    let clear: Bool?
+    let means: BandMeans
+
+    init(day: Int, clear: Bool?, means: BandMeans) { self.day = day; self.clear = clear; self.means = means }
+    init(day: Int, clear: Bool?, means: [Double?]) { self.init(day: day, clear: clear, means: BandMeans(means)) }
+
+    func value(_ signal: Signal) -> Double? {
+        switch signal {
+        case .ndvi: return SeriesScanner.ndvi(red: means[1], nir: means[2])
+        case .bsi: return SeriesScanner.bsi(b02: means[0], b04: means[1], b08: means[2], b11: means[3])
+        case .vv: return means[4]
+        case .vh: return means[5]
+        }
+    }
+}

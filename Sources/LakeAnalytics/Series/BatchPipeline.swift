@@ -1,0 +1,139 @@
+import Foundation
+import LakeQuery
+import LakeSQLite
+import LakeStore
+
+/// One parcel as an analysis sees it: its packed series and clear flags, valid only during
+/// the analysis call.
+struct ParcelInput {
+    let pid: Int64
+    let blob: UnsafeRawBufferPointer
+    /// (obsid, clear) sorted by obsid.
+    let clear: UnsafeBufferPointer<(Int64, Bool)>
+}
+
+/// Whole-lake analysis on every core, results written in pid order by the calling thread.
+///
+/// The parcels are cut into chunks of consecutive pids. One worker per core takes the next
+/// chunk, reads it through a read-only connection of its own (`Lake.readerConnection`) and
+/// analyses each parcel straight from SQLite's buffer; the calling thread hands the results to
+/// `deliver` chunk by chunk in pid order (it writes them, in its transaction). Workers stay at
+/// most a few chunks ahead of the writer, so memory is bounded whatever the lake's size.
+///
+/// The writer holds the lake's write lock from before the workers start until after they have
+/// finished, so every worker reads the same committed state and no other process can change it.
+/// What the writer writes stays in its own page cache until it commits (`cache_spill` is off
+/// meanwhile: spilling would need the lock the readers hold).
+enum BatchPipeline {
+    /// Parcels per chunk (a variable so that tests can cut small lakes into many chunks).
+    nonisolated(unsafe) static var chunkSize = 512
+
+    /// Seconds the calling thread spent waiting for chunks and delivering their results.
+    struct Timing { var wait = 0.0, deliver = 0.0 }
+
+    static func run<Result: Sendable>(_ lake: Lake, pids: [Int64], screen: CloudScreen,
+                                      analyse: @escaping @Sendable (ParcelInput) -> Result,
+                                      deliver: (Int64, Result) throws -> Void) throws -> Timing {
+        var timing = Timing()
+        let sorted = Array(Set(pids)).sorted()
+        guard !sorted.isEmpty else { return timing }
+        let chunks = stride(from: 0, to: sorted.count, by: chunkSize).map { sorted[$0..<min($0 + chunkSize, sorted.count)] }
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, chunks.count))
+        // Connections and their statements are made here, used by one worker each.
+        let scans = try (0..<workers).map { _ in
+            try UncheckedBox(PackedScan(try lake.readerConnection(), schemaVersion: lake.schemaVersion, screen: screen))
+        }
+        try lake.db.execute("PRAGMA cache_spill = OFF")
+        defer { try? lake.db.execute("PRAGMA cache_spill = ON") }
+
+        let state = SharedState<Result>(window: 2 * workers + 2)
+        let group = DispatchGroup()
+        for w in 0..<workers {
+            let scan = scans[w]
+            DispatchQueue.global().async(group: group) {
+                while let k = state.take(limit: chunks.count) {
+                    let chunk = chunks[k]
+                    var results: [(Int64, Result)] = []
+                    results.reserveCapacity(chunk.count)
+                    var next = chunk.startIndex
+                    do {
+                        try scan.value.forEach(chunk.first!...chunk.last!) { pid, blob, clear in
+                            while next < chunk.endIndex && chunk[next] < pid { next += 1 }
+                            guard next < chunk.endIndex && chunk[next] == pid else { return }
+                            let result = clear.withUnsafeBufferPointer { analyse(ParcelInput(pid: pid, blob: blob, clear: $0)) }
+                            results.append((pid, result))
+                        }
+                        state.put(k, results)
+                    } catch {
+                        state.fail(error)
+                    }
+                }
+            }
+        }
+        defer {
+            state.stop(workers: workers)
+            group.wait()
+        }
+        var clock = Date()
+        for k in 0..<chunks.count {
+            let results = try state.wait(for: k)
+            let now = Date(); timing.wait += now.timeIntervalSince(clock); clock = now
+            for (pid, result) in results { try deliver(pid, result) }
+            state.release()
+            let then = Date(); timing.deliver += then.timeIntervalSince(clock); clock = then
+        }
+        return timing
+    }
+}
+
+/// A value handed to exactly one other thread.
+private struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// Chunks taken by workers and finished results waiting for the writer.
+private final class SharedState<Result: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private let window: DispatchSemaphore
+    private var next = 0
+    private var finished: [Int: [(Int64, Result)]] = [:]
+    private var failure: Error?
+    private var stopped = false
+
+    init(window: Int) { self.window = DispatchSemaphore(value: window) }
+
+    /// The next chunk for a worker, once the writer is close enough behind; nil when done.
+    func take(limit: Int) -> Int? {
+        window.wait()
+        condition.lock(); defer { condition.unlock() }
+        guard !stopped, failure == nil, next < limit else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    func put(_ k: Int, _ results: [(Int64, Result)]) {
+        condition.lock(); finished[k] = results; condition.broadcast(); condition.unlock()
+    }
+
+    func fail(_ error: Error) {
+        condition.lock(); if failure == nil { failure = error }; condition.broadcast(); condition.unlock()
+    }
+
+    /// Blocks until chunk `k` is analysed; rethrows a worker's error.
+    func wait(for k: Int) throws -> [(Int64, Result)] {
+        condition.lock(); defer { condition.unlock() }
+        while finished[k] == nil && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        return finished.removeValue(forKey: k)!
+    }
+
+    /// The writer is done with one chunk: a worker may take another.
+    func release() { window.signal() }
+
+    /// Lets every worker return (after success, an error, or the writer failing).
+    func stop(workers: Int) {
+        condition.lock(); stopped = true; condition.unlock()
+        for _ in 0..<workers { window.signal() }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import XCTest
+import LakeSQLite
+@testable import LakeStore
+
+final class SCLSummaryTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("lake-scl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func lake(_ name: String) throws -> Lake {
+        let lake = try Lake.create(path: dir.appendingPathComponent(name).path)
+        try lake.db.execute("""
+            INSERT INTO parcels (pid, parcel_id, area, source, geom) VALUES
+              (1, 'a', 1, 't', CastToMultiPolygon(GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))', 3035))),
+              (2, 'b', 1, 't', CastToMultiPolygon(GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))', 3035)));
+            INSERT INTO catalogue (obsid, reference, obstime, sensor, card, source) VALUES
+              (1, 'r1', '2024-01-01T00:00:00Z', '2A', 's2', 't'), (2, 'r2', '2024-01-06T00:00:00Z', '2B', 's2', 't'),
+              (300, 'r3', '2024-01-11T00:00:00Z', '2B', 's2', 't');
+            """)
+        return lake
+    }
+
+    func summary(_ lake: Lake, _ pid: Int64) throws -> [SCLSummary.Entry]? {
+        guard case .blob(let b)? = try lake.db.scalar("SELECT data FROM scl_summary WHERE pid = ?", .int(pid)) else { return nil }
+        return try SCLSummary.decode(b)
+    }
+
+    func dirty(_ lake: Lake) throws -> [Int64] {
+        try lake.db.prepare("SELECT pid FROM scl_dirty ORDER BY pid").rows().compactMap { $0.first?.int }
+    }
+
+    func testSummariesFollowEveryChangeOfTheHistograms() throws {
+        let lake = try lake("a.sqlite")
+        let store = try SCLStore(db: lake.db)
+        var clear = [Int](repeating: 0, count: 12); clear[4] = 90; clear[5] = 10
+        var cloudy = clear; cloudy[9] = 3
+        try store.upsert(pid: 1, obsid: 300, counts: clear)
+        try store.upsert(pid: 1, obsid: 1, counts: cloudy)
+        try store.upsert(pid: 2, obsid: 2, counts: clear)
+        XCTAssertEqual(try dirty(lake), [1, 2])
+        XCTAssertEqual(try SCLSummary.refresh(lake.db), 2)
+        XCTAssertEqual(try dirty(lake), [])
+        // Bits 4 and 5 (vegetation, bare soil), plus 9 (cloud) where cloudy; sorted by obsid.
+        XCTAssertEqual(try summary(lake, 1), [.init(obsid: 1, classes: 0b10_0011_0000), .init(obsid: 300, classes: 0b11_0000)])
+        XCTAssertEqual(try summary(lake, 2), [.init(obsid: 2, classes: 0b11_0000)])
+
+        // Someone else's SQL: the triggers mark the parcel, whatever the statement.
+        try lake.db.execute("UPDATE scl_hist SET c9 = 0 WHERE pid = 1 AND obsid = 1")
+        XCTAssertEqual(try dirty(lake), [1])
+        try SCLSummary.refresh(lake.db)
+        XCTAssertEqual(try summary(lake, 1)?.first, .init(obsid: 1, classes: 0b11_0000))
+        try lake.db.execute("DELETE FROM scl_hist WHERE pid = 2")
+        XCTAssertEqual(try dirty(lake), [2])
+        try SCLSummary.refresh(lake.db)
+        XCTAssertNil(try summary(lake, 2))
+        XCTAssertEqual(try SCLSummary.refresh(lake.db), 0)
+    }
+
+    func testLakesFromBeforeSummariesGetThemOnUpgrade() throws {
+        let path = dir.appendingPathComponent("old.sqlite").path
+        do {
+            let lake = try lake("old.sqlite")
+            var counts = [Int](repeating: 0, count: 12); counts[4] = 5
+            try SCLStore(db: lake.db).upsert(pid: 2, obsid: 1, counts: counts)
+            // Make it look like schema 2: no summary tables, triggers or version 3.
+            try lake.db.execute("""
+                DROP TRIGGER scl_hist_inserted; DROP TRIGGER scl_hist_updated; DROP TRIGGER scl_hist_deleted;
+                DROP TABLE scl_summary; DROP TABLE scl_dirty; PRAGMA user_version = 2;
+                """)
+        }
+        let upgraded = try Lake.open(path: path, writable: true)
+        XCTAssertEqual(upgraded.schemaVersion, Lake.latestSchemaVersion)
+        XCTAssertEqual(try dirty(upgraded), [2])
+        try SCLSummary.refresh(upgraded.db)
+        XCTAssertEqual(try summary(upgraded, 2), [.init(obsid: 1, classes: 1 << 4)])
+    }
+
+    func testDamagedSummariesThrow() {
+        let blob = SCLSummary.encode([.init(obsid: 5, classes: 17), .init(obsid: 9, classes: 1)])
+        XCTAssertEqual(try SCLSummary.decode(blob), [.init(obsid: 5, classes: 17), .init(obsid: 9, classes: 1)])
+        for cut in 0..<blob.count { XCTAssertThrowsError(try SCLSummary.decode(Array(blob.prefix(cut))), "prefix \(cut)") }
+        XCTAssertThrowsError(try SCLSummary.decode(blob + [0]))
+        XCTAssertThrowsError(try SCLSummary.decode([1, 1, 2, 0x80, 0x40]))   // a class mask beyond class 11
+    }
+}
