@@ -63,15 +63,6 @@ final class BuildingBlockTests: XCTestCase {
         XCTAssertTrue(StateChangeDetector(minChange: 0.3, days: 20).detect(dip).isEmpty)
     }
 
-    func fixtureLake() throws -> Lake {
-        let lake = try temporaryLake(self, srid: 32632)
-        var parcels = ParcelIngestOptions(); parcels.aoi = "demo"; parcels.year = 2024
-        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: parcels)
-        _ = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: CatalogueIngestOptions())
-        for f in ["signatures.csv", "scl.csv"] { _ = try SignatureIngest(lake: lake).run(path: Paths.fixture(f), options: SignatureIngestOptions()) }
-        return lake
-    }
-
     func testSQLFunctions() throws {
         let lake = try fixtureLake()
         try SQLFunctions.register(on: lake.db)

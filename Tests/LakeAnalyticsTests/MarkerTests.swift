@@ -98,11 +98,7 @@ final class MarkerTests: XCTestCase {
     }
 
     func testRunsAreStoredAndReproducible() throws {
-        let lake = try temporaryLake(self, srid: 32632)
-        var parcels = ParcelIngestOptions(); parcels.aoi = "demo"; parcels.year = 2024
-        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: parcels)
-        _ = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: CatalogueIngestOptions())
-        for f in ["signatures.csv", "scl.csv"] { _ = try SignatureIngest(lake: lake).run(path: Paths.fixture(f), options: SignatureIngestOptions()) }
+        let lake = try fixtureLake()
         let (options, text) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
         let a = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())
         let b = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())
@@ -119,15 +115,6 @@ final class MarkerTests: XCTestCase {
         XCTAssertEqual(try MarkerRun(lake: lake).run(options, text: text, scope: scope).parcels, 1)
         scope.parcelIDs = ["NOPE"]
         XCTAssertThrowsError(try MarkerRun(lake: lake).run(options, text: text, scope: scope))
-    }
-
-    func fixtureLake() throws -> Lake {
-        let lake = try temporaryLake(self, srid: 32632)
-        var parcels = ParcelIngestOptions(); parcels.aoi = "demo"; parcels.year = 2024
-        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: parcels)
-        _ = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: CatalogueIngestOptions())
-        for f in ["signatures.csv", "scl.csv"] { _ = try SignatureIngest(lake: lake).run(path: Paths.fixture(f), options: SignatureIngestOptions()) }
-        return lake
     }
 
     /// Clear flags read from the per-parcel SCL summaries are those of the histograms, and the

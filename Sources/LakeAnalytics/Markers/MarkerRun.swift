@@ -203,26 +203,26 @@ private final class ResultWriter {
     func write(pid: Int64, _ outcome: ParcelOutcome) throws {
         for i in outcome.markers.indices {
             markers.append((pid, outcome, i))
-            if markers.count == Self.perStatement { try flushMarkers(markerMany) }
+            if markers.count == Self.perStatement { try insertMarkers(markers, markerMany); markers.removeAll(keepingCapacity: true) }
         }
         if outcome.decision != nil {
             decisions.append((pid, outcome))
-            if decisions.count == Self.perStatement { try flushDecisions(decisionMany) }
+            if decisions.count == Self.perStatement { try insertDecisions(decisions, decisionMany); decisions.removeAll(keepingCapacity: true) }
         }
     }
 
-    /// Writes what is still buffered.
+    /// Writes what is still buffered, one row per statement.
     func finish() throws {
-        for m in markers { markers = [m]; try flushMarkers(markerOne) }
-        markers = []
-        for d in decisions { decisions = [d]; try flushDecisions(decisionOne) }
-        decisions = []
+        for m in markers { try insertMarkers([m], markerOne) }
+        for d in decisions { try insertDecisions([d], decisionOne) }
+        markers.removeAll()
+        decisions.removeAll()
     }
 
-    private func flushMarkers(_ s: Statement) throws {
+    private func insertMarkers(_ rows: [(Int64, ParcelOutcome, Int)], _ s: Statement) throws {
         s.reset()
         var k: Int32 = 1
-        for (pid, outcome, i) in markers {
+        for (pid, outcome, i) in rows {
             let m = outcome.markers[i]
             s.bind(int: run, at: k); s.bind(int: pid, at: k + 1); s.bind(text: signal, at: k + 2)
             s.bind(borrowedText: outcome.bytes(m.detector), at: k + 3); s.bind(borrowedText: outcome.bytes(m.kind), at: k + 4)
@@ -234,13 +234,12 @@ private final class ResultWriter {
         }
         try s.step()
         s.reset()
-        markers.removeAll(keepingCapacity: true)
     }
 
-    private func flushDecisions(_ s: Statement) throws {
+    private func insertDecisions(_ rows: [(Int64, ParcelOutcome)], _ s: Statement) throws {
         s.reset()
         var k: Int32 = 1
-        for (pid, outcome) in decisions {
+        for (pid, outcome) in rows {
             let d = outcome.decision!
             s.bind(int: run, at: k); s.bind(int: pid, at: k + 1); s.bind(borrowedText: outcome.bytes(d.scheme), at: k + 2)
             s.bind(borrowedText: outcome.bytes(d.colour), at: k + 3); s.bind(int: Int64(d.clearObservations), at: k + 4)
@@ -249,6 +248,5 @@ private final class ResultWriter {
         }
         try s.step()
         s.reset()
-        decisions.removeAll(keepingCapacity: true)
     }
 }

@@ -31,11 +31,12 @@ enum BatchPipeline {
     /// Seconds the calling thread spent waiting for chunks and delivering their results.
     struct Timing { var wait = 0.0, deliver = 0.0 }
 
+    /// `pids`: the parcels to analyse, each once, in any order.
     static func run<Result: Sendable>(_ lake: Lake, pids: [Int64], screen: CloudScreen,
                                       analyse: @escaping @Sendable (ParcelInput) -> Result,
                                       deliver: (Int64, Result) throws -> Void) throws -> Timing {
         var timing = Timing()
-        let sorted = Array(Set(pids)).sorted()
+        let sorted = pids.sorted()
         guard !sorted.isEmpty else { return timing }
         let chunks = stride(from: 0, to: sorted.count, by: chunkSize).map { sorted[$0..<min($0 + chunkSize, sorted.count)] }
         let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, chunks.count))

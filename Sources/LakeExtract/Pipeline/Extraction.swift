@@ -93,13 +93,11 @@ public struct Extraction {
             if try store.pendingCount() > 0 { _ = try store.mergePending() }
             try SCLSummary.refresh(db)
             // Analyses identify the data they read by the last ingest_log row.
-            let iso = ISO8601DateFormatter()
-            try db.run("""
-                INSERT INTO ingest_log (kind, source, started, finished, options, read, inserted, rejected)
-                VALUES ('extract', ?, ?, ?, ?, ?, ?, ?)
-                """, .text(URL(fileURLWithPath: lake.path).lastPathComponent), .text(iso.string(from: started)), .text(iso.string(from: Date())),
-                .text(String(decoding: try JSONSerialization.data(withJSONObject: summary.json, options: [.sortedKeys]), as: UTF8.self)), .int(Int64(summary.scenesExtracted + summary.scenesFailed.count)),
-                .int(Int64(summary.signatureRows + summary.histograms)), .int(Int64(summary.scenesFailed.count)))
+            var logged = IngestSummary(kind: "extract", source: URL(fileURLWithPath: lake.path).lastPathComponent)
+            logged.read = summary.scenesExtracted + summary.scenesFailed.count
+            logged.inserted = summary.signatureRows + summary.histograms
+            for failed in summary.scenesFailed { logged.reject("item \(failed.reference)", failed.reason) }
+            try IngestLog.record(db, logged, started: started, options: summary.json)
         }
         return summary
     }

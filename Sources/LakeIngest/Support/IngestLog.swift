@@ -3,8 +3,8 @@ import LakeSQLite
 import LakeStore
 
 /// Records each ingest in the lake's `ingest_log` table, inside the ingest's transaction.
-enum IngestLog {
-    static func record(_ db: Connection, _ summary: IngestSummary, started: Date, options: [String: Any]) throws {
+public enum IngestLog {
+    public static func record(_ db: Connection, _ summary: IngestSummary, started: Date, options: [String: Any]) throws {
         let iso = ISO8601DateFormatter()
         let optionsJSON = String(decoding: try JSONSerialization.data(withJSONObject: options, options: [.sortedKeys]), as: UTF8.self)
         try db.run("""
