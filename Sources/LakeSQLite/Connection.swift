@@ -56,6 +56,9 @@ public final class Connection {
         if let spatialiteCache { spatialite_cleanup_ex(spatialiteCache) }
     }
 
+    /// True when the connection cannot write (opened read-only, or the file is read-only).
+    public var isReadOnly: Bool { sqlite3_db_readonly(handle, "main") == 1 }
+
     /// Runs one or more statements that return no rows.
     public func execute(_ sql: String) throws {
         var errmsg: UnsafeMutablePointer<CChar>?

@@ -10,14 +10,19 @@ struct Score: ParsableCommand {
 
     @Option(help: "truth.csv written with the fixtures.") var truth: String
     @Option(help: "The lake file.") var db: String
-    @Option(help: "Event dates match within this many days.") var tolerance: Int = 7
+    @Option(help: "A marker matches a true event dated up to this many days after it …") var before: Int = 3
+    @Option(help: "… or up to this many days before it (the JRC practice: detection follows the event).") var after: Int = 15
     @Flag(help: "Print JSON.") var json = false
 
-    struct Truth { let trueCrop: String; let declared: String; let split: String; let mowing: [String]; let harvest: String }
+    struct Truth {
+        let trueCrop: String, declared: String, split: String, mowing: [String], harvest: String
+        var grazed = false, expectedMowing = "", expectedCrop = "", expectedLight = ""
+    }
 
     struct Counts { var tp = 0, fp = 0, fn = 0
         var precision: Double { tp + fp == 0 ? .nan : Double(tp) / Double(tp + fp) }
         var recall: Double { tp + fn == 0 ? .nan : Double(tp) / Double(tp + fn) }
+        var f1: Double { 2 * precision * recall / (precision + recall) }
     }
 
     func run() throws {
@@ -25,12 +30,14 @@ struct Score: ParsableCommand {
         let text = try String(contentsOfFile: truth, encoding: .utf8)
         for line in text.split(whereSeparator: \.isNewline).dropFirst() {
             let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            truths[f[0]] = Truth(trueCrop: f[1], declared: f[2], split: f[3], mowing: f[4].isEmpty ? [] : f[4].split(separator: ";").map(String.init), harvest: f[5])
+            var t = Truth(trueCrop: f[1], declared: f[2], split: f[3], mowing: f[4].isEmpty ? [] : f[4].split(separator: ";").map(String.init), harvest: f[5])
+            if f.count >= 10 { t.grazed = f[6] == "1"; t.expectedMowing = f[7]; t.expectedCrop = f[8]; t.expectedLight = f[9] }
+            truths[f[0]] = t
         }
         let lake = try Connection(path: db, mode: .readOnly)
         var results: [[String: Any]] = []
         func add(_ name: String, _ c: Counts, _ extra: [String: Any] = [:]) {
-            var r: [String: Any] = ["measure": name, "tp": c.tp, "fp": c.fp, "fn": c.fn, "precision": c.precision, "recall": c.recall]
+            var r: [String: Any] = ["measure": name, "tp": c.tp, "fp": c.fp, "fn": c.fn, "precision": c.precision, "recall": c.recall, "f1": c.f1]
             r.merge(extra) { a, _ in a }
             results.append(r)
         }
@@ -51,13 +58,16 @@ struct Score: ParsableCommand {
                 guard let t = truths[id] else { continue }
                 var markers = found[id] ?? []
                 for d in truthDates(t).map(day) {
-                    if let k = markers.indices.min(by: { abs(markers[$0] - d) < abs(markers[$1] - d) }), abs(markers[k] - d) <= tolerance {
-                        c.tp += 1; errors.append(abs(markers[k] - d)); markers.remove(at: k)
+                    let fits = markers.indices.filter { markers[$0] - d >= -before && markers[$0] - d <= after }
+                    if let k = fits.min(by: { abs(markers[$0] - d) < abs(markers[$1] - d) }) {
+                        c.tp += 1; errors.append(markers[k] - d); markers.remove(at: k)
                     } else { c.fn += 1 }
                 }
                 c.fp += markers.count
             }
-            add("\(detector) events (±\(tolerance) d, run \(run))", c, ["mean_abs_days": errors.isEmpty ? Double.nan : Double(errors.reduce(0, +)) / Double(errors.count)])
+            add("\(detector) events (−\(before)/+\(after) d, run \(run))", c,
+                ["mean_days": errors.isEmpty ? Double.nan : Double(errors.reduce(0, +)) / Double(errors.count),
+                 "mean_abs_days": errors.isEmpty ? Double.nan : Double(errors.map(abs).reduce(0, +)) / Double(errors.count)])
         }
         try events(detector: "mowing") { $0.mowing }
         try events(detector: "harvest") { $0.harvest.isEmpty ? [] : [$0.harvest] }
@@ -128,7 +138,9 @@ struct Score: ParsableCommand {
                 let p = r["precision"] as! Double, rc = r["recall"] as! Double
                 var line = String(format: "%-58@ precision %5.3f  recall %5.3f  (tp %d, fp %d, fn %d)", r["measure"] as! String as NSString, p, rc,
                                   r["tp"] as! Int, r["fp"] as! Int, r["fn"] as! Int)
+                if let f = r["f1"] as? Double, !f.isNaN { line += String(format: "  F1 %5.3f", f) }
                 if let m = r["mean_abs_days"] as? Double, !m.isNaN { line += String(format: "  mean |Δdate| %.1f d", m) }
+                if let m = r["mean_days"] as? Double, !m.isNaN { line += String(format: " (bias %+.1f d)", m) }
                 if let y = r["yellow"] as? Int { line += "  yellow \(y)/\(r["parcels"] as! Int)" }
                 if let top = r["precision_at_n_splits"] as? Double { line += String(format: "  top-%d precision %.3f", r["splits"] as! Int, top) }
                 print(line)

@@ -21,6 +21,8 @@ struct Generate: ParsableCommand {
     var sceneOrder = false
     @Option(name: .customLong("raster-scenes"), help: "Also write band rasters (B04, B08, B11, SCL) for this many scenes, in rasters/.")
     var rasterScenes: Int = 0
+    @Flag(help: "Also write quality.csv: what each observation really was (clear, cloud, cloud-edge, haze, shadow).")
+    var quality = false
     @Option(name: .customLong("bench-band"), help: "Also write one full-size 10,980 × 10,980 band GeoTIFF over the parcels to this path.")
     var benchBand: String?
 
@@ -33,7 +35,8 @@ struct Generate: ParsableCommand {
         func path(_ name: String) -> String { (out as NSString).appendingPathComponent(name) }
         try generator.writeParcels(parcelList, to: path("parcels.geojson"))
         try generator.writeSTAC(sceneList, to: path("scenes.stac.json"))
-        try generator.writeSignatures(parcelList, sceneList, signatures: path("signatures.csv"), scl: path("scl.csv"))
+        try generator.writeSignatures(parcelList, sceneList, signatures: path("signatures.csv"), scl: path("scl.csv"),
+                                     quality: quality ? path("quality.csv") : nil)
         try generator.writeTruth(parcelList, to: path("truth.csv"))
         try generator.writeRasters(parcelList, sceneList, count: rasterScenes, folder: path("rasters"))
         if let benchBand { try generator.writeBenchBand(parcelList, path: benchBand) }

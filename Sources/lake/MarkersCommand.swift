@@ -86,3 +86,40 @@ struct MarkersShow: ParsableCommand {
         }
     }
 }
+
+struct Screen: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Every observation of the parcels with its quality verdict: clear, scl, no-scl, haze, shadow, edge, regional or dip.",
+        discussion: """
+            The verdicts are those a markers run of the option file uses (its cloud classes and screening); nothing is written. \
+            CSV on stdout: parcel_id, date, value (the option file's signal), quality.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The option file whose screening to apply (e.g. options/mowing.yaml).") var optionsFile: String
+    @Option(name: .customLong("parcels"), parsing: .upToNextOption, help: "Only these parcel identifiers.") var parcels: [String] = []
+    @Option(help: "Only parcels of this area of interest.") var aoi: String?
+    @Option(help: "Only parcels of this year.") var year: Int?
+    @Flag(help: "Every parcel of the lake, not only those the option file selects.") var all = false
+
+    func run() throws {
+        try guarded {
+            var (options, _) = try MarkerOptions.load(path: optionsFile)
+            if all { options.parcels = nil }
+            let lake = try Lake.open(path: global.path, writable: true)
+            var scope = ParcelScope()
+            scope.parcelIDs = parcels.isEmpty ? nil : parcels; scope.aoi = aoi; scope.year = year
+            var buffer: [UInt8] = []
+            func flush() { FileHandle.standardOutput.write(Data(buffer)); buffer.removeAll(keepingCapacity: true) }
+            buffer.append(contentsOf: "parcel_id,date,value,quality\n".utf8)
+            try MarkerRun(lake: lake).screen(options, scope: scope) { o in
+                let id = o.parcelID.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline })
+                    ? "\"" + o.parcelID.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : o.parcelID
+                buffer.append(contentsOf: "\(id),\(o.date),\(o.value.map { String(format: "%.4f", $0) } ?? ""),\(o.quality)\n".utf8)
+                if buffer.count > 1 << 20 { flush() }
+            }
+            flush()
+            return 0
+        }
+    }
+}

@@ -9,6 +9,8 @@ struct MarkerEngine {
     /// Season windows parsed once: per detector, and the decision's.
     let detectorWindows: [SeasonWindow?]
     let decisionWindow: SeasonWindow?
+    /// Observation screening beyond SCL, when on (see `ObservationScreen`).
+    let screen: ObservationScreen?
 
     init(options: MarkerOptions) {
         self.options = options
@@ -22,6 +24,43 @@ struct MarkerEngine {
         requireSCL = options.observations?.require_scl ?? true
         detectorWindows = options.detectors.map { Self.window($0.from, $0.to) }
         decisionWindow = options.decision?.window.flatMap { SeasonWindow($0.from, $0.to) }
+        let readsObservations = options.detectors.contains { $0.type == "cut" || $0.type == "spell" }
+        if options.screening?.enabled ?? readsObservations {
+            var sc = ObservationScreen()
+            let o = options.screening
+            sc.hazeRise = o?.haze_rise ?? sc.hazeRise
+            sc.shadowFactor = o?.shadow_factor ?? sc.shadowFactor
+            sc.edgeFactor = o?.edge_factor ?? sc.edgeFactor
+            sc.dipDrop = o?.dip_drop ?? sc.dipDrop
+            sc.dipDays = o?.dip_days ?? sc.dipDays
+            sc.requireSCL = requireSCL
+            screen = sc
+        } else {
+            screen = nil
+        }
+    }
+
+    /// The observations of the parcel's year with their verdicts, and the usable ones as index
+    /// points of the signal (one per day).
+    func screened(_ all: [Observed], year: Int, regional: Set<Int>) -> (observations: [Observed], verdicts: [Quality], usable: [IndexPoint]) {
+        var observations = all
+        if year > 0 {
+            let days = Days.number(year: year, month: 1, day: 1)..<Days.number(year: year + 1, month: 1, day: 1)
+            observations = observations.filter { days.contains($0.day) }
+        }
+        let verdicts = screen?.screen(observations, regional: regional) ?? observations.map { o in
+            o.clear == true || (o.clear == nil && !requireSCL) ? .clear : o.clear == nil ? .noSCL : .scl
+        }
+        var usable: [IndexPoint] = []
+        for (o, q) in zip(observations, verdicts) where q == .clear {
+            guard let v = o.value(options.signalKind) else { continue }
+            if let last = usable.last, last.day == o.day {
+                usable[usable.count - 1] = IndexPoint(day: o.day, value: (last.value + v) / 2, clear: true)   // same day: two tiles
+            } else {
+                usable.append(IndexPoint(day: o.day, value: v, clear: true))
+            }
+        }
+        return (observations, verdicts, usable)
     }
 
     static func window(_ from: String?, _ to: String?) -> SeasonWindow? {
@@ -29,19 +68,62 @@ struct MarkerEngine {
         return SeasonWindow(from ?? "01-01", to ?? "12-31")
     }
 
-    func analyse(_ observations: [Observed], year: Int, crop: String?, names: [String]) -> (markers: [Marker], decision: Decision?) {
+    func analyse(_ observations: [Observed], year: Int, crop: String?, names: [String], regional: Set<Int> = []) -> (markers: [Marker], decision: Decision?) {
         let signal = options.signalKind
-        var points = observations.compactMap { o in o.value(signal).map { IndexPoint(day: o.day, value: $0, clear: o.clear) } }
-        if year > 0 {
-            let days = Days.number(year: year, month: 1, day: 1)..<Days.number(year: year + 1, month: 1, day: 1)
-            points = points.filter { days.contains($0.day) }
+        var clean: [IndexPoint]
+        var screening: [Quality: Int] = [:]
+        if screen != nil {
+            let s = screened(observations, year: year, regional: regional)
+            clean = s.usable
+            for q in s.verdicts where q != .clear && q != .scl && q != .noSCL { screening[q, default: 0] += 1 }
+        } else {
+            var points = observations.compactMap { o in o.value(signal).map { IndexPoint(day: o.day, value: $0, clear: o.clear) } }
+            if year > 0 {
+                let days = Days.number(year: year, month: 1, day: 1)..<Days.number(year: year + 1, month: 1, day: 1)
+                points = points.filter { days.contains($0.day) }
+            }
+            clean = preprocessing.clean(points, requireSCL: requireSCL)
         }
-        let clean = preprocessing.clean(points, requireSCL: requireSCL)
-        let segments = preprocessing.dailySeries(clean)
+        // Smoothed daily segments only for the detectors that want them.
+        let segments = options.detectors.contains { ["drop", "rise", "state"].contains($0.type) } ? preprocessing.dailySeries(clean) : []
         var markers: [Marker] = []
         for (index, d) in options.detectors.enumerated() {
             let w = detectorWindows[index]
             switch d.type {
+            case "cut":
+                var detector = CutDetector()
+                detector.minDrop = d.min_drop ?? detector.minDrop
+                detector.minStart = d.min_start ?? detector.minStart
+                detector.regrowDays = d.regrow_days ?? detector.regrowDays
+                detector.regrowShare = d.regrow_share ?? detector.regrowShare
+                detector.settleDays = d.settle_days ?? detector.settleDays
+                for f in detector.detect(clean) where w?.contains(day: f.event.date) ?? true {
+                    var details = ["uncertainty_days": String(f.uncertainty)]
+                    if let r = f.regrowth { details["regrowth"] = String(format: "%.3f", r) }
+                    if f.kind == .harvest { details["reason"] = "no regrowth: a harvest or ploughing, not a cut" }
+                    if f.kind == .unconfirmed { details["reason"] = "too few observations after the fall to see regrowth" }
+                    markers.append(Marker(detector: f.kind == .cut ? d.name : d.name + "-rejected", kind: f.kind.rawValue, event: f.event, details: details))
+                }
+            case "spell":
+                // Usable observations below `below` over at least `min_days` (bare soil for weeks).
+                let limit = d.below ?? 0.35, minDays = d.min_days ?? 30
+                let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
+                var k = 0
+                while k < inWindow.count {
+                    guard inWindow[k].value < limit else { k += 1; continue }
+                    var j = k
+                    while j + 1 < inWindow.count && inWindow[j + 1].value < limit { j += 1 }
+                    let length = inWindow[j].day - inWindow[k].day
+                    if j > k && length >= minDays {
+                        let values = inWindow[k...j].map(\.value)
+                        markers.append(Marker(detector: d.name, kind: "spell",
+                                              event: Event(start: inWindow[k].day, date: inWindow[k].day, end: inWindow[j].day,
+                                                           valueStart: values.first!, valueEnd: values.last!,
+                                                           magnitude: Double(length), confidence: min(1, Double(j - k + 1) / 4)),
+                                              details: ["observations": String(j - k + 1)]))
+                    }
+                    k = j + 1
+                }
             case "drop", "rise":
                 let detector = DropDetector(minDrop: d.min_drop ?? 0.1, minDays: d.min_days ?? 0, minStart: d.min_start ?? -.infinity,
                                             quietDays: d.quiet_days ?? 0, rising: d.type == "rise")
@@ -89,7 +171,12 @@ struct MarkerEngine {
 
         var phenology: (outcome: RuleOutcome?, others: [String])?
         if let ph = options.phenology { phenology = checkPhenology(ph, observations, year: year, crop: crop, names: names) }
-        let decision = decide(clean, markers: markers, phenology: phenology, year: year)
+        var decision = decide(clean, markers: markers, phenology: phenology, year: year)
+        if let d = decision, !screening.isEmpty {
+            let text = Quality.allCases.compactMap { q in screening[q].map { "\($0) \(q.rawValue)" } }.joined(separator: ", ")
+            decision = Decision(scheme: d.scheme, colour: d.colour, clearObservations: d.clearObservations,
+                                reasons: d.reasons + ["screened out beyond SCL: " + text])
+        }
         return (markers, decision)
     }
 
@@ -159,16 +246,6 @@ struct MarkerEngine {
             return Decision(scheme: d.scheme, colour: "yellow", clearObservations: inWindow.count,
                             reasons: ["\(inWindow.count) clear observations in the window, fewer than \(minClear)"])
         }
-        if let maxGap = d.max_gap_days, let w, year > 0 {
-            let start = Days.number(year: year, month: w.from.month, day: w.from.day)
-            let end = Days.number(year: year, month: w.to.month, day: w.to.day)
-            let edges = [start] + inWindow.map(\.day) + [end]
-            let longest = zip(edges, edges.dropFirst()).map { $1 - $0 }.max() ?? 0
-            if longest > maxGap {
-                return Decision(scheme: d.scheme, colour: "yellow", clearObservations: inWindow.count,
-                                reasons: ["a gap of \(longest) days without a clear observation in the window (more than \(maxGap))"])
-            }
-        }
         func count(_ r: MarkerOptions.Requirement) -> Int {
             markers.filter { $0.detector == r.detector && (w?.contains(day: $0.event.date) ?? true) }.count
         }
@@ -176,12 +253,29 @@ struct MarkerEngine {
             let n = count(r)
             return n >= (r.at_least ?? 0) && n <= (r.at_most ?? Int.max)
         }
+        for r in d.reject ?? [] where satisfied(r) {
+            let found = markers.filter { $0.detector == r.detector }.map { Days.text($0.event.start) + ".." + Days.text($0.event.end) }
+            return Decision(scheme: d.scheme, colour: "red", clearObservations: inWindow.count,
+                            reasons: [(r.reason ?? "\(r.detector) found") + (found.isEmpty ? "" : ": " + found.joined(separator: ", ")),
+                                      "\(inWindow.count) usable observations"])
+        }
         let greenCount = count(d.green)
         let dates = markers.filter { $0.detector == d.green.detector }.map { Days.text($0.event.date) }
         if satisfied(d.green) {
             reasons.append("\(greenCount) \(d.green.detector) marker(s)\(dates.isEmpty ? "" : ": " + dates.joined(separator: ", "))")
-            reasons.append("\(inWindow.count) clear observations")
+            reasons.append("\(inWindow.count) usable observations")
             return Decision(scheme: d.scheme, colour: "green", clearObservations: inWindow.count, reasons: reasons)
+        }
+        // Not green: inconclusive where the evidence has a hole an event could hide in.
+        if let maxGap = d.max_gap_days, let w, year > 0 {
+            let start = Days.number(year: year, month: w.from.month, day: w.from.day)
+            let end = Days.number(year: year, month: w.to.month, day: w.to.day)
+            let edges = [start] + inWindow.map(\.day) + [end]
+            if let (a, b) = zip(edges, edges.dropFirst()).max(by: { $0.1 - $0.0 < $1.1 - $1.0 }), b - a > maxGap {
+                return Decision(scheme: d.scheme, colour: "yellow", clearObservations: inWindow.count,
+                                reasons: ["no usable observation from \(Days.text(a)) to \(Days.text(b)) (\(b - a) days, more than \(maxGap)): an event could hide there",
+                                          "\(greenCount) \(d.green.detector) marker(s)"])
+            }
         }
         if let red = d.red, !satisfied(red) {
             return Decision(scheme: d.scheme, colour: "yellow", clearObservations: inWindow.count,
@@ -189,7 +283,7 @@ struct MarkerEngine {
         }
         return Decision(scheme: d.scheme, colour: "red", clearObservations: inWindow.count,
                         reasons: ["\(greenCount) \(d.green.detector) marker(s) where at least \(d.green.at_least ?? 0) are required",
-                                  "\(inWindow.count) clear observations"])
+                                  "\(inWindow.count) usable observations"])
     }
 
     func phenologyDecision(_ scheme: String, _ p: (outcome: RuleOutcome?, others: [String]), clearObservations: Int) -> Decision {

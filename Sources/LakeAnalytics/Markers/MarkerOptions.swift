@@ -21,6 +21,7 @@ public struct MarkerOptions: Decodable, Sendable {
     public var parcels: ParcelSelection?
     public var observations: Observations?
     public var preprocessing: Preprocessing?
+    public var screening: Screening?
     private var detectorList: [Detector]?
     public var detectors: [Detector] { detectorList ?? [] }
     public var combine: [Combination]?
@@ -28,7 +29,7 @@ public struct MarkerOptions: Decodable, Sendable {
     public var phenology: PhenologyOptions?
 
     enum CodingKeys: String, CodingKey {
-        case name, signal, parcels, observations, preprocessing, combine, decision, phenology
+        case name, signal, parcels, observations, preprocessing, screening, combine, decision, phenology
         case detectorList = "detectors"
     }
 
@@ -39,6 +40,7 @@ public struct MarkerOptions: Decodable, Sendable {
         parcels = try c.decodeIfPresent(ParcelSelection.self, forKey: .parcels)
         observations = try c.decodeIfPresent(Observations.self, forKey: .observations)
         preprocessing = try c.decodeIfPresent(Preprocessing.self, forKey: .preprocessing)
+        screening = try c.decodeIfPresent(Screening.self, forKey: .screening)
         detectorList = try c.decodeIfPresent([Detector].self, forKey: .detectorList)
         combine = try c.decodeIfPresent([Combination].self, forKey: .combine)
         decision = try c.decodeIfPresent(Decision.self, forKey: .decision)
@@ -67,6 +69,26 @@ public struct MarkerOptions: Decodable, Sendable {
         public var smoothing_days: Double?
     }
 
+    /// Observation screening beyond SCL (see `ObservationScreen`): on by default for the
+    /// detectors that read observations (`cut`, `spell`); `enabled: false` keeps SCL alone.
+    public struct Screening: Decodable, Sendable {
+        public var enabled: Bool?
+        /// Blue above the parcel's clear line by at least this reflectance: haze.
+        public var haze_rise: Double?
+        /// NIR and SWIR both below this share of the parcel's medians: shadow.
+        public var shadow_factor: Double?
+        /// B02 within-parcel spread above this multiple of the parcel's usual: cloud edge.
+        public var edge_factor: Double?
+        /// A dip of at least `dip_drop` back within `dip_days`: not a real change.
+        public var dip_drop: Double?
+        public var dip_days: Int?
+        /// Drops shared on one date by most parcels of the area (regional context).
+        public var regional: Bool?
+        /// Side of the square areas of the regional context, metres (degrees / 100 000 in a
+        /// geographic lake).
+        public var area_metres: Double?
+    }
+
     public struct Detector: Decodable, Sendable {
         public var name: String
         /// drop | rise | state | threshold | gap
@@ -88,6 +110,11 @@ public struct MarkerOptions: Decodable, Sendable {
         /// threshold: the median of the clear values in the window `below` or `above` this.
         public var below: Double?
         public var above: Double?
+        /// cut: regrowth within `regrow_days` of at least `regrow_share` of the depth confirms a
+        /// cut; a fall that stays low while observations continue for `settle_days` is a harvest.
+        public var regrow_days: Int?
+        public var regrow_share: Double?
+        public var settle_days: Int?
     }
 
     /// How markers of detectors are combined into new markers.
@@ -108,6 +135,9 @@ public struct MarkerOptions: Decodable, Sendable {
         /// Yellow when a gap in the window is longer than this.
         public var max_gap_days: Int?
         public var green: Requirement
+        /// Checked first: red when one of these holds (e.g. a declared meadow whose curve is
+        /// bare for weeks, as an arable field's is).
+        public var reject: [Requirement]?
         /// When not given: red when the green requirement fails with enough evidence.
         public var red: Requirement?
     }
@@ -121,6 +151,8 @@ public struct MarkerOptions: Decodable, Sendable {
         public var detector: String
         public var at_least: Int?
         public var at_most: Int?
+        /// Said in the decision's reasons when the requirement decides it.
+        public var reason: String?
     }
 
     /// Reads and checks an option file; errors name the file and the problem.
@@ -154,14 +186,16 @@ public struct MarkerOptions: Decodable, Sendable {
     func validate(path: String) throws {
         func fail(_ why: String) -> LakeError { LakeError.input(file: path, location: nil, reason: why) }
         guard Signal(rawValue: signal) != nil else { throw fail("signal must be one of \(Signal.allCases.map(\.rawValue).joined(separator: ", ")), not \(signal)") }
-        let names = Set(detectors.map(\.name) + (combine ?? []).map(\.name))
+        let names = Set(detectors.map(\.name) + detectors.filter { $0.type == "cut" }.map { $0.name + "-rejected" } + (combine ?? []).map(\.name))
         for d in detectors {
             switch d.type {
             case "drop", "rise": guard d.min_drop != nil else { throw fail("detector \(d.name): \(d.type) needs min_drop") }
             case "threshold": guard (d.below == nil) != (d.above == nil) else { throw fail("detector \(d.name): threshold needs one of below and above") }
             case "gap": guard d.min_days != nil else { throw fail("detector \(d.name): gap needs min_days") }
             case "state": guard d.min_change != nil else { throw fail("detector \(d.name): state needs min_change") }
-            default: throw fail("detector \(d.name): unknown type \(d.type) (drop, rise, state, threshold, gap)")
+            case "cut": break
+            case "spell": guard d.below != nil, d.min_days != nil else { throw fail("detector \(d.name): spell needs below and min_days") }
+            default: throw fail("detector \(d.name): unknown type \(d.type) (drop, rise, cut, spell, state, threshold, gap)")
             }
             if let date = d.date, !["steepest", "start", "end"].contains(date) { throw fail("detector \(d.name): date is steepest, start or end, not \(date)") }
             for md in [d.from, d.to].compactMap({ $0 }) where SeasonWindow(md, md) == nil { throw fail("detector \(d.name): \(md) is not MM-DD") }
@@ -172,7 +206,7 @@ public struct MarkerOptions: Decodable, Sendable {
             }
         }
         if let decision {
-            for r in [decision.green, decision.red].compactMap({ $0 }) where !names.contains(r.detector) && r.detector != "phenology" {
+            for r in [decision.green, decision.red].compactMap({ $0 }) + (decision.reject ?? []) where !names.contains(r.detector) && r.detector != "phenology" {
                 throw fail("decision \(decision.scheme): no detector \(r.detector)")
             }
             if let w = decision.window, SeasonWindow(w.from, w.to) == nil { throw fail("decision window: \(w.from)..\(w.to) is not MM-DD..MM-DD") }

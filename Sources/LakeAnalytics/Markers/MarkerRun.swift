@@ -21,8 +21,10 @@ public struct MarkerRunSummary: Sendable {
     /// Where the writing thread's time went (seconds): set-up (parcels in scope, run record),
     /// waiting for the threads that read and analyse, writing results.
     public var phases: [String: Double] = ["setup": 0, "wait": 0, "write": 0]
+    /// Area dates found atmospheric by the regional context.
+    public var regionalDates = 0
     public var json: [String: Any] {
-        ["run": run, "parcels": parcels, "markers": markers, "decisions": decisions, "seconds": seconds,
+        ["run": run, "parcels": parcels, "markers": markers, "decisions": decisions, "seconds": seconds, "regional_dates": regionalDates,
          "parcels_per_second": seconds > 0 ? Double(parcels) / seconds : 0, "phases": phases]
     }
 }
@@ -52,11 +54,24 @@ public struct MarkerRun {
 
     struct ParcelInfo { let id: String; let year: Int; let crop: String?; let names: [String] }
 
-    public func run(_ options: MarkerOptions, text: String, scope: ParcelScope) throws -> MarkerRunSummary {
-        let started = Date()
-        var summary = MarkerRunSummary()
+    /// What every stage of a run needs: the parcels in scope, the scene calendar, the bands to
+    /// decode and the per-parcel chain.
+    struct Plan: @unchecked Sendable {
+        let parcels: [Int64: ParcelInfo]
+        let calendar: SceneCalendar
+        let bandIDs: [UInt8?]
+        let wanted: Set<UInt8>
+        let cloudScreen: CloudScreen
+        let engine: MarkerEngine
+
+        func observations(_ item: ParcelInput) -> [Observed] {
+            ObservationReader.read(item, wanted: wanted, bandIDs: bandIDs, calendar: calendar, blueStd: engine.screen != nil)
+        }
+    }
+
+    /// Stage 1: the parcels in scope (the option file's selection within `scope`) and what to read.
+    func plan(_ options: MarkerOptions, scope: ParcelScope) throws -> Plan {
         let db = lake.db
-        // Parcels in scope.
         var parcels: [Int64: ParcelInfo] = [:]
         let p = try db.prepare("""
             SELECT pid, parcel_id, year, crop_code, coalesce(crop_name, ''), coalesce(group_name, '') FROM parcel_groups
@@ -77,17 +92,41 @@ public struct MarkerRun {
         if let wantedIDs, parcels.isEmpty {
             throw LakeError.notFound("none of the parcels \(wantedIDs.sorted().prefix(5).joined(separator: ", ")) is in the lake (in scope)")
         }
-
-        let calendar = try SceneCalendar(db)
         let dictionary = try BandDictionary(db: db)
-        let bandIDs = ["B02", "B04", "B08", "B11", "VV", "VH"].map { dictionary.id($0) }
-        // Only the bands the signal needs (and the phenology check's NDVI, NIR and SWIR).
-        let needed = Set(options.signalKind.bands + (options.phenology == nil ? [] : ["B04", "B08", "B11"]))
-        let wanted = Set(needed.compactMap { dictionary.id($0) })
-        let screen = options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen()
-
         let engine = MarkerEngine(options: options)
-        let progress = Progress("markers \(options.name)", total: parcels.count)
+        // Only the bands the signal needs (and the phenology check's NDVI, NIR and SWIR, and
+        // the screening's blue, red, NIR and SWIR).
+        let needed = Set(options.signalKind.bands + (options.phenology == nil ? [] : ["B04", "B08", "B11"])
+                         + (engine.screen != nil ? ["B02", "B04", "B08", "B11"] : []))
+        return Plan(parcels: parcels, calendar: try SceneCalendar(db),
+                    bandIDs: ["B02", "B04", "B08", "B11", "VV", "VH"].map { dictionary.id($0) },
+                    wanted: Set(needed.compactMap { dictionary.id($0) }),
+                    cloudScreen: options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen(),
+                    engine: engine)
+    }
+
+    /// Stage 2: the regional context, from a sample of each area's parcels (empty when the
+    /// option file does not screen observations or turns it off).
+    func regionalContext(_ plan: Plan, _ options: MarkerOptions) throws -> RegionalContext {
+        var regional = RegionalContext()
+        guard plan.engine.screen != nil, options.screening?.regional ?? true else { return regional }
+        if let size = options.screening?.area_metres { regional.size = size }
+        let sample = try regional.locate(lake.db, pids: Set(plan.parcels.keys))
+        var residuals: [(pid: Int64, values: [(Int, Double)])] = []
+        _ = try BatchPipeline.run(lake, pids: sample, screen: plan.cloudScreen, analyse: { item in
+            let year = plan.parcels[item.pid]!.year
+            return RegionalContext.residuals(plan.engine.screened(plan.observations(item), year: year, regional: []).usable)
+        }, deliver: { pid, values in residuals.append((pid, values)) })
+        regional.learn(residuals)
+        return regional
+    }
+
+    public func run(_ options: MarkerOptions, text: String, scope: ParcelScope) throws -> MarkerRunSummary {
+        let started = Date()
+        var summary = MarkerRunSummary()
+        let db = lake.db
+        let plan = try self.plan(options, scope: scope)
+        let progress = Progress("markers \(options.name)", total: plan.parcels.count)
         // Committed before the run: the reading threads see the lake as last committed.
         try db.transaction { try SCLSummary.refresh(db) }
         try db.transaction {
@@ -95,12 +134,15 @@ public struct MarkerRun {
                 ["option_file": options.name, "scope": ["parcels": scope.parcelIDs ?? [], "aoi": scope.aoi ?? "", "year": scope.year ?? 0]]) { a, _ in a })
             let writer = try ResultWriter(db: db, run: summary.run, signal: options.signal)
             summary.phases["setup"] = Date().timeIntervalSince(started)
-            // Series are read and results written on this thread, analysed on every core.
-            let infos = parcels
-            let timing = try BatchPipeline.run(lake, pids: Array(parcels.keys), screen: screen, analyse: { item in
-                let info = infos[item.pid]!
-                let observations = ObservationReader.read(item, wanted: wanted, bandIDs: bandIDs, calendar: calendar)
-                return ParcelOutcome(engine.analyse(observations, year: info.year, crop: info.crop, names: info.names))
+            let clock = Date()
+            let regional = try regionalContext(plan, options)
+            summary.phases["regional"] = Date().timeIntervalSince(clock)
+            summary.regionalDates = regional.sharedDates
+            // Stage 3: series read and analysed on every core, results written on this thread.
+            let timing = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, analyse: { item in
+                let info = plan.parcels[item.pid]!
+                return ParcelOutcome(plan.engine.analyse(plan.observations(item), year: info.year, crop: info.crop, names: info.names,
+                                                         regional: regional.days(for: item.pid)))
             }, deliver: { pid, outcome in
                 try writer.write(pid: pid, outcome)
                 summary.parcels += 1
@@ -116,6 +158,36 @@ public struct MarkerRun {
             try RunLog.finish(db, run: summary.run, summary: summary.json)
         }
         return summary
+    }
+
+    /// One screened observation: `lake screen`.
+    public struct ScreenedObservation: Sendable {
+        public let pid: Int64
+        public let parcelID: String
+        public let date: String
+        public let value: Double?
+        public let quality: String
+    }
+
+    /// Every observation of the parcels in scope with its quality verdict (the option file's
+    /// screening, regional context included), in pid and date order; nothing is written.
+    public func screen(_ options: MarkerOptions, scope: ParcelScope, _ body: (ScreenedObservation) throws -> Void) throws {
+        let db = lake.db
+        let plan = try self.plan(options, scope: scope)
+        if !db.isReadOnly { try db.transaction { try SCLSummary.refresh(db) } }
+        try db.transaction {
+            let regional = try regionalContext(plan, options)
+            _ = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, analyse: { item -> [(Int, Double?, Quality)] in
+                let year = plan.parcels[item.pid]!.year
+                let s = plan.engine.screened(plan.observations(item), year: year, regional: regional.days(for: item.pid))
+                return zip(s.observations, s.verdicts).map { ($0.day, $0.value(options.signalKind), $1) }
+            }, deliver: { pid, rows in
+                let id = plan.parcels[pid]!.id
+                for (day, value, q) in rows {
+                    try body(ScreenedObservation(pid: pid, parcelID: id, date: Days.text(day), value: value, quality: q.rawValue))
+                }
+            })
+        }
     }
 }
 

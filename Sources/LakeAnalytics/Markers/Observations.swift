@@ -5,9 +5,16 @@ enum ObservationReader {
     /// The means of the bands markers use (`bandIDs`, in `BandMeans` order), with offsets
     /// applied to reflectances, with each observation's clear flag, sorted by day. Band columns
     /// arrive sorted by obsid and are merged without hashing.
-    static func read(_ item: ParcelInput, wanted: Set<UInt8>, bandIDs: [UInt8?], calendar: SceneCalendar) -> [Observed] {
+    static func read(_ item: ParcelInput, wanted: Set<UInt8>, bandIDs: [UInt8?], calendar: SceneCalendar, blueStd: Bool = false) -> [Observed] {
         var rows: [(obsid: Int64, means: BandMeans)] = []
+        var spread: [Int64: Double] = [:]
         do {
+            if blueStd, let blue = bandIDs[0] {
+                try SeriesCodec.forEachColumn(item.blob, bands: [blue], field: 2) { _, obsids, values in
+                    spread.reserveCapacity(obsids.count)
+                    for j in obsids.indices { spread[obsids[j]] = Double(values[j]) }
+                }
+            }
             try SeriesCodec.forEachColumn(item.blob, bands: wanted, field: 1) { band, obsids, values in
                 guard let k = bandIDs.firstIndex(where: { $0 == band }) else { return }
                 let reflectance = k < 4
@@ -42,7 +49,7 @@ enum ObservationReader {
             while c < item.clear.count && item.clear[c].0 < row.obsid { c += 1 }
             let clear = c < item.clear.count && item.clear[c].0 == row.obsid ? item.clear[c].1 : nil
             guard let day = calendar.day(row.obsid) else { continue }
-            out.append(Observed(day: day, clear: clear, means: row.means))
+            out.append(Observed(day: day, clear: clear, means: row.means, blueStd: spread.isEmpty ? nil : spread[row.obsid]))
         }
         if !zip(out, out.dropFirst()).allSatisfy({ $0.day <= $1.day }) { out.sort { $0.day < $1.day } }
         return out
@@ -73,8 +80,10 @@ struct Observed {
     let day: Int
     let clear: Bool?
     let means: BandMeans
+    /// The within-parcel standard deviation of B02 (DN), when read (screening of cloud edges).
+    var blueStd: Double?
 
-    init(day: Int, clear: Bool?, means: BandMeans) { self.day = day; self.clear = clear; self.means = means }
+    init(day: Int, clear: Bool?, means: BandMeans, blueStd: Double? = nil) { self.day = day; self.clear = clear; self.means = means; self.blueStd = blueStd }
     init(day: Int, clear: Bool?, means: [Double?]) { self.init(day: day, clear: clear, means: BandMeans(means)) }
 
     func value(_ signal: Signal) -> Double? {

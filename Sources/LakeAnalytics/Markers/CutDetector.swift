@@ -1,0 +1,97 @@
+/// Finds cuts (mowing) in a parcel's screened observations, without smoothing or gap splitting:
+///
+/// 1. **Candidates**: each fall of the series, a run of consecutive lower observations, whose
+///    depth is at least `minDrop` from a level of at least `minStart`. A fall may span a cloudy
+///    spell: it is measured between the observations on either side.
+/// 2. **Confirmation by regrowth**: within `regrowDays` after the lowest observation the signal
+///    climbs back by at least `regrowShare` of the depth (and `minRegrow`). A fall that stays low
+///    while observations keep coming for `settleDays` is *not* a cut: it is a harvest or ploughing
+///    (arable), reported as such. A fall with too little data after it to tell (the end of the
+///    season, a cloudy spell) stays unconfirmed: an autumn decline is not a cut.
+/// 3. **Dating**: the cut happened between the last high and the first low observation of the
+///    fall's steepest step; it is dated 3 days before that first low one (never before the day
+///    after the high one): NDVI falls on the day of the cut and stays low while the hay dries,
+///    so the first low observation is at or after the cut.
+///
+/// A rejected candidate blocks nothing, and there is no quiet period: the next cut needs only
+/// the series to have climbed again.
+public struct CutDetector: Sendable {
+    public var minDrop = 0.12
+    public var minStart = 0.45
+    public var regrowDays = 50
+    public var regrowShare = 0.35
+    public var minRegrow = 0.05
+    public var settleDays = 30
+    /// Observation noise: a step up smaller than this does not end a fall.
+    public var tolerance = 0.02
+
+    public init() {}
+
+    public enum Kind: String, Sendable {
+        /// A fall confirmed by regrowth.
+        case cut
+        /// A fall that stayed low while observations continued: harvest or ploughing.
+        case harvest
+        /// A fall with too little data after it to tell (end of the season, clouds): not counted.
+        case unconfirmed
+    }
+
+    public struct Found: Sendable {
+        public let kind: Kind
+        public let event: Event
+        /// Days between the last high and the first low observation.
+        public let uncertainty: Int
+        public let regrowth: Double?
+    }
+
+    /// `points`: usable observations in day order (one per day).
+    public func detect(_ points: [IndexPoint]) -> [Found] {
+        let n = points.count
+        guard n >= 2 else { return [] }
+        var found: [Found] = []
+        var i = 0
+        while i < n - 1 {
+            // A fall starts where the next observation is lower.
+            guard points[i + 1].value < points[i].value - tolerance else { i += 1; continue }
+            let s = i
+            var e = s + 1
+            // The lowest point of the run (small rises within noise do not end it).
+            var k = e
+            while k + 1 < n && points[k + 1].value < points[e].value + tolerance {
+                k += 1
+                if points[k].value < points[e].value { e = k }
+            }
+            // The level before the fall: the highest of the start and the observation before it
+            // (a fall whose first step is slow still starts from the canopy).
+            var top = s
+            if s > 0 && points[s - 1].value > points[top].value && points[s].day - points[s - 1].day <= 20 { top = s - 1 }
+            let depth = points[top].value - points[e].value
+            defer { i = max(e, s + 1) }
+            guard depth >= minDrop, points[top].value >= minStart else { continue }
+            // The steepest step dates the event.
+            var step = top
+            for j in top..<e where points[j].value - points[j + 1].value > points[step].value - points[step + 1].value { step = j }
+            let high = points[step].day, low = points[step + 1].day
+            let date = max(high + 1, low - 3)
+            // Regrowth after the lowest observation.
+            let low0 = points[e].value
+            var best = low0, seen = points[e].day
+            var j = e + 1
+            while j < n && points[j].day - points[e].day <= regrowDays {
+                best = max(best, points[j].value); seen = points[j].day; j += 1
+            }
+            let regrowth = best - low0
+            let regrew = regrowth >= max(minRegrow, regrowShare * depth)
+            let observedAfter = seen - points[e].day
+            let kind: Kind = regrew ? .cut : observedAfter >= settleDays ? .harvest : .unconfirmed
+            var confidence = min(1, depth / (2 * minDrop))
+            if kind != .cut { confidence *= 0.6 }
+            if low - high > 20 { confidence *= 0.8 }
+            found.append(Found(kind: kind,
+                               event: Event(start: high, date: date, end: points[e].day, valueStart: points[top].value,
+                                            valueEnd: low0, magnitude: depth, confidence: confidence, settled: low),
+                               uncertainty: low - high, regrowth: regrowth))
+        }
+        return found
+    }
+}

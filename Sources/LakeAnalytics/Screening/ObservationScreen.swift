@@ -1,0 +1,122 @@
+import Foundation
+
+/// What an observation is worth, with the reason: the first test that rejects it names it.
+public enum Quality: String, Sendable, CaseIterable {
+    /// Usable.
+    case clear
+    /// Its SCL histogram has pixels of an excluded class (cloud, shadow, cirrus, snow).
+    case scl
+    /// No SCL histogram, and the option file requires one.
+    case noSCL = "no-scl"
+    /// Bluer than the parcel's clear observations: haze or thin cloud over it (haze-optimised
+    /// transform B02 − ½·B04 above the parcel's usual).
+    case haze
+    /// Darker in NIR and SWIR at once than usual: a cloud or terrain shadow (a cut or a harvest
+    /// darkens NIR but brightens SWIR).
+    case shadow
+    /// Blue spread within the parcel far above its usual: a cloud edge over part of the field.
+    case edge
+    /// A drop shared on the same date by most nearby parcels, whatever their crop: atmosphere,
+    /// not management (see `RegionalContext`).
+    case regional
+    /// A dip that is back at the next observation within a week: no canopy regrows that fast.
+    case dip
+}
+
+/// Screens a parcel's observations beyond SCL, from the parcel's own statistics, its temporal
+/// context and the regional context. Each rule compares the observation with the parcel's
+/// usual values (medians of its SCL-clear observations), so it needs no regional calibration;
+/// rules whose bands are missing are skipped.
+public struct ObservationScreen: Sendable {
+    /// Haze: blue (B02, reflectance) above the parcel's own clear line (blue against red over its
+    /// SCL-clear observations, the haze-optimised transform) by more than this and more than
+    /// `spreads` robust deviations.
+    public var hazeRise = 0.01
+    /// Shadow: NIR and SWIR both below this fraction of the parcel's medians.
+    public var shadowFactor = 0.78
+    /// Edge: B02 standard deviation above this multiple of the parcel's median and by 0.008.
+    public var edgeFactor = 3.0
+    /// Dip: an NDVI drop of at least this below both neighbours …
+    public var dipDrop = 0.08
+    /// … that has recovered this share of the drop at the next observation …
+    public var dipRecovery = 0.75
+    /// … at most this many days later.
+    public var dipDays = 8
+    /// Robust deviations beyond the parcel's usual a statistic must be to count.
+    public var spreads = 3.0
+    public var requireSCL = true
+    public var enabled = true
+
+    public init() {}
+
+    /// One verdict per observation (same order). `regional`: days on which the parcel's area
+    /// had a shared drop.
+    func screen(_ obs: [Observed], regional: Set<Int> = []) -> [Quality] {
+        var verdicts = obs.map { o -> Quality in
+            if o.clear == false { return .scl }
+            if o.clear == nil && requireSCL { return .noSCL }
+            return .clear
+        }
+        guard enabled else { return verdicts }
+        let clearIdx = verdicts.indices.filter { verdicts[$0] == .clear }
+        guard clearIdx.count >= 4 else { return verdicts }
+        func usual(_ f: (Observed) -> Double?) -> (median: Double, spread: Double)? {
+            let values = clearIdx.compactMap { f(obs[$0]) }
+            guard values.count >= 4, let m = RobustStatistics.median(values), let mad = RobustStatistics.mad(values) else { return nil }
+            return (m, 1.4826 * mad)
+        }
+        let line = ClearLine(clearIdx.compactMap { i in obs[i].means[0].flatMap { b in obs[i].means[1].map { (x: $0, y: b) } } })
+        let nir = usual { $0.means[2] }, swir = usual { $0.means[3] }
+        let blueStd = usual { $0.blueStd }
+        for i in clearIdx {
+            let o = obs[i]
+            if let line, let blue = o.means[0], let red = o.means[1],
+               line.residual(x: red, y: blue) > max(hazeRise * 10_000, spreads * line.spread) { verdicts[i] = .haze; continue }
+            if let nir, let swir, let n = o.means[2], let s = o.means[3], n < shadowFactor * nir.median, s < shadowFactor * swir.median {
+                verdicts[i] = .shadow; continue
+            }
+            if let blueStd, let sd = o.blueStd, sd > edgeFactor * blueStd.median, sd - blueStd.median > 80 { verdicts[i] = .edge; continue }
+            if regional.contains(o.day) { verdicts[i] = .regional; continue }
+        }
+        // Temporal context on what is left: a dip back within a week.
+        let kept = verdicts.indices.filter { verdicts[$0] == .clear }
+        let ndvi = kept.map { obs[$0].value(.ndvi) }
+        if kept.count >= 3 {
+            for k in 1..<(kept.count - 1) {
+                guard let v = ndvi[k], let a = ndvi[k - 1], let b = ndvi[k + 1] else { continue }
+                let drop = a - v
+                guard drop >= dipDrop, b - v >= dipDrop, b - v >= dipRecovery * drop,
+                      obs[kept[k + 1]].day - obs[kept[k]].day <= dipDays else { continue }
+                verdicts[kept[k]] = .dip
+            }
+        }
+        return verdicts
+    }
+
+}
+
+/// A robust line y = a + b·x through points (Theil–Sen: the median of pairwise slopes), with
+/// the robust spread of the residuals: the parcel's clear line of blue against red, from which
+/// haze lifts an observation (Zhang et al.'s haze-optimised transform, fitted per parcel).
+struct ClearLine {
+    let intercept: Double, slope: Double, spread: Double
+
+    init?(_ points: [(x: Double, y: Double)]) {
+        guard points.count >= 4 else { return nil }
+        var slopes: [Double] = []
+        slopes.reserveCapacity(points.count * (points.count - 1) / 2)
+        for i in points.indices {
+            for j in (i + 1)..<points.count where abs(points[j].x - points[i].x) > 1e-9 {
+                slopes.append((points[j].y - points[i].y) / (points[j].x - points[i].x))
+            }
+        }
+        // Physically the clear line rises (soil is brighter in blue and red alike); clamp so a
+        // few points cannot tilt it absurdly.
+        let b = min(2, max(0, RobustStatistics.median(slopes) ?? 0))
+        let residuals = points.map { $0.y - b * $0.x }
+        guard let a = RobustStatistics.median(residuals), let mad = RobustStatistics.mad(residuals) else { return nil }
+        intercept = a; slope = b; spread = 1.4826 * mad
+    }
+
+    func residual(x: Double, y: Double) -> Double { y - intercept - slope * x }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import LakeSQLite
+import LakeStore
+
+/// The spatial context of observations: a drop shared on the same date by most parcels of an
+/// area, whatever their crop, is atmosphere (haze, thin cloud, shadow SCL missed), not
+/// management — farmers do not all mow on one day.
+///
+/// The lake is cut into square areas (`size` metres, from each parcel's bounding-box centre in
+/// the spatial index). From up to `samplePerArea` parcels of each area, each usable
+/// observation's residual is taken: its value minus the line between its neighbours (each
+/// within 30 days). An area's date is shared when at least `minParcels` parcels saw it, their
+/// median residual is below `-minDrop`, and `minShare` of them dropped by at least
+/// `minDrop / 2`.
+public struct RegionalContext: Sendable {
+    public var size = 5_000.0
+    public var samplePerArea = 48
+    public var minParcels = 6
+    public var minDrop = 0.04
+    public var minShare = 0.6
+
+    private(set) var area: [Int64: Int64] = [:]
+    private(set) var shared: [Int64: Set<Int>] = [:]
+
+    public init() {}
+
+    /// Days with a shared drop over the parcel's area.
+    func days(for pid: Int64) -> Set<Int> {
+        guard let a = area[pid] else { return [] }
+        return shared[a] ?? []
+    }
+
+    public var sharedDates: Int { shared.values.reduce(0) { $0 + $1.count } }
+
+    /// Areas of the parcels in `pids`, and the sample to learn from.
+    mutating func locate(_ db: Connection, pids: Set<Int64>) throws -> [Int64] {
+        var boxes: [(Int64, Double, Double)] = []
+        let s = try db.prepare("SELECT pkid, (xmin + xmax) / 2, (ymin + ymax) / 2 FROM idx_parcels_geom")
+        var geographic = true
+        while try s.step() {
+            let pid = s.int(0)
+            guard pids.contains(pid) else { continue }
+            let x = s.double(1), y = s.double(2)
+            if abs(x) > 180 || abs(y) > 90 { geographic = false }
+            boxes.append((pid, x, y))
+        }
+        let side = geographic ? size / 100_000 : size
+        var members: [Int64: [Int64]] = [:]
+        for (pid, x, y) in boxes {
+            let key = Int64((x / side).rounded(.down)) &* 1_000_003 &+ Int64((y / side).rounded(.down))
+            area[pid] = key
+            members[key, default: []].append(pid)
+        }
+        return members.values.flatMap { $0.sorted().prefix(samplePerArea) }
+    }
+
+    /// Residuals of one parcel's usable observations: (day, value − its neighbours' line).
+    static func residuals(_ points: [IndexPoint]) -> [(Int, Double)] {
+        guard points.count >= 3 else { return [] }
+        var out: [(Int, Double)] = []
+        for k in 1..<(points.count - 1) {
+            let a = points[k - 1], v = points[k], b = points[k + 1]
+            guard v.day - a.day <= 30, b.day - v.day <= 30, b.day > a.day else { continue }
+            let line = a.value + (b.value - a.value) * Double(v.day - a.day) / Double(b.day - a.day)
+            out.append((v.day, v.value - line))
+        }
+        return out
+    }
+
+    /// Learns the shared dates from the sampled parcels' residuals.
+    mutating func learn(_ residuals: [(pid: Int64, values: [(Int, Double)])]) {
+        var byArea: [Int64: [Int: [Double]]] = [:]
+        for (pid, values) in residuals {
+            guard let a = area[pid] else { continue }
+            for (day, r) in values { byArea[a, default: [:]][day, default: []].append(r) }
+        }
+        for (a, dates) in byArea {
+            for (day, rs) in dates where rs.count >= minParcels {
+                guard let median = RobustStatistics.median(rs), median < -minDrop else { continue }
+                let dropped = rs.filter { $0 < -minDrop / 2 }.count
+                if Double(dropped) >= minShare * Double(rs.count) { shared[a, default: []].insert(day) }
+            }
+        }
+    }
+}
