@@ -111,7 +111,7 @@ struct FixtureGenerator {
         // Planted anomalies, from their own random stream (geometries and crops stay as they are):
         // a fifth of the meadows never mown and a tenth grazed, 4 % of arable parcels fallow, 6 %
         // wrong declarations (a third of them arable fields declared as grassland), 6 % of
-        // arable parcels split between two crops, and each barley parcel's own harvest day.
+        // parcels split between two crops (meadows with maize), and each barley parcel's own harvest day.
         var anomalies = SeededRandom(seed: seed ^ 0xA770)
         for i in out.indices {
             if out[i].crop == .grassland, anomalies.uniform() < 0.2 { out[i].mowing = [] }
@@ -121,9 +121,10 @@ struct FixtureGenerator {
                 out[i].declared = out[i].crop.isArable && anomalies.uniform() < 0.33 ? .grassland
                     : others[Int(anomalies.next() % UInt64(others.count))]
             }
-            if out[i].crop != .grassland, anomalies.uniform() < 0.06 {
+            if anomalies.uniform() < 0.06 {
+                // Meadows with part of the field ploughed for maize; arable fields of two crops.
                 let others = Crop.drawn.filter { $0 != out[i].crop && $0 != .grassland }
-                out[i].split = others[Int(anomalies.next() % UInt64(others.count))]
+                out[i].split = out[i].crop == .grassland ? .maize : others[Int(anomalies.next() % UInt64(others.count))]
             }
         }
         // The field's own variation, from a third stream: the curve a week or two early or

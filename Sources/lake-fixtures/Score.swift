@@ -107,6 +107,38 @@ struct Score: ParsableCommand {
             }
         }
         try decisions(scheme: "crop-phenology") { $0.trueCrop != $0.declared }
+        // The crop check against the lake's peer envelopes: red is a wrong declaration (split
+        // parcels, half of another crop, are left out: they are neither).
+        if let run = try lake.scalar("SELECT max(run_id) FROM decisions WHERE scheme = 'crop'")?.int {
+            let s = try lake.prepare("SELECT p.parcel_id, d.colour FROM decisions d JOIN parcels p USING (pid) WHERE d.run_id = ?")
+            try s.bind([.int(run)])
+            var red = Counts(), colours: [String: Int] = [:]
+            while try s.step() {
+                guard let t = truths[s.text(0)!], t.split.isEmpty else { continue }
+                let colour = s.text(1)!, wrong = t.trueCrop != t.declared
+                colours[colour, default: 0] += 1
+                if colour == "red" { if wrong { red.tp += 1 } else { red.fp += 1 } } else if wrong { red.fn += 1 }
+            }
+            add("crop check: red = wrong declared crop (run \(run))", red,
+                ["yellow": colours["yellow"] ?? 0, "parcels": colours.values.reduce(0, +)])
+        }
+        // One light per parcel (lake decide, scheme 'overall') against the expected light.
+        if let run = try lake.scalar("SELECT max(run_id) FROM decisions WHERE scheme = 'overall'")?.int {
+            let s = try lake.prepare("SELECT p.parcel_id, d.colour FROM decisions d JOIN parcels p USING (pid) WHERE d.run_id = ? AND d.scheme = 'overall'")
+            try s.bind([.int(run)])
+            var agree = 0, total = 0, redForGreen = 0
+            var matrix: [String: [String: Int]] = [:]
+            while try s.step() {
+                guard let t = truths[s.text(0)!], !t.expectedLight.isEmpty else { continue }
+                let colour = s.text(1)!
+                total += 1
+                if colour == t.expectedLight { agree += 1 }
+                if colour == "red" && t.expectedLight == "green" { redForGreen += 1 }
+                matrix[t.expectedLight, default: [:]][colour, default: 0] += 1
+            }
+            results.append(["measure": "overall light = expected light (run \(run))", "parcels": total, "agreement": Double(agree) / Double(max(total, 1)),
+                            "red_where_green_due": Double(redForGreen) / Double(max(total, 1)), "matrix": matrix])
+        }
 
         // Heterogeneity: flagged vs split parcels.
         if let run = try lake.scalar("SELECT max(run_id) FROM heterogeneity")?.int {
@@ -130,6 +162,16 @@ struct Score: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             for r in results {
+                if let agreement = r["agreement"] as? Double, let matrix = r["matrix"] as? [String: [String: Int]] {
+                    print(String(format: "%-58@ agreement %5.3f  red where green is due %.2f %% of %d parcels", r["measure"] as! String as NSString,
+                                 agreement, 100 * (r["red_where_green_due"] as! Double), r["parcels"] as! Int))
+                    let colours = ["green", "yellow", "red", "grey"]
+                    print("    expected \\ lake " + colours.map { $0.padding(toLength: 7, withPad: " ", startingAt: 0) }.joined(separator: " "))
+                    for e in colours where matrix[e] != nil {
+                        print("    " + e.padding(toLength: 15, withPad: " ", startingAt: 0) + colours.map { String(matrix[e]?[$0] ?? 0).padding(toLength: 7, withPad: " ", startingAt: 0) }.joined(separator: " "))
+                    }
+                    continue
+                }
                 if let agreement = r["agreement"] as? Double {
                     print(String(format: "%-58@ agreement %5.3f  (green %d, yellow %d, red %d of %d)", r["measure"] as! String as NSString, agreement,
                                  r["green"] as! Int, r["yellow"] as! Int, r["red"] as! Int, r["parcels"] as! Int))

@@ -16,6 +16,8 @@ struct HeterogeneityCommand: ParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
+    @Option(help: "persistent: split on several dates against same-size peers of each date (default); median: the JRC ranking of median CV in the crop window.")
+    var method: String = "persistent"
     @Option(help: "Band whose statistics are used.") var band: String = "B08"
     @Option(help: "Window start, MM-DD or YYYY-MM-DD (with --to).") var from: String?
     @Option(help: "Window end, MM-DD or YYYY-MM-DD.") var to: String?
@@ -28,6 +30,7 @@ struct HeterogeneityCommand: ParsableCommand {
         if (from == nil) != (to == nil) { throw ValidationError("give both --from and --to, or neither") }
         if let from, let to, SeasonWindow(from, to) == nil { throw ValidationError("--from/--to are MM-DD or YYYY-MM-DD") }
         if CloudScreen(parsing: cloudClasses) == nil { throw ValidationError("--cloud-classes takes SCL classes 0–11") }
+        if HeterogeneityOptions.Method(rawValue: method) == nil { throw ValidationError("--method is persistent or median, not \(method)") }
     }
 
     func run() throws {
@@ -35,13 +38,14 @@ struct HeterogeneityCommand: ParsableCommand {
             let lake = try Lake.open(path: global.path, writable: true)
             var options = HeterogeneityOptions()
             options.band = Bands.normalise(band); options.threshold = threshold
+            options.method = HeterogeneityOptions.Method(rawValue: method)!
             options.cloudScreen = CloudScreen(parsing: cloudClasses)!
             if let from, let to { options.window = SeasonWindow(from, to) }
-            let text = "band: \(options.band)\nwindow: \(options.window?.description ?? "crop-group defaults")\nthreshold: \(threshold)\ncloud_classes: \(cloudClasses)\n"
+            let text = "method: \(method)\nband: \(options.band)\nwindow: \(options.window?.description ?? "crop-group defaults")\nthreshold: \(threshold)\ncloud_classes: \(cloudClasses)\n"
             let (run, rows) = try Heterogeneity(lake: lake).run(options, optionsText: text)
             printError("heterogeneity run \(run): \(rows.count) parcels, \(rows.filter(\.flag).count) flagged")
-            let writer = TableWriter(columns: ["rank", "parcel_id", "pid", "crop_group", "n_obs", "cv", "qd", "qskew", "score", "flag"], format: output.format)
-            for r in rows.prefix(top) { writer.row([r.rank, r.parcelID, r.pid, r.group, r.observations, r.cv, r.qd, r.qskew, r.score, r.flag]) }
+            let writer = TableWriter(columns: ["rank", "parcel_id", "pid", "crop_group", "n_obs", "cv", "qd", "qskew", "score", "split_dates", "flag"], format: output.format)
+            for r in rows.prefix(top) { writer.row([r.rank, r.parcelID, r.pid, r.group, r.observations, r.cv, r.qd, r.qskew, r.score, r.splitDates, r.flag]) }
             writer.finish()
             return 0
         }

@@ -45,6 +45,14 @@ public struct SeasonWindow: Sendable, Equatable, CustomStringConvertible {
 }
 
 public struct HeterogeneityOptions: Sendable {
+    public enum Method: String, Sendable, CaseIterable {
+        /// Per date against peers of the same crop group and size, flagged when a split shows
+        /// on several dates (default).
+        case persistent
+        /// The JRC ranking: the median CV in the crop group's window, robust z within the group.
+        case median
+    }
+    public var method = Method.persistent
     public var band = "B08"
     /// One window for every parcel; nil: each crop group's default window.
     public var window: SeasonWindow?
@@ -52,6 +60,12 @@ public struct HeterogeneityOptions: Sendable {
     /// Robust z-score above which a parcel is flagged.
     public var threshold = 3.5
     public var minObservations = 1
+    /// persistent: a date is split-like when its robust z against its peers of that date exceeds
+    /// `dateThreshold`; a parcel is flagged with at least `minSplitDates` such dates that are
+    /// at least `minSplitShare` of its clear dates in the season (04-01..10-31 unless `window`).
+    public var dateThreshold = 3.0
+    public var minSplitDates = 3
+    public var minSplitShare = 0.25
     public init() {}
 }
 
@@ -65,6 +79,8 @@ public struct HeterogeneityRow: Sendable {
     public var score: Double?
     public var rank = 0
     public var flag = false
+    /// persistent: dates on which the parcel looked split.
+    public var splitDates: Int?
 }
 
 /// Within-field heterogeneity from signatures (the JRC analytics case): over the cloud-free
@@ -77,6 +93,85 @@ public struct Heterogeneity {
     public init(lake: Lake) { self.lake = lake }
 
     public func compute(_ options: HeterogeneityOptions) throws -> [HeterogeneityRow] {
+        options.method == .persistent ? try persistent(options) : try medianRanking(options)
+    }
+
+    /// Split fields that last: per clear date in the season, the parcel's CV (std / mean of the
+    /// band) scored against the same date's CVs of its peers — same AOI, crop group and size
+    /// class (terciles of pixel count: small fields have more boundary pixels and look less
+    /// uniform) — as a robust z. A quartile spread wider than a normal distribution's for that
+    /// std ((p75 − p25) / std above 1.349·1.1: two populations of pixels) lowers the bar to two
+    /// thirds of it. Flagged when the split shows on several dates, not one noisy date.
+    func persistent(_ options: HeterogeneityOptions) throws -> [HeterogeneityRow] {
+        let db = lake.db
+        var info: [Int64: (id: String, aoi: String, year: Int, group: String)] = [:]
+        let p = try db.prepare("SELECT pid, parcel_id, aoi, year, coalesce(group_name, '') FROM parcel_groups")
+        while try p.step() { info[p.int(0)] = (p.text(1) ?? "", p.text(2) ?? "", Int(p.int(3)), p.text(4) ?? "") }
+        guard let bandID = try BandDictionary(db: db).id(options.band) else {
+            throw LakeError.notFound("no signatures of band \(options.band) in the lake")
+        }
+        let calendar = try SceneCalendar(db)
+        let window = options.window ?? SeasonWindow(from: (4, 1), to: (10, 31))
+        struct Obs { let obsid: Int64; let cv: Double; let bimodal: Bool }
+        var series: [Int64: (pixels: Double, obs: [Obs])] = [:]
+        let fields: Set<Int> = [0, 1, 2, 5, 7]
+        try db.transaction { try SCLSummary.refresh(db) }
+        try PackedScan.forEach(lake, screen: options.cloudScreen) { pid, blob, clearList in
+            guard let parcel = info[pid] else { return }
+            let clear = Dictionary(clearList, uniquingKeysWith: { a, _ in a })
+            guard let column = try SeriesCodec.decode(blob, bands: [bandID], fields: fields).first else { return }
+            let count = column.values[0]!, mean = column.values[1]!, std = column.values[2]!, p25 = column.values[5]!, p75 = column.values[7]!
+            var obs: [Obs] = [], pixels: [Double] = []
+            for (k, obsid) in column.obsids.enumerated() {
+                guard clear[obsid] == true, let day = calendar.day(obsid), window.contains(day: day) else { continue }
+                if parcel.year > 0, Days.civil(day).year != parcel.year { continue }
+                guard mean[k] > 0, std[k] >= 0 else { continue }
+                obs.append(Obs(obsid: obsid, cv: Double(std[k] / mean[k]), bimodal: std[k] > 0 && (p75[k] - p25[k]) > 1.349 * 1.1 * std[k]))
+                pixels.append(Double(count[k]))
+            }
+            guard obs.count >= options.minObservations else { return }
+            series[pid] = (RobustStatistics.median(pixels) ?? 0, obs)
+        }
+        // Size classes: terciles of pixel count within (aoi, crop group).
+        let groups = Dictionary(grouping: series.keys) { "\(info[$0]!.aoi)\u{1}\(info[$0]!.group)" }
+        var peerKey: [Int64: String] = [:]
+        for (g, pids) in groups {
+            let sorted = pids.sorted { series[$0]!.pixels < series[$1]!.pixels }
+            let classes = sorted.count >= 60 ? 3 : 1
+            for (i, pid) in sorted.enumerated() { peerKey[pid] = "\(g)\u{1}\(i * classes / sorted.count)" }
+        }
+        // Per peer class and date: median and MAD of CV.
+        var byDate: [String: [Int64: [Double]]] = [:]
+        for (pid, s) in series { for o in s.obs { byDate[peerKey[pid]!, default: [:]][o.obsid, default: []].append(o.cv) } }
+        var reference: [String: [Int64: (Double, Double)]] = [:]
+        for (key, dates) in byDate {
+            for (obsid, cvs) in dates where cvs.count >= 8 {
+                if let m = RobustStatistics.median(cvs), let mad = RobustStatistics.mad(cvs), mad > 0 { reference[key, default: [:]][obsid] = (m, mad) }
+            }
+        }
+        var rows: [HeterogeneityRow] = []
+        for (pid, s) in series {
+            let parcel = info[pid]!, key = peerKey[pid]!
+            var zs: [Double] = [], split = 0
+            for o in s.obs {
+                guard let (m, mad) = reference[key]?[o.obsid], let z = RobustStatistics.robustZ(o.cv, median: m, mad: mad) else { continue }
+                zs.append(z)
+                if z > options.dateThreshold || (o.bimodal && z > options.dateThreshold * 2 / 3) { split += 1 }
+            }
+            var row = HeterogeneityRow(pid: pid, parcelID: parcel.id, aoi: parcel.aoi, group: parcel.group, observations: s.obs.count,
+                                       cv: RobustStatistics.median(s.obs.map(\.cv)), qd: nil, qskew: nil)
+            row.score = RobustStatistics.median(zs)
+            row.splitDates = split
+            row.flag = split >= options.minSplitDates && Double(split) >= options.minSplitShare * Double(max(zs.count, 1))
+            rows.append(row)
+        }
+        rows.sort { ($0.splitDates ?? 0, $0.score ?? -.infinity, -$0.pid) > ($1.splitDates ?? 0, $1.score ?? -.infinity, -$1.pid) }
+        for i in rows.indices { rows[i].rank = i + 1 }
+        return rows
+    }
+
+    /// The JRC ranking (method `median`).
+    func medianRanking(_ options: HeterogeneityOptions) throws -> [HeterogeneityRow] {
         let db = lake.db
         var info: [Int64: (id: String, aoi: String, year: Int, group: String)] = [:]
         let p = try db.prepare("SELECT pid, parcel_id, aoi, year, coalesce(group_name, '') FROM parcel_groups")
@@ -137,14 +232,14 @@ public struct Heterogeneity {
         try lake.db.transaction {
             run = try RunLog.begin(lake.db, kind: "heterogeneity", options: optionsText, inputs: try RunInputs.describe(lake))
             let insert = try lake.db.prepare("""
-                INSERT INTO heterogeneity (run_id, pid, crop_group, n_obs, cv, qd, qskew, score, rank, flag)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO heterogeneity (run_id, pid, crop_group, n_obs, cv, qd, qskew, score, rank, flag, split_dates)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for r in rows {
                 try insert.bind([.int(run), .int(r.pid), .text(r.group), .int(Int64(r.observations)),
                                  r.cv.map(SQLValue.double) ?? .null, r.qd.map(SQLValue.double) ?? .null,
                                  r.qskew.map(SQLValue.double) ?? .null, r.score.map(SQLValue.double) ?? .null,
-                                 .int(Int64(r.rank)), .int(r.flag ? 1 : 0)])
+                                 .int(Int64(r.rank)), .int(r.flag ? 1 : 0), r.splitDates.map { .int(Int64($0)) } ?? .null])
                 try insert.step()
                 insert.reset()
             }
