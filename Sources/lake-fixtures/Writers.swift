@@ -80,7 +80,7 @@ extension FixtureGenerator {
         let labels = try quality.map(TextFile.init)
         sig.write("parcel_id,reference,band,count,mean,std,min,max,p25,p50,p75\n")
         hist.write("parcel_id,reference,hist\n")
-        labels?.write("parcel_id,reference,label\n")
+        labels?.write("parcel_id,date,label\n")
         let pairs: [(Int, Int)] = sceneOrder
             ? scenes.indices.flatMap { s in parcels.indices.map { ($0, s) } }
             : parcels.indices.flatMap { p in scenes.indices.map { (p, $0) } }
@@ -109,7 +109,7 @@ extension FixtureGenerator {
                 return (1 - cover) * v + cover * cloudReflectance * (b >= 6 ? 0.8 : 1)
             }
             let label = cloudy ? (cover < 0.25 ? "cloud-edge" : "cloud") : shade < 1 ? "shadow" : haze >= 0.012 ? "haze" : "clear"
-            labels?.write("\(parcel.id),\(scene.reference),\(label)\n")
+            labels?.write("\(parcel.id),\(scene.datetime.prefix(10)),\(label)\n")
             // SCL: clouds (8, 9) and their shadows (3); thin edges, haze and most shadows unflagged.
             var h = [Int](repeating: 0, count: 12)
             let ground = ndvi > 0.4 ? 4 : 5

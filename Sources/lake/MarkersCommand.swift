@@ -96,15 +96,29 @@ struct Screen: ParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The option file whose screening to apply (e.g. options/mowing.yaml).") var optionsFile: String
+    @Argument(help: "The option file whose screening to apply (e.g. options/mowing.yaml); not with --table.") var optionsFile: String?
+    @Option(help: "Screen this CSV of observations instead of the lake (columns: parcel id, date, b04_mean, b08_mean, b11_mean, optional b02_mean, b02_std); rows keep their order.")
+    var table: String?
+    @Option(name: .customLong("id"), help: "With --table: the parcel id column.") var idColumn: String?
+    @Option(name: .customLong("date"), help: "With --table: the date column.") var dateColumn: String?
     @Option(name: .customLong("parcels"), parsing: .upToNextOption, help: "Only these parcel identifiers.") var parcels: [String] = []
     @Option(help: "Only parcels of this area of interest.") var aoi: String?
     @Option(help: "Only parcels of this year.") var year: Int?
     @Flag(help: "Every parcel of the lake, not only those the option file selects.") var all = false
 
+    func validate() throws {
+        if (table == nil) == (optionsFile == nil) { throw ValidationError("give an option file (screen the lake) or --table FILE") }
+    }
+
     func run() throws {
         try guarded {
-            var (options, _) = try MarkerOptions.load(path: optionsFile)
+            if let table {
+                var out = "parcel_id,date,quality\n"
+                for r in try ObservationTable.screen(path: table, idColumn: idColumn, dateColumn: dateColumn) { out += "\(r.id),\(r.date),\(r.quality)\n" }
+                FileHandle.standardOutput.write(Data(out.utf8))
+                return 0
+            }
+            var (options, _) = try MarkerOptions.load(path: optionsFile!)
             if all { options.parcels = nil }
             let lake = try Lake.open(path: global.path, writable: true)
             var scope = ParcelScope()

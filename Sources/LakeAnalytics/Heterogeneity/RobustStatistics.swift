@@ -10,12 +10,42 @@ public enum RobustStatistics {
         return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t
     }
 
-    public static func median(_ values: [Double]) -> Double? { percentile(values, 50) }
+    /// The median (the mean of the two middle values of an even count), by selection rather than
+    /// sorting: markers take several medians per parcel.
+    public static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        var v = values
+        return v.withUnsafeMutableBufferPointer { b in
+            let n = b.count, k = n / 2
+            let upper = select(b, k)
+            guard n % 2 == 0 else { return upper }
+            // The lower middle value is the largest of those left of k.
+            var lower = b[0]
+            for i in 1..<k { lower = max(lower, b[i]) }
+            return (lower + upper) / 2
+        }
+    }
 
     /// Median absolute deviation from the median (unscaled).
     public static func mad(_ values: [Double]) -> Double? {
         guard let m = median(values) else { return nil }
         return median(values.map { abs($0 - m) })
+    }
+
+    /// Hoare's selection: after it, b[k] is the k-th smallest, everything left of it no larger.
+    private static func select(_ b: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double {
+        var lo = 0, hi = b.count - 1
+        while lo < hi {
+            let pivot = b[(lo + hi) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while b[i] < pivot { i += 1 }
+                while b[j] > pivot { j -= 1 }
+                if i <= j { b.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { break }
+        }
+        return b[k]
     }
 
     /// (x − median) / (1.4826 · MAD): a z-score that outliers do not inflate. Nil when the

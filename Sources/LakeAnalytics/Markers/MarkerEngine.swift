@@ -97,11 +97,11 @@ struct MarkerEngine {
                 detector.regrowDays = d.regrow_days ?? detector.regrowDays
                 detector.regrowShare = d.regrow_share ?? detector.regrowShare
                 detector.settleDays = d.settle_days ?? detector.settleDays
-                for f in detector.detect(clean) where w?.contains(day: f.event.date) ?? true {
+                // Unconfirmed falls (no data after them to tell) are not kept: they prove nothing.
+                for f in detector.detect(clean) where f.kind != .unconfirmed && w?.contains(day: f.event.date) ?? true {
                     var details = ["uncertainty_days": String(f.uncertainty)]
                     if let r = f.regrowth { details["regrowth"] = String(format: "%.3f", r) }
                     if f.kind == .harvest { details["reason"] = "no regrowth: a harvest or ploughing, not a cut" }
-                    if f.kind == .unconfirmed { details["reason"] = "too few observations after the fall to see regrowth" }
                     markers.append(Marker(detector: f.kind == .cut ? d.name : d.name + "-rejected", kind: f.kind.rawValue, event: f.event, details: details))
                 }
             case "spell":

@@ -7,37 +7,38 @@ enum ObservationReader {
     /// arrive sorted by obsid and are merged without hashing.
     static func read(_ item: ParcelInput, wanted: Set<UInt8>, bandIDs: [UInt8?], calendar: SceneCalendar, blueStd: Bool = false) -> [Observed] {
         var rows: [(obsid: Int64, means: BandMeans)] = []
-        var spread: [Int64: Double] = [:]
-        do {
-            if blueStd, let blue = bandIDs[0] {
-                try SeriesCodec.forEachColumn(item.blob, bands: [blue], field: 2) { _, obsids, values in
-                    spread.reserveCapacity(obsids.count)
-                    for j in obsids.indices { spread[obsids[j]] = Double(values[j]) }
+        // Puts one column into slot k of the rows; usually every band has the same scenes and
+        // the column fills in place, otherwise it is merged by obsid.
+        func put(_ k: Int, _ obsids: UnsafeBufferPointer<Int64>, _ value: (Int) -> Double) {
+            if rows.count == obsids.count && zip(rows, obsids).allSatisfy({ $0.obsid == $1 }) {
+                for j in obsids.indices { rows[j].means[k] = value(j) }
+                return
+            }
+            var merged: [(obsid: Int64, means: BandMeans)] = []
+            merged.reserveCapacity(rows.count + obsids.count)
+            var i = 0, j = 0
+            while i < rows.count || j < obsids.count {
+                if j == obsids.count || (i < rows.count && rows[i].obsid < obsids[j]) {
+                    merged.append(rows[i]); i += 1
+                } else {
+                    var row: (obsid: Int64, means: BandMeans) = i < rows.count && rows[i].obsid == obsids[j] ? rows[i] : (obsids[j], BandMeans())
+                    if i < rows.count && rows[i].obsid == obsids[j] { i += 1 }
+                    row.means[k] = value(j); j += 1
+                    merged.append(row)
                 }
             }
+            rows = merged
+        }
+        do {
             try SeriesCodec.forEachColumn(item.blob, bands: wanted, field: 1) { band, obsids, values in
                 guard let k = bandIDs.firstIndex(where: { $0 == band }) else { return }
                 let reflectance = k < 4
-                func value(_ j: Int) -> Double { Double(reflectance ? values[j] + calendar.offset(obsids[j]) : values[j]) }
-                // Usually every band has the same scenes: fill in place; otherwise merge.
-                if rows.count == obsids.count && zip(rows, obsids).allSatisfy({ $0.obsid == $1 }) {
-                    for j in obsids.indices { rows[j].means[k] = value(j) }
-                    return
+                put(k, obsids) { j in Double(reflectance ? values[j] + calendar.offset(obsids[j]) : values[j]) }
+            }
+            if blueStd, let blue = bandIDs[0], wanted.contains(blue) {
+                try SeriesCodec.forEachColumn(item.blob, bands: [blue], field: 2) { _, obsids, values in
+                    put(BandMeans.blueStd, obsids) { Double(values[$0]) }
                 }
-                var merged: [(obsid: Int64, means: BandMeans)] = []
-                merged.reserveCapacity(rows.count + obsids.count)
-                var i = 0, j = 0
-                while i < rows.count || j < obsids.count {
-                    if j == obsids.count || (i < rows.count && rows[i].obsid < obsids[j]) {
-                        merged.append(rows[i]); i += 1
-                    } else {
-                        var row: (obsid: Int64, means: BandMeans) = i < rows.count && rows[i].obsid == obsids[j] ? rows[i] : (obsids[j], BandMeans())
-                        if i < rows.count && rows[i].obsid == obsids[j] { i += 1 }
-                        row.means[k] = value(j); j += 1
-                        merged.append(row)
-                    }
-                }
-                rows = merged
             }
         } catch {
             return []
@@ -49,28 +50,30 @@ enum ObservationReader {
             while c < item.clear.count && item.clear[c].0 < row.obsid { c += 1 }
             let clear = c < item.clear.count && item.clear[c].0 == row.obsid ? item.clear[c].1 : nil
             guard let day = calendar.day(row.obsid) else { continue }
-            out.append(Observed(day: day, clear: clear, means: row.means, blueStd: spread.isEmpty ? nil : spread[row.obsid]))
+            out.append(Observed(day: day, clear: clear, means: row.means))
         }
         if !zip(out, out.dropFirst()).allSatisfy({ $0.day <= $1.day }) { out.sort { $0.day < $1.day } }
         return out
     }
 }
 
-/// The band means of one observation that markers use: B02, B04, B08, B11, VV, VH (NaN: none).
+/// The band means of one observation that markers use: B02, B04, B08, B11, VV, VH, and the
+/// within-parcel standard deviation of B02 (slot `blueStd`) (NaN: none).
 struct BandMeans {
-    private var b02 = Double.nan, b04 = Double.nan, b08 = Double.nan, b11 = Double.nan, vv = Double.nan, vh = Double.nan
+    static let blueStd = 6
+    private var b02 = Double.nan, b04 = Double.nan, b08 = Double.nan, b11 = Double.nan, vv = Double.nan, vh = Double.nan, sd02 = Double.nan
     init() {}
     init(_ values: [Double?]) { for (k, v) in values.enumerated() { self[k] = v } }
 
     subscript(k: Int) -> Double? {
         get {
             let v: Double
-            switch k { case 0: v = b02 case 1: v = b04 case 2: v = b08 case 3: v = b11 case 4: v = vv default: v = vh }
+            switch k { case 0: v = b02 case 1: v = b04 case 2: v = b08 case 3: v = b11 case 4: v = vv case 5: v = vh default: v = sd02 }
             return v.isNaN ? nil : v
         }
         set {
             let v = newValue ?? .nan
-            switch k { case 0: b02 = v case 1: b04 = v case 2: b08 = v case 3: b11 = v case 4: vv = v default: vh = v }
+            switch k { case 0: b02 = v case 1: b04 = v case 2: b08 = v case 3: b11 = v case 4: vv = v case 5: vh = v default: sd02 = v }
         }
     }
 }
@@ -81,9 +84,9 @@ struct Observed {
     let clear: Bool?
     let means: BandMeans
     /// The within-parcel standard deviation of B02 (DN), when read (screening of cloud edges).
-    var blueStd: Double?
+    var blueStd: Double? { means[BandMeans.blueStd] }
 
-    init(day: Int, clear: Bool?, means: BandMeans, blueStd: Double? = nil) { self.day = day; self.clear = clear; self.means = means; self.blueStd = blueStd }
+    init(day: Int, clear: Bool?, means: BandMeans) { self.day = day; self.clear = clear; self.means = means }
     init(day: Int, clear: Bool?, means: [Double?]) { self.init(day: day, clear: clear, means: BandMeans(means)) }
 
     func value(_ signal: Signal) -> Double? {

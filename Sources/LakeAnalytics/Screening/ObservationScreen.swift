@@ -49,9 +49,24 @@ public struct ObservationScreen: Sendable {
 
     public init() {}
 
+    /// What is usual for a parcel (or, with too few observations of its own, for its peers):
+    /// the clear line of blue against red, and the medians of NIR, SWIR and blue spread.
+    struct Usual {
+        let line: ClearLine?
+        let nir: Double?, swir: Double?, blueStd: Double?
+
+        init?(_ obs: [Observed]) {
+            guard obs.count >= 4 else { return nil }
+            func median(_ f: (Observed) -> Double?) -> Double? { RobustStatistics.median(obs.compactMap(f)) }
+            line = ClearLine(obs.compactMap { o in o.means[0].flatMap { b in o.means[1].map { (x: $0, y: b) } } })
+            nir = median { $0.means[2] }; swir = median { $0.means[3] }; blueStd = median { $0.blueStd }
+        }
+    }
+
     /// One verdict per observation (same order). `regional`: days on which the parcel's area
-    /// had a shared drop.
-    func screen(_ obs: [Observed], regional: Set<Int> = []) -> [Quality] {
+    /// had a shared drop; `peers`: what is usual for the parcel's peers, used when the parcel has
+    /// fewer than 4 clear observations of its own.
+    func screen(_ obs: [Observed], regional: Set<Int> = [], peers: Usual? = nil) -> [Quality] {
         var verdicts = obs.map { o -> Quality in
             if o.clear == false { return .scl }
             if o.clear == nil && requireSCL { return .noSCL }
@@ -59,23 +74,16 @@ public struct ObservationScreen: Sendable {
         }
         guard enabled else { return verdicts }
         let clearIdx = verdicts.indices.filter { verdicts[$0] == .clear }
-        guard clearIdx.count >= 4 else { return verdicts }
-        func usual(_ f: (Observed) -> Double?) -> (median: Double, spread: Double)? {
-            let values = clearIdx.compactMap { f(obs[$0]) }
-            guard values.count >= 4, let m = RobustStatistics.median(values), let mad = RobustStatistics.mad(values) else { return nil }
-            return (m, 1.4826 * mad)
-        }
-        let line = ClearLine(clearIdx.compactMap { i in obs[i].means[0].flatMap { b in obs[i].means[1].map { (x: $0, y: b) } } })
-        let nir = usual { $0.means[2] }, swir = usual { $0.means[3] }
-        let blueStd = usual { $0.blueStd }
+        guard let usual = Usual(clearIdx.map { obs[$0] }) ?? peers else { return verdicts }
+        let line = usual.line
         for i in clearIdx {
             let o = obs[i]
             if let line, let blue = o.means[0], let red = o.means[1],
                line.residual(x: red, y: blue) > max(hazeRise * 10_000, spreads * line.spread) { verdicts[i] = .haze; continue }
-            if let nir, let swir, let n = o.means[2], let s = o.means[3], n < shadowFactor * nir.median, s < shadowFactor * swir.median {
+            if let nir = usual.nir, let swir = usual.swir, let n = o.means[2], let s = o.means[3], n < shadowFactor * nir, s < shadowFactor * swir {
                 verdicts[i] = .shadow; continue
             }
-            if let blueStd, let sd = o.blueStd, sd > edgeFactor * blueStd.median, sd - blueStd.median > 80 { verdicts[i] = .edge; continue }
+            if let blueStd = usual.blueStd, let sd = o.blueStd, sd > edgeFactor * blueStd, sd - blueStd > 80 { verdicts[i] = .edge; continue }
             if regional.contains(o.day) { verdicts[i] = .regional; continue }
         }
         // Temporal context on what is left: a dip back within a week.
@@ -95,7 +103,7 @@ public struct ObservationScreen: Sendable {
 
 }
 
-/// A robust line y = a + b·x through points (Theil–Sen: the median of pairwise slopes), with
+/// A robust line y = a + b·x through points (a Theil–Sen median of slopes), with
 /// the robust spread of the residuals: the parcel's clear line of blue against red, from which
 /// haze lifts an observation (Zhang et al.'s haze-optimised transform, fitted per parcel).
 struct ClearLine {
@@ -103,12 +111,14 @@ struct ClearLine {
 
     init?(_ points: [(x: Double, y: Double)]) {
         guard points.count >= 4 else { return nil }
+        // Slopes between the i-th and the (i + n/2)-th point in x order: n/2 slopes of widely
+        // separated pairs, as robust as all pairs for a line and O(n log n).
+        let sorted = points.sorted { $0.x < $1.x }
+        let half = sorted.count / 2
         var slopes: [Double] = []
-        slopes.reserveCapacity(points.count * (points.count - 1) / 2)
-        for i in points.indices {
-            for j in (i + 1)..<points.count where abs(points[j].x - points[i].x) > 1e-9 {
-                slopes.append((points[j].y - points[i].y) / (points[j].x - points[i].x))
-            }
+        slopes.reserveCapacity(half)
+        for i in 0..<half where sorted[i + half].x - sorted[i].x > 1e-9 {
+            slopes.append((sorted[i + half].y - sorted[i].y) / (sorted[i + half].x - sorted[i].x))
         }
         // Physically the clear line rises (soil is brighter in blue and red alike); clamp so a
         // few points cannot tilt it absurdly.

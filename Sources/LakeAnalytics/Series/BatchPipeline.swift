@@ -63,11 +63,17 @@ enum BatchPipeline {
                     results.reserveCapacity(chunk.count)
                     var next = chunk.startIndex
                     do {
-                        try scan.value.forEach(chunk.first!...chunk.last!) { pid, blob, clear in
+                        let visit: (Int64, UnsafeRawBufferPointer, [(Int64, Bool)]) throws -> Void = { pid, blob, clear in
                             while next < chunk.endIndex && chunk[next] < pid { next += 1 }
                             guard next < chunk.endIndex && chunk[next] == pid else { return }
                             let result = clear.withUnsafeBufferPointer { analyse(ParcelInput(pid: pid, blob: blob, clear: $0)) }
                             results.append((pid, result))
+                        }
+                        // A sparse chunk (a sample) is read parcel by parcel rather than by its range.
+                        if Int64(chunk.count) * 4 < chunk.last! - chunk.first! + 1 {
+                            for pid in chunk { try scan.value.forEach(pid...pid, visit) }
+                        } else {
+                            try scan.value.forEach(chunk.first!...chunk.last!, visit)
                         }
                         state.put(k, results)
                     } catch {
