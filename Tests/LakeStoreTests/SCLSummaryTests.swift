@@ -71,7 +71,7 @@ final class SCLSummaryTests: XCTestCase {
             // Make it look like schema 2: no summary tables, triggers or version 3.
             try lake.db.execute("""
                 DROP TRIGGER scl_hist_inserted; DROP TRIGGER scl_hist_updated; DROP TRIGGER scl_hist_deleted;
-                DROP TABLE scl_summary; DROP TABLE scl_dirty; PRAGMA user_version = 2;
+                DROP TABLE scl_summary; DROP TABLE scl_dirty; ALTER TABLE heterogeneity DROP COLUMN split_dates; PRAGMA user_version = 2;
                 """)
         }
         let upgraded = try Lake.open(path: path, writable: true)

@@ -117,7 +117,7 @@ struct MarkerEngine {
                     if j > k && length >= minDays {
                         let values = inWindow[k...j].map(\.value)
                         markers.append(Marker(detector: d.name, kind: "spell",
-                                              event: Event(start: inWindow[k].day, date: inWindow[k].day, end: inWindow[j].day,
+                                              event: Event(start: inWindow[k].day, date: (inWindow[k].day + inWindow[j].day) / 2, end: inWindow[j].day,
                                                            valueStart: values.first!, valueEnd: values.last!,
                                                            magnitude: Double(length), confidence: min(1, Double(j - k + 1) / 4)),
                                               details: ["observations": String(j - k + 1)]))

@@ -54,6 +54,9 @@ public struct RegionalContext: Sendable {
         return members.values.flatMap { $0.sorted().prefix(samplePerArea) }
     }
 
+    /// Puts a parcel in an area (tests).
+    mutating func areaForTesting(pid: Int64, area key: Int64) { area[pid] = key }
+
     /// Residuals of one parcel's usable observations: (day, value − its neighbours' line).
     static func residuals(_ points: [IndexPoint]) -> [(Int, Double)] {
         guard points.count >= 3 else { return [] }

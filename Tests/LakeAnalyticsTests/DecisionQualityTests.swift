@@ -1,0 +1,158 @@
+import Foundation
+@testable import LakeAnalytics
+import LakeQuery
+import LakeSQLite
+import LakeStore
+import LakeTestSupport
+import XCTest
+
+/// The parts behind decisions: screening, cuts, the crop check, heterogeneity and the overall
+/// light, each on a case that a naive detector gets wrong.
+final class DecisionQualityTests: XCTestCase {
+    /// Reflectances (DN) of a canopy of a given NDVI, as a clear sky shows it.
+    func observation(_ day: Int, ndvi: Double, clear: Bool? = true, haze: Double = 0, shade: Double = 1, blueStd: Double = 40) -> Observed {
+        let red = 1300 - 1000 * ndvi, nir = red * (1 + ndvi) / (1 - ndvi)
+        let blue = 600 - 200 * ndvi, swir = 2800 - 1200 * ndvi
+        return Observed(day: day, clear: clear, means: [blue * shade + haze, red * shade + 0.65 * haze, nir * shade * 0.9 + 0.35 * haze + (shade < 1 ? 0 : nir * 0.1),
+                                                     swir * shade + 0.15 * haze, nil, nil, blueStd])
+    }
+
+    func meadow(cuts: [Int], every step: Int = 5, from: String = "2024-03-01", to: String = "2024-10-31") -> [(Int, Double)] {
+        var out: [(Int, Double)] = []
+        var day = Days.number(from)!
+        while day < Days.number(to)! {
+            var v = 0.78
+            for c in cuts where day >= c { v -= 0.38 * exp(-Double(day - c) / 12) }
+            out.append((day, v))
+            day += step
+        }
+        return out
+    }
+
+    func testScreeningNamesHazeShadowEdgeAndDipsButKeepsARealCut() throws {
+        let cut = Days.number("2024-06-12")!
+        var obs = meadow(cuts: [cut]).map { observation($0.0, ndvi: $0.1) }
+        func at(_ date: String) -> Int { obs.indices.min { abs(obs[$0].day - Days.number(date)!) < abs(obs[$1].day - Days.number(date)!) }! }
+        let hazy = at("2024-05-01")
+        obs[hazy] = observation(obs[hazy].day, ndvi: 0.78, haze: 400)              // unflagged haze
+        let shaded = at("2024-08-05")
+        obs[shaded] = observation(obs[shaded].day, ndvi: 0.75, shade: 0.5)         // unflagged shadow
+        let edge = at("2024-09-04")
+        obs[edge] = observation(obs[edge].day, ndvi: 0.74, blueStd: 900)          // cloud edge
+        let dip = at("2024-09-24")
+        obs[dip] = observation(obs[dip].day, ndvi: 0.55)                           // back 5 days later
+        obs[3] = observation(obs[3].day, ndvi: 0.5, clear: false)
+        let verdicts = ObservationScreen().screen(obs)
+        XCTAssertEqual(verdicts[hazy], .haze)
+        XCTAssertEqual(verdicts[shaded], .shadow)
+        XCTAssertEqual(verdicts[edge], .edge)
+        XCTAssertEqual(verdicts[dip], .dip)
+        XCTAssertEqual(verdicts[3], .scl)
+        // The observations right after the cut are low and regrowing: kept.
+        let after = obs.indices.filter { obs[$0].day > cut && obs[$0].day <= cut + 15 }
+        XCTAssertFalse(after.isEmpty)
+        for i in after { XCTAssertEqual(verdicts[i], .clear, Days.text(obs[i].day)) }
+        let others = verdicts.indices.filter { ![hazy, shaded, edge, dip, 3].contains($0) }
+        XCTAssertEqual(others.filter { verdicts[$0] != .clear }.count, 0, "\(others.map { verdicts[$0] })")
+    }
+
+    func testCutsAreConfirmedByRegrowthDatedAfterTheHighAndNotBlockedByRejectedOnes() {
+        let cuts = [Days.number("2024-05-20")!, Days.number("2024-07-04")!]
+        var points = meadow(cuts: cuts).map { IndexPoint(day: $0.0, value: $0.1, clear: true) }
+        // A cloudy spell of 25 days over the second cut: the first observation after it is
+        // still low enough.
+        points.removeAll { $0.day > cuts[1] - 12 && $0.day < cuts[1] + 9 }
+        let found = CutDetector().detect(points).filter { $0.kind == .cut }
+        XCTAssertEqual(found.count, 2, "\(found.map { Days.text($0.event.date) })")
+        for (f, c) in zip(found, cuts) {
+            XCTAssertGreaterThanOrEqual(f.event.date - c, -3, Days.text(f.event.date))
+            XCTAssertLessThanOrEqual(f.event.date - c, 15, Days.text(f.event.date))
+            XCTAssertGreaterThan(f.event.date, f.event.start)      // after the last high observation
+        }
+        XCTAssertGreaterThan(found[1].uncertainty, 20)
+    }
+
+    func testAHarvestIsNotACut() {
+        // A cereal: green in spring, harvested on 07-10, stubble for the rest of the season.
+        var points: [IndexPoint] = []
+        var day = Days.number("2024-04-01")!
+        while day < Days.number("2024-10-31")! {
+            points.append(IndexPoint(day: day, value: day < Days.number("2024-07-10")! ? 0.8 : 0.22, clear: true))
+            day += 5
+        }
+        let found = CutDetector().detect(points)
+        XCTAssertEqual(found.map(\.kind), [.harvest])
+    }
+
+    func testMowingDecisionsSayWhyTheyAreYellowOrRed() throws {
+        let (options, _) = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        let engine = MarkerEngine(options: options)
+        // Never mown, well observed: red.
+        let flat = meadow(cuts: []).map { observation($0.0, ndvi: $0.1) }
+        let red = engine.analyse(flat, year: 2024, crop: "6100", names: ["grassland"]).decision
+        XCTAssertEqual(red?.colour, "red")
+        // Never seen between 05-01 and 06-20: a cut could hide there: yellow with the gap named.
+        let gappy = flat.filter { $0.day < Days.number("2024-05-01")! || $0.day > Days.number("2024-06-20")! }
+        let yellow = engine.analyse(gappy, year: 2024, crop: "6100", names: ["grassland"]).decision
+        XCTAssertEqual(yellow?.colour, "yellow")
+        XCTAssertTrue(yellow!.reasons[0].contains("could hide"), yellow!.reasons[0])
+        // A maize field declared as grassland: bare until June: red, not green for its harvest.
+        var maize: [Observed] = []
+        var day = Days.number("2024-03-01")!
+        while day < Days.number("2024-10-31")! {
+            let doy = Double(Days.dayOfYear(day))
+            maize.append(observation(day, ndvi: 0.18 + 0.68 / (1 + exp(-(doy - 170) / 9)) * (1 - 1 / (1 + exp(-(doy - 265) / 8)))))
+            day += 5
+        }
+        let arable = engine.analyse(maize, year: 2024, crop: "6100", names: ["grassland"]).decision
+        XCTAssertEqual(arable?.colour, "red")
+        XCTAssertTrue(arable!.reasons[0].contains("arable"), arable!.reasons[0])
+    }
+
+    func testRegionalContextFindsADropSharedByTheArea() {
+        var context = RegionalContext()
+        let day = Days.number("2024-06-01")!
+        // Ten parcels of one area, eight of them 0.1 lower on one date.
+        var residuals: [(pid: Int64, values: [(Int, Double)])] = []
+        for pid in Int64(1)...10 {
+            context.areaForTesting(pid: pid, area: 7)
+            residuals.append((pid, [(day, pid <= 8 ? -0.1 : 0.01), (day + 10, 0.005)]))
+        }
+        context.learn(residuals)
+        XCTAssertEqual(context.days(for: 3), [day])
+        XCTAssertEqual(context.days(for: 99), [])
+    }
+
+    /// On the project's fixtures (20 parcels: too few peers per crop), every crop-check
+    /// decision is grey, and the overall light then comes from the other schemes.
+    func testCropCheckIsGreyWithoutPeersAndDecideCombines() throws {
+        let lake = try fixtureLake()
+        var options = CropCheckOptions()
+        let summary = try CropCheck(lake: lake).run(options, scope: ParcelScope(), optionsText: "")
+        XCTAssertEqual(summary.decisions["grey"], summary.parcels)
+        let reason = try lake.db.scalar("SELECT reasons FROM decisions WHERE scheme = 'crop' LIMIT 1")?.text ?? ""
+        XCTAssertTrue(reason.contains("no check"), reason)
+        // With a bar of 3 peers the crops of the fixtures are checked.
+        options.minPeers = 3; options.minBins = 4
+        let checked = try CropCheck(lake: lake).run(options, scope: ParcelScope(), optionsText: "")
+        XCTAssertGreaterThan(checked.decisions["green"] ?? 0, 0)
+        let lights = try Lights(lake: lake).run(schemes: ["crop"], heterogeneity: false)
+        XCTAssertEqual(lights.parcels, 20)
+        let overall = try lake.db.scalar("SELECT count(*) FROM decisions WHERE scheme = 'overall' AND run_id = ?", .int(lights.run))?.int
+        XCTAssertEqual(overall, 20)
+        let cited = try lake.db.scalar("SELECT reasons FROM decisions WHERE scheme = 'overall' AND run_id = ? AND colour = 'green' LIMIT 1", .int(lights.run))?.text ?? ""
+        XCTAssertTrue(cited.contains("crop green (run \(checked.run))"), cited)
+        XCTAssertThrowsError(try Lights(lake: lake).run(schemes: ["nonsense"]))
+    }
+
+    func testMedianSelectionEqualsSorting() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [1, 2, 3, 4, 7, 10, 51, 100] {
+            let values = (0..<n).map { _ in Double(Int.random(in: 0..<20, using: &rng)) }
+            let sorted = values.sorted()
+            let expected = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+            XCTAssertEqual(RobustStatistics.median(values), expected, "\(values)")
+        }
+        XCTAssertNil(RobustStatistics.median([]))
+    }
+}
