@@ -31,7 +31,10 @@ demo: build
 	$(BIN)/lake --db $(DEMO_DB) info
 	$(BIN)/lake --db $(DEMO_DB) query parcel P000007 --from 2024-04-01 --to 2024-08-31
 	$(BIN)/lake --db $(DEMO_DB) markers run options/mowing.yaml
-	$(BIN)/lake --db $(DEMO_DB) markers run options/crop-phenology.yaml
+	$(BIN)/lake --db $(DEMO_DB) check crops
+	$(BIN)/lake --db $(DEMO_DB) heterogeneity --top 3
+	$(BIN)/lake --db $(DEMO_DB) decide --schemes mowing crop heterogeneity
+	$(BIN)/lake --db $(DEMO_DB) markers show P000007
 	$(BIN)/lake --db $(DEMO_DB) report decisions --format geojson --out fixtures/demo/decisions.geojson
 	# Extraction: signatures computed from the demo's band rasters, in a lake of their own.
 	rm -f $(EXTRACT_DB)

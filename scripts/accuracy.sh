@@ -1,28 +1,59 @@
 #!/usr/bin/env bash
-# lake accuracy: precision and recall of markers and decisions on generated fixtures with planted
-# events and anomalies (mowing dates, barley harvests, wrong declarations, split parcels,
-# unmown meadows, cloudy scenes), and how often the crop phenology check agrees with the
-# declared crop on real WorldCereal parcel series (../shared/realdata), per crop.
+# lake accuracy: precision, recall and F1 of every decision task on generated fixtures with
+# planted truth, for two seeds (a threshold tuned to one would show), the observation-screening
+# confusion matrix on the fixtures' true observation labels and on the labelled real
+# observations of ../shared/realdata/cbm-nl2020-markers, and the per-crop agreement of the crop
+# checks with the declared crop on real WorldCereal parcel series.
+#
+#   ACCURACY_PARCELS (2000), ACCURACY_SEEDS ("2024 31"), ACCURACY_SCENES (73)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.build/release; OUT=bench-out/accuracy
-P=${ACCURACY_PARCELS:-2000}
+P=${ACCURACY_PARCELS:-2000}; S=${ACCURACY_SCENES:-73}
 mkdir -p "$OUT"
 
-echo "== fixtures: $P parcels × 73 scenes, seed 2024 (planted truth in truth.csv)"
-$BIN/lake-fixtures --out "$OUT/fixtures" --parcels "$P" --scenes 73 --seed 2024 2>/dev/null
-db="$OUT/fixtures.sqlite"; rm -f "$db"
-$BIN/lake --db "$db" init --srid 32632 >/dev/null
-$BIN/lake --db "$db" ingest parcels "$OUT/fixtures/parcels.geojson" --aoi demo --year 2024 >/dev/null 2>&1
-$BIN/lake --db "$db" ingest catalogue "$OUT/fixtures/scenes.stac.json" >/dev/null
-$BIN/lake --db "$db" ingest signatures "$OUT/fixtures/signatures.csv" "$OUT/fixtures/scl.csv" >/dev/null
-for o in mowing harvest bare-soil crop-phenology; do $BIN/lake --db "$db" markers run "options/$o.yaml" >/dev/null; done
-$BIN/lake --db "$db" heterogeneity >/dev/null 2>&1
-$BIN/lake-fixtures score --truth "$OUT/fixtures/truth.csv" --db "$db"
+# Confusion matrix of two label columns (truth first) read as "truth,lake" lines on stdin.
+confusion() {
+  awk -F, '{ n[$1","$2]++; t[$1]++; l[$2]++ }
+    END {
+      printf "%-14s", "truth \\ lake"; for (b in l) printf "%10s", b; printf "%10s\n", "total"
+      for (a in t) { printf "%-14s", a; for (b in l) printf "%10d", n[a","b]; printf "%10d\n", t[a] }
+    }'
+}
+
+for seed in ${ACCURACY_SEEDS:-2024 31}; do
+  dir="$OUT/fixtures-$seed"
+  echo "== fixtures: $P parcels × $S scenes, seed $seed (planted truth: truth.csv, observation labels: quality.csv)"
+  $BIN/lake-fixtures --out "$dir" --parcels "$P" --scenes "$S" --seed "$seed" --quality 2>/dev/null
+  db="$dir/lake.sqlite"; rm -f "$db"
+  $BIN/lake --db "$db" init --srid 32632 >/dev/null
+  $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi demo --year 2024 >/dev/null 2>&1
+  $BIN/lake --db "$db" ingest catalogue "$dir/scenes.stac.json" >/dev/null
+  $BIN/lake --db "$db" ingest signatures "$dir/signatures.csv" "$dir/scl.csv" >/dev/null
+  for o in harvest bare-soil crop-phenology mowing; do $BIN/lake --db "$db" markers run "options/$o.yaml" >/dev/null; done
+  $BIN/lake --db "$db" check crops >/dev/null
+  $BIN/lake --db "$db" heterogeneity >/dev/null 2>&1
+  $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
+  $BIN/lake-fixtures score --truth "$dir/truth.csv" --db "$db"
+  echo "-- observation screening (options/mowing.yaml, every parcel) against what each observation really was"
+  $BIN/lake --db "$db" screen options/mowing.yaml --all > "$dir/screen.csv"
+  awk -F, 'NR == FNR { if (FNR > 1) truth[$1","$2] = $3; next } FNR > 1 { print truth[$1","$2] "," $4 }' \
+    "$dir/quality.csv" "$dir/screen.csv" | confusion
+done
+
+NL=../shared/realdata/cbm-nl2020-markers/nl2020_b08_b11_b04_classified_1000.csv
+if [ -f "$NL" ]; then
+  echo "== observation screening on 1,000 labelled real NL observations (cbm-nl2020-markers; classes 1 cloudy, 2 hazy, 3 shady, 4 maintained, 5-7 vegetated, 8 other)"
+  $BIN/lake screen --table "$NL" > "$OUT/nl-screen.csv"
+  paste -d, <(awk -F, 'NR > 1 { split("cloudy hazy shady maintained vegetated-O vegetated-Y vegetated-D other", c, " "); print c[int($15)] }' "$NL") \
+            <(awk -F, 'NR > 1 { print $3 }' "$OUT/nl-screen.csv") | confusion
+else
+  echo "($NL absent: real labelled observations skipped)"
+fi
 
 WC=../shared/realdata/worldcereal-parcel-timeseries
 if [ ! -d "$WC" ]; then echo "($WC absent: real-data agreement skipped)"; exit 0; fi
-echo "== WorldCereal parcel series (real LPIS labels): crop phenology check vs declared crop"
+echo "== WorldCereal parcel series (real LPIS labels): share of parcels each check finds to follow their declared crop"
 # The legend's ewoc codes carry dashes (11-01-06-000-0); the series write them without.
 legend="$OUT/ewoc_groups.csv"
 awk -F, 'NR == 1 { print "crop_code,group_code,group_name"; next } { c = $1; gsub("-", "", c); print c "," $10 "," $5 }' \
@@ -36,11 +67,16 @@ for set in dekad_fra_2023:2023 monthly_corsica_2022:2022 monthly_flanders_2021:2
   $BIN/lake --db "$db" ingest parcels "$csv" --id sample_id --crop-code ewoc_code --point-buffer 10 --aoi "$folder" --year "$year" >/dev/null 2>&1
   $BIN/lake --db "$db" ingest signatures "$csv" --create-scenes >/dev/null 2>&1
   $BIN/lake --db "$db" markers run options/crop-phenology.yaml >/dev/null
-  echo "-- $folder (year $year)"
+  $BIN/lake --db "$db" check crops --min-peers 10 >/dev/null
+  echo "-- $folder (year $year): rule-based phenology (crops with a rule) and the peer-envelope crop check (crops with ≥ 10 parcels)"
   $BIN/lake --db "$db" sql "
-    SELECT g.group_name AS crop, count(*) AS parcels, sum(d.colour = 'green') AS agree, sum(d.colour = 'red') AS disagree,
-           sum(d.colour = 'yellow') AS undecided, round(1.0 * sum(d.colour = 'green') / count(*), 3) AS agreement
-    FROM decisions d JOIN parcel_groups g USING (pid)
-    WHERE d.run_id = (SELECT max(run_id) FROM decisions) AND d.reasons NOT LIKE '%no phenology rule%'
+    SELECT g.group_name AS crop, count(*) AS parcels,
+           sum(r.colour = 'green') AS rule_green, sum(r.colour = 'red') AS rule_red,
+           sum(c.colour = 'green') AS check_green, sum(c.colour = 'red') AS check_red, sum(c.colour = 'yellow') AS check_yellow,
+           sum(c.colour = 'grey') AS check_grey,
+           round(1.0 * sum(c.colour = 'green') / nullif(sum(c.colour <> 'grey'), 0), 3) AS check_agreement
+    FROM parcel_groups g
+    LEFT JOIN decisions r ON r.pid = g.pid AND r.scheme = 'crop-phenology' AND r.reasons NOT LIKE '%no phenology rule%'
+    LEFT JOIN decisions c ON c.pid = g.pid AND c.scheme = 'crop'
     GROUP BY 1 ORDER BY 2 DESC"
 done

@@ -107,19 +107,37 @@ public struct Reports {
     func markers(_ sink: ReportSink, _ options: ReportOptions) throws -> Int {
         let run = try latestRun("markers", table: "markers", options)
         return try emit(sink, """
-            SELECT m.run_id, p.parcel_id, p.pid, p.crop_name, m.signal, m.detector, m.kind, m.start_date, m.date, m.end_date,
-                   m.value_start, m.value_end, m.magnitude, m.confidence, \(Self.geometrySQL)
+            SELECT m.run_id, p.parcel_id, p.pid, p.crop_name, m.signal,
+                   CASE WHEN m.kind = 'gap' THEN 'data-gap' WHEN m.kind IN ('harvest', 'unconfirmed') AND m.detector LIKE '%-rejected'
+                        THEN 'rejected' ELSE 'event' END,
+                   m.detector, m.kind, m.start_date, m.date, m.end_date,
+                   m.value_start, m.value_end, m.magnitude, m.confidence, m.details, \(Self.geometrySQL)
             FROM markers m JOIN parcels p USING (pid) WHERE m.run_id = ? ORDER BY p.pid, m.date, m.detector
-            """, [.int(run)], columns: ["run_id", "parcel_id", "pid", "crop_name", "signal", "detector", "kind", "start_date", "date",
-                                        "end_date", "value_start", "value_end", "magnitude", "confidence"], geometry: true)
+            """, [.int(run)], columns: ["run_id", "parcel_id", "pid", "crop_name", "signal", "category", "detector", "kind", "start_date", "date",
+                                        "end_date", "value_start", "value_end", "magnitude", "confidence", "details"], json: ["details"], geometry: true)
     }
 
+    /// One row per parcel and scheme: each scheme's latest run (markers runs, lake check crops,
+    /// lake decide's `overall`), or the schemes of one run with --run.
     func decisions(_ sink: ReportSink, _ options: ReportOptions) throws -> Int {
+        if options.run == nil {
+            guard try lake.db.scalar("SELECT count(*) FROM decisions")?.int ?? 0 > 0 else { throw LakeError.notFound("no decisions in the lake yet") }
+            return try emit(sink, """
+                SELECT d.run_id, p.parcel_id, p.pid, p.aoi, p.year, p.crop_code, p.crop_name, d.scheme, d.colour, d.clear_obs, d.reasons,
+                       (SELECT json_group_array(date) FROM (SELECT m.date FROM markers m WHERE m.run_id = d.run_id AND m.pid = d.pid
+                         AND m.kind NOT IN ('gap', 'harvest', 'unconfirmed') AND m.detector NOT LIKE '%-rejected' ORDER BY m.date)),
+                       \(Self.geometrySQL)
+                FROM decisions d JOIN parcels p USING (pid)
+                WHERE d.run_id = (SELECT max(run_id) FROM decisions l WHERE l.scheme = d.scheme)
+                ORDER BY p.pid, d.scheme = 'overall', d.scheme
+                """, [], columns: ["run_id", "parcel_id", "pid", "aoi", "year", "crop_code", "crop_name", "scheme", "colour",
+                                   "clear_obs", "reasons", "marker_dates"], json: ["reasons", "marker_dates"], geometry: true)
+        }
         let run = try latestRun("markers", table: "decisions", options)
         return try emit(sink, """
             SELECT d.run_id, p.parcel_id, p.pid, p.aoi, p.year, p.crop_code, p.crop_name, d.scheme, d.colour, d.clear_obs, d.reasons,
                    (SELECT json_group_array(date) FROM (SELECT m.date FROM markers m WHERE m.run_id = d.run_id AND m.pid = d.pid
-                     AND m.kind <> 'gap' ORDER BY m.date)),
+                     AND m.kind NOT IN ('gap', 'harvest', 'unconfirmed') AND m.detector NOT LIKE '%-rejected' ORDER BY m.date)),
                    \(Self.geometrySQL)
             FROM decisions d JOIN parcels p USING (pid) WHERE d.run_id = ? ORDER BY p.pid, d.scheme
             """, [.int(run)], columns: ["run_id", "parcel_id", "pid", "aoi", "year", "crop_code", "crop_name", "scheme", "colour",
@@ -129,11 +147,11 @@ public struct Reports {
     func heterogeneity(_ sink: ReportSink, _ options: ReportOptions) throws -> Int {
         let run = try latestRun("heterogeneity", table: "heterogeneity", options)
         return try emit(sink, """
-            SELECT h.run_id, h.rank, p.parcel_id, p.pid, p.crop_name, h.crop_group, h.n_obs, h.cv, h.qd, h.qskew, h.score, h.flag,
+            SELECT h.run_id, h.rank, p.parcel_id, p.pid, p.crop_name, h.crop_group, h.n_obs, h.cv, h.qd, h.qskew, h.score, h.split_dates, h.flag,
                    \(Self.geometrySQL)
             FROM heterogeneity h JOIN parcels p USING (pid) WHERE h.run_id = ? ORDER BY h.rank
             """, [.int(run)], columns: ["run_id", "rank", "parcel_id", "pid", "crop_name", "crop_group", "n_obs", "cv", "qd", "qskew",
-                                        "score", "flag"], geometry: true)
+                                        "score", "split_dates", "flag"], geometry: true)
     }
 
     /// For every parcel, its peers of the same crop (nearest first): one row per pair.
