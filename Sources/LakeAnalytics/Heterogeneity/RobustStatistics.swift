@@ -13,8 +13,13 @@ public enum RobustStatistics {
     /// The median (the mean of the two middle values of an even count), by selection rather than
     /// sorting: markers take several medians per parcel.
     public static func median(_ values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
         var v = values
+        return median(reordering: &v)
+    }
+
+    /// The median of `v`, reordering it (no copy).
+    public static func median(reordering v: inout [Double]) -> Double? {
+        guard !v.isEmpty else { return nil }
         return v.withUnsafeMutableBufferPointer { b in
             let n = b.count, k = n / 2
             let upper = select(b, k)

@@ -107,13 +107,13 @@ public struct MarkerRun {
 
     /// Stage 2: the regional context, from a sample of each area's parcels (empty when the
     /// option file does not screen observations or turns it off).
-    func regionalContext(_ plan: Plan, _ options: MarkerOptions) throws -> RegionalContext {
+    func regionalContext(_ plan: Plan, _ options: MarkerOptions, readers: BatchPipeline.Readers? = nil) throws -> RegionalContext {
         var regional = RegionalContext()
         guard plan.engine.screen != nil, options.screening?.regional ?? true else { return regional }
         if let size = options.screening?.area_metres { regional.size = size }
         let sample = try regional.locate(lake.db, pids: Set(plan.parcels.keys))
         var residuals: [(pid: Int64, values: [(Int, Double)])] = []
-        _ = try BatchPipeline.run(lake, pids: sample, screen: plan.cloudScreen, analyse: { item in
+        _ = try BatchPipeline.run(lake, pids: sample, screen: plan.cloudScreen, readers: readers, analyse: { item in
             let year = plan.parcels[item.pid]!.year
             return RegionalContext.residuals(plan.engine.screened(plan.observations(item), year: year, regional: []).usable)
         }, deliver: { pid, values in residuals.append((pid, values)) })
@@ -135,11 +135,12 @@ public struct MarkerRun {
             let writer = try ResultWriter(db: db, run: summary.run, signal: options.signal)
             summary.phases["setup"] = Date().timeIntervalSince(started)
             let clock = Date()
-            let regional = try regionalContext(plan, options)
+            let readers = try BatchPipeline.Readers(lake, screen: plan.cloudScreen)
+            let regional = try regionalContext(plan, options, readers: readers)
             summary.phases["regional"] = Date().timeIntervalSince(clock)
             summary.regionalDates = regional.sharedDates
             // Stage 3: series read and analysed on every core, results written on this thread.
-            let timing = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, analyse: { item in
+            let timing = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, readers: readers, analyse: { item in
                 let info = plan.parcels[item.pid]!
                 return ParcelOutcome(plan.engine.analyse(plan.observations(item), year: info.year, crop: info.crop, names: info.names,
                                                          regional: regional.days(for: item.pid)))

@@ -57,9 +57,18 @@ public struct ObservationScreen: Sendable {
 
         init?(_ obs: [Observed]) {
             guard obs.count >= 4 else { return nil }
-            func median(_ f: (Observed) -> Double?) -> Double? { RobustStatistics.median(obs.compactMap(f)) }
-            line = ClearLine(obs.compactMap { o in o.means[0].flatMap { b in o.means[1].map { (x: $0, y: b) } } })
-            nir = median { $0.means[2] }; swir = median { $0.means[3] }; blueStd = median { $0.blueStd }
+            var scratch: [Double] = []
+            scratch.reserveCapacity(obs.count)
+            func median(_ k: Int) -> Double? {
+                scratch.removeAll(keepingCapacity: true)
+                for o in obs { if let v = o.means[k] { scratch.append(v) } }
+                return RobustStatistics.median(reordering: &scratch)
+            }
+            var points: [(x: Double, y: Double)] = []
+            points.reserveCapacity(obs.count)
+            for o in obs { if let b = o.means[0], let r = o.means[1] { points.append((r, b)) } }
+            line = ClearLine(points)
+            nir = median(2); swir = median(3); blueStd = median(BandMeans.blueStd)
         }
     }
 
@@ -122,9 +131,11 @@ struct ClearLine {
         }
         // Physically the clear line rises (soil is brighter in blue and red alike); clamp so a
         // few points cannot tilt it absurdly.
-        let b = min(2, max(0, RobustStatistics.median(slopes) ?? 0))
-        let residuals = points.map { $0.y - b * $0.x }
-        guard let a = RobustStatistics.median(residuals), let mad = RobustStatistics.mad(residuals) else { return nil }
+        let b = min(2, max(0, RobustStatistics.median(reordering: &slopes) ?? 0))
+        var residuals = points.map { $0.y - b * $0.x }
+        guard let a = RobustStatistics.median(reordering: &residuals) else { return nil }
+        for i in residuals.indices { residuals[i] = abs(residuals[i] - a) }
+        guard let mad = RobustStatistics.median(reordering: &residuals) else { return nil }
         intercept = a; slope = b; spread = 1.4826 * mad
     }
 

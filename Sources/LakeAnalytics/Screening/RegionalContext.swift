@@ -14,7 +14,7 @@ import LakeStore
 /// `minDrop / 2`.
 public struct RegionalContext: Sendable {
     public var size = 5_000.0
-    public var samplePerArea = 48
+    public var samplePerArea = 32
     public var minParcels = 6
     public var minDrop = 0.04
     public var minShare = 0.6

@@ -31,19 +31,29 @@ enum BatchPipeline {
     /// Seconds the calling thread spent waiting for chunks and delivering their results.
     struct Timing { var wait = 0.0, deliver = 0.0 }
 
+    /// One read-only connection per core with its scan, made once and used by the passes of
+    /// one analysis (a sample first, then every parcel): opening a connection costs milliseconds.
+    final class Readers: @unchecked Sendable {
+        fileprivate let scans: [UncheckedBox<PackedScan>]
+        init(_ lake: Lake, screen: CloudScreen) throws {
+            scans = try (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map { _ in
+                try UncheckedBox(PackedScan(try lake.readerConnection(), schemaVersion: lake.schemaVersion, screen: screen))
+            }
+        }
+    }
+
     /// `pids`: the parcels to analyse, each once, in any order.
-    static func run<Result: Sendable>(_ lake: Lake, pids: [Int64], screen: CloudScreen,
+    static func run<Result: Sendable>(_ lake: Lake, pids: [Int64], screen: CloudScreen, readers: Readers? = nil,
                                       analyse: @escaping @Sendable (ParcelInput) -> Result,
                                       deliver: (Int64, Result) throws -> Void) throws -> Timing {
         var timing = Timing()
         let sorted = pids.sorted()
         guard !sorted.isEmpty else { return timing }
         let chunks = stride(from: 0, to: sorted.count, by: chunkSize).map { sorted[$0..<min($0 + chunkSize, sorted.count)] }
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, chunks.count))
-        // Connections and their statements are made here, used by one worker each.
-        let scans = try (0..<workers).map { _ in
-            try UncheckedBox(PackedScan(try lake.readerConnection(), schemaVersion: lake.schemaVersion, screen: screen))
-        }
+        let own = try readers ?? Readers(lake, screen: screen)
+        let workers = max(1, min(own.scans.count, chunks.count))
+        // Connections and their statements are made before, used by one worker each.
+        let scans = Array(own.scans.prefix(workers))
         try lake.db.execute("PRAGMA cache_spill = OFF")
         defer { try? lake.db.execute("PRAGMA cache_spill = ON") }
 
@@ -101,7 +111,7 @@ enum BatchPipeline {
 }
 
 /// A value handed to exactly one other thread.
-private struct UncheckedBox<T>: @unchecked Sendable {
+fileprivate struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
