@@ -34,7 +34,7 @@ for seed in ${ACCURACY_SEEDS:-2024 31}; do
   $BIN/lake --db "$db" check crops >/dev/null
   $BIN/lake --db "$db" heterogeneity >/dev/null 2>&1
   $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
-  $BIN/lake-fixtures score --truth "$dir/truth.csv" --db "$db"
+  $BIN/lake-fixtures score --truth "$dir/truth.csv" --quality "$dir/quality.csv" --db "$db"
   echo "-- observation screening (options/mowing.yaml, every parcel) against what each observation really was"
   $BIN/lake --db "$db" screen options/mowing.yaml --all > "$dir/screen.csv"
   awk -F, 'NR == FNR { if (FNR > 1) truth[$1","$2] = $3; next } FNR > 1 { print truth[$1","$2] "," $4 }' \

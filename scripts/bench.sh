@@ -60,3 +60,12 @@ printf "mowing markers + decisions over all %d parcels: %.2f s = %.0f parcels/s 
 # Where the writing thread's time went: set-up, waiting for the reading/analysing threads, writing.
 printf "  markers run, writing thread: %s; goal 50,000 parcels/s: ratio %.2f\n" \
   "$(echo "$summary" | sed -n 's/.*"phases":{\([^}]*\)}.*/\1/p' | sed 's/"//g; s/,/, /g')" "$(echo "$P / $secs / 50000" | bc -l)"
+# The same chain without observation screening (SCL alone): what screening costs.
+sed 's/^  regional: true/  enabled: false/' "$OUT/mowing-all-parcels.yaml" > "$OUT/mowing-all-parcels-scl-only.yaml"
+summary=$($BIN/lake --db "$db" markers run "$OUT/mowing-all-parcels-scl-only.yaml" --json | tr -d '\n ')
+secs=$(echo "$summary" | sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p')
+printf "  the same with SCL screening only: %.2f s = %.0f parcels/s\n" "$secs" "$(echo "$P / $secs" | bc -l)"
+t0=$(now); $BIN/lake --db "$db" check crops >/dev/null; t1=$(now)
+printf "crop check (peer envelopes) of all %d parcels: %.2f s = %.0f parcels/s\n" "$P" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P / ($t1 - $t0)" | bc -l)"
+t0=$(now); $BIN/lake --db "$db" decide >/dev/null; t1=$(now)
+printf "decide (one light per parcel from the latest runs): %.2f s = %.0f parcels/s\n" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P / ($t1 - $t0)" | bc -l)"

@@ -12,6 +12,7 @@ struct Score: ParsableCommand {
     @Option(help: "The lake file.") var db: String
     @Option(help: "A marker matches a true event dated up to this many days after it …") var before: Int = 3
     @Option(help: "… or up to this many days before it (the JRC practice: detection follows the event).") var after: Int = 15
+    @Option(help: "quality.csv written with the fixtures (--quality): also score mowing on the cuts the data can show.") var quality: String?
     @Flag(help: "Print JSON.") var json = false
 
     struct Truth {
@@ -70,6 +71,34 @@ struct Score: ParsableCommand {
                  "mean_abs_days": errors.isEmpty ? Double.nan : Double(errors.map(abs).reduce(0, +)) / Double(errors.count)])
         }
         try events(detector: "mowing") { $0.mowing }
+        // The cuts the data can show at all: a truly clear observation within 20 days before
+        // and within 10 days after the cut (otherwise it regrows unseen): recall on those.
+        if let quality, let run = try lake.scalar("SELECT max(run_id) FROM markers WHERE detector = 'mowing'")?.int {
+            var clearDays: [String: [Int]] = [:]
+            for line in try String(contentsOfFile: quality, encoding: .utf8).split(whereSeparator: \.isNewline).dropFirst() {
+                let f = line.split(separator: ",").map(String.init)
+                if f.count == 3 && f[2] == "clear" { clearDays[f[0], default: []].append(day(f[1])) }
+            }
+            let s = try lake.prepare("SELECT p.parcel_id, m.date FROM markers m JOIN parcels p USING (pid) WHERE m.run_id = ? AND m.detector = 'mowing'")
+            try s.bind([.int(run)])
+            var found: [String: [Int]] = [:]
+            while try s.step() { found[s.text(0)!, default: []].append(day(s.text(1)!)) }
+            let inRun = try lake.prepare("SELECT DISTINCT p.parcel_id FROM decisions d JOIN parcels p USING (pid) WHERE d.run_id = ?")
+            try inRun.bind([.int(run)])
+            var c = Counts(), all = 0
+            while try inRun.step() {
+                let id = inRun.text(0)!
+                guard let t = truths[id] else { continue }
+                let days = clearDays[id] ?? []
+                for m in t.mowing.map(day) {
+                    all += 1
+                    guard days.contains(where: { $0 < m && $0 >= m - 20 }), days.contains(where: { $0 > m && $0 <= m + 10 }) else { continue }
+                    if (found[id] ?? []).contains(where: { $0 - m >= -before && $0 - m <= after }) { c.tp += 1 } else { c.fn += 1 }
+                }
+            }
+            results.append(["measure": "mowing events the data can show (run \(run)): \(c.tp + c.fn) of \(all) cuts", "recall_visible": c.recall,
+                            "tp": c.tp, "fn": c.fn])
+        }
         try events(detector: "harvest") { $0.harvest.isEmpty ? [] : [$0.harvest] }
 
         // Decisions: red is the finding (non-compliance); yellow counts as not found.
@@ -162,6 +191,10 @@ struct Score: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             for r in results {
+                if let visible = r["recall_visible"] as? Double {
+                    print(String(format: "%-58@ recall %5.3f  (tp %d, fn %d)", r["measure"] as! String as NSString, visible, r["tp"] as! Int, r["fn"] as! Int))
+                    continue
+                }
                 if let agreement = r["agreement"] as? Double, let matrix = r["matrix"] as? [String: [String: Int]] {
                     print(String(format: "%-58@ agreement %5.3f  red where green is due %.2f %% of %d parcels", r["measure"] as! String as NSString,
                                  agreement, 100 * (r["red_where_green_due"] as! Double), r["parcels"] as! Int))

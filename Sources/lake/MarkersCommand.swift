@@ -15,7 +15,7 @@ struct MarkersRun: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run an option file (YAML) over the parcels; markers and decisions are kept in the lake with the run.",
-        discussion: "Shipped option files: options/mowing.yaml, options/harvest.yaml, options/bare-soil.yaml, options/crop-phenology.yaml.")
+        discussion: "Shipped option files: options/mowing.yaml, options/harvest.yaml, options/bare-soil.yaml, options/crop-phenology.yaml, options/crop-check.yaml.")
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The option file.") var optionsFile: String
@@ -32,7 +32,8 @@ struct MarkersRun: ParsableCommand {
             scope.parcelIDs = parcels.isEmpty ? nil : parcels; scope.aoi = aoi; scope.year = year
             let summary = try MarkerRun(lake: lake).run(options, text: text, scope: scope)
             if json { printJSON(summary.json) } else {
-                let colours = ["green", "yellow", "red"].map { "\(summary.decisions[$0] ?? 0) \($0)" }.joined(separator: ", ")
+                let colours = (["green", "yellow", "red"] + (summary.decisions["grey"] == nil ? [] : ["grey"]))
+                    .map { "\(summary.decisions[$0] ?? 0) \($0)" }.joined(separator: ", ")
                 print("markers run \(summary.run) (\(options.name)): \(summary.parcels) parcels, \(summary.markers) markers, decisions: \(colours) "
                       + String(format: "(%.2f s, %.0f parcels/s)", summary.seconds, Double(summary.parcels) / max(summary.seconds, 1e-9)))
             }

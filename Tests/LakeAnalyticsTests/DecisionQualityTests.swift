@@ -143,6 +143,10 @@ final class DecisionQualityTests: XCTestCase {
         let cited = try lake.db.scalar("SELECT reasons FROM decisions WHERE scheme = 'overall' AND run_id = ? AND colour = 'green' LIMIT 1", .int(lights.run))?.text ?? ""
         XCTAssertTrue(cited.contains("crop green (run \(checked.run))"), cited)
         XCTAssertThrowsError(try Lights(lake: lake).run(schemes: ["nonsense"]))
+        // The shipped option file runs the same check (20 parcels: no crop has 20 peers).
+        let (file, text) = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("crop-check.yaml").path)
+        let viaFile = try MarkerRun(lake: lake).run(file, text: text, scope: ParcelScope())
+        XCTAssertEqual(viaFile.decisions["grey"], 20)
     }
 
     func testMedianSelectionEqualsSorting() {

@@ -1,7 +1,8 @@
 /// Finds cuts (mowing) in a parcel's screened observations, without smoothing or gap splitting:
 ///
 /// 1. **Candidates**: each fall of the series, a run of consecutive lower observations, whose
-///    depth is at least `minDrop` from a level of at least `minStart`. A fall may span a cloudy
+///    depth is at least `minDrop` and `noiseFactor` times the parcel's own noise, from a level
+///    of at least `minStart`. A fall may span a cloudy
 ///    spell: it is measured between the observations on either side.
 /// 2. **Confirmation by regrowth**: within `regrowDays` after the lowest observation the signal
 ///    climbs back by at least `regrowShare` of the depth (and `minRegrow`). A fall that stays low
@@ -16,7 +17,11 @@
 /// A rejected candidate blocks nothing, and there is no quiet period: the next cut needs only
 /// the series to have climbed again.
 public struct CutDetector: Sendable {
-    public var minDrop = 0.12
+    /// The least depth of a cut …
+    public var minDrop = 0.08
+    /// … and at least this many times the parcel's own noise (the robust spread of the changes
+    /// between its consecutive usable observations, / √2): a noisy parcel needs a deeper fall.
+    public var noiseFactor = 4.0
     public var minStart = 0.45
     public var regrowDays = 50
     public var regrowShare = 0.35
@@ -44,10 +49,20 @@ public struct CutDetector: Sendable {
         public let regrowth: Double?
     }
 
+    /// The observation noise of a series: 1.4826 · MAD of consecutive differences / √2.
+    static func noise(_ points: [IndexPoint]) -> Double {
+        guard points.count >= 5 else { return 0 }
+        var d = zip(points, points.dropFirst()).map { $1.value - $0.value }
+        guard let m = RobustStatistics.median(reordering: &d) else { return 0 }
+        for i in d.indices { d[i] = abs(d[i] - m) }
+        return 1.4826 * (RobustStatistics.median(reordering: &d) ?? 0) / 2.squareRoot()
+    }
+
     /// `points`: usable observations in day order (one per day).
     public func detect(_ points: [IndexPoint]) -> [Found] {
         let n = points.count
         guard n >= 2 else { return [] }
+        let minDrop = max(self.minDrop, noiseFactor * Self.noise(points))
         var found: [Found] = []
         var i = 0
         while i < n - 1 {

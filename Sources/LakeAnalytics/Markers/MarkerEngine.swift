@@ -97,6 +97,7 @@ struct MarkerEngine {
                 detector.regrowDays = d.regrow_days ?? detector.regrowDays
                 detector.regrowShare = d.regrow_share ?? detector.regrowShare
                 detector.settleDays = d.settle_days ?? detector.settleDays
+                detector.noiseFactor = d.noise_factor ?? detector.noiseFactor
                 // Unconfirmed falls (no data after them to tell) are not kept: they prove nothing.
                 for f in detector.detect(clean) where f.kind != .unconfirmed && w?.contains(day: f.event.date) ?? true {
                     var details = ["uncertainty_days": String(f.uncertainty)]

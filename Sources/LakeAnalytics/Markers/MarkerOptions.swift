@@ -27,9 +27,17 @@ public struct MarkerOptions: Decodable, Sendable {
     public var combine: [Combination]?
     public var decision: Decision?
     public var phenology: PhenologyOptions?
+    /// The crop check against the lake's peer envelopes (`lake check crops`) as an option file.
+    public var crop_check: CropCheckSection?
+
+    public struct CropCheckSection: Decodable, Sendable {
+        public var min_peers: Int?
+        public var min_bins: Int?
+        public var spreads: Double?
+    }
 
     enum CodingKeys: String, CodingKey {
-        case name, signal, parcels, observations, preprocessing, screening, combine, decision, phenology
+        case name, signal, parcels, observations, preprocessing, screening, combine, decision, phenology, crop_check
         case detectorList = "detectors"
     }
 
@@ -45,6 +53,7 @@ public struct MarkerOptions: Decodable, Sendable {
         combine = try c.decodeIfPresent([Combination].self, forKey: .combine)
         decision = try c.decodeIfPresent(Decision.self, forKey: .decision)
         phenology = try c.decodeIfPresent(PhenologyOptions.self, forKey: .phenology)
+        crop_check = try c.decodeIfPresent(CropCheckSection.self, forKey: .crop_check)
     }
 
     public struct ParcelSelection: Decodable, Sendable {
@@ -115,6 +124,8 @@ public struct MarkerOptions: Decodable, Sendable {
         public var regrow_days: Int?
         public var regrow_share: Double?
         public var settle_days: Int?
+        /// cut: the depth must also be this many times the parcel's own noise.
+        public var noise_factor: Double?
     }
 
     /// How markers of detectors are combined into new markers.
@@ -211,7 +222,13 @@ public struct MarkerOptions: Decodable, Sendable {
             }
             if let w = decision.window, SeasonWindow(w.from, w.to) == nil { throw fail("decision window: \(w.from)..\(w.to) is not MM-DD..MM-DD") }
         }
-        if detectors.isEmpty && phenology == nil { throw fail("no detectors and no phenology rules: nothing to run") }
+        if let cc = crop_check {
+            if let n = cc.min_peers, n < 3 { throw fail("crop_check.min_peers must be at least 3") }
+            if let n = cc.min_bins, !(1...37).contains(n) { throw fail("crop_check.min_bins is 1 to 37") }
+            if let x = cc.spreads, !(x > 0 && x < 100) { throw fail("crop_check.spreads is a positive number below 100") }
+            return
+        }
+        if detectors.isEmpty && phenology == nil { throw fail("no detectors, no phenology rules and no crop_check: nothing to run") }
         try phenology?.validate(path: path)
     }
 }

@@ -124,6 +124,14 @@ public struct MarkerRun {
     public func run(_ options: MarkerOptions, text: String, scope: ParcelScope) throws -> MarkerRunSummary {
         let started = Date()
         var summary = MarkerRunSummary()
+        if let cc = options.crop_check {
+            var o = CropCheckOptions()
+            o.minPeers = cc.min_peers ?? o.minPeers; o.minBins = cc.min_bins ?? o.minBins; o.spreads = cc.spreads ?? o.spreads
+            let s = try CropCheck(lake: lake).run(o, scope: scope, optionsText: text)
+            summary.run = s.run; summary.parcels = s.parcels; summary.decisions = s.decisions
+            summary.seconds = Date().timeIntervalSince(started)
+            return summary
+        }
         let db = lake.db
         let plan = try self.plan(options, scope: scope)
         let progress = Progress("markers \(options.name)", total: plan.parcels.count)
