@@ -7,8 +7,9 @@
 /// 2. **Confirmation by regrowth**: within `regrowDays` after the lowest observation the signal
 ///    climbs back by at least `regrowShare` of the depth (and `minRegrow`). A fall that stays low
 ///    while observations keep coming for `settleDays` is *not* a cut: it is a harvest or ploughing
-///    (arable), reported as such. A fall with too little data after it to tell (the end of the
-///    season, a cloudy spell) stays unconfirmed: an autumn decline is not a cut.
+///    (arable), reported as such. A fall with too little data after it to tell (a cloudy spell)
+///    is a cut of lower confidence in the growing season (to 15 September) and unconfirmed
+///    after it: an autumn decline is not a cut.
 /// 3. **Dating**: the cut happened between the last high and the first low observation of the
 ///    fall's steepest step; it is dated 3 days before that first low one (never before the day
 ///    after the high one): NDVI falls on the day of the cut and stays low while the hay dries,
@@ -24,8 +25,12 @@ public struct CutDetector: Sendable {
     public var noiseFactor = 4.0
     public var minStart = 0.45
     public var regrowDays = 50
-    public var regrowShare = 0.35
-    public var minRegrow = 0.05
+    public var regrowShare = 0.2
+    public var minRegrow = 0.04
+    /// An unconfirmed fall (no data after it to see regrowth, e.g. a cloudy spell) before this
+    /// day of the year still counts as a cut, of lower confidence: in the growing season a
+    /// meadow's sward does not fall by itself; after it, senescence does.
+    public var growingSeasonEnd = 258   // 15 September
     public var settleDays = 30
     /// Observation noise: a step up smaller than this does not end a fall.
     public var tolerance = 0.02
@@ -97,10 +102,21 @@ public struct CutDetector: Sendable {
             }
             let regrowth = best - low0
             let regrew = regrowth >= max(minRegrow, regrowShare * depth)
-            let observedAfter = seen - points[e].day
-            let kind: Kind = regrew ? .cut : observedAfter >= settleDays ? .harvest : .unconfirmed
+            _ = seen
+            // Stayed low: at least two observations over `settleDays` after the fall, none of
+            // them back above the middle of the fall.
+            let middle = points[top].value - depth / 2
+            var lowAfter = 0, lastLow = points[e].day, stayedLow = true
+            j = e + 1
+            while j < n && points[j].day - points[e].day <= settleDays * 3 / 2 {
+                if points[j].value > middle { stayedLow = false; break }
+                lowAfter += 1; lastLow = points[j].day; j += 1
+            }
+            let settled = stayedLow && lowAfter >= 2 && lastLow - points[e].day >= settleDays
+            let inSeason = Days.dayOfYear(date) <= growingSeasonEnd
+            let kind: Kind = regrew || (!settled && inSeason) ? .cut : settled ? .harvest : .unconfirmed
             var confidence = min(1, depth / (2 * minDrop))
-            if kind != .cut { confidence *= 0.6 }
+            if !regrew { confidence *= 0.6 }
             if low - high > 20 { confidence *= 0.8 }
             found.append(Found(kind: kind,
                                event: Event(start: high, date: date, end: points[e].day, valueStart: points[top].value,

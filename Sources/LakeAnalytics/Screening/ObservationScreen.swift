@@ -9,7 +9,8 @@ public enum Quality: String, Sendable, CaseIterable {
     /// No SCL histogram, and the option file requires one.
     case noSCL = "no-scl"
     /// Bluer than the parcel's clear observations: haze or thin cloud over it (haze-optimised
-    /// transform B02 − ½·B04 above the parcel's usual).
+    /// transform fitted per parcel), its NIR not well below the parcel's usual (a cut or bare soil
+    /// lifts blue with red but darkens NIR).
     case haze
     /// Darker in NIR and SWIR at once than usual: a cloud or terrain shadow (a cut or a harvest
     /// darkens NIR but brightens SWIR).
@@ -49,6 +50,12 @@ public struct ObservationScreen: Sendable {
 
     public init() {}
 
+    /// NIR not well below the usual (or unknown).
+    static func nirHolds(_ nir: Double?, _ usual: Double?) -> Bool {
+        guard let nir, let usual else { return true }
+        return nir >= 0.85 * usual
+    }
+
     /// What is usual for a parcel (or, with too few observations of its own, for its peers):
     /// the clear line of blue against red, and the medians of NIR, SWIR and blue spread.
     struct Usual {
@@ -87,8 +94,12 @@ public struct ObservationScreen: Sendable {
         let line = usual.line
         for i in clearIdx {
             let o = obs[i]
+            // Haze brightens NIR a little; a cut, a harvest or bare soil darken it and lift blue
+            // and red together along the soil line: a blue excess with NIR well below usual is
+            // the ground, not the air.
             if let line, let blue = o.means[0], let red = o.means[1],
-               line.residual(x: red, y: blue) > max(hazeRise * 10_000, spreads * line.spread) { verdicts[i] = .haze; continue }
+               line.residual(x: red, y: blue) > max(hazeRise * 10_000, spreads * line.spread),
+               Self.nirHolds(o.means[2], usual.nir) { verdicts[i] = .haze; continue }
             if let nir = usual.nir, let swir = usual.swir, let n = o.means[2], let s = o.means[3], n < shadowFactor * nir, s < shadowFactor * swir {
                 verdicts[i] = .shadow; continue
             }
