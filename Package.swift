@@ -34,14 +34,18 @@ let package = Package(
                 dependencies: ["LakeSQLite", .product(name: "Logging", package: "swift-log")],
                 plugins: ["EmbedSchema"]),
 
+        // Small utilities more than one room uses (progress on a terminal).
+        .target(name: "LakeSupport"),
+
         // Files → store.
-        .target(name: "LakeIngest", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite"]),
+        .target(name: "LakeIngest", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeSupport"]),
         // Scenes (GeoTIFF/JP2 through GDAL) → signatures in the store.
-        .target(name: "LakeExtract", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeIngest"]),
+        .target(name: "LakeExtract", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeIngest", "LakeSupport"]),
         // Store → answers.
         .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite"]),
-        // Store → analyses: series, peers, heterogeneity, markers, decisions, runs, SQL functions.
-        .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeGDAL", "LakeExtract", "LakeIngest",
+        // Store → analyses: series, screening, peers, heterogeneity, markers, crop checks,
+        // decisions, runs, SQL functions (FOI borrows extraction's rasteriser).
+        .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeGDAL", "LakeExtract", "LakeSupport",
                                                      .product(name: "Yams", package: "Yams")]),
         .target(name: "LakeSQLiteExtension", dependencies: ["LakeAnalytics", "LakeSQLite"]),
         // Answers → files: CSV, JSON, GeoJSON (streaming).

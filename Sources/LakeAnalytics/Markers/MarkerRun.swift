@@ -1,5 +1,5 @@
 import Foundation
-import LakeIngest
+import LakeSupport
 import LakeQuery
 import LakeSQLite
 import LakeStore

@@ -1,4 +1,5 @@
 import Foundation
+import LakeSupport
 import LakeGDAL
 import LakeIngest
 import LakeSQLite

@@ -1,4 +1,5 @@
 import Foundation
+import LakeSupport
 import LakeSQLite
 import LakeStore
 
