@@ -149,6 +149,34 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(viaFile.decisions["grey"], 20)
     }
 
+    /// Option files: misspelt keys, numbers out of range or not finite, impossible days and SCL
+    /// classes are errors naming the file, line and key; the shipped files pass.
+    func testOptionFilesAreCheckedKeyByKey() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lake-options-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cases: [(String, String)] = [
+            ("detectors:\n  - {name: m, type: cut, min_dorp: 0.1}\n", "unknown key detectors[0].min_dorp"),
+            ("observations: {cloud_classes: [-1, 3]}\ndetectors:\n  - {name: m, type: cut}\n", "-1 is not an SCL class"),
+            ("observations: {cloud_classes: [99]}\ndetectors:\n  - {name: m, type: cut}\n", "99 is not an SCL class"),
+            ("preprocessing: {smoothing_days: 1e308}\ndetectors:\n  - {name: m, type: cut}\n", "smoothing_days: 1e308 is outside"),
+            ("detectors:\n  - {name: m, type: drop, min_drop: .nan}\n", "min_drop: .nan is not a finite number"),
+            ("detectors:\n  - {name: m, type: cut, from: \"13-45\"}\n", "13-45 is not a day of the year"),
+            ("detectors:\n  - {name: m, type: gap, min_days: -5}\n", "min_days: -5 is outside"),
+        ]
+        for (i, (body, expected)) in cases.enumerated() {
+            let path = folder.appendingPathComponent("bad\(i).yaml").path
+            try ("name: x\n" + body).write(toFile: path, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try MarkerOptions.load(path: path)) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.contains(expected) && text.contains("bad\(i).yaml") && text.contains("line"), text)
+            }
+        }
+        for name in ["mowing", "harvest", "bare-soil", "crop-phenology", "crop-check"] {
+            XCTAssertNoThrow(try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("\(name).yaml").path), name)
+        }
+    }
+
     func testMedianSelectionEqualsSorting() {
         var rng = SystemRandomNumberGenerator()
         for n in [1, 2, 3, 4, 7, 10, 51, 100] {

@@ -172,6 +172,7 @@ public struct MarkerOptions: Decodable, Sendable {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw LakeError.input(file: path, location: nil, reason: "cannot read: \(error.localizedDescription)")
         }
+        try OptionFileCheck.check(text, path: path)
         let options: MarkerOptions
         do { options = try YAMLDecoder().decode(MarkerOptions.self, from: text) } catch let error as DecodingError {
             throw LakeError.input(file: path, location: nil, reason: describe(error))
