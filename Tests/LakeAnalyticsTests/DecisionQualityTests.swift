@@ -177,6 +177,18 @@ final class DecisionQualityTests: XCTestCase {
         }
     }
 
+    /// A damaged series stops the run with the parcel named; it is not taken for "no data".
+    func testDamagedSeriesStopTheRun() throws {
+        let lake = try fixtureLake()
+        try lake.db.execute("UPDATE signatures_packed SET data = zeroblob(64) WHERE pid = 3")
+        let (options, text) = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        var all = options; all.parcels = nil
+        XCTAssertThrowsError(try MarkerRun(lake: lake).run(all, text: text, scope: ParcelScope())) { error in
+            XCTAssertTrue("\(error)".contains("pid 3"), "\(error)")
+        }
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM decisions")?.int, 0)
+    }
+
     func testMedianSelectionEqualsSorting() {
         var rng = SystemRandomNumberGenerator()
         for n in [1, 2, 3, 4, 7, 10, 51, 100] {

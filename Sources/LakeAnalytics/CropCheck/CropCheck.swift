@@ -78,7 +78,7 @@ public struct CropCheck {
             let regional = try runner.regionalContext(plan, markerOptions)
             _ = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, analyse: { item -> Profile in
                 let year = plan.parcels[item.pid]!.year
-                let usable = plan.engine.screened(plan.observations(item), year: year, regional: regional.days(for: item.pid)).usable
+                let usable = plan.engine.screened(try plan.observations(item), year: year, regional: regional.days(for: item.pid)).usable
                 return Self.profile(usable, year: year, bins: bins, options: options)
             }, deliver: { pid, profile in profiles[pid] = profile })
 

@@ -64,8 +64,8 @@ public struct MarkerRun {
         let cloudScreen: CloudScreen
         let engine: MarkerEngine
 
-        func observations(_ item: ParcelInput) -> [Observed] {
-            ObservationReader.read(item, wanted: wanted, bandIDs: bandIDs, calendar: calendar, blueStd: engine.screen != nil)
+        func observations(_ item: ParcelInput) throws -> [Observed] {
+            try ObservationReader.read(item, wanted: wanted, bandIDs: bandIDs, calendar: calendar, blueStd: engine.screen != nil)
         }
     }
 
@@ -115,7 +115,7 @@ public struct MarkerRun {
         var residuals: [(pid: Int64, values: [(Int, Double)])] = []
         _ = try BatchPipeline.run(lake, pids: sample, screen: plan.cloudScreen, readers: readers, analyse: { item in
             let year = plan.parcels[item.pid]!.year
-            return RegionalContext.residuals(plan.engine.screened(plan.observations(item), year: year, regional: []).usable)
+            return RegionalContext.residuals(plan.engine.screened(try plan.observations(item), year: year, regional: []).usable)
         }, deliver: { pid, values in residuals.append((pid, values)) })
         regional.learn(residuals)
         return regional
@@ -150,7 +150,7 @@ public struct MarkerRun {
             // Stage 3: series read and analysed on every core, results written on this thread.
             let timing = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, readers: readers, analyse: { item in
                 let info = plan.parcels[item.pid]!
-                return ParcelOutcome(plan.engine.analyse(plan.observations(item), year: info.year, crop: info.crop, names: info.names,
+                return ParcelOutcome(plan.engine.analyse(try plan.observations(item), year: info.year, crop: info.crop, names: info.names,
                                                          regional: regional.days(for: item.pid)))
             }, deliver: { pid, outcome in
                 try writer.write(pid: pid, outcome)
@@ -188,7 +188,7 @@ public struct MarkerRun {
             let regional = try regionalContext(plan, options)
             _ = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, analyse: { item -> [(Int, Double?, Quality)] in
                 let year = plan.parcels[item.pid]!.year
-                let s = plan.engine.screened(plan.observations(item), year: year, regional: regional.days(for: item.pid))
+                let s = plan.engine.screened(try plan.observations(item), year: year, regional: regional.days(for: item.pid))
                 return zip(s.observations, s.verdicts).map { ($0.day, $0.value(options.signalKind), $1) }
             }, deliver: { pid, rows in
                 let id = plan.parcels[pid]!.id

@@ -5,7 +5,7 @@ enum ObservationReader {
     /// The means of the bands markers use (`bandIDs`, in `BandMeans` order), with offsets
     /// applied to reflectances, with each observation's clear flag, sorted by day. Band columns
     /// arrive sorted by obsid and are merged without hashing.
-    static func read(_ item: ParcelInput, wanted: Set<UInt8>, bandIDs: [UInt8?], calendar: SceneCalendar, blueStd: Bool = false) -> [Observed] {
+    static func read(_ item: ParcelInput, wanted: Set<UInt8>, bandIDs: [UInt8?], calendar: SceneCalendar, blueStd: Bool = false) throws -> [Observed] {
         var rows: [(obsid: Int64, means: BandMeans)] = []
         // Puts one column into slot k of the rows; usually every band has the same scenes and
         // the column fills in place, otherwise it is merged by obsid.
@@ -41,7 +41,8 @@ enum ObservationReader {
                 }
             }
         } catch {
-            return []
+            // Damaged data is not "no data": a parcel whose series cannot be read stops the run.
+            throw LakeError.database("the signature series of parcel pid \(item.pid) cannot be decoded (\(error)); the lake file is damaged")
         }
         var out: [Observed] = []
         out.reserveCapacity(rows.count)

@@ -44,7 +44,7 @@ enum BatchPipeline {
 
     /// `pids`: the parcels to analyse, each once, in any order.
     static func run<Result: Sendable>(_ lake: Lake, pids: [Int64], screen: CloudScreen, readers: Readers? = nil,
-                                      analyse: @escaping @Sendable (ParcelInput) -> Result,
+                                      analyse: @escaping @Sendable (ParcelInput) throws -> Result,
                                       deliver: (Int64, Result) throws -> Void) throws -> Timing {
         var timing = Timing()
         let sorted = pids.sorted()
@@ -76,7 +76,7 @@ enum BatchPipeline {
                         let visit: (Int64, UnsafeRawBufferPointer, [(Int64, Bool)]) throws -> Void = { pid, blob, clear in
                             while next < chunk.endIndex && chunk[next] < pid { next += 1 }
                             guard next < chunk.endIndex && chunk[next] == pid else { return }
-                            let result = clear.withUnsafeBufferPointer { analyse(ParcelInput(pid: pid, blob: blob, clear: $0)) }
+                            let result = try clear.withUnsafeBufferPointer { try analyse(ParcelInput(pid: pid, blob: blob, clear: $0)) }
                             results.append((pid, result))
                         }
                         // A sparse chunk (a sample) is read parcel by parcel rather than by its range.
@@ -119,18 +119,22 @@ fileprivate struct UncheckedBox<T>: @unchecked Sendable {
 /// Chunks taken by workers and finished results waiting for the writer.
 private final class SharedState<Result: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private let window: DispatchSemaphore
+    /// How many chunks workers may hold beyond those the writer is done with (a counter under
+    /// the condition: a DispatchSemaphore traps when freed below its initial value, which an
+    /// error that ends the run early leaves it at).
+    private let window: Int
+    private var released = 0
     private var next = 0
     private var finished: [Int: [(Int64, Result)]] = [:]
     private var failure: Error?
     private var stopped = false
 
-    init(window: Int) { self.window = DispatchSemaphore(value: window) }
+    init(window: Int) { self.window = window }
 
     /// The next chunk for a worker, once the writer is close enough behind; nil when done.
     func take(limit: Int) -> Int? {
-        window.wait()
         condition.lock(); defer { condition.unlock() }
+        while !stopped && failure == nil && next - released >= window { condition.wait() }
         guard !stopped, failure == nil, next < limit else { return nil }
         next += 1
         return next - 1
@@ -153,11 +157,10 @@ private final class SharedState<Result: Sendable>: @unchecked Sendable {
     }
 
     /// The writer is done with one chunk: a worker may take another.
-    func release() { window.signal() }
+    func release() { condition.lock(); released += 1; condition.broadcast(); condition.unlock() }
 
     /// Lets every worker return (after success, an error, or the writer failing).
     func stop(workers: Int) {
-        condition.lock(); stopped = true; condition.unlock()
-        for _ in 0..<workers { window.signal() }
+        condition.lock(); stopped = true; condition.broadcast(); condition.unlock()
     }
 }
