@@ -189,6 +189,15 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM decisions")?.int, 0)
     }
 
+    /// The fixtures' one split parcel (P000019, maize with potato, truth.csv) is the one the
+    /// persistent method flags, on several dates; the small lake falls back to the AOI's peers.
+    func testPersistentHeterogeneityFlagsTheSplitParcel() throws {
+        let lake = try fixtureLake()
+        let rows = try Heterogeneity(lake: lake).compute(HeterogeneityOptions())
+        XCTAssertEqual(rows.filter(\.flag).map(\.parcelID), ["P000019"])
+        XCTAssertGreaterThanOrEqual(rows.first { $0.parcelID == "P000019" }?.splitDates ?? 0, 3)
+    }
+
     func testMedianSelectionEqualsSorting() {
         var rng = SystemRandomNumberGenerator()
         for n in [1, 2, 3, 4, 7, 10, 51, 100] {

@@ -104,13 +104,7 @@ public struct Heterogeneity {
     /// thirds of it. Flagged when the split shows on several dates, not one noisy date.
     func persistent(_ options: HeterogeneityOptions) throws -> [HeterogeneityRow] {
         let db = lake.db
-        var info: [Int64: (id: String, aoi: String, year: Int, group: String)] = [:]
-        let p = try db.prepare("SELECT pid, parcel_id, aoi, year, coalesce(group_name, '') FROM parcel_groups")
-        while try p.step() { info[p.int(0)] = (p.text(1) ?? "", p.text(2) ?? "", Int(p.int(3)), p.text(4) ?? "") }
-        guard let bandID = try BandDictionary(db: db).id(options.band) else {
-            throw LakeError.notFound("no signatures of band \(options.band) in the lake")
-        }
-        let calendar = try SceneCalendar(db)
+        let (info, bandID, calendar) = try inputs(options)
         let window = options.window ?? SeasonWindow(from: (4, 1), to: (10, 31))
         struct Obs { let obsid: Int64; let cv: Double; let bimodal: Bool }
         var series: [Int64: (pixels: Double, obs: [Obs])] = [:]
@@ -140,9 +134,17 @@ public struct Heterogeneity {
             let classes = sorted.count >= 60 ? 3 : 1
             for (i, pid) in sorted.enumerated() { peerKey[pid] = "\(g)\u{1}\(i * classes / sorted.count)" }
         }
-        // Per peer class and date: median and MAD of CV.
+        // Per peer class and date: median and MAD of CV; where a class has too few parcels on a
+        // date, the crop group's, then the whole AOI's (a small lake still gets a reference).
+        func keys(_ pid: Int64) -> [String] {
+            let p = info[pid]!
+            return [peerKey[pid]!, "\(p.aoi)\u{1}\(p.group)\u{1}all", "\(p.aoi)\u{1}\u{1}all"]
+        }
         var byDate: [String: [Int64: [Double]]] = [:]
-        for (pid, s) in series { for o in s.obs { byDate[peerKey[pid]!, default: [:]][o.obsid, default: []].append(o.cv) } }
+        for (pid, s) in series {
+            let ks = keys(pid)
+            for o in s.obs { for k in Set(ks) { byDate[k, default: [:]][o.obsid, default: []].append(o.cv) } }
+        }
         var reference: [String: [Int64: (Double, Double)]] = [:]
         for (key, dates) in byDate {
             for (obsid, cvs) in dates where cvs.count >= 8 {
@@ -151,10 +153,10 @@ public struct Heterogeneity {
         }
         var rows: [HeterogeneityRow] = []
         for (pid, s) in series {
-            let parcel = info[pid]!, key = peerKey[pid]!
+            let parcel = info[pid]!, ks = keys(pid)
             var zs: [Double] = [], split = 0
             for o in s.obs {
-                guard let (m, mad) = reference[key]?[o.obsid], let z = RobustStatistics.robustZ(o.cv, median: m, mad: mad) else { continue }
+                guard let (m, mad) = ks.lazy.compactMap({ reference[$0]?[o.obsid] }).first, let z = RobustStatistics.robustZ(o.cv, median: m, mad: mad) else { continue }
                 zs.append(z)
                 if z > options.dateThreshold || (o.bimodal && z > options.dateThreshold * 2 / 3) { split += 1 }
             }
@@ -170,8 +172,9 @@ public struct Heterogeneity {
         return rows
     }
 
-    /// The JRC ranking (method `median`).
-    func medianRanking(_ options: HeterogeneityOptions) throws -> [HeterogeneityRow] {
+    /// Every parcel with its crop group, the band's id and the scene calendar.
+    private func inputs(_ options: HeterogeneityOptions) throws
+        -> (info: [Int64: (id: String, aoi: String, year: Int, group: String)], band: UInt8, calendar: SceneCalendar) {
         let db = lake.db
         var info: [Int64: (id: String, aoi: String, year: Int, group: String)] = [:]
         let p = try db.prepare("SELECT pid, parcel_id, aoi, year, coalesce(group_name, '') FROM parcel_groups")
@@ -179,7 +182,13 @@ public struct Heterogeneity {
         guard let bandID = try BandDictionary(db: db).id(options.band) else {
             throw LakeError.notFound("no signatures of band \(options.band) in the lake")
         }
-        let calendar = try SceneCalendar(db)
+        return (info, bandID, try SceneCalendar(db))
+    }
+
+    /// The JRC ranking (method `median`).
+    func medianRanking(_ options: HeterogeneityOptions) throws -> [HeterogeneityRow] {
+        let db = lake.db
+        let (info, bandID, calendar) = try inputs(options)
         var windows: [String: SeasonWindow] = [:]   // crop group → its default window, worked out once
 
         var rows: [HeterogeneityRow] = []
