@@ -105,6 +105,18 @@ public struct CropCheck {
                 }
                 return (n == 0 ? .infinity : (sum / Double(n)).squareRoot(), n)
             }
+            /// Where two crops' curves differ (by at least the larger spread of the two), the
+            /// parcel's RMS z against each: (bins, against own, against other).
+            func contrast(_ p: Profile, _ own: (median: [Float], scale: [Float]), _ other: (median: [Float], scale: [Float])) -> (Int, Double, Double) {
+                var n = 0, a = 0.0, b = 0.0
+                for k in 0..<bins where !p.values[k].isNaN && !own.median[k].isNaN && !other.median[k].isNaN {
+                    guard abs(own.median[k] - other.median[k]) >= max(own.scale[k], other.scale[k]) else { continue }
+                    let za = min(6, abs(Double(p.values[k] - own.median[k]) / Double(own.scale[k])))
+                    let zb = min(6, abs(Double(p.values[k] - other.median[k]) / Double(other.scale[k])))
+                    a += za * za; b += zb * zb; n += 1
+                }
+                return n == 0 ? (0, 0, 0) : (n, (a / Double(n)).squareRoot(), (b / Double(n)).squareRoot())
+            }
             var limits: [String: Double] = [:]
             for (key, e) in envelopes {
                 let d = members[key]!.compactMap { p -> Double? in
@@ -127,6 +139,17 @@ public struct CropCheck {
                     if n < options.minBins {
                         colour = "yellow"
                         reasons = ["too few usable observations: \(n) of \(bins) ten-day bins have a value (at least \(options.minBins) needed)"]
+                    } else if let (other, k, a, b) = envelopes.compactMap({ (o, oe) -> (String, Int, Double, Double)? in
+                                  guard o != key, o.hasPrefix(sameRegion + "\u{1}"), limits[o] != nil else { return nil }
+                                  let (k, a, b) = contrast(p, e, oe)
+                                  // Where the two crops differ, the parcel sits more than two
+                                  // spreads from its own crop and within half of that of the other.
+                                  return k >= 4 && a > 3 && b < a / 3 ? (names[o] ?? o, k, a, b) : nil
+                              }).min(by: { $0.3 / $0.2 < $1.3 / $1.2 }) {
+                        colour = "red"
+                        reasons = [String(format: "on the %d ten-day bins where %@ and %@ differ, it follows %@ (z %.1f) and not the declared %@ (z %.1f)",
+                                          k, crop, other, other, b, crop, a),
+                                   String(format: "distance to the declared %@ curve %.2f (limit %.2f)", crop, own, limit)]
                     } else if own <= limit {
                         colour = "green"
                         reasons = [String(format: "follows the %@ curve of %d peers (distance %.2f, limit %.2f)", crop, members[key]!.count, own, limit)]
