@@ -95,14 +95,13 @@ public struct CutDetector: Sendable {
             let date = max(high + 1, low - 3)
             // Regrowth after the lowest observation.
             let low0 = points[e].value
-            var best = low0, seen = points[e].day
+            var best = low0
             var j = e + 1
             while j < n && points[j].day - points[e].day <= regrowDays {
-                best = max(best, points[j].value); seen = points[j].day; j += 1
+                best = max(best, points[j].value); j += 1
             }
             let regrowth = best - low0
             let regrew = regrowth >= max(minRegrow, regrowShare * depth)
-            _ = seen
             // Stayed low: at least two observations over `settleDays` after the fall, none of
             // them back above the middle of the fall.
             let middle = points[top].value - depth / 2
