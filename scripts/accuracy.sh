@@ -36,7 +36,7 @@ for seed in ${ACCURACY_SEEDS:-2024 31}; do
   $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
   $BIN/lake-fixtures score --truth "$dir/truth.csv" --quality "$dir/quality.csv" --db "$db"
   echo "-- observation screening (options/mowing.yaml, every parcel) against what each observation really was"
-  $BIN/lake --db "$db" screen options/mowing.yaml --all > "$dir/screen.csv"
+  $BIN/lake --db "$db" screen options/mowing.yaml --all --csv > "$dir/screen.csv"
   awk -F, 'NR == FNR { if (FNR > 1) truth[$1","$2] = $3; next } FNR > 1 { print truth[$1","$2] "," $4 }' \
     "$dir/quality.csv" "$dir/screen.csv" | confusion
 done
@@ -44,7 +44,7 @@ done
 NL=../shared/realdata/cbm-nl2020-markers/nl2020_b08_b11_b04_classified_1000.csv
 if [ -f "$NL" ]; then
   echo "== observation screening on 1,000 labelled real NL observations (cbm-nl2020-markers; classes 1 cloudy, 2 hazy, 3 shady, 4 maintained, 5-7 vegetated, 8 other)"
-  $BIN/lake screen --table "$NL" > "$OUT/nl-screen.csv"
+  $BIN/lake screen --table "$NL" --csv > "$OUT/nl-screen.csv"
   paste -d, <(awk -F, 'NR > 1 { split("cloudy hazy shady maintained vegetated-O vegetated-Y vegetated-D other", c, " "); print c[int($15)] }' "$NL") \
             <(awk -F, 'NR > 1 { print $3 }' "$OUT/nl-screen.csv") | confusion
 else

@@ -93,7 +93,7 @@ struct Screen: ParsableCommand {
         abstract: "Every observation of the parcels with its quality verdict: clear, scl, no-scl, haze, shadow, edge, regional or dip.",
         discussion: """
             The verdicts are those a markers run of the option file uses (its cloud classes and screening); nothing is written. \
-            CSV on stdout: parcel_id, date, value (the option file's signal), quality.
+            Columns: parcel_id, date, value (the option file's signal), quality; a table, or --csv / --json.
             """)
 
     @OptionGroup var global: GlobalOptions
@@ -106,6 +106,7 @@ struct Screen: ParsableCommand {
     @Option(help: "Only parcels of this area of interest.") var aoi: String?
     @Option(help: "Only parcels of this year.") var year: Int?
     @Flag(help: "Every parcel of the lake, not only those the option file selects.") var all = false
+    @OptionGroup var output: TableOutput
 
     func validate() throws {
         if (table == nil) == (optionsFile == nil) { throw ValidationError("give an option file (screen the lake) or --table FILE") }
@@ -114,9 +115,10 @@ struct Screen: ParsableCommand {
     func run() throws {
         try guarded {
             if let table {
-                var out = "parcel_id,date,quality\n"
-                for r in try ObservationTable.screen(path: table, idColumn: idColumn, dateColumn: dateColumn) { out += "\(r.id),\(r.date),\(r.quality)\n" }
-                FileHandle.standardOutput.write(Data(out.utf8))
+                let rows = try ObservationTable.screen(path: table, idColumn: idColumn, dateColumn: dateColumn)
+                let writer = TableWriter(columns: ["parcel_id", "date", "quality"], format: output.format)
+                for r in rows { writer.row([r.id, r.date, r.quality]) }
+                writer.finish()
                 return 0
             }
             var (options, _) = try MarkerOptions.load(path: optionsFile!)
@@ -124,16 +126,11 @@ struct Screen: ParsableCommand {
             let lake = try Lake.open(path: global.path, writable: true)
             var scope = ParcelScope()
             scope.parcelIDs = parcels.isEmpty ? nil : parcels; scope.aoi = aoi; scope.year = year
-            var buffer: [UInt8] = []
-            func flush() { FileHandle.standardOutput.write(Data(buffer)); buffer.removeAll(keepingCapacity: true) }
-            buffer.append(contentsOf: "parcel_id,date,value,quality\n".utf8)
+            let writer = TableWriter(columns: ["parcel_id", "date", "value", "quality"], format: output.format)
             try MarkerRun(lake: lake).screen(options, scope: scope) { o in
-                let id = o.parcelID.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline })
-                    ? "\"" + o.parcelID.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : o.parcelID
-                buffer.append(contentsOf: "\(id),\(o.date),\(o.value.map { String(format: "%.4f", $0) } ?? ""),\(o.quality)\n".utf8)
-                if buffer.count > 1 << 20 { flush() }
+                writer.row([o.parcelID, o.date, o.value.map { ($0 * 10_000).rounded() / 10_000 }, o.quality])
             }
-            flush()
+            writer.finish()
             return 0
         }
     }

@@ -70,6 +70,28 @@ final class AnalyticsTourTests: BinaryTestCase {
         XCTAssertEqual(series.out.split(separator: "\n").count, 1 + 20 * 36 * 8)
         let badRun = try run(["--db", db, "report", "markers", "--run", "99"])
         XCTAssertEqual(badRun.code, 5)
+
+        // Screening, the crop check, one light per parcel: as a user runs them.
+        let screen = try run(["--db", db, "screen", "\(options)/mowing.yaml", "--parcels", "P000005", "--csv"])
+        XCTAssertEqual(screen.code, 0, screen.err)
+        let verdicts = screen.out.split(separator: "\n").dropFirst().map { $0.split(separator: ",").last.map(String.init) ?? "" }
+        XCTAssertEqual(verdicts.count, 36)
+        XCTAssertTrue(verdicts.contains("scl") && verdicts.contains("clear"), "\(verdicts)")
+        let check = try run(["--db", db, "check", "crops", "--json"])
+        XCTAssertEqual(check.code, 0, check.err)
+        let checked = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(check.out.utf8)) as? [String: Any])
+        XCTAssertEqual((checked["decisions"] as? [String: Int])?["grey"], 20, "20 parcels: no crop has 20 peers")
+        let decide = try run(["--db", db, "decide", "--json"])
+        XCTAssertEqual(decide.code, 0, decide.err)
+        let lights = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(decide.out.utf8)) as? [String: Any])
+        XCTAssertEqual(lights["parcels"] as? Int, 20)
+        let report = try run(["--db", db, "report", "decisions"])
+        XCTAssertTrue(report.out.contains(",overall,"), report.out)
+        let badOptions = dir.appendingPathComponent("bad.yaml").path
+        try "name: x\ndetectors:\n  - {name: m, type: cut, min_dorp: 0.1}\n".write(toFile: badOptions, atomically: true, encoding: .utf8)
+        let bad = try run(["--db", db, "markers", "run", badOptions])
+        XCTAssertEqual(bad.code, 4)
+        XCTAssertTrue(bad.err.contains("unknown key detectors[0].min_dorp"), bad.err)
     }
 }
 

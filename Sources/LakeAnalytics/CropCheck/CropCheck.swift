@@ -49,6 +49,59 @@ public struct CropCheck {
 
     struct Profile { var values: [Float] }   // NaN: no value
 
+    /// A declared crop's peer envelope: per bin the median and robust spread of its parcels.
+    struct Envelope {
+        let median: [Float], scale: [Float]
+
+        init?(_ profiles: [Profile], bins: Int) {
+            var median = [Float](repeating: .nan, count: bins), scale = median
+            var values: [Double] = []
+            for b in 0..<bins {
+                values.removeAll(keepingCapacity: true)
+                for p in profiles where !p.values[b].isNaN { values.append(Double(p.values[b])) }
+                guard values.count >= max(5, profiles.count / 4) else { continue }
+                let q = { (f: Double) in RobustStatistics.percentile(values, f)! }
+                median[b] = Float(q(50))
+                scale[b] = Float(max(0.03, (q(75) - q(25)) / 1.349))
+            }
+            guard median.contains(where: { !$0.isNaN }) else { return nil }
+            self.median = median; self.scale = scale
+        }
+
+        /// The parcel's robust z in bin b (clipped at 6), nil where either has no value.
+        func z(_ p: Profile, _ b: Int) -> Double? {
+            guard !p.values[b].isNaN, !median[b].isNaN else { return nil }
+            return min(6, abs(Double(p.values[b] - median[b]) / Double(scale[b])))
+        }
+
+        /// Root mean square z over the bins both have, and how many.
+        func distance(_ p: Profile) -> (Double, Int) {
+            var sum = 0.0, n = 0
+            for b in median.indices { if let z = z(p, b) { sum += z * z; n += 1 } }
+            return (n == 0 ? .infinity : (sum / Double(n)).squareRoot(), n)
+        }
+
+        /// Where this crop's curve and `other`'s differ (by at least the larger spread), the
+        /// parcel's RMS z against each: (bins, against this, against other).
+        func contrast(_ p: Profile, _ other: Envelope) -> (bins: Int, own: Double, other: Double) {
+            var n = 0, a = 0.0, c = 0.0
+            for b in median.indices {
+                guard let za = z(p, b), let zc = other.z(p, b), abs(median[b] - other.median[b]) >= max(scale[b], other.scale[b]) else { continue }
+                a += za * za; c += zc * zc; n += 1
+            }
+            return n == 0 ? (0, 0, 0) : (n, (a / Double(n)).squareRoot(), (c / Double(n)).squareRoot())
+        }
+    }
+
+    /// A declared crop of one AOI and year: its members, and (with enough of them) its envelope
+    /// and the distance up to which a parcel follows it, learned from the members themselves.
+    struct CropModel {
+        let region: String, name: String
+        let members: [Int64]
+        var envelope: Envelope?
+        var limit: Double?
+    }
+
     public func run(_ options: CropCheckOptions, scope: ParcelScope, optionsText: String) throws -> Summary {
         let started = Date()
         // The observation chain of a markers run with screening on (regional context included).
@@ -61,132 +114,92 @@ public struct CropCheck {
         let runner = MarkerRun(lake: lake)
         let plan = try runner.plan(markerOptions, scope: scope)
         let db = lake.db
-        var keys: [Int64: String] = [:]
-        var names: [String: String] = [:]
-        let g = try db.prepare("SELECT pid, aoi, year, coalesce(group_name, crop_name, crop_code, '') FROM parcel_groups")
-        while try g.step() {
-            guard plan.parcels[g.int(0)] != nil else { continue }
-            let key = "\(g.text(1) ?? "")\u{1}\(g.int(2))\u{1}\(g.text(3) ?? "")"
-            keys[g.int(0)] = key
-            names[key] = g.text(3) ?? ""
-        }
-        let bins = 366 / options.binDays + 1
-        var profiles: [Int64: Profile] = [:]
         var summary = Summary()
         try db.transaction { try SCLSummary.refresh(db) }
         try db.transaction {
-            let regional = try runner.regionalContext(plan, markerOptions)
-            _ = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, analyse: { item -> Profile in
+            // Stage 1: every parcel's profile.
+            let bins = 366 / options.binDays + 1
+            let readers = try BatchPipeline.Readers(lake, screen: plan.cloudScreen)
+            let regional = try runner.regionalContext(plan, markerOptions, readers: readers)
+            var profiles: [Int64: Profile] = [:]
+            _ = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, readers: readers, analyse: { item -> Profile in
                 let year = plan.parcels[item.pid]!.year
                 let usable = plan.engine.screened(try plan.observations(item), year: year, regional: regional.days(for: item.pid)).usable
                 return Self.profile(usable, year: year, bins: bins, options: options)
             }, deliver: { pid, profile in profiles[pid] = profile })
 
-            // Envelopes per declared crop, and each crop's own distances.
-            let members = Dictionary(grouping: profiles.keys) { keys[$0] ?? "" }
-            var envelopes: [String: (median: [Float], scale: [Float])] = [:]
-            for (key, pids) in members where pids.count >= options.minPeers {
-                var median = [Float](repeating: .nan, count: bins), scale = [Float](repeating: .nan, count: bins)
-                for b in 0..<bins {
-                    let values = pids.compactMap { p -> Double? in let v = profiles[p]!.values[b]; return v.isNaN ? nil : Double(v) }
-                    guard values.count >= max(5, pids.count / 4),
-                          let m = RobustStatistics.median(values),
-                          let q1 = RobustStatistics.percentile(values, 25), let q3 = RobustStatistics.percentile(values, 75) else { continue }
-                    median[b] = Float(m)
-                    scale[b] = Float(max(0.03, (q3 - q1) / 1.349))
-                }
-                envelopes[key] = (median, scale)
+            // Stage 2: each declared crop's envelope and limit.
+            func key(_ pid: Int64) -> String {
+                let p = plan.parcels[pid]!
+                return "\(p.aoi)\u{1}\(p.year)\u{1}\(p.names[1])"
             }
-            func distance(_ p: Profile, _ e: (median: [Float], scale: [Float])) -> (Double, Int) {
-                var sum = 0.0, n = 0
-                for b in 0..<bins where !p.values[b].isNaN && !e.median[b].isNaN {
-                    let z = min(6, abs(Double(p.values[b] - e.median[b]) / Double(e.scale[b])))
-                    sum += z * z; n += 1
-                }
-                return (n == 0 ? .infinity : (sum / Double(n)).squareRoot(), n)
-            }
-            /// Where two crops' curves differ (by at least the larger spread of the two), the
-            /// parcel's RMS z against each: (bins, against own, against other).
-            func contrast(_ p: Profile, _ own: (median: [Float], scale: [Float]), _ other: (median: [Float], scale: [Float])) -> (Int, Double, Double) {
-                var n = 0, a = 0.0, b = 0.0
-                for k in 0..<bins where !p.values[k].isNaN && !own.median[k].isNaN && !other.median[k].isNaN {
-                    guard abs(own.median[k] - other.median[k]) >= max(own.scale[k], other.scale[k]) else { continue }
-                    let za = min(6, abs(Double(p.values[k] - own.median[k]) / Double(own.scale[k])))
-                    let zb = min(6, abs(Double(p.values[k] - other.median[k]) / Double(other.scale[k])))
-                    a += za * za; b += zb * zb; n += 1
-                }
-                return n == 0 ? (0, 0, 0) : (n, (a / Double(n)).squareRoot(), (b / Double(n)).squareRoot())
-            }
-            var limits: [String: Double] = [:]
-            for (key, e) in envelopes {
-                let d = members[key]!.compactMap { p -> Double? in
-                    let (x, n) = distance(profiles[p]!, e); return n >= options.minBins ? x : nil
-                }
-                guard let m = RobustStatistics.median(d), let mad = RobustStatistics.mad(d) else { continue }
-                limits[key] = max(m + options.spreads * 1.4826 * mad, 1.5 * m)
-            }
-            summary.crops = limits.count
-
-            summary.run = try RunLog.begin(db, kind: "crop-check", options: optionsText, inputs: try RunInputs.describe(lake))
-            let insert = try db.prepare("INSERT INTO decisions (run_id, pid, scheme, colour, clear_obs, reasons) VALUES (?, ?, 'crop', ?, ?, ?)")
-            for pid in profiles.keys.sorted() {
-                let p = profiles[pid]!, key = keys[pid] ?? "", crop = names[key] ?? ""
-                let usableBins = p.values.filter { !$0.isNaN }.count
-                var colour: String, reasons: [String]
-                let sameRegion = key.split(separator: "\u{1}", omittingEmptySubsequences: false).prefix(2).joined(separator: "\u{1}")
-                if let e = envelopes[key], let limit = limits[key] {
-                    let (own, n) = distance(p, e)
-                    if n < options.minBins {
-                        colour = "yellow"
-                        reasons = ["too few usable observations: \(n) of \(bins) ten-day bins have a value (at least \(options.minBins) needed)"]
-                    } else if let (other, k, a, b) = envelopes.compactMap({ (o, oe) -> (String, Int, Double, Double)? in
-                                  guard o != key, o.hasPrefix(sameRegion + "\u{1}"), limits[o] != nil else { return nil }
-                                  let (k, a, b) = contrast(p, e, oe)
-                                  // Where the two crops differ, the parcel sits more than two
-                                  // spreads from its own crop and within half of that of the other.
-                                  return k >= 4 && a > 3 && b < a / 3 ? (names[o] ?? o, k, a, b) : nil
-                              }).min(by: { $0.3 / $0.2 < $1.3 / $1.2 }) {
-                        colour = "red"
-                        reasons = [String(format: "on the %d ten-day bins where %@ and %@ differ, it follows %@ (z %.1f) and not the declared %@ (z %.1f)",
-                                          k, crop, other, other, b, crop, a),
-                                   String(format: "distance to the declared %@ curve %.2f (limit %.2f)", crop, own, limit)]
-                    } else if own <= limit {
-                        colour = "green"
-                        reasons = [String(format: "follows the %@ curve of %d peers (distance %.2f, limit %.2f)", crop, members[key]!.count, own, limit)]
-                    } else {
-                        // The other crops of the same AOI and year that it fits, best first.
-                        var fits: [(String, Double, Double)] = []
-                        for (other, oe) in envelopes where other != key && other.hasPrefix(sameRegion + "\u{1}") {
-                            guard let ol = limits[other] else { continue }
-                            let (d, m) = distance(p, oe)
-                            if m >= options.minBins && d <= ol { fits.append((names[other] ?? other, d, ol)) }
-                        }
-                        fits.sort { $0.1 / $0.2 < $1.1 / $1.2 }
-                        if let best = fits.first {
-                            colour = "red"
-                            reasons = [String(format: "does not follow the declared %@ curve (distance %.2f, limit %.2f)", crop, own, limit),
-                                       String(format: "follows %@ (distance %.2f, limit %.2f)", best.0, best.1, best.2)]
-                        } else {
-                            colour = "yellow"
-                            reasons = [String(format: "does not follow the declared %@ curve (distance %.2f, limit %.2f), nor any other crop of the lake", crop, own, limit)]
-                        }
+            var models: [String: CropModel] = [:]
+            for (k, pids) in Dictionary(grouping: profiles.keys, by: key) {
+                let p = plan.parcels[pids[0]]!
+                var model = CropModel(region: "\(p.aoi)\u{1}\(p.year)", name: p.names[1], members: pids)
+                if pids.count >= options.minPeers, let e = Envelope(pids.map { profiles[$0]! }, bins: bins) {
+                    let d = pids.compactMap { pid -> Double? in let (x, n) = e.distance(profiles[pid]!); return n >= options.minBins ? x : nil }
+                    if let m = RobustStatistics.median(d), let mad = RobustStatistics.mad(d) {
+                        model.envelope = e
+                        model.limit = max(m + options.spreads * 1.4826 * mad, 1.5 * m)
                     }
-                } else {
-                    colour = "grey"
-                    reasons = ["no check: \(members[key]?.count ?? 0) parcel(s) of \(crop.isEmpty ? "an unnamed crop" : crop) in this AOI and year, fewer than the \(options.minPeers) needed to learn its curve"]
                 }
-                var json: [UInt8] = []
-                JSONText.append(array: reasons, to: &json)
-                try insert.bind([.int(summary.run), .int(pid), .text(colour), .int(Int64(usableBins)), .text(String(decoding: json, as: UTF8.self))])
-                try insert.step()
-                insert.reset()
-                summary.decisions[colour, default: 0] += 1
-                summary.parcels += 1
+                models[k] = model
             }
+            summary.crops = models.values.filter { $0.limit != nil }.count
+
+            // Stage 3: one decision per parcel.
+            summary.run = try RunLog.begin(db, kind: "crop-check", options: optionsText, inputs: try RunInputs.describe(lake))
+            let writer = try DecisionInserter(db, run: summary.run, scheme: "crop")
+            for pid in profiles.keys.sorted() {
+                let p = profiles[pid]!
+                let (colour, reasons) = Self.judge(p, models[key(pid)]!, among: models.values, bins: bins, options: options)
+                try writer.add(pid: pid, colour: colour, clearObservations: p.values.filter { !$0.isNaN }.count, reasons: reasons)
+            }
+            summary.decisions = writer.colours
+            summary.parcels = writer.rows
             summary.seconds = Date().timeIntervalSince(started)
             try RunLog.finish(db, run: summary.run, summary: summary.json)
         }
         return summary
+    }
+
+    /// The decision for a parcel of crop `own` (see the type's documentation).
+    static func judge(_ p: Profile, _ own: CropModel, among models: Dictionary<String, CropModel>.Values, bins: Int,
+                      options: CropCheckOptions) -> (colour: String, reasons: [String]) {
+        let crop = own.name
+        guard let e = own.envelope, let limit = own.limit else {
+            return ("grey", ["no check: \(own.members.count) parcel(s) of \(crop.isEmpty ? "an unnamed crop" : crop) in this AOI and year, fewer than the \(options.minPeers) needed to learn its curve"])
+        }
+        let (distance, n) = e.distance(p)
+        if n < options.minBins {
+            return ("yellow", ["too few usable observations: \(n) of \(bins) ten-day bins have a value (at least \(options.minBins) needed)"])
+        }
+        let others = models.filter { $0.region == own.region && $0.name != own.name && $0.limit != nil }
+        // Where the two crops differ, the parcel sits more than three spreads from its own crop
+        // and within a third of that of the other (on at least four bins).
+        let contrasts = others.compactMap { o -> (String, Int, Double, Double)? in
+            let c = e.contrast(p, o.envelope!)
+            return c.bins >= 4 && c.own > 3 && c.other < c.own / 3 ? (o.name, c.bins, c.own, c.other) : nil
+        }
+        if let (other, k, a, b) = contrasts.min(by: { $0.3 / $0.2 < $1.3 / $1.2 }) {
+            return ("red", [String(format: "on the %d ten-day bins where %@ and %@ differ, it follows %@ (z %.1f) and not the declared %@ (z %.1f)",
+                                   k, crop, other, other, b, crop, a),
+                            String(format: "distance to the declared %@ curve %.2f (limit %.2f)", crop, distance, limit)])
+        }
+        if distance <= limit {
+            return ("green", [String(format: "follows the %@ curve of %d peers (distance %.2f, limit %.2f)", crop, own.members.count, distance, limit)])
+        }
+        // The other crops of the same AOI and year that it follows, best first.
+        let fits = others.compactMap { o -> (String, Double, Double)? in
+            let (d, m) = o.envelope!.distance(p)
+            return m >= options.minBins && d <= o.limit! ? (o.name, d, o.limit!) : nil
+        }.sorted { $0.1 / $0.2 < $1.1 / $1.2 }
+        if let best = fits.first {
+            return ("red", [String(format: "does not follow the declared %@ curve (distance %.2f, limit %.2f)", crop, distance, limit),
+                            String(format: "follows %@ (distance %.2f, limit %.2f)", best.0, best.1, best.2)])
+        }
+        return ("yellow", [String(format: "does not follow the declared %@ curve (distance %.2f, limit %.2f), nor any other crop of the lake", crop, distance, limit)])
     }
 
     /// Ten-day bins of the year: the value at each bin's centre, linear between the usable

@@ -22,6 +22,36 @@ public struct Lights {
         public var json: [String: Any] { ["run": run, "parcels": parcels, "decisions": decisions, "runs": sources] }
     }
 
+    /// What the combined runs said of one parcel.
+    struct Verdict {
+        var colours: [(scheme: String, colour: String, reasons: [String], run: Int64)] = []
+        /// Dates it looked split on (-1: flagged by a run that does not count them), nil: not flagged.
+        var split: Int? = nil
+        var clear = 0
+    }
+
+    /// The overall light of one parcel and its reasons (see the type's documentation).
+    static func combine(_ v: Verdict, heterogeneityRun: Int64?) -> (colour: String, reasons: [String]) {
+        func said(_ c: (scheme: String, colour: String, reasons: [String], run: Int64)) -> String {
+            "\(c.scheme) \(c.colour) (run \(c.run))" + (c.reasons.isEmpty ? "" : ": " + c.reasons.prefix(2).joined(separator: "; "))
+        }
+        var reasons: [String] = []
+        var reds = v.colours.filter { $0.colour == "red" }
+        if v.split != nil, reds.contains(where: { $0.scheme == "crop" }) {
+            reds.removeAll { $0.scheme == "crop" }
+            reasons.append("crop check red, but the field holds two crops: neither curve can fit")
+        }
+        if !reds.isEmpty { return ("red", reasons + reds.map(said)) }
+        if let split = v.split {
+            let run = heterogeneityRun.map { " (run \($0))" } ?? ""
+            return ("yellow", reasons + v.colours.filter { $0.colour == "yellow" }.map(said)
+                              + [split >= 0 ? "heterogeneous: looked split on \(split) dates\(run)" : "heterogeneous\(run)"])
+        }
+        if v.colours.contains(where: { $0.colour == "yellow" }) { return ("yellow", reasons + v.colours.filter { $0.colour == "yellow" }.map(said)) }
+        if v.colours.contains(where: { $0.colour == "green" }) { return ("green", reasons + v.colours.filter { $0.colour == "green" }.map(said)) }
+        return ("grey", reasons + (v.colours.isEmpty ? ["no scheme checked this parcel"] : v.colours.map(said)))
+    }
+
     /// `schemes`: which schemes to combine (nil: every scheme's latest run, but the rule-based
     /// `crop-phenology` when the peer-envelope `crop` check exists); `heterogeneity`: use the
     /// latest heterogeneity run's flags.
@@ -49,7 +79,6 @@ public struct Lights {
             }
             summary.sources = chosen.merging(hetRun.map { ["heterogeneity": $0] } ?? [:]) { a, _ in a }
 
-            struct Verdict { var colours: [(scheme: String, colour: String, reasons: [String], run: Int64)] = []; var split: Int? = nil; var clear = 0 }
             var verdicts: [Int64: Verdict] = [:]
             let all = try db.prepare("SELECT pid FROM parcels")
             while try all.step() { verdicts[all.int(0)] = Verdict() }
@@ -71,37 +100,14 @@ public struct Lights {
 
             summary.run = try RunLog.begin(db, kind: "decide", options: "schemes: \(summary.sources.keys.sorted().joined(separator: ", "))\n",
                                            inputs: try RunInputs.describe(lake).merging(["runs": summary.sources]) { a, _ in a })
-            let insert = try db.prepare("INSERT INTO decisions (run_id, pid, scheme, colour, clear_obs, reasons) VALUES (?, ?, 'overall', ?, ?, ?)")
+            let writer = try DecisionInserter(db, run: summary.run, scheme: "overall")
             for pid in verdicts.keys.sorted() {
                 let v = verdicts[pid]!
-                var reasons: [String] = []
-                func said(_ c: (scheme: String, colour: String, reasons: [String], run: Int64)) -> String {
-                    "\(c.scheme) \(c.colour) (run \(c.run))" + (c.reasons.isEmpty ? "" : ": " + c.reasons.prefix(2).joined(separator: "; "))
-                }
-                let splitText = v.split.map { $0 >= 0 ? "heterogeneous: looked split on \($0) dates (run \(hetRun!))" : "heterogeneous (run \(hetRun!))" }
-                var reds = v.colours.filter { $0.colour == "red" }
-                if v.split != nil, reds.contains(where: { $0.scheme == "crop" }) {
-                    reds.removeAll { $0.scheme == "crop" }
-                    reasons.append("crop check red, but the field holds two crops: neither curve can fit")
-                }
-                let colour: String
-                if !reds.isEmpty {
-                    colour = "red"; reasons += reds.map(said)
-                } else if v.split != nil || v.colours.contains(where: { $0.colour == "yellow" }) {
-                    colour = "yellow"; reasons += v.colours.filter { $0.colour == "yellow" }.map(said) + [splitText].compactMap { $0 }
-                } else if v.colours.contains(where: { $0.colour == "green" }) {
-                    colour = "green"; reasons += v.colours.filter { $0.colour == "green" }.map(said)
-                } else {
-                    colour = "grey"; reasons += v.colours.isEmpty ? ["no scheme checked this parcel"] : v.colours.map(said)
-                }
-                var json: [UInt8] = []
-                JSONText.append(array: reasons, to: &json)
-                try insert.bind([.int(summary.run), .int(pid), .text(colour), .int(Int64(v.clear)), .text(String(decoding: json, as: UTF8.self))])
-                try insert.step()
-                insert.reset()
-                summary.decisions[colour, default: 0] += 1
-                summary.parcels += 1
+                let (colour, reasons) = Self.combine(v, heterogeneityRun: hetRun)
+                try writer.add(pid: pid, colour: colour, clearObservations: v.clear, reasons: reasons)
             }
+            summary.decisions = writer.colours
+            summary.parcels = writer.rows
             try RunLog.finish(db, run: summary.run, summary: summary.json)
         }
         return summary

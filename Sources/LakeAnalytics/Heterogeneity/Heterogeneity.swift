@@ -11,14 +11,17 @@ public struct SeasonWindow: Sendable, Equatable, CustomStringConvertible {
 
     /// "04-01..06-30" or "04-01" "06-30".
     public init?(_ from: String, _ to: String) {
-        func md(_ s: String) -> (Int, Int)? {
-            let p = s.split(separator: "-").compactMap { Int($0) }
-            if p.count == 2 { return (p[0], p[1]) }
-            if p.count == 3 { return (p[1], p[2]) }
-            return nil
-        }
-        guard let a = md(from), let b = md(to) else { return nil }
+        guard let a = Self.monthDay(from), let b = Self.monthDay(to) else { return nil }
         self.init(from: a, to: b)
+    }
+
+    /// "MM-DD" or "YYYY-MM-DD" as (month, day) when it is a day of the year (29 February counts).
+    public static func monthDay(_ s: String) -> (Int, Int)? {
+        let p = s.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        guard p.count == 2 || p.count == 3, let m = p[p.count - 2], let d = p[p.count - 1], p.count == 2 || p[0] != nil else { return nil }
+        let lengths = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...12).contains(m), (1...lengths[m - 1]).contains(d) else { return nil }
+        return (m, d)
     }
 
     public func contains(day: Int) -> Bool {

@@ -37,6 +37,16 @@ public struct CutDetector: Sendable {
 
     public init() {}
 
+    /// A `cut` detector of an option file (its defaults where the file says nothing).
+    init(_ d: MarkerOptions.Detector) {
+        minDrop = d.min_drop ?? minDrop
+        minStart = d.min_start ?? minStart
+        regrowDays = d.regrow_days ?? regrowDays
+        regrowShare = d.regrow_share ?? regrowShare
+        settleDays = d.settle_days ?? settleDays
+        noiseFactor = d.noise_factor ?? noiseFactor
+    }
+
     public enum Kind: String, Sendable {
         /// A fall confirmed by regrowth.
         case cut
@@ -123,5 +133,31 @@ public struct CutDetector: Sendable {
                                uncertainty: low - high, regrowth: regrowth))
         }
         return found
+    }
+}
+
+/// Runs of usable observations below `below` lasting at least `minDays` (bare soil for weeks:
+/// an arable curve), each as an event dated at its middle with its number of observations.
+public struct SpellDetector: Sendable {
+    public var below: Double
+    public var minDays: Int
+    public init(below: Double, minDays: Int) { self.below = below; self.minDays = minDays }
+
+    public func detect(_ points: [IndexPoint]) -> [(event: Event, observations: Int)] {
+        var out: [(Event, Int)] = []
+        var k = 0
+        while k < points.count {
+            guard points[k].value < below else { k += 1; continue }
+            var j = k
+            while j + 1 < points.count && points[j + 1].value < below { j += 1 }
+            let length = points[j].day - points[k].day
+            if j > k && length >= minDays {
+                out.append((Event(start: points[k].day, date: (points[k].day + points[j].day) / 2, end: points[j].day,
+                                  valueStart: points[k].value, valueEnd: points[j].value,
+                                  magnitude: Double(length), confidence: min(1, Double(j - k + 1) / 4)), j - k + 1))
+            }
+            k = j + 1
+        }
+        return out
     }
 }

@@ -43,25 +43,22 @@ struct MarkerEngine {
     /// The observations of the parcel's year with their verdicts, and the usable ones as index
     /// points of the signal (one per day).
     func screened(_ all: [Observed], year: Int, regional: Set<Int>) -> (observations: [Observed], verdicts: [Quality], usable: [IndexPoint]) {
-        var observations = all
-        if year > 0 {
-            let days = Days.number(year: year, month: 1, day: 1)..<Days.number(year: year + 1, month: 1, day: 1)
-            observations = observations.filter { days.contains($0.day) }
+        let observations = Self.ofYear(all, year)
+        let verdicts = screen?.screen(observations, regional: regional)
+            ?? observations.map { ObservationScreen.sclVerdict($0.clear, requireSCL: requireSCL) }
+        let usable = zip(observations, verdicts).compactMap { o, q in
+            q == .clear ? o.value(options.signalKind).map { IndexPoint(day: o.day, value: $0, clear: true) } : nil
         }
-        let verdicts = screen?.screen(observations, regional: regional) ?? observations.map { o in
-            o.clear == true || (o.clear == nil && !requireSCL) ? .clear : o.clear == nil ? .noSCL : .scl
-        }
-        var usable: [IndexPoint] = []
-        for (o, q) in zip(observations, verdicts) where q == .clear {
-            guard let v = o.value(options.signalKind) else { continue }
-            if let last = usable.last, last.day == o.day {
-                usable[usable.count - 1] = IndexPoint(day: o.day, value: (last.value + v) / 2, clear: true)   // same day: two tiles
-            } else {
-                usable.append(IndexPoint(day: o.day, value: v, clear: true))
-            }
-        }
-        return (observations, verdicts, usable)
+        return (observations, verdicts, Preprocessing.oneADay(usable))
     }
+
+    /// The observations of `year` (all when 0), keeping their order.
+    static func ofYear<T>(_ items: [T], _ year: Int, day: (T) -> Int) -> [T] {
+        guard year > 0 else { return items }
+        let days = Days.number(year: year, month: 1, day: 1)..<Days.number(year: year + 1, month: 1, day: 1)
+        return items.filter { days.contains(day($0)) }
+    }
+    static func ofYear(_ items: [Observed], _ year: Int) -> [Observed] { ofYear(items, year) { $0.day } }
 
     static func window(_ from: String?, _ to: String?) -> SeasonWindow? {
         guard from != nil || to != nil else { return nil }
@@ -77,12 +74,8 @@ struct MarkerEngine {
             clean = s.usable
             for q in s.verdicts where q != .clear && q != .scl && q != .noSCL { screening[q, default: 0] += 1 }
         } else {
-            var points = observations.compactMap { o in o.value(signal).map { IndexPoint(day: o.day, value: $0, clear: o.clear) } }
-            if year > 0 {
-                let days = Days.number(year: year, month: 1, day: 1)..<Days.number(year: year + 1, month: 1, day: 1)
-                points = points.filter { days.contains($0.day) }
-            }
-            clean = preprocessing.clean(points, requireSCL: requireSCL)
+            let points = observations.compactMap { o in o.value(signal).map { IndexPoint(day: o.day, value: $0, clear: o.clear) } }
+            clean = preprocessing.clean(Self.ofYear(points, year) { $0.day }, requireSCL: requireSCL)
         }
         // Smoothed daily segments only for the detectors that want them.
         let segments = options.detectors.contains { ["drop", "rise", "state"].contains($0.type) } ? preprocessing.dailySeries(clean) : []
@@ -91,39 +84,17 @@ struct MarkerEngine {
             let w = detectorWindows[index]
             switch d.type {
             case "cut":
-                var detector = CutDetector()
-                detector.minDrop = d.min_drop ?? detector.minDrop
-                detector.minStart = d.min_start ?? detector.minStart
-                detector.regrowDays = d.regrow_days ?? detector.regrowDays
-                detector.regrowShare = d.regrow_share ?? detector.regrowShare
-                detector.settleDays = d.settle_days ?? detector.settleDays
-                detector.noiseFactor = d.noise_factor ?? detector.noiseFactor
                 // Unconfirmed falls (no data after them to tell) are not kept: they prove nothing.
-                for f in detector.detect(clean) where f.kind != .unconfirmed && w?.contains(day: f.event.date) ?? true {
+                for f in CutDetector(d).detect(clean) where f.kind != .unconfirmed && w?.contains(day: f.event.date) ?? true {
                     var details = ["uncertainty_days": String(f.uncertainty)]
                     if let r = f.regrowth { details["regrowth"] = String(format: "%.3f", r) }
                     if f.kind == .harvest { details["reason"] = "no regrowth: a harvest or ploughing, not a cut" }
                     markers.append(Marker(detector: f.kind == .cut ? d.name : d.name + "-rejected", kind: f.kind.rawValue, event: f.event, details: details))
                 }
             case "spell":
-                // Usable observations below `below` over at least `min_days` (bare soil for weeks).
-                let limit = d.below ?? 0.35, minDays = d.min_days ?? 30
                 let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
-                var k = 0
-                while k < inWindow.count {
-                    guard inWindow[k].value < limit else { k += 1; continue }
-                    var j = k
-                    while j + 1 < inWindow.count && inWindow[j + 1].value < limit { j += 1 }
-                    let length = inWindow[j].day - inWindow[k].day
-                    if j > k && length >= minDays {
-                        let values = inWindow[k...j].map(\.value)
-                        markers.append(Marker(detector: d.name, kind: "spell",
-                                              event: Event(start: inWindow[k].day, date: (inWindow[k].day + inWindow[j].day) / 2, end: inWindow[j].day,
-                                                           valueStart: values.first!, valueEnd: values.last!,
-                                                           magnitude: Double(length), confidence: min(1, Double(j - k + 1) / 4)),
-                                              details: ["observations": String(j - k + 1)]))
-                    }
-                    k = j + 1
+                for (event, n) in SpellDetector(below: d.below ?? 0.35, minDays: d.min_days ?? 30).detect(inWindow) {
+                    markers.append(Marker(detector: d.name, kind: "spell", event: event, details: ["observations": String(n)]))
                 }
             case "drop", "rise":
                 let detector = DropDetector(minDrop: d.min_drop ?? 0.1, minDays: d.min_days ?? 0, minStart: d.min_start ?? -.infinity,

@@ -223,12 +223,7 @@ public struct MarkerOptions: Decodable, Sendable {
             }
             if let w = decision.window, SeasonWindow(w.from, w.to) == nil { throw fail("decision window: \(w.from)..\(w.to) is not MM-DD..MM-DD") }
         }
-        if let cc = crop_check {
-            if let n = cc.min_peers, n < 3 { throw fail("crop_check.min_peers must be at least 3") }
-            if let n = cc.min_bins, !(1...37).contains(n) { throw fail("crop_check.min_bins is 1 to 37") }
-            if let x = cc.spreads, !(x > 0 && x < 100) { throw fail("crop_check.spreads is a positive number below 100") }
-            return
-        }
+        if crop_check != nil { return }   // its ranges: OptionFileCheck
         if detectors.isEmpty && phenology == nil { throw fail("no detectors, no phenology rules and no crop_check: nothing to run") }
         try phenology?.validate(path: path)
     }

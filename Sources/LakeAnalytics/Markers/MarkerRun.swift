@@ -52,7 +52,11 @@ public struct MarkerRun {
     let lake: Lake
     public init(lake: Lake) { self.lake = lake }
 
-    struct ParcelInfo { let id: String; let year: Int; let crop: String?; let names: [String] }
+    struct ParcelInfo {
+        let id: String, aoi: String, year: Int, crop: String?
+        /// Crop name and crop group name ('' when none).
+        let names: [String]
+    }
 
     /// What every stage of a run needs: the parcels in scope, the scene calendar, the bands to
     /// decode and the per-parcel chain.
@@ -74,13 +78,13 @@ public struct MarkerRun {
         let db = lake.db
         var parcels: [Int64: ParcelInfo] = [:]
         let p = try db.prepare("""
-            SELECT pid, parcel_id, year, crop_code, coalesce(crop_name, ''), coalesce(group_name, '') FROM parcel_groups
+            SELECT pid, parcel_id, year, crop_code, coalesce(crop_name, ''), coalesce(group_name, ''), aoi FROM parcel_groups
             WHERE (?1 IS NULL OR aoi = ?1) AND (?2 IS NULL OR year = ?2)
             """)
         try p.bind([scope.aoi.map(SQLValue.text) ?? .null, scope.year.map { .int(Int64($0)) } ?? .null])
         let wantedIDs = scope.parcelIDs.map(Set.init)
         while try p.step() {
-            let info = ParcelInfo(id: p.text(1) ?? "", year: Int(p.int(2)), crop: p.text(3), names: [p.text(4) ?? "", p.text(5) ?? ""])
+            let info = ParcelInfo(id: p.text(1) ?? "", aoi: p.text(6) ?? "", year: Int(p.int(2)), crop: p.text(3), names: [p.text(4) ?? "", p.text(5) ?? ""])
             if let wantedIDs, !wantedIDs.contains(info.id) { continue }
             if let sel = options.parcels {
                 let byCrop = sel.crops.map { codes in info.crop.map(codes.contains) ?? false } ?? false
@@ -185,8 +189,9 @@ public struct MarkerRun {
         let plan = try self.plan(options, scope: scope)
         if !db.isReadOnly { try db.transaction { try SCLSummary.refresh(db) } }
         try db.transaction {
-            let regional = try regionalContext(plan, options)
-            _ = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, analyse: { item -> [(Int, Double?, Quality)] in
+            let readers = try BatchPipeline.Readers(lake, screen: plan.cloudScreen)
+            let regional = try regionalContext(plan, options, readers: readers)
+            _ = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, readers: readers, analyse: { item -> [(Int, Double?, Quality)] in
                 let year = plan.parcels[item.pid]!.year
                 let s = plan.engine.screened(try plan.observations(item), year: year, regional: regional.days(for: item.pid))
                 return zip(s.observations, s.verdicts).map { ($0.day, $0.value(options.signalKind), $1) }

@@ -81,10 +81,7 @@ enum OptionFileCheck {
             }
         case .monthDay:
             guard let text = node.scalar?.string else { throw fail("expected MM-DD") }
-            let parts = text.split(separator: "-").compactMap { Int($0) }
-            let md = parts.count == 2 ? (parts[0], parts[1]) : parts.count == 3 ? (parts[1], parts[2]) : nil
-            let lengths = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-            guard let (m, d) = md, (1...12).contains(m), (1...lengths[m - 1]).contains(d) else { throw fail("\(text) is not a day of the year (MM-DD)") }
+            guard SeasonWindow.monthDay(text) != nil else { throw fail("\(text) is not a day of the year (MM-DD)") }
         }
     }
 }

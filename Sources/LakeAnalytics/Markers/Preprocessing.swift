@@ -12,17 +12,7 @@ public struct Preprocessing: Sendable {
 
     /// Observations kept for analysis, in day order (one per day: the mean of same-day values).
     public func clean(_ points: [IndexPoint], requireSCL: Bool) -> [IndexPoint] {
-        var kept = points.filter { $0.clear == true || ($0.clear == nil && !requireSCL) }
-        // Same day (two orbits or tiles): average.
-        var merged: [IndexPoint] = []
-        var i = 0
-        while i < kept.count {
-            var j = i, sum = 0.0
-            while j < kept.count && kept[j].day == kept[i].day { sum += kept[j].value; j += 1 }
-            merged.append(IndexPoint(day: kept[i].day, value: sum / Double(j - i), clear: true))
-            i = j
-        }
-        kept = merged
+        let kept = Self.oneADay(points.filter { $0.clear == true || ($0.clear == nil && !requireSCL) })
         guard let spike, kept.count >= 3 else { return kept }
         // A single observation far below both neighbours (undetected cloud or shadow).
         var out: [IndexPoint] = [kept[0]]
@@ -33,6 +23,20 @@ public struct Preprocessing: Sendable {
         }
         out.append(kept[kept.count - 1])
         return out
+    }
+
+    /// One point per day, in day order: the mean of same-day values (two orbits or tiles).
+    public static func oneADay(_ points: [IndexPoint]) -> [IndexPoint] {
+        var merged: [IndexPoint] = []
+        merged.reserveCapacity(points.count)
+        var i = 0
+        while i < points.count {
+            var j = i, sum = 0.0
+            while j < points.count && points[j].day == points[i].day { sum += points[j].value; j += 1 }
+            merged.append(IndexPoint(day: points[i].day, value: sum / Double(j - i), clear: true))
+            i = j
+        }
+        return merged
     }
 
     /// Daily segments: runs of observations no more than `maxGapDays` apart, interpolated and smoothed.

@@ -31,3 +31,28 @@ public enum RunLog {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// Inserts one run's decisions of one scheme, row by row, with their reasons as JSON arrays;
+/// counts them by colour (the run summaries of the crop check and of `lake decide`).
+final class DecisionInserter {
+    private let insert: Statement
+    private let run: Int64
+    private let scheme: String
+    private(set) var colours: [String: Int] = [:]
+    var rows: Int { colours.values.reduce(0, +) }
+
+    init(_ db: Connection, run: Int64, scheme: String) throws {
+        self.run = run
+        self.scheme = scheme
+        insert = try db.prepare("INSERT INTO decisions (run_id, pid, scheme, colour, clear_obs, reasons) VALUES (?, ?, ?, ?, ?, ?)")
+    }
+
+    func add(pid: Int64, colour: String, clearObservations: Int, reasons: [String]) throws {
+        var json: [UInt8] = []
+        JSONText.append(array: reasons, to: &json)
+        try insert.bind([.int(run), .int(pid), .text(scheme), .text(colour), .int(Int64(clearObservations)), .text(String(decoding: json, as: UTF8.self))])
+        try insert.step()
+        insert.reset()
+        colours[colour, default: 0] += 1
+    }
+}

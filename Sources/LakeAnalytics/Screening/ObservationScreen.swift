@@ -35,7 +35,7 @@ public struct ObservationScreen: Sendable {
     public var hazeRise = 0.01
     /// Shadow: NIR and SWIR both below this fraction of the parcel's medians.
     public var shadowFactor = 0.78
-    /// Edge: B02 standard deviation above this multiple of the parcel's median and by 0.008.
+    /// Edge: B02 standard deviation above this multiple of the parcel's median …
     public var edgeFactor = 3.0
     /// Dip: an NDVI drop of at least this below both neighbours …
     public var dipDrop = 0.08
@@ -46,9 +46,19 @@ public struct ObservationScreen: Sendable {
     /// Robust deviations beyond the parcel's usual a statistic must be to count.
     public var spreads = 3.0
     public var requireSCL = true
-    public var enabled = true
+    /// Edge: … and by at least this many DN.
+    public var edgeExcess = 80.0
 
     public init() {}
+
+    /// The verdict from SCL alone: scl (an excluded class), no-scl (none, and one is required) or clear.
+    static func sclVerdict(_ clear: Bool?, requireSCL: Bool) -> Quality {
+        switch clear {
+        case true?: return .clear
+        case false?: return .scl
+        case nil: return requireSCL ? .noSCL : .clear
+        }
+    }
 
     /// NIR not well below the usual (or unknown).
     static func nirHolds(_ nir: Double?, _ usual: Double?) -> Bool {
@@ -83,12 +93,7 @@ public struct ObservationScreen: Sendable {
     /// had a shared drop; `peers`: what is usual for the parcel's peers, used when the parcel has
     /// fewer than 4 clear observations of its own.
     func screen(_ obs: [Observed], regional: Set<Int> = [], peers: Usual? = nil) -> [Quality] {
-        var verdicts = obs.map { o -> Quality in
-            if o.clear == false { return .scl }
-            if o.clear == nil && requireSCL { return .noSCL }
-            return .clear
-        }
-        guard enabled else { return verdicts }
+        var verdicts = obs.map { Self.sclVerdict($0.clear, requireSCL: requireSCL) }
         let clearIdx = verdicts.indices.filter { verdicts[$0] == .clear }
         guard let usual = Usual(clearIdx.map { obs[$0] }) ?? peers else { return verdicts }
         let line = usual.line
@@ -103,7 +108,7 @@ public struct ObservationScreen: Sendable {
             if let nir = usual.nir, let swir = usual.swir, let n = o.means[2], let s = o.means[3], n < shadowFactor * nir, s < shadowFactor * swir {
                 verdicts[i] = .shadow; continue
             }
-            if let blueStd = usual.blueStd, let sd = o.blueStd, sd > edgeFactor * blueStd, sd - blueStd > 80 { verdicts[i] = .edge; continue }
+            if let blueStd = usual.blueStd, let sd = o.blueStd, sd > edgeFactor * blueStd, sd - blueStd > edgeExcess { verdicts[i] = .edge; continue }
             if regional.contains(o.day) { verdicts[i] = .regional; continue }
         }
         // Temporal context on what is left: a dip back within a week.

@@ -95,7 +95,7 @@ enum BatchPipeline {
             thread.start()
         }
         defer {
-            state.stop(workers: workers)
+            state.stop()
             group.wait()
         }
         var clock = Date()
@@ -160,7 +160,7 @@ private final class SharedState<Result: Sendable>: @unchecked Sendable {
     func release() { condition.lock(); released += 1; condition.broadcast(); condition.unlock() }
 
     /// Lets every worker return (after success, an error, or the writer failing).
-    func stop(workers: Int) {
+    func stop() {
         condition.lock(); stopped = true; condition.broadcast(); condition.unlock()
     }
 }
