@@ -72,6 +72,27 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertGreaterThan(found[1].uncertainty, 20)
     }
 
+    /// A sparse series (cloudy spring and summer: observations 5 to 30 days apart) of a meadow
+    /// cut on 2024-08-17 (a generated fixture parcel's usable observations). Differences across
+    /// long gaps hold green-up and earlier cuts; counted as noise they raised the depth a cut needs
+    /// above this one's 0.17. The noise of close triples is the observations' own.
+    func testASparseSeriesDoesNotLookNoisyAndKeepsItsCut() {
+        let series: [(String, Double)] = [
+            ("01-11", 0.377), ("01-16", 0.414), ("01-21", 0.428), ("01-26", 0.433), ("01-31", 0.386), ("02-15", 0.452),
+            ("02-25", 0.435), ("03-06", 0.421), ("03-16", 0.459), ("03-21", 0.403), ("03-26", 0.524), ("03-31", 0.532),
+            ("04-15", 0.616), ("04-25", 0.641), ("05-10", 0.732), ("06-09", 0.663), ("06-19", 0.703), ("06-24", 0.673),
+            ("07-24", 0.629), ("08-03", 0.678), ("08-18", 0.507), ("08-23", 0.531), ("09-12", 0.653), ("09-17", 0.713),
+            ("10-02", 0.684), ("10-17", 0.691), ("11-06", 0.646), ("11-11", 0.616), ("11-16", 0.583), ("11-21", 0.525),
+            ("11-26", 0.495), ("12-11", 0.448), ("12-16", 0.351), ("12-26", 0.417)]
+        let points = series.map { IndexPoint(day: Days.number("2024-" + $0.0)!, value: $0.1, clear: true) }
+        XCTAssertLessThan(CutDetector.noise(points), 0.035)
+        let cut = Days.number("2024-08-17")!
+        let found = CutDetector().detect(points).filter { $0.kind == .cut && ($0.event.date - cut >= -3) && ($0.event.date - cut <= 15) }
+        XCTAssertEqual(found.count, 1, "\(CutDetector().detect(points).map { Days.text($0.event.date) })")
+        // Too few close triples to tell: only the least depth holds.
+        XCTAssertEqual(CutDetector.noise(Array(points[12...17])), 0)
+    }
+
     func testAHarvestIsNotACut() {
         // A cereal: green in spring, harvested on 07-10, stubble for the rest of the season.
         var points: [IndexPoint] = []

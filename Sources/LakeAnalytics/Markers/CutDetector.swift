@@ -20,8 +20,8 @@
 public struct CutDetector: Sendable {
     /// The least depth of a cut …
     public var minDrop = 0.08
-    /// … and at least this many times the parcel's own noise (the robust spread of the changes
-    /// between its consecutive usable observations, / √2): a noisy parcel needs a deeper fall.
+    /// … and at least this many times the parcel's own noise (see `noise`): a noisy parcel
+    /// needs a deeper fall.
     public var noiseFactor = 4.0
     public var minStart = 0.45
     public var regrowDays = 50
@@ -64,13 +64,25 @@ public struct CutDetector: Sendable {
         public let regrowth: Double?
     }
 
-    /// The observation noise of a series: 1.4826 · MAD of consecutive differences / √2.
-    static func noise(_ points: [IndexPoint]) -> Double {
-        guard points.count >= 5 else { return 0 }
-        var d = zip(points, points.dropFirst()).map { $1.value - $0.value }
-        guard let m = RobustStatistics.median(reordering: &d) else { return 0 }
-        for i in d.indices { d[i] = abs(d[i] - m) }
-        return 1.4826 * (RobustStatistics.median(reordering: &d) ?? 0) / 2.squareRoot()
+    /// The observation noise of a series, from what a smooth curve cannot explain: for every
+    /// three consecutive observations within `spanDays`, the middle one minus the line
+    /// through its neighbours; 1.4826 · MAD of those / √1.5 (the spread of one observation).
+    /// Only close triples count: over a long cloudy gap the canopy itself changes (green-up,
+    /// cuts, senescence), and differences across such gaps would make a sparse series look
+    /// noisy and hide its cuts. Fewer than 4 close triples: 0 (only `minDrop` holds).
+    static func noise(_ points: [IndexPoint], spanDays: Int = 20) -> Double {
+        guard points.count >= 3 else { return 0 }
+        var r: [Double] = []
+        r.reserveCapacity(points.count)
+        for k in 1..<(points.count - 1) {
+            let a = points[k - 1], b = points[k], c = points[k + 1]
+            guard c.day - a.day <= spanDays, c.day > a.day else { continue }
+            let w = Double(b.day - a.day) / Double(c.day - a.day)
+            r.append(b.value - (a.value + (c.value - a.value) * w))
+        }
+        guard r.count >= 4, let m = RobustStatistics.median(reordering: &r) else { return 0 }
+        for i in r.indices { r[i] = abs(r[i] - m) }
+        return 1.4826 * (RobustStatistics.median(reordering: &r) ?? 0) / 1.5.squareRoot()
     }
 
     /// `points`: usable observations in day order (one per day).

@@ -62,6 +62,10 @@ public struct MarkerRun {
     /// decode and the per-parcel chain.
     struct Plan: @unchecked Sendable {
         let parcels: [Int64: ParcelInfo]
+        /// Every parcel of the AOI/year scope, whatever the option file selects, with its year:
+        /// the regional context learns from all crops (atmosphere is shared by all of them,
+        /// management by one crop at most).
+        let area: [Int64: Int]
         let calendar: SceneCalendar
         let bandIDs: [UInt8?]
         let wanted: Set<UInt8>
@@ -83,8 +87,10 @@ public struct MarkerRun {
             """)
         try p.bind([scope.aoi.map(SQLValue.text) ?? .null, scope.year.map { .int(Int64($0)) } ?? .null])
         let wantedIDs = scope.parcelIDs.map(Set.init)
+        var area: [Int64: Int] = [:]
         while try p.step() {
             let info = ParcelInfo(id: p.text(1) ?? "", aoi: p.text(6) ?? "", year: Int(p.int(2)), crop: p.text(3), names: [p.text(4) ?? "", p.text(5) ?? ""])
+            area[p.int(0)] = info.year
             if let wantedIDs, !wantedIDs.contains(info.id) { continue }
             if let sel = options.parcels {
                 let byCrop = sel.crops.map { codes in info.crop.map(codes.contains) ?? false } ?? false
@@ -102,23 +108,23 @@ public struct MarkerRun {
         // the screening's blue, red, NIR and SWIR).
         let needed = Set(options.signalKind.bands + (options.phenology == nil ? [] : ["B04", "B08", "B11"])
                          + (engine.screen != nil ? ["B02", "B04", "B08", "B11"] : []))
-        return Plan(parcels: parcels, calendar: try SceneCalendar(db),
+        return Plan(parcels: parcels, area: area, calendar: try SceneCalendar(db),
                     bandIDs: ["B02", "B04", "B08", "B11", "VV", "VH"].map { dictionary.id($0) },
                     wanted: Set(needed.compactMap { dictionary.id($0) }),
                     cloudScreen: options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen(),
                     engine: engine)
     }
 
-    /// Stage 2: the regional context, from a sample of each area's parcels (empty when the
+    /// Stage 2: the regional context, from a sample of each area's parcels of every crop (empty when the
     /// option file does not screen observations or turns it off).
     func regionalContext(_ plan: Plan, _ options: MarkerOptions, readers: BatchPipeline.Readers? = nil) throws -> RegionalContext {
         var regional = RegionalContext()
         guard plan.engine.screen != nil, options.screening?.regional ?? true else { return regional }
         if let size = options.screening?.area_metres { regional.size = size }
-        let sample = try regional.locate(lake.db, pids: Set(plan.parcels.keys))
+        let sample = try regional.locate(lake.db, pids: Set(plan.area.keys))
         var residuals: [(pid: Int64, values: [(Int, Double)])] = []
         _ = try BatchPipeline.run(lake, pids: sample, screen: plan.cloudScreen, readers: readers, analyse: { item in
-            let year = plan.parcels[item.pid]!.year
+            let year = plan.area[item.pid]!
             return RegionalContext.residuals(plan.engine.screened(try plan.observations(item), year: year, regional: []).usable)
         }, deliver: { pid, values in residuals.append((pid, values)) })
         regional.learn(residuals)
