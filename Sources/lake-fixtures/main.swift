@@ -23,6 +23,8 @@ struct Generate: ParsableCommand {
     var rasterScenes: Int = 0
     @Flag(help: "Also write quality.csv: what each observation really was (clear, cloud, cloud-edge, haze, shadow).")
     var quality = false
+    @Option(name: .customLong("s1-days"), help: "Also write Sentinel-1 coherence (VV, VH) of acquisition pairs this many days apart (6: two satellites, 12: one) as s1-catalogue.csv and s1.csv.")
+    var s1Days: Int = 0
     @Option(name: .customLong("bench-band"), help: "Also write one full-size 10,980 × 10,980 band GeoTIFF over the parcels to this path.")
     var benchBand: String?
 
@@ -38,6 +40,11 @@ struct Generate: ParsableCommand {
         try generator.writeSignatures(parcelList, sceneList, signatures: path("signatures.csv"), scl: path("scl.csv"),
                                      quality: quality ? path("quality.csv") : nil)
         try generator.writeTruth(parcelList, to: path("truth.csv"))
+        if s1Days > 0 {
+            let pairs = generator.makeRadarPairs(pairDays: s1Days)
+            try generator.writeRadarCatalogue(pairs, to: path("s1-catalogue.csv"))
+            try generator.writeRadarSignatures(parcelList, pairs, to: path("s1.csv"))
+        }
         try generator.writeRasters(parcelList, sceneList, count: rasterScenes, folder: path("rasters"))
         if let benchBand { try generator.writeBenchBand(parcelList, path: benchBand) }
         FileHandle.standardError.write("wrote \(parcels) parcels × \(scenes) scenes × \(FixtureGenerator.bands.count) bands to \(out)\n".data(using: .utf8)!)

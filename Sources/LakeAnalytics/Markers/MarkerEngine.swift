@@ -84,13 +84,8 @@ struct MarkerEngine {
             let w = detectorWindows[index]
             switch d.type {
             case "cut":
-                // Unconfirmed falls (no data after them to tell) are not kept: they prove nothing.
-                for f in CutDetector(d).detect(clean) where f.kind != .unconfirmed && w?.contains(day: f.event.date) ?? true {
-                    var details = ["uncertainty_days": String(f.uncertainty)]
-                    if let r = f.regrowth { details["regrowth"] = String(format: "%.3f", r) }
-                    if f.kind == .harvest { details["reason"] = "no regrowth: a harvest or ploughing, not a cut" }
-                    markers.append(Marker(detector: f.kind == .cut ? d.name : d.name + "-rejected", kind: f.kind.rawValue, event: f.event, details: details))
-                }
+                let radar = d.coherence ?? true ? coherencePairs(observations, year: year, window: w) : []
+                markers += cuts(d, clean, radar: radar, window: w)
             case "spell":
                 let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
                 for (event, n) in SpellDetector(below: d.below ?? 0.35, minDays: d.min_days ?? 30).detect(inWindow) {
@@ -150,6 +145,46 @@ struct MarkerEngine {
                                 reasons: d.reasons + ["screened out beyond SCL: " + text])
         }
         return (markers, decision)
+    }
+
+    /// The parcel's coherence pairs (VV) of `year` within the detector's season window.
+    func coherencePairs(_ observations: [Observed], year: Int, window w: SeasonWindow?) -> [IndexPoint] {
+        Self.ofYear(observations, year).compactMap { o in
+            guard let c = o.coherence, w?.contains(day: o.day) ?? true else { return nil }
+            return IndexPoint(day: o.day, value: c, clear: true)
+        }
+    }
+
+    /// A `cut` detector's markers: the cuts Sentinel-2 shows (and the falls it rejects as
+    /// harvests), and, where coherence pairs exist, the cuts coherence shows in Sentinel-2's
+    /// gaps. A coherence rise counts only where Sentinel-2 could not have seen the cut (no usable
+    /// observation in the 20 days before or the 10 days after it) and found none near it; an
+    /// optical cut that a coherence rise accompanies says so (`confirmed_by`).
+    func cuts(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], radar: [IndexPoint], window w: SeasonWindow?) -> [Marker] {
+        var out: [Marker] = []
+        // Unconfirmed falls (no data after them to tell) are not kept: they prove nothing.
+        let cutDetector = CutDetector(d)
+        let optical = cutDetector.detect(clean).filter { $0.kind != .unconfirmed && w?.contains(day: $0.event.date) ?? true }
+        // A rise after the growing season is the sward's senescence, not a cut (as for optical falls).
+        let rises = radar.isEmpty ? [] : CoherenceCutDetector(d).detect(radar).filter { Days.dayOfYear($0.event.date) <= cutDetector.growingSeasonEnd }
+        for f in optical {
+            var details = ["uncertainty_days": String(f.uncertainty)]
+            if let r = f.regrowth { details["regrowth"] = String(format: "%.3f", r) }
+            if f.kind == .harvest { details["reason"] = "no regrowth: a harvest or ploughing, not a cut" }
+            if f.kind == .cut, rises.contains(where: { abs($0.event.date - f.event.date) <= 12 }) { details["confirmed_by"] = "coherence" }
+            out.append(Marker(detector: f.kind == .cut ? d.name : d.name + "-rejected", kind: f.kind.rawValue, event: f.event, details: details))
+        }
+        for r in rises where w?.contains(day: r.event.date) ?? true {
+            let date = r.event.date
+            guard !optical.contains(where: { abs($0.event.date - date) <= 20 }) else { continue }
+            let seenBefore = clean.contains { $0.day < date && $0.day >= date - 20 }
+            let seenAfter = clean.contains { $0.day > date && $0.day <= date + 10 }
+            guard !(seenBefore && seenAfter) else { continue }
+            out.append(Marker(detector: d.name, kind: "cut", event: r.event,
+                              details: ["seen_by": "coherence", "uncertainty_days": String(r.pairDays),
+                                        "rise": String(format: "%.3f", r.event.magnitude)]))
+        }
+        return out
     }
 
     func combine(_ input: [Marker]) -> [Marker] {
@@ -242,6 +277,8 @@ struct MarkerEngine {
         if let maxGap = d.max_gap_days, let w, year > 0 {
             let start = Days.number(year: year, month: w.from.month, day: w.from.day)
             let end = Days.number(year: year, month: w.to.month, day: w.to.day)
+            // Coherence pairs do not close a hole: they miss too many cuts for "no cut" to be
+            // read from them (see BENCHMARKS), so a red still needs optical evidence.
             let edges = [start] + inWindow.map(\.day) + [end]
             if let (a, b) = zip(edges, edges.dropFirst()).max(by: { $0.1 - $0.0 < $1.1 - $1.0 }), b - a > maxGap {
                 return Decision(scheme: d.scheme, colour: "yellow", clearObservations: inWindow.count,

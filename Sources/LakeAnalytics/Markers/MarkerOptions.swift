@@ -126,6 +126,11 @@ public struct MarkerOptions: Decodable, Sendable {
         public var settle_days: Int?
         /// cut: the depth must also be this many times the parcel's own noise.
         public var noise_factor: Double?
+        /// cut: use Sentinel-1 coherence (scenes of card c6/c12) where the lake has it, to see
+        /// cuts in Sentinel-2's cloudy gaps and to cover those gaps (default true).
+        public var coherence: Bool?
+        /// cut: the least rise of coherence above the parcel's vegetated level that shows a cut.
+        public var coherence_rise: Double?
     }
 
     /// How markers of detectors are combined into new markers.

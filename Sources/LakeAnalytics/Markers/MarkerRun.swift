@@ -106,8 +106,9 @@ public struct MarkerRun {
         let engine = MarkerEngine(options: options)
         // Only the bands the signal needs (and the phenology check's NDVI, NIR and SWIR, and
         // the screening's blue, red, NIR and SWIR).
+        let coherence = options.detectors.contains { $0.type == "cut" && $0.coherence ?? true }
         let needed = Set(options.signalKind.bands + (options.phenology == nil ? [] : ["B04", "B08", "B11"])
-                         + (engine.screen != nil ? ["B02", "B04", "B08", "B11"] : []))
+                         + (engine.screen != nil ? ["B02", "B04", "B08", "B11"] : []) + (coherence ? ["VV"] : []))
         return Plan(parcels: parcels, area: area, calendar: try SceneCalendar(db),
                     bandIDs: ["B02", "B04", "B08", "B11", "VV", "VH"].map { dictionary.id($0) },
                     wanted: Set(needed.compactMap { dictionary.id($0) }),

@@ -51,7 +51,7 @@ enum ObservationReader {
             while c < item.clear.count && item.clear[c].0 < row.obsid { c += 1 }
             let clear = c < item.clear.count && item.clear[c].0 == row.obsid ? item.clear[c].1 : nil
             guard let day = calendar.day(row.obsid) else { continue }
-            out.append(Observed(day: day, clear: clear, means: row.means))
+            out.append(Observed(day: day, clear: clear, means: row.means, kind: calendar.kind(row.obsid)))
         }
         if !zip(out, out.dropFirst()).allSatisfy({ $0.day <= $1.day }) { out.sort { $0.day < $1.day } }
         return out
@@ -79,23 +79,28 @@ struct BandMeans {
     }
 }
 
-/// One observation of a parcel: its day, clear flag and band means.
+/// One observation of a parcel: its day, clear flag, band means and what kind of scene it is
+/// (VV and VH of a coherence scene are coherence, not backscatter).
 struct Observed {
     let day: Int
     let clear: Bool?
     let means: BandMeans
+    let kind: SceneKind
     /// The within-parcel standard deviation of B02 (DN), when read (screening of cloud edges).
     var blueStd: Double? { means[BandMeans.blueStd] }
 
-    init(day: Int, clear: Bool?, means: BandMeans) { self.day = day; self.clear = clear; self.means = means }
-    init(day: Int, clear: Bool?, means: [Double?]) { self.init(day: day, clear: clear, means: BandMeans(means)) }
+    init(day: Int, clear: Bool?, means: BandMeans, kind: SceneKind = .optical) { self.day = day; self.clear = clear; self.means = means; self.kind = kind }
+    init(day: Int, clear: Bool?, means: [Double?], kind: SceneKind = .optical) { self.init(day: day, clear: clear, means: BandMeans(means), kind: kind) }
+
+    /// VV coherence, for an observation of a coherence scene.
+    var coherence: Double? { kind == .coherence ? means[4] : nil }
 
     func value(_ signal: Signal) -> Double? {
         switch signal {
         case .ndvi: return SeriesScanner.ndvi(red: means[1], nir: means[2])
         case .bsi: return SeriesScanner.bsi(b02: means[0], b04: means[1], b08: means[2], b11: means[3])
-        case .vv: return means[4]
-        case .vh: return means[5]
+        case .vv: return kind == .coherence ? nil : means[4]
+        case .vh: return kind == .coherence ? nil : means[5]
         }
     }
 }

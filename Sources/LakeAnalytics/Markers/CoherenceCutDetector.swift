@@ -1,0 +1,78 @@
+/// Cuts seen by Sentinel-1 interferometric coherence, which clouds do not hide (the JRC
+/// marker framework's use of 6-day coherence across Sentinel-2 gaps).
+///
+/// Coherence measures how much a surface stayed the same between two acquisitions: a standing
+/// sward moves and grows and decorrelates (low coherence), stubble and bare soil keep (high).
+/// After a cut, the pairs that follow are more coherent than the parcel's vegetated level until
+/// the grass has grown back; the pair during which the cut happened decorrelates.
+///
+/// 1. **Level**: for each pair, the median of the parcel's pairs within `localDays` of it (its
+///    immediate neighbours left out): what the standing sward gives at that time of the season,
+///    learned per parcel, so soil, slope, crop stage and polarisation need no regional setting.
+/// 2. **Rise**: a pair at least `minRise` and `spreads` times the parcel's pair-to-pair noise
+///    (1.4826 · MAD of consecutive differences / √2) above its level, right after one that is
+///    not (each run of high pairs is one event).
+/// 3. **Dating**: the cut happened during the pair before the first high one (it decorrelated)
+///    or just before: dated 2 days before the first high pair's earlier acquisition.
+///
+/// Rain between the acquisitions lowers coherence and can hide a cut; it does not make one.
+/// What the rise means is decided with Sentinel-2 (see `MarkerEngine`): where clear optical
+/// observations surround the date and show no cut, the optical evidence wins.
+public struct CoherenceCutDetector: Sendable {
+    public var minRise = 0.1
+    public var spreads = 3.0
+    /// The level of a pair: the median of the pairs within this many days.
+    public var localDays = 30
+    /// Pairs at least this many to judge a parcel at all.
+    public var minPairs = 8
+
+    public init() {}
+
+    init(_ d: MarkerOptions.Detector) {
+        minRise = d.coherence_rise ?? minRise
+    }
+
+    public struct Found: Sendable {
+        public let event: Event
+        /// Days between the acquisitions of a pair (the series' usual spacing).
+        public let pairDays: Int
+    }
+
+    /// `pairs`: one coherence value per pair, dated at its later acquisition, in day order.
+    public func detect(_ pairs: [IndexPoint]) -> [Found] {
+        guard pairs.count >= minPairs else { return [] }
+        var steps = zip(pairs, pairs.dropFirst()).map { Double($1.day - $0.day) }
+        let pairDays = max(1, RobustStatistics.median(reordering: &steps).map { Int($0.rounded()) } ?? 6)
+        var diffs = zip(pairs, pairs.dropFirst()).map { $1.value - $0.value }
+        guard let m = RobustStatistics.median(reordering: &diffs) else { return [] }
+        for i in diffs.indices { diffs[i] = abs(diffs[i] - m) }
+        let noise = 1.4826 * (RobustStatistics.median(reordering: &diffs) ?? 0) / 2.squareRoot()
+        let rise = max(minRise, spreads * noise)
+        var all = pairs.map(\.value)
+        let seasonLevel = RobustStatistics.median(reordering: &all) ?? 0
+        var scratch: [Double] = []
+        func level(_ k: Int) -> Double {
+            scratch.removeAll(keepingCapacity: true)
+            let day = pairs[k].day
+            for p in pairs where abs(p.day - day) <= localDays && Double(abs(p.day - day)) > 1.5 * Double(pairDays) { scratch.append(p.value) }
+            return scratch.count >= 4 ? RobustStatistics.median(reordering: &scratch) ?? seasonLevel : seasonLevel
+        }
+        func high(_ k: Int, _ lvl: Double) -> Bool { pairs[k].value >= lvl + rise }
+        var out: [Found] = []
+        var k = 1
+        while k < pairs.count {
+            let lvl = level(k)
+            guard high(k, lvl), !high(k - 1, lvl) else { k += 1; continue }
+            var end = k
+            while end + 1 < pairs.count && high(end + 1, lvl) { end += 1 }
+            let top = pairs[k...end].max { $0.value < $1.value }!
+            let start = pairs[k].day - pairDays
+            out.append(Found(event: Event(start: pairs[k - 1].day - pairDays, date: start - 2, end: pairs[end].day,
+                                          valueStart: lvl, valueEnd: top.value, magnitude: top.value - lvl,
+                                          confidence: min(1, (top.value - lvl) / (2 * rise))),
+                             pairDays: pairDays))
+            k = end + 1
+        }
+        return out
+    }
+}
