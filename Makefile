@@ -22,12 +22,12 @@ test: deps
 	$(SWIFT) test --skip-build
 
 demo: build
-	$(BIN)/lake-fixtures --out fixtures/demo --parcels 300 --scenes 73 --seed 2024 --raster-scenes 12
+	$(BIN)/lake-fixtures --out fixtures/demo --parcels 300 --scenes 73 --seed 2024 --raster-scenes 12 --s1-days 6
 	rm -f $(DEMO_DB)
 	$(BIN)/lake --db $(DEMO_DB) init
 	$(BIN)/lake --db $(DEMO_DB) ingest parcels fixtures/demo/parcels.geojson --aoi demo --year 2024
-	$(BIN)/lake --db $(DEMO_DB) ingest catalogue fixtures/demo/scenes.stac.json
-	$(BIN)/lake --db $(DEMO_DB) ingest signatures fixtures/demo/signatures.csv fixtures/demo/scl.csv
+	$(BIN)/lake --db $(DEMO_DB) ingest catalogue fixtures/demo/scenes.stac.json fixtures/demo/s1-catalogue.csv
+	$(BIN)/lake --db $(DEMO_DB) ingest signatures fixtures/demo/signatures.csv fixtures/demo/scl.csv fixtures/demo/s1.csv
 	$(BIN)/lake --db $(DEMO_DB) info
 	$(BIN)/lake --db $(DEMO_DB) query parcel P000007 --from 2024-04-01 --to 2024-08-31
 	$(BIN)/lake --db $(DEMO_DB) markers run options/mowing.yaml

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # lake accuracy: precision, recall and F1 of every decision task on generated fixtures with
-# planted truth, for two seeds (a threshold tuned to one would show), the observation-screening
+# planted truth, for two seeds (a threshold tuned to one would show), mowing with Sentinel-1
+# coherence across cloudy gaps and from Sentinel-2 alone, the observation-screening
 # confusion matrix on the fixtures' true observation labels and on the labelled real
 # observations of ../shared/realdata/cbm-nl2020-markers, and the per-crop agreement of the crop
 # checks with the declared crop on real WorldCereal parcel series.
@@ -24,12 +25,12 @@ confusion() {
 for seed in ${ACCURACY_SEEDS:-2024 31}; do
   dir="$OUT/fixtures-$seed"
   echo "== fixtures: $P parcels × $S scenes, seed $seed (planted truth: truth.csv, observation labels: quality.csv)"
-  $BIN/lake-fixtures --out "$dir" --parcels "$P" --scenes "$S" --seed "$seed" --quality 2>/dev/null
+  $BIN/lake-fixtures --out "$dir" --parcels "$P" --scenes "$S" --seed "$seed" --quality --s1-days 6 2>/dev/null
   db="$dir/lake.sqlite"; rm -f "$db"
   $BIN/lake --db "$db" init --srid 32632 >/dev/null
   $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi demo --year 2024 >/dev/null 2>&1
-  $BIN/lake --db "$db" ingest catalogue "$dir/scenes.stac.json" >/dev/null
-  $BIN/lake --db "$db" ingest signatures "$dir/signatures.csv" "$dir/scl.csv" >/dev/null
+  $BIN/lake --db "$db" ingest catalogue "$dir/scenes.stac.json" "$dir/s1-catalogue.csv" >/dev/null
+  $BIN/lake --db "$db" ingest signatures "$dir/signatures.csv" "$dir/scl.csv" "$dir/s1.csv" >/dev/null
   for o in harvest bare-soil crop-phenology mowing; do $BIN/lake --db "$db" markers run "options/$o.yaml" >/dev/null; done
   $BIN/lake --db "$db" check crops >/dev/null
   $BIN/lake --db "$db" heterogeneity >/dev/null 2>&1
@@ -39,6 +40,11 @@ for seed in ${ACCURACY_SEEDS:-2024 31}; do
   $BIN/lake --db "$db" screen options/mowing.yaml --all --csv > "$dir/screen.csv"
   awk -F, 'NR == FNR { if (FNR > 1) truth[$1","$2] = $3; next } FNR > 1 { print truth[$1","$2] "," $4 }' \
     "$dir/quality.csv" "$dir/screen.csv" | confusion
+  echo "-- the same mowing chain from Sentinel-2 alone (coherence: false), and the overall light from it"
+  sed 's/^    coherence: true/    coherence: false/' options/mowing.yaml > "$dir/mowing-s2-only.yaml"
+  $BIN/lake --db "$db" markers run "$dir/mowing-s2-only.yaml" >/dev/null
+  $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
+  $BIN/lake-fixtures score --truth "$dir/truth.csv" --quality "$dir/quality.csv" --db "$db" | grep -E '^(mowing|overall light)'
 done
 
 NL=../shared/realdata/cbm-nl2020-markers/nl2020_b08_b11_b04_classified_1000.csv

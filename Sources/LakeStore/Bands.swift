@@ -12,7 +12,17 @@ public enum Bands {
         if name == "SC" || name == "SCL" { return scl }
         if name.hasPrefix("B"), name.count == 2, let d = name.last, d.isNumber { return "B0\(d)" }
         if name == "B8A" || name == "B08A" { return "B8A" }
+        // JRC Sentinel-1 names: VVb/VHb backscatter, VVc/VHc coherence; the scene's card says which.
+        if radarProduct(name) != nil { return String(name.prefix(2)) }
         return name
+    }
+
+    /// The catalogue card a JRC Sentinel-1 band name implies: `VVc`/`VHc` coherence ("c6"),
+    /// `VVb`/`VHb` backscatter ("bs"); nil for other names (plain `VV` may be either).
+    public static func radarProduct(_ raw: String) -> String? {
+        let name = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        guard name.count == 3, ["VV", "VH", "HH", "HV"].contains(String(name.prefix(2))) else { return nil }
+        switch name.last { case "C": return "c6" case "B": return "bs" default: return nil }
     }
 
     /// Whether a radiometric offset applies to this band (reflectances; not SCL, not indices).

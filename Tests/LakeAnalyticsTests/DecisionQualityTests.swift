@@ -93,6 +93,66 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(CutDetector.noise(Array(points[12...17])), 0)
     }
 
+    /// Coherence pairs every 6 days: a standing sward near 0.2 (pair-to-pair noise ±0.02), rain
+    /// pairs at 0.08, the pair of the cut decorrelated, two high pairs after it.
+    func coherencePairs(cut: Int?, rain: [Int] = [], from: String = "2024-04-02", to: String = "2024-10-30") -> [Observed] {
+        var out: [Observed] = []
+        var day = Days.number(from)!, k = 0
+        while day < Days.number(to)! {
+            var v = 0.2 + (k % 3 == 0 ? 0.02 : k % 3 == 1 ? -0.015 : 0)
+            if rain.contains(where: { $0 > day - 6 && $0 <= day }) { v = 0.08 }
+            if let cut {
+                if cut > day - 6 && cut <= day { v = 0.06 }
+                else if day - cut > 0 && day - cut <= 6 { v = 0.48 }
+                else if day - cut > 6 && day - cut <= 12 { v = 0.36 }
+            }
+            out.append(Observed(day: day, clear: nil, means: [nil, nil, nil, nil, v, v * 0.8, nil], kind: .coherence))
+            day += 6; k += 1
+        }
+        return out
+    }
+
+    func testCoherenceFindsACutInACloudySpellThatSentinel2CannotSee() throws {
+        let options = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path).options
+        let cut = Days.number("2024-06-20")!
+        // Sentinel-2 every 5 days, but nothing usable from 06-05 to 07-25 (the sward has regrown).
+        let optical = meadow(cuts: [cut]).filter { $0.0 < Days.number("2024-06-05")! || $0.0 > Days.number("2024-07-25")! }
+            .map { observation($0.0, ndvi: $0.1) }
+        let all = (optical + coherencePairs(cut: cut, rain: [Days.number("2024-08-14")!])).sorted { $0.day < $1.day }
+        let engine = MarkerEngine(options: options)
+        let (markers, decision) = engine.analyse(all, year: 2024, crop: "6100", names: ["grassland"])
+        let cuts = markers.filter { $0.detector == "mowing" }
+        XCTAssertEqual(cuts.count, 1, "\(markers.map { ($0.detector, Days.text($0.event.date)) })")
+        XCTAssertEqual(cuts.first?.details["seen_by"], "coherence")
+        let date = try XCTUnwrap(cuts.first?.event.date)
+        XCTAssertTrue((-3...15).contains(date - cut), Days.text(date))
+        XCTAssertEqual(decision?.colour, "green")
+        // Without coherence the same parcel has a hole a cut could hide in: yellow, not green.
+        let opticalOnly = engine.analyse(optical, year: 2024, crop: "6100", names: ["grassland"])
+        XCTAssertEqual(opticalOnly.markers.filter { $0.detector == "mowing" }.count, 0)
+        XCTAssertEqual(opticalOnly.decision?.colour, "yellow")
+    }
+
+    func testCoherenceAfterRainOrInAutumnAndWhereSentinel2SeesIsNoCut() throws {
+        let options = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path).options
+        let engine = MarkerEngine(options: options)
+        // Rain pairs followed by ordinary ones: no rise above the parcel's level.
+        let rainy = coherencePairs(cut: nil, rain: ["2024-05-10", "2024-06-15", "2024-07-20", "2024-08-25"].map { Days.number($0)! })
+        XCTAssertEqual(CoherenceCutDetector().detect(rainy.map { IndexPoint(day: $0.day, value: $0.coherence!, clear: true) }).count, 0)
+        // A rise in October is the sward's senescence.
+        let autumn = engine.analyse(coherencePairs(cut: Days.number("2024-10-05")!), year: 2024, crop: "6100", names: ["grassland"])
+        XCTAssertEqual(autumn.markers.filter { $0.detector == "mowing" }.count, 0)
+        // A rise where clear optical observations surround it and show no fall: the optical evidence wins.
+        let seen = meadow(cuts: []).map { observation($0.0, ndvi: $0.1) } + coherencePairs(cut: Days.number("2024-06-20")!)
+        let both = engine.analyse(seen.sorted { $0.day < $1.day }, year: 2024, crop: "6100", names: ["grassland"])
+        XCTAssertEqual(both.markers.filter { $0.detector == "mowing" }.count, 0)
+        XCTAssertEqual(both.decision?.colour, "red")
+        XCTAssertEqual(SceneKind(card: "c6"), .coherence)
+        XCTAssertEqual(SceneKind(card: "c12"), .coherence)
+        XCTAssertEqual(SceneKind(card: "bs"), .backscatter)
+        XCTAssertEqual(SceneKind(card: "s2"), .optical)
+    }
+
     func testAHarvestIsNotACut() {
         // A cereal: green in spring, harvested on 07-10, stubble for the rest of the season.
         var points: [IndexPoint] = []

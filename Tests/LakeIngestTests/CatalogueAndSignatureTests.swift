@@ -93,6 +93,40 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertEqual(series.map(\.bandID), [4])   // B4 normalised to B04 (id 4)
     }
 
+    /// JRC Sentinel-1 band names by date: VVc/VHc go to the coherence scene (card c6) and VVb to
+    /// the backscatter scene of that day, never to the Sentinel-2 scene of the same date; the
+    /// bands are stored as VV and VH.
+    func testSentinel1BandNamesFindTheirSceneByDate() throws {
+        let lake = try demoLake()
+        let s2 = try XCTUnwrap(lake.db.scalar("SELECT substr(obstime, 1, 10) FROM catalogue ORDER BY obsid LIMIT 1")?.text)
+        let compact = s2.replacingOccurrences(of: "-", with: "")
+        let catalogue = """
+            reference,obstime,card
+            S1A_IW_SLC__1SDV_\(compact)T172520_\(compact)T172547_051007_0572B9_4E3D,\(s2)T17:25:20Z,c6
+            S1A_IW_GRDH_1SDV_\(compact)T172520_\(compact)T172547_051007_0572B9_1A2B,\(s2)T17:25:20Z,bs
+            """
+        _ = try CatalogueIngest(lake: lake).run(path: try write(catalogue, "s1.csv"), options: .init())
+        XCTAssertEqual(try lake.db.scalar("SELECT group_concat(card, ',') FROM (SELECT card FROM catalogue WHERE sensor LIKE '1%' ORDER BY card)")?.text, "bs,c6")
+        let csv = """
+            parcel_id,date,band,count,mean,std,min,max,p25,p50,p75
+            P000001,\(s2),VVc,20,0.41,0.1,0.1,0.8,0.35,0.41,0.47
+            P000001,\(s2),VHc,20,0.33,0.1,0.1,0.7,0.27,0.33,0.39
+            P000001,\(s2),VVb,20,-9.5,1,-12,-7,-10,-9.5,-9
+            """
+        let summary = try SignatureIngest(lake: lake).run(path: try write(csv, "s1sig.csv"), options: .init())
+        XCTAssertEqual(summary.rejected.count, 0, "\(summary.rejected)")
+        let series = try ParcelSeries.read(lake, pid: try ParcelLookup.byID(lake, id: "P000001").pid, filter: SeriesFilter())
+        let coherence = try XCTUnwrap(series.first { $0.reference.contains("_SLC_") })
+        XCTAssertEqual(coherence.bands.map(\.band).sorted(), ["VH", "VV"])
+        XCTAssertEqual(try XCTUnwrap(coherence.bands.first { $0.band == "VV" }?.stats.mean), 0.41, accuracy: 1e-6)
+        let backscatter = try XCTUnwrap(series.first { $0.reference.contains("_GRDH_") })
+        XCTAssertEqual(backscatter.bands.map(\.band), ["VV"])
+        XCTAssertEqual(series.filter { $0.reference.hasPrefix("S2") }.count, 0)
+        XCTAssertEqual(Bands.normalise("VVc"), "VV")
+        XCTAssertEqual(Bands.radarProduct("vhb"), "bs")
+        XCTAssertNil(Bands.radarProduct("VV"))
+    }
+
     func testParcelTimeSeriesJSONWithHistogramsAndEpochDates() throws {
         let lake = try demoLake()
         let row = try lake.db.prepare("SELECT reference, strftime('%s', obstime) FROM catalogue ORDER BY obsid LIMIT 1").rows()[0]

@@ -160,16 +160,18 @@ final class Resolver {
     }
 
     /// A catalogue entry for a composite or dated sample that names no product (WorldCereal
-    /// dekads/months): `<collection>_<S2|S1>_<YYYYMMDD>`, no radiometric offset.
-    private func createComposite(_ row: SignatureSource.Row, date: String, radar: Bool) throws -> Int64 {
+    /// dekads/months): `<collection>_<S2|S1|S1C>_<YYYYMMDD>` (S1C: coherence), no radiometric offset.
+    private func createComposite(_ row: SignatureSource.Row, date: String, card: String) throws -> Int64 {
         let collection = row.collection ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-        let reference = "\(collection)_\(radar ? "S1" : "S2")_\(date.replacingOccurrences(of: "-", with: ""))"
+        let radar = card != "s2"
+        let kind = card == "s2" ? "S2" : card == "bs" ? "S1" : "S1C"
+        let reference = "\(collection)_\(kind)_\(date.replacingOccurrences(of: "-", with: ""))"
         if let obsid = scenesByReference[reference] { return obsid }
         try lake.db.run("""
             INSERT INTO catalogue (reference, obstime, sensor, card, radiometric_offset, source) VALUES (?, ?, ?, ?, 0, ?)
-            """, .text(reference), .text(date + "T00:00:00Z"), .text(radar ? "1" : "2"), .text(radar ? "bs" : "s2"), .text(path))
+            """, .text(reference), .text(date + "T00:00:00Z"), .text(radar ? "1" : "2"), .text(card), .text(path))
         let obsid = lake.db.lastInsertRowID
-        addScene(obsid: obsid, reference: reference, date: date, card: radar ? "bs" : "s2")
+        addScene(obsid: obsid, reference: reference, date: date, card: card)
         return obsid
     }
 
@@ -200,14 +202,16 @@ final class Resolver {
             return obsid
         }
         guard let date = row.date else { summary.reject(row.location, "no scene (reference, obsid, date_part or date)"); return nil }
-        let wantedCards: Set<String> = ["VV", "VH", "HH", "HV"].contains(row.band.map(Bands.normalise) ?? "") ? ["bs", "c6"] : ["s2", "l1c"]
+        let radar = ["VV", "VH", "HH", "HV"].contains(row.band.map(Bands.normalise) ?? "")
+        let implied = row.band.flatMap(Bands.radarProduct)
+        let wantedCards: Set<String> = implied == "c6" ? ["c6", "c12"] : implied == "bs" ? ["bs"] : radar ? ["bs", "c6", "c12"] : ["s2", "l1c"]
         let candidates = (scenesByDate[String(date.prefix(10))] ?? []).filter { wantedCards.contains($0.card) }
         if candidates.count == 1 { return candidates[0].obsid }
         if candidates.isEmpty {
             guard options.createScenes else {
                 summary.reject(row.location, "no scene in the catalogue on \(date.prefix(10)) (ingest the catalogue, or --create-scenes)"); return nil
             }
-            return try createComposite(row, date: String(date.prefix(10)), radar: wantedCards.contains("bs"))
+            return try createComposite(row, date: String(date.prefix(10)), card: implied ?? (radar ? "bs" : "s2"))
         }
         summary.reject(row.location, "\(candidates.count) scenes on \(date.prefix(10)); give the scene reference"); return nil
     }
