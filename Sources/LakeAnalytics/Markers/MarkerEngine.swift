@@ -40,10 +40,10 @@ struct MarkerEngine {
         }
     }
 
-    /// The observations of the parcel's year with their verdicts, and the usable ones as index
-    /// points of the signal (one per day).
+    /// The optical observations of the parcel's year with their verdicts, and the usable ones as
+    /// index points of the signal (one per day). Radar scenes are not screened (no SCL, no haze).
     func screened(_ all: [Observed], year: Int, regional: Set<Int>) -> (observations: [Observed], verdicts: [Quality], usable: [IndexPoint]) {
-        let observations = Self.ofYear(all, year)
+        let observations = Self.ofYear(all, year).filter { $0.kind == .optical }
         let verdicts = screen?.screen(observations, regional: regional)
             ?? observations.map { ObservationScreen.sclVerdict($0.clear, requireSCL: requireSCL) }
         let usable = zip(observations, verdicts).compactMap { o, q in
