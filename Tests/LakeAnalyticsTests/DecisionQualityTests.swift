@@ -153,6 +153,35 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(SceneKind(card: "s2"), .optical)
     }
 
+    /// Two cuts, each seen only at its low: the first (05-20) as a fall from the May sward, the
+    /// second (07-05) after 45 cloudy days, whose first observation is as low as the one before
+    /// the gap — no fall to see, but a low below the sward's level that regrows: the cut fell in
+    /// the gap. Spring green-up (low, then rising, before the sward ever reached its level) is
+    /// not a cut.
+    func testACutWhoseFallNobodySawIsFoundFromItsRegrowth() {
+        let cuts = [Days.number("2024-05-20")!, Days.number("2024-07-05")!]
+        var points = meadow(cuts: cuts).map { IndexPoint(day: $0.0, value: $0.1, clear: true) }
+        points.removeAll { $0.day > cuts[0] + 3 && $0.day < cuts[1] + 3 }
+        // The last observation before the gap and the first after it are both low: no fall between them.
+        let before = points.last { $0.day < cuts[1] }!, after = points.first { $0.day > cuts[1] }!
+        XCTAssertGreaterThan(after.day - before.day, 40)
+        XCTAssertGreaterThan(after.value, before.value)
+        let found = CutDetector().detect(points).filter { $0.kind == .cut }
+        XCTAssertEqual(found.count, 2, "\(found.map { Days.text($0.event.date) })")
+        for (f, c) in zip(found.sorted { $0.event.date < $1.event.date }, cuts) {
+            XCTAssertTrue((-3...15).contains(f.event.date - c), Days.text(f.event.date))
+        }
+        // Green-up: 0.45 in early April to 0.78 in May, nothing before.
+        var spring: [IndexPoint] = []
+        var day = Days.number("2024-04-05")!
+        while day < Days.number("2024-09-30")! {
+            let t = Double(day - Days.number("2024-04-05")!)
+            spring.append(IndexPoint(day: day, value: 0.78 - 0.33 * exp(-t / 12), clear: true))
+            day += day < Days.number("2024-05-01")! ? 30 : 5
+        }
+        XCTAssertEqual(CutDetector().detect(spring).filter { $0.kind == .cut }.count, 0)
+    }
+
     func testAHarvestIsNotACut() {
         // A cereal: green in spring, harvested on 07-10, stubble for the rest of the season.
         var points: [IndexPoint] = []

@@ -15,6 +15,12 @@
 ///    after the high one): NDVI falls on the day of the cut and stays low while the hay dries,
 ///    so the first low observation is at or after the cut.
 ///
+/// 4. **A fall nobody saw**: the first observation after a gap of more than 20 days (or the
+///    first of the season) that lies below the parcel's sward level (the median of the upper
+///    half of its April–mid-September observations) by the depth a cut needs, in a season where
+///    the sward had already reached that level, and that regrows by half of that deficit within
+///    `regrowDays`: the cut fell in the gap (clouds over the high before it). Dated like a fall.
+///
 /// A rejected candidate blocks nothing, and there is no quiet period: the next cut needs only
 /// the series to have climbed again.
 public struct CutDetector: Sendable {
@@ -31,6 +37,10 @@ public struct CutDetector: Sendable {
     /// day of the year still counts as a cut, of lower confidence: in the growing season a
     /// meadow's sward does not fall by itself; after it, senescence does.
     public var growingSeasonEnd = 258   // 15 September
+    /// The sward's level is learned from observations from this day of the year on (1 April).
+    public var growingSeasonStart = 91
+    /// An observation this close to the sward level counts as having reached it.
+    public var levelTolerance = 0.03
     public var settleDays = 30
     /// Observation noise: a step up smaller than this does not end a fall.
     public var tolerance = 0.02
@@ -144,7 +154,36 @@ public struct CutDetector: Sendable {
                                             valueEnd: low0, magnitude: depth, confidence: confidence, settled: low),
                                uncertainty: low - high, regrowth: regrowth))
         }
-        return found
+        return found + unseenFalls(points, depth: minDrop, near: found.map(\.event.date))
+    }
+
+    /// Step 4: lows after a gap that regrow, where the fall itself fell in the gap.
+    func unseenFalls(_ points: [IndexPoint], depth: Double, near known: [Int]) -> [Found] {
+        let inSeason = { (p: IndexPoint) in (growingSeasonStart...growingSeasonEnd).contains(Days.dayOfYear(p.day)) }
+        var season = points.filter(inSeason).map(\.value)
+        guard season.count >= 4 else { return [] }
+        season.sort()
+        var upper = Array(season[(season.count / 2)...])
+        guard let level = RobustStatistics.median(reordering: &upper) else { return [] }
+        var out: [Found] = []
+        for i in points.indices where inSeason(points[i]) && points[i].value <= level - depth {
+            let p = points[i]
+            if i > 0 && p.day - points[i - 1].day <= 20 { continue }
+            let firstOfSeason = points.first(where: inSeason)?.day ?? p.day
+            guard points[..<i].contains(where: { $0.day >= firstOfSeason - 30 && $0.value >= level - levelTolerance }) else { continue }
+            var best = p.value
+            for q in points[(i + 1)...] where q.day - p.day <= regrowDays { best = max(best, q.value) }
+            let deficit = level - p.value
+            guard best - p.value >= max(minRegrow, 0.5 * deficit) else { continue }
+            let before = i > 0 ? points[i - 1].day : p.day - 30
+            let date = max(before + 1, p.day - 3)
+            guard !known.contains(where: { abs($0 - date) <= 20 }) else { continue }
+            out.append(Found(kind: .cut,
+                             event: Event(start: before, date: date, end: p.day, valueStart: level, valueEnd: p.value, magnitude: deficit,
+                                          confidence: 0.6 * min(1, deficit / (2 * depth)), settled: p.day),
+                             uncertainty: p.day - before, regrowth: best - p.value))
+        }
+        return out
     }
 }
 
