@@ -133,6 +133,26 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(opticalOnly.decision?.colour, "yellow")
     }
 
+    /// A meadow never mown, with a Sentinel-2 hole from 06-05 to 07-25: yellow from Sentinel-2
+    /// alone (a cut could hide there), red where quiet coherence pairs watched the whole hole,
+    /// and still yellow where a pair in the hole rose a little (not enough for a cut, too much to
+    /// rule one out).
+    func testQuietCoherenceClosesAHoleAndAWeakRiseKeepsItOpen() throws {
+        let options = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path).options
+        let engine = MarkerEngine(options: options)
+        let optical = meadow(cuts: []).filter { $0.0 < Days.number("2024-06-05")! || $0.0 > Days.number("2024-07-25")! }
+            .map { observation($0.0, ndvi: $0.1) }
+        XCTAssertEqual(engine.analyse(optical, year: 2024, crop: "6100", names: ["grassland"]).decision?.colour, "yellow")
+        let quiet = engine.analyse((optical + coherencePairs(cut: nil)).sorted { $0.day < $1.day }, year: 2024, crop: "6100", names: ["grassland"])
+        XCTAssertEqual(quiet.decision?.colour, "red", "\(quiet.decision?.reasons ?? [])")
+        var weak = coherencePairs(cut: nil)
+        let k = try XCTUnwrap(weak.firstIndex { $0.day >= Days.number("2024-06-25")! })
+        weak[k] = Observed(day: weak[k].day, clear: nil, means: [nil, nil, nil, nil, 0.27, 0.2, nil], kind: .coherence)
+        let open = engine.analyse((optical + weak).sorted { $0.day < $1.day }, year: 2024, crop: "6100", names: ["grassland"])
+        XCTAssertEqual(open.markers.filter { $0.detector == "mowing" }.count, 0)
+        XCTAssertEqual(open.decision?.colour, "yellow")
+    }
+
     func testCoherenceAfterRainOrInAutumnAndWhereSentinel2SeesIsNoCut() throws {
         let options = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path).options
         let engine = MarkerEngine(options: options)

@@ -25,6 +25,9 @@ public struct CoherenceCutDetector: Sendable {
     public var localDays = 30
     /// Pairs at least this many to judge a parcel at all.
     public var minPairs = 8
+    /// `watches`: the largest spacing of pairs, and the rise that is already too much to rule a cut out.
+    public var watchSpacing = 13
+    public var quietRise = 0.05
 
     public init() {}
 
@@ -38,41 +41,75 @@ public struct CoherenceCutDetector: Sendable {
         public let pairDays: Int
     }
 
+    /// What is usual for a parcel's pairs: their spacing, pair-to-pair noise and local level.
+    struct Levels {
+        let pairs: [IndexPoint]
+        let pairDays: Int
+        let noise: Double
+        let seasonLevel: Double
+        let localDays: Int
+
+        init?(_ pairs: [IndexPoint], localDays: Int) {
+            guard pairs.count >= 2 else { return nil }
+            self.pairs = pairs
+            self.localDays = localDays
+            var steps = zip(pairs, pairs.dropFirst()).map { Double($1.day - $0.day) }
+            pairDays = max(1, RobustStatistics.median(reordering: &steps).map { Int($0.rounded()) } ?? 6)
+            var diffs = zip(pairs, pairs.dropFirst()).map { $1.value - $0.value }
+            guard let m = RobustStatistics.median(reordering: &diffs) else { return nil }
+            for i in diffs.indices { diffs[i] = abs(diffs[i] - m) }
+            noise = 1.4826 * (RobustStatistics.median(reordering: &diffs) ?? 0) / 2.squareRoot()
+            var all = pairs.map(\.value)
+            seasonLevel = RobustStatistics.median(reordering: &all) ?? 0
+        }
+
+        /// The median of the pairs within `localDays` of pair k, its neighbours left out.
+        func level(_ k: Int) -> Double {
+            var near: [Double] = []
+            let day = pairs[k].day
+            for p in pairs where abs(p.day - day) <= localDays && Double(abs(p.day - day)) > 1.5 * Double(pairDays) { near.append(p.value) }
+            return near.count >= 4 ? RobustStatistics.median(reordering: &near) ?? seasonLevel : seasonLevel
+        }
+    }
+
     /// `pairs`: one coherence value per pair, dated at its later acquisition, in day order.
     public func detect(_ pairs: [IndexPoint]) -> [Found] {
-        guard pairs.count >= minPairs else { return [] }
-        var steps = zip(pairs, pairs.dropFirst()).map { Double($1.day - $0.day) }
-        let pairDays = max(1, RobustStatistics.median(reordering: &steps).map { Int($0.rounded()) } ?? 6)
-        var diffs = zip(pairs, pairs.dropFirst()).map { $1.value - $0.value }
-        guard let m = RobustStatistics.median(reordering: &diffs) else { return [] }
-        for i in diffs.indices { diffs[i] = abs(diffs[i] - m) }
-        let noise = 1.4826 * (RobustStatistics.median(reordering: &diffs) ?? 0) / 2.squareRoot()
-        let rise = max(minRise, spreads * noise)
-        var all = pairs.map(\.value)
-        let seasonLevel = RobustStatistics.median(reordering: &all) ?? 0
-        var scratch: [Double] = []
-        func level(_ k: Int) -> Double {
-            scratch.removeAll(keepingCapacity: true)
-            let day = pairs[k].day
-            for p in pairs where abs(p.day - day) <= localDays && Double(abs(p.day - day)) > 1.5 * Double(pairDays) { scratch.append(p.value) }
-            return scratch.count >= 4 ? RobustStatistics.median(reordering: &scratch) ?? seasonLevel : seasonLevel
-        }
+        guard pairs.count >= minPairs, let levels = Levels(pairs, localDays: localDays) else { return [] }
+        let rise = max(minRise, spreads * levels.noise)
         func high(_ k: Int, _ lvl: Double) -> Bool { pairs[k].value >= lvl + rise }
         var out: [Found] = []
         var k = 1
         while k < pairs.count {
-            let lvl = level(k)
+            let lvl = levels.level(k)
             guard high(k, lvl), !high(k - 1, lvl) else { k += 1; continue }
             var end = k
             while end + 1 < pairs.count && high(end + 1, lvl) { end += 1 }
             let top = pairs[k...end].max { $0.value < $1.value }!
-            let start = pairs[k].day - pairDays
-            out.append(Found(event: Event(start: pairs[k - 1].day - pairDays, date: start - 2, end: pairs[end].day,
+            let start = pairs[k].day - levels.pairDays
+            out.append(Found(event: Event(start: pairs[k - 1].day - levels.pairDays, date: start - 2, end: pairs[end].day,
                                           valueStart: lvl, valueEnd: top.value, magnitude: top.value - lvl,
                                           confidence: min(1, (top.value - lvl) / (2 * rise))),
-                             pairDays: pairDays))
+                             pairDays: levels.pairDays))
             k = end + 1
         }
         return out
+    }
+
+    /// Whether coherence watched the days from `a` to `b` closely enough to say that no cut
+    /// happened there: pairs no more than `watchSpacing` days apart all the way, and none of
+    /// them (nor the first after `b`) rises above its level by even `quietRise` (and 1.5× the
+    /// parcel's noise) — a far weaker rise than a cut needs: absence needs the more sensitive
+    /// test.
+    public func watches(_ pairs: [IndexPoint], from a: Int, to b: Int) -> Bool {
+        guard pairs.count >= minPairs, let levels = Levels(pairs, localDays: localDays) else { return false }
+        let quiet = max(quietRise, 1.5 * levels.noise)
+        var last = a
+        for k in pairs.indices where pairs[k].day > a {
+            guard pairs[k].day - last <= watchSpacing else { return false }
+            guard pairs[k].value < levels.level(k) + quiet else { return false }
+            last = pairs[k].day
+            if last >= b { return true }
+        }
+        return false
     }
 }

@@ -80,12 +80,15 @@ struct MarkerEngine {
         // Smoothed daily segments only for the detectors that want them.
         let segments = options.detectors.contains { ["drop", "rise", "state"].contains($0.type) } ? preprocessing.dailySeries(clean) : []
         var markers: [Marker] = []
+        // Coherence series that can rule a cut out of a Sentinel-2 hole (see `decide`).
+        var watched: [(CoherenceCutDetector, [IndexPoint])] = []
         for (index, d) in options.detectors.enumerated() {
             let w = detectorWindows[index]
             switch d.type {
             case "cut":
                 let radar = d.coherence ?? true ? coherencePairs(observations, year: year, window: w) : []
                 markers += cuts(d, clean, radar: radar, window: w)
+                if !radar.isEmpty { watched.append((CoherenceCutDetector(d), radar)) }
             case "spell":
                 let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
                 for (event, n) in SpellDetector(below: d.below ?? 0.35, minDays: d.min_days ?? 30).detect(inWindow) {
@@ -138,7 +141,9 @@ struct MarkerEngine {
 
         var phenology: (outcome: RuleOutcome?, others: [String])?
         if let ph = options.phenology { phenology = checkPhenology(ph, observations, year: year, crop: crop, names: names) }
-        var decision = decide(clean, markers: markers, phenology: phenology, year: year)
+        var decision = decide(clean, markers: markers, phenology: phenology, year: year) { a, b in
+            watched.contains { $0.0.watches($0.1, from: a, to: b) }
+        }
         if let d = decision, !screening.isEmpty {
             let text = Quality.allCases.compactMap { q in screening[q].map { "\($0) \(q.rawValue)" } }.joined(separator: ", ")
             decision = Decision(scheme: d.scheme, colour: d.colour, clearObservations: d.clearObservations,
@@ -237,7 +242,10 @@ struct MarkerEngine {
         return (own, others)
     }
 
-    func decide(_ clean: [IndexPoint], markers: [Marker], phenology: (outcome: RuleOutcome?, others: [String])?, year: Int) -> Decision? {
+    /// `watched(a, b)`: whether another sensor (coherence) watched the days from a to b closely
+    /// enough to rule an event out there, so that a Sentinel-2 hole there hides nothing.
+    func decide(_ clean: [IndexPoint], markers: [Marker], phenology: (outcome: RuleOutcome?, others: [String])?, year: Int,
+                watched: (Int, Int) -> Bool = { _, _ in false }) -> Decision? {
         guard let d = options.decision else {
             guard let phenology else { return nil }
             return phenologyDecision("crop-phenology", phenology, clearObservations: clean.count)
@@ -277,10 +285,10 @@ struct MarkerEngine {
         if let maxGap = d.max_gap_days, let w, year > 0 {
             let start = Days.number(year: year, month: w.from.month, day: w.from.day)
             let end = Days.number(year: year, month: w.to.month, day: w.to.day)
-            // Coherence pairs do not close a hole: they miss too many cuts for "no cut" to be
-            // read from them (see BENCHMARKS), so a red still needs optical evidence.
+            // A hole closes only where coherence watched it quietly (see `CoherenceCutDetector.watches`).
             let edges = [start] + inWindow.map(\.day) + [end]
-            if let (a, b) = zip(edges, edges.dropFirst()).max(by: { $0.1 - $0.0 < $1.1 - $1.0 }), b - a > maxGap {
+            let holes = zip(edges, edges.dropFirst()).filter { $0.1 - $0.0 > maxGap }.sorted { $0.1 - $0.0 > $1.1 - $1.0 }
+            if let (a, b) = holes.first(where: { !watched($0.0, $0.1) }) {
                 return Decision(scheme: d.scheme, colour: "yellow", clearObservations: inWindow.count,
                                 reasons: ["no usable observation from \(Days.text(a)) to \(Days.text(b)) (\(b - a) days, more than \(maxGap)): an event could hide there",
                                           "\(greenCount) \(d.green.detector) marker(s)"])
