@@ -115,6 +115,12 @@ final class MarkerTests: XCTestCase {
         XCTAssertEqual(try MarkerRun(lake: lake).run(options, text: text, scope: scope).parcels, 1)
         scope.parcelIDs = ["NOPE"]
         XCTAssertThrowsError(try MarkerRun(lake: lake).run(options, text: text, scope: scope))
+        // Grassland by its national names (Dutch BRP, German, French, Italian LPIS lists) is selected too.
+        try lake.db.run("""
+            UPDATE parcels SET crop_name = CASE parcel_id WHEN 'P000001' THEN 'Grasland, blijvend' WHEN 'P000003' THEN 'Dauergrünland'
+              WHEN 'P000004' THEN 'Prairie permanente' WHEN 'P000006' THEN 'Prato polifita' ELSE crop_name END
+            """)
+        XCTAssertEqual(try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope()).parcels, 5 + 4)
     }
 
     /// Clear flags read from the per-parcel SCL summaries are those of the histograms, and the

@@ -33,6 +33,13 @@ public struct SeasonWindow: Sendable, Equatable, CustomStringConvertible {
     public var description: String { String(format: "%02d-%02d..%02d-%02d", from.month, from.day, to.month, to.day) }
     public static func == (a: SeasonWindow, b: SeasonWindow) -> Bool { a.description == b.description }
 
+    /// Parts of the names national LPIS lists give grassland, in their languages (English, Dutch
+    /// and German "gras"/"grasland"/"Grünland", "Wiese", "Weide", French "prairie", Italian
+    /// "prato"/"pascolo", Spanish and Portuguese "prado"/"pasto"/"pastagem"); the shipped
+    /// `options/mowing.yaml` selects parcels with the same list.
+    public static let grasslandWords = ["gras", "meadow", "pasture", "grünland", "wiese", "weide", "prairie", "prati", "prato",
+                                        "pascol", "pasto", "prado", "pastagem"]
+
     /// The window where a crop group's canopy should cover the field: winter cereals April–June,
     /// grassland May–September, other (summer) crops July–August.
     public static func `default`(forGroup name: String) -> SeasonWindow {
@@ -40,7 +47,7 @@ public struct SeasonWindow: Sendable, Equatable, CustomStringConvertible {
         if n.contains("winter") || n.contains("barley") || n.contains("wheat") || n.contains("rye") || n.contains("triticale") {
             return SeasonWindow(from: (4, 1), to: (6, 30))
         }
-        if n.contains("grass") || n.contains("meadow") || n.contains("pasture") {
+        if grasslandWords.contains(where: n.contains) {
             return SeasonWindow(from: (5, 1), to: (9, 30))
         }
         return SeasonWindow(from: (7, 1), to: (8, 31))
