@@ -4,8 +4,10 @@ import Foundation
 /// One connection to a SQLite file with SpatiaLite's functions loaded.
 ///
 /// The connection is hardened for files that come from someone else: defensive mode (no writes
-/// to the schema table or the b-tree internals through SQL), no extension loading, and limits
-/// on lengths so that a crafted file cannot exhaust memory.
+/// to the schema table or the b-tree internals through SQL), no extension loading, SpatiaLite's
+/// strict security (no function that touches files exists), and limits on lengths so that a
+/// crafted file cannot exhaust memory. Which schema objects a lake may contain is
+/// `SchemaGuard`'s business.
 public final class Connection {
     public let handle: OpaquePointer
     public let path: String
@@ -16,6 +18,11 @@ public final class Connection {
     public enum Mode: Sendable { case readOnly, readWrite, create }
 
     public init(path: String, mode: Mode = .readWrite) throws {
+        // SpatiaLite registers the functions that read and write files (BlobToFile, ImportSHP,
+        // ExportDXF, …) only when the environment says SPATIALITE_SECURITY=relaxed; lake sets it
+        // to strict for its whole process (GDAL's SpatiaLite connections included) before every
+        // connection, whatever the user's environment says.
+        setenv("SPATIALITE_SECURITY", "strict", 1)
         var db: OpaquePointer?
         var flags: Int32 = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         switch mode {

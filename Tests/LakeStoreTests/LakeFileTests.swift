@@ -53,6 +53,57 @@ final class LakeFileTests: XCTestCase {
         }
     }
 
+    /// Schema code that would run on lake's own reads and writes is refused, naming the object;
+    /// what users and GIS tools add beside lake's tables is tolerated and listed.
+    func testForeignObjectsAreRefusedOrToleratedByWhereTheyCouldRun() throws {
+        let hostile: [(String, String)] = [
+            ("ALTER TABLE lake_meta ADD COLUMN g TEXT GENERATED ALWAYS AS (upper(value)) VIRTUAL", "table lake_meta"),
+            ("DROP TABLE ingest_log; CREATE TABLE ingest_log (id INTEGER PRIMARY KEY, x TEXT DEFAULT (upper('a')) CHECK (length(x) > 0))", "table ingest_log"),
+            ("DROP TABLE scl_hist; CREATE VIRTUAL TABLE scl_hist USING rtree(id, a, b)", "table scl_hist"),
+            ("CREATE INDEX evil_ix ON parcels (upper(crop_name))", "index evil_ix"),
+            ("CREATE INDEX partial_ix ON catalogue (obstime) WHERE length(reference) > 0", "index partial_ix"),
+            ("CREATE TRIGGER spy AFTER UPDATE ON runs BEGIN SELECT 1; END", "trigger spy"),
+            ("DROP TRIGGER scl_hist_inserted", "trigger scl_hist_inserted"),
+            ("DROP VIEW parcel_groups; CREATE VIEW parcel_groups AS SELECT 1 AS pid", "view parcel_groups"),
+        ]
+        for (i, (sql, object)) in hostile.enumerated() {
+            let file = path("hostile\(i).sqlite")
+            _ = try Lake.create(path: file)
+            try Connection(path: file).execute(sql)
+            XCTAssertThrowsError(try Lake.open(path: file), sql) { error in
+                XCTAssertEqual((error as? LakeError)?.exitCode, 3, sql)
+                XCTAssertTrue("\(error)".contains(object), "\(sql): \(error)")
+            }
+            XCTAssertThrowsError(try Lake.open(path: file, writable: true), sql)
+        }
+        let honest = path("honest.sqlite")
+        _ = try Lake.create(path: honest)
+        try Connection(path: honest).execute("""
+            CREATE VIEW meadows AS SELECT pid, parcel_id, geom FROM parcels WHERE crop_code = '6100';
+            CREATE TABLE layer_styles (id INTEGER PRIMARY KEY, f_table_name TEXT, styleQML TEXT);
+            CREATE TABLE fields (id INTEGER PRIMARY KEY, name TEXT);
+            SELECT AddGeometryColumn('fields', 'geom', 3035, 'POLYGON', 'XY');
+            SELECT CreateSpatialIndex('fields', 'geom');
+            CREATE TRIGGER fields_touched AFTER INSERT ON fields BEGIN SELECT 1; END;
+            CREATE INDEX parcels_by_crop ON parcels (crop_code, year);
+            """)
+        let lake = try Lake.open(path: honest, writable: true)
+        let findings = try SchemaGuard.inspect(lake.db, srid: lake.srid)
+        XCTAssertEqual(findings.filter(\.refused).map(\.name), [])
+        for name in ["meadows", "layer_styles", "fields", "fields_touched", "parcels_by_crop", "idx_fields_geom"] {
+            XCTAssertTrue(findings.contains { $0.name == name && !$0.refused }, name)
+        }
+    }
+
+    /// Whatever the user's environment says, no SpatiaLite function that writes files exists.
+    func testSpatiaLiteFileFunctionsStayOffEvenWhenTheEnvironmentRelaxesThem() throws {
+        let canary = path("canary.txt")
+        setenv("SPATIALITE_SECURITY", "relaxed", 1)
+        let db = try Connection(path: ":memory:", mode: .create)
+        XCTAssertThrowsError(try db.execute("SELECT BlobToFile(x'41', '\(canary)')"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: canary))
+    }
+
     func testNoJournalFilesAreLeftBehind() throws {
         do {
             let lake = try Lake.create(path: path("d.sqlite"))

@@ -65,15 +65,22 @@ final class SCLSummaryTests: XCTestCase {
     func testLakesFromBeforeSummariesGetThemOnUpgrade() throws {
         let path = dir.appendingPathComponent("old.sqlite").path
         do {
-            let lake = try lake("old.sqlite")
-            var counts = [Int](repeating: 0, count: 12); counts[4] = 5
-            try SCLStore(db: lake.db).upsert(pid: 2, obsid: 1, counts: counts)
-            // Make it look like schema 2: no summary tables, triggers or version 3.
-            try lake.db.execute("""
-                DROP TRIGGER scl_hist_inserted; DROP TRIGGER scl_hist_updated; DROP TRIGGER scl_hist_deleted;
-                DROP TABLE scl_summary; DROP TABLE scl_dirty; ALTER TABLE heterogeneity DROP COLUMN split_dates; PRAGMA user_version = 2;
+            // A lake as lake wrote it at schema 2 (no summary tables or triggers), with a histogram.
+            let db = try Connection(path: path, mode: .create)
+            try db.execute("PRAGMA application_id = \(Lake.applicationID)")
+            try Migrator.migrate(db, srid: 3035, path: path, upTo: 2)
+            try db.execute("""
+                INSERT INTO lake_meta (key, value) VALUES ('srid', '3035');
+                INSERT INTO parcels (pid, parcel_id, area, source, geom) VALUES
+                  (2, 'b', 1, 't', CastToMultiPolygon(GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))', 3035)));
+                INSERT INTO catalogue (obsid, reference, obstime, sensor, card, source) VALUES (1, 'r1', '2024-01-01T00:00:00Z', '2A', 's2', 't');
                 """)
+            var counts = [Int](repeating: 0, count: 12); counts[4] = 5
+            try SCLStore(db: db).upsert(pid: 2, obsid: 1, counts: counts)
+            XCTAssertEqual(try Migrator.currentVersion(db), 2)
         }
+        // Read-only, it is checked against schema 2 as lake wrote it, not refused as altered.
+        XCTAssertEqual(try Lake.open(path: path).schemaVersion, 2)
         let upgraded = try Lake.open(path: path, writable: true)
         XCTAssertEqual(upgraded.schemaVersion, Lake.latestSchemaVersion)
         XCTAssertEqual(try dirty(upgraded), [2])

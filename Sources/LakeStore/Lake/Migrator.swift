@@ -9,15 +9,15 @@ enum Migrator {
         Int(try db.scalar("PRAGMA user_version")?.int ?? 0)
     }
 
-    /// Brings the file to the latest schema; each migration is one transaction.
-    static func migrate(_ db: Connection, srid: Int, path: String) throws {
+    /// Brings the file to the latest schema (or to `upTo`); each migration is one transaction.
+    static func migrate(_ db: Connection, srid: Int, path: String, upTo last: Int = Int.max) throws {
         let current = try currentVersion(db)
         if current > latestVersion {
             throw LakeError.lakeFile(path: path, reason:
                 "schema version \(current) is newer than this lake (\(latestVersion)); upgrade lake")
         }
         for migration in embeddedMigrations.sorted(by: { $0.version < $1.version })
-        where migration.version > current {
+        where migration.version > current && migration.version <= last {
             let sql = migration.sql.replacingOccurrences(of: "@SRID@", with: String(srid))
             try db.transaction {
                 try db.execute(sql)

@@ -1,38 +1,132 @@
 import LakeSQLite
 
-/// Refuses lake files whose triggers or views lake did not create itself.
+/// The policy for schema objects of a lake file that comes from someone else.
 ///
-/// A lake file may come from anyone. Tables hold only data, but triggers and views hold code
-/// that SQLite runs on the reader's behalf; a file is opened only when every trigger and view
-/// it has is one that lake's own migrations produce (compared by name and SQL text against a
-/// reference lake built in memory with the same SRID).
-enum SchemaGuard {
-    nonisolated(unsafe) private static var reference: [Int: [String: String]] = [:]
+/// Tables hold data; everything else in a schema can hold code that SQLite runs on the reader's
+/// behalf (triggers, views, generated columns, DEFAULT and CHECK expressions, expression
+/// indexes, virtual tables). lake compares the file's schema with a reference lake built in
+/// memory by its own migrations with the same SRID, object by object (type, name and SQL text):
+///
+/// - **lake's own objects** (its tables, indexes, triggers and views, and SpatiaLite's
+///   metadata tables and triggers that its migrations create) must be exactly as lake writes
+///   them: a column added with a DEFAULT, CHECK or GENERATED expression, a table redefined as a
+///   view or a virtual table, a changed trigger — **refused**, naming the object;
+/// - **foreign objects on lake's tables** — a trigger on a lake table, an index on a lake table
+///   over an expression or with a WHERE clause — run on lake's own reads and writes:
+///   **refused**;
+/// - **everything users and GIS tools add beside lake's tables** — views (QGIS), new tables and
+///   layers (`ogr2ogr -update`) with their spatial indexes and the triggers SpatiaLite puts on
+///   them, `layer_styles`, plain column indexes — lake never reads through them: **tolerated**.
+///
+/// What SQLite itself keeps (`sqlite_stat1`, `sqlite_sequence`) is tolerated. The connection
+/// also runs in defensive mode, without extension loading and with SpatiaLite's strict security
+/// (see `Connection`), so a tolerated object cannot write files even when someone queries it.
+public enum SchemaGuard {
+    public struct Finding: Sendable {
+        public let type: String, name: String, table: String
+        public let refused: Bool
+        public let reason: String
+    }
+
+    nonisolated(unsafe) private static var reference: [String: [String: SchemaObject]] = [:]
+
+    struct SchemaObject {
+        let type: String, name: String, table: String, sql: String
+        var key: String { "\(type) \(name)" }
+    }
 
     static func verify(_ db: Connection, srid: Int, path: String) throws {
-        let expected = try referenceCode(srid: srid)
-        let found = try code(in: db)
-        for (key, sql) in found.sorted(by: { $0.key < $1.key }) where expected[key] != sql {
+        if let refused = try inspect(db, srid: srid).first(where: \.refused) {
             throw LakeError.lakeFile(path: path, reason:
-                "contains \(key) that lake did not create; refusing to open a file that could run foreign code")
+                "contains \(refused.type) \(refused.name)\(refused.table.isEmpty || refused.table == refused.name ? "" : " on \(refused.table)"): \(refused.reason); refusing to open a file that could run foreign code")
         }
     }
 
-    private static func referenceCode(srid: Int) throws -> [String: String] {
-        if let cached = reference[srid] { return cached }
+    /// Every object of the file that is not exactly lake's own, tolerated or refused, with why.
+    /// Compared with lake's schema at the file's own version (an older lake is checked as what
+    /// lake wrote then, before any migration).
+    public static func inspect(_ db: Connection, srid: Int) throws -> [Finding] {
+        let version = min(try Migrator.currentVersion(db), Migrator.latestVersion)
+        let expected = try referenceObjects(srid: srid, version: version)
+        let lakeTables = Set(expected.values.filter { $0.type == "table" }.map { $0.name.lowercased() })
+        let expectedNames = Dictionary(expected.values.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+        var findings: [Finding] = []
+        for object in try objects(in: db) {
+            if let own = expected[object.key] {
+                if own.sql != object.sql {
+                    findings.append(Finding(type: object.type, name: object.name, table: object.table, refused: true,
+                                            reason: "differs from what lake creates (\(difference(own.sql, object.sql)))"))
+                }
+                continue
+            }
+            let name = object.name.lowercased(), table = object.table.lowercased()
+            if let own = expectedNames[name], own.type != object.type || own.sql != object.sql {
+                findings.append(Finding(type: object.type, name: object.name, table: object.table, refused: true,
+                                        reason: "lake's \(own.type) \(own.name) redefined as \(describe(object))"))
+                continue
+            }
+            if name.hasPrefix("sqlite_") { continue }
+            switch object.type {
+            case "trigger" where lakeTables.contains(table):
+                findings.append(Finding(type: "trigger", name: object.name, table: object.table, refused: true,
+                                        reason: "a trigger lake did not create on lake's table \(object.table), which would run on lake's own writes"))
+            case "index" where lakeTables.contains(table) && !plainIndex(object.sql):
+                findings.append(Finding(type: "index", name: object.name, table: object.table, refused: true,
+                                        reason: "an index lake did not create over an expression or with a WHERE clause on lake's table \(object.table)"))
+            default:
+                findings.append(Finding(type: object.type, name: object.name, table: object.table, refused: false,
+                                        reason: "\(describe(object)) added beside lake's tables; lake never reads through it"))
+            }
+        }
+        // One of lake's tables, indexes, triggers or views missing: damage or tampering (a
+        // dropped trigger would leave summaries stale), not something to read through.
+        let present = Set(try objects(in: db).map(\.key))
+        for own in expected.values where !present.contains(own.key) && !own.name.hasPrefix("sqlite_") {
+            findings.append(Finding(type: own.type, name: own.name, table: own.table, refused: true,
+                                    reason: "missing: the file is damaged or was altered"))
+        }
+        return findings.sorted { ($0.refused ? 0 : 1, $0.type, $0.name) < ($1.refused ? 0 : 1, $1.type, $1.name) }
+    }
+
+    /// A foreign index that only lists columns (no expression, no WHERE): it runs no code.
+    static func plainIndex(_ sql: String) -> Bool {
+        guard let open = sql.firstIndex(of: "("), let close = sql.lastIndex(of: ")"), open < close else { return false }
+        let columns = sql[sql.index(after: open)..<close]
+        let tail = sql[sql.index(after: close)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        return !columns.contains("(") && tail.isEmpty
+    }
+
+    static func describe(_ o: SchemaObject) -> String {
+        let sql = o.sql.uppercased()
+        if o.type == "table" && sql.contains("VIRTUAL TABLE") { return "a virtual table" }
+        return "a \(o.type)"
+    }
+
+    /// Where two SQL texts first differ, for the message.
+    static func difference(_ a: String, _ b: String) -> String {
+        let x = Array(a), y = Array(b)
+        var i = 0
+        while i < min(x.count, y.count) && x[i] == y[i] { i += 1 }
+        let found = String(y[i..<min(y.count, i + 60)]).replacingOccurrences(of: "\n", with: " ")
+        return found.isEmpty ? "shorter than lake's" : "from: \(found)"
+    }
+
+    private static func referenceObjects(srid: Int, version: Int) throws -> [String: SchemaObject] {
+        let key = "\(srid) \(version)"
+        if let cached = reference[key] { return cached }
         let memory = try Connection(path: ":memory:", mode: .create)
-        try Migrator.migrate(memory, srid: srid, path: ":memory:")
-        let result = try code(in: memory)
-        reference[srid] = result
+        try Migrator.migrate(memory, srid: srid, path: ":memory:", upTo: version)
+        let result = Dictionary(try objects(in: memory).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        reference[key] = result
         return result
     }
 
-    private static func code(in db: Connection) throws -> [String: String] {
-        let statement = try db.prepare(
-            "SELECT type, name, sql FROM sqlite_schema WHERE type IN ('trigger', 'view')")
-        var result: [String: String] = [:]
+    private static func objects(in db: Connection) throws -> [SchemaObject] {
+        let statement = try db.prepare("SELECT type, name, coalesce(tbl_name, ''), coalesce(sql, '') FROM sqlite_schema")
+        var result: [SchemaObject] = []
         while try statement.step() {
-            result["\(statement.text(0) ?? "") \(statement.text(1) ?? "")"] = statement.text(2) ?? ""
+            result.append(SchemaObject(type: statement.text(0) ?? "", name: statement.text(1) ?? "", table: statement.text(2) ?? "",
+                                       sql: statement.text(3) ?? ""))
         }
         return result
     }
