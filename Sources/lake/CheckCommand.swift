@@ -5,8 +5,38 @@ import LakeStore
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check declarations against the lake's own evidence.",
-        subcommands: [CheckCrops.self])
+        abstract: "Check a lake file before trusting it (lake check FILE), or declarations against the lake's own evidence (lake check crops).",
+        subcommands: [CheckFile.self, CheckCrops.self], defaultSubcommand: CheckFile.self)
+}
+
+struct CheckFile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "file",
+        abstract: "Is this lake file safe and sound? What a receiver runs first.",
+        discussion: """
+            Opens the file read-only without running anything of it and checks: a lake file without an interrupted write,             SQLite's integrity check, the schema version, every schema object that is not exactly lake's own (tolerated:             views, new layers, styles and plain indexes beside lake's tables; refused: anything that would run on lake's             own reads and writes), every signature series and SCL summary decodes, statistics in range. Exit 0 only when             the lake is safe and sound, 3 otherwise.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The lake file (default: --db, $LAKE_DB, else ./lake.sqlite).") var file: String?
+    @Flag(help: "Print the report as JSON.") var json = false
+
+    func run() throws {
+        try guarded {
+            let report = try LakeCheck.run(path: file ?? global.path)
+            if json {
+                printJSON(report.json)
+            } else {
+                print("lake check \(report.path)")
+                for item in report.items { print("\(item.ok ? "ok  " : "FAIL")  \(item.check.padding(toLength: 10, withPad: " ", startingAt: 0)) \(item.detail)") }
+                for o in report.objects {
+                    print("\(o.refused ? "REFUSED  " : "tolerated")  \(o.type) \(o.name)\(o.table.isEmpty || o.table == o.name ? "" : " on \(o.table)"): \(o.reason)")
+                }
+                print(report.sound ? "safe and sound" : report.safe ? "safe to open, but not sound" : "NOT safe to open: lake refuses this file")
+            }
+            return report.sound ? 0 : 3
+        }
+    }
 }
 
 struct CheckCrops: ParsableCommand {

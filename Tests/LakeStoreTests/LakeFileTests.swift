@@ -104,6 +104,51 @@ final class LakeFileTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: canary))
     }
 
+    /// `lake check`: a sound lake passes; a damaged series, statistics out of range and a
+    /// refused object each fail, naming what and where; the file is not changed.
+    func testLakeCheckNamesWhatIsWrong() throws {
+        let file = path("check.sqlite")
+        do {
+            let lake = try Lake.create(path: file)
+            try lake.db.execute("""
+                INSERT INTO parcels (pid, parcel_id, area, source, geom) VALUES
+                  (1, 'a', 1, 't', CastToMultiPolygon(GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))', 3035))),
+                  (2, 'b', 1, 't', CastToMultiPolygon(GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))', 3035)));
+                INSERT INTO catalogue (obsid, reference, obstime, sensor, card, source) VALUES (1, 'r1', '2024-01-01T00:00:00Z', '2A', 's2', 't');
+                """)
+            let s = SignatureStats(count: 10, mean: 1, std: 0.5, min: 0, max: 2, p25: 1, p50: 1, p75: 1)
+            let store = SignatureStore(db: lake.db)
+            try store.append(pid: 1, obsid: 1, bands: [(4, s)])
+            try store.append(pid: 2, obsid: 1, bands: [(4, s)])
+            _ = try store.mergePending()
+        }
+        XCTAssertTrue(try LakeCheck.run(path: file).sound)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        do {
+            let raw = try Connection(path: file)
+            let bad = SignatureStats(count: -5, mean: 1, std: -1, min: 3, max: 2, p25: 1, p50: 1, p75: 1)
+            try raw.run("UPDATE signatures_packed SET data = ? WHERE pid = 1", .blob(SeriesCodec.encode([SignatureRow(obsid: 1, bandID: 4, stats: bad)])))
+            try raw.run("UPDATE signatures_packed SET data = ? WHERE pid = 2", .blob([9, 9, 9, 9]))
+        }
+        let damaged = try LakeCheck.run(path: file)
+        XCTAssertTrue(damaged.safe)
+        XCTAssertFalse(damaged.sound)
+        let series = try XCTUnwrap(damaged.items.first { $0.check == "series" })
+        XCTAssertFalse(series.ok); XCTAssertTrue(series.detail.contains("pid 2"), series.detail)
+        let values = try XCTUnwrap(damaged.items.first { $0.check == "values" })
+        XCTAssertFalse(values.ok)
+        for what in ["count not a whole number", "negative std", "min above max"] { XCTAssertTrue(values.detail.contains(what), values.detail) }
+        try Connection(path: file).execute("CREATE TRIGGER spy AFTER INSERT ON catalogue BEGIN SELECT 1; END")
+        let hostile = try LakeCheck.run(path: file)
+        XCTAssertFalse(hostile.safe)
+        XCTAssertEqual(hostile.objects.filter(\.refused).map(\.name), ["spy"])
+        XCTAssertNil(hostile.items.first { $0.check == "series" })     // nothing read through a refused file
+        XCTAssertNotEqual(bytes, try Data(contentsOf: URL(fileURLWithPath: file)))
+        let before = try Data(contentsOf: URL(fileURLWithPath: file))
+        _ = try LakeCheck.run(path: file)
+        XCTAssertEqual(before, try Data(contentsOf: URL(fileURLWithPath: file)))    // checking changes nothing
+    }
+
     func testNoJournalFilesAreLeftBehind() throws {
         do {
             let lake = try Lake.create(path: path("d.sqlite"))

@@ -99,7 +99,7 @@ public enum SchemaGuard {
     static func describe(_ o: SchemaObject) -> String {
         let sql = o.sql.uppercased()
         if o.type == "table" && sql.contains("VIRTUAL TABLE") { return "a virtual table" }
-        return "a \(o.type)"
+        return o.type == "index" ? "an index" : "a \(o.type)"
     }
 
     /// Where two SQL texts first differ, for the message.
