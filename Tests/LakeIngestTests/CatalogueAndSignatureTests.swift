@@ -127,6 +127,62 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertNil(Bands.radarProduct("VV"))
     }
 
+    /// Garbage at the signature door: each bad row rejected with its line and what is wrong,
+    /// good rows kept; a key given twice with different statistics rejects the whole file and
+    /// leaves the lake as it was.
+    func testImpossibleStatisticsAndHistogramsAreRejectedByLine() throws {
+        let lake = try demoLake()
+        let ref = try XCTUnwrap(lake.db.scalar("SELECT reference FROM catalogue ORDER BY obsid LIMIT 1")?.text)
+        let rows: [(String, String?)] = [
+            ("B04,10,1500,20,1400,1600,1490,1500,1510", nil),
+            ("B05,10,1500,20,1400", "fields where the header has 11"),
+            ("B06,10,,20,1400,1600,1490,1500,1510", "mean is missing"),
+            ("B07,10,NaN,20,1400,1600,1490,1500,1510", "mean is missing"),
+            ("B08,10,inf,20,1400,1600,1490,1500,1510", "not a finite number"),
+            ("B09,10,1e400,20,1400,1600,1490,1500,1510", "not a finite number"),
+            ("B8A,-5,1500,20,1400,1600,1490,1500,1510", "count is not a whole number"),
+            ("B11,1.5,1500,20,1400,1600,1490,1500,1510", "count is not a whole number"),
+            ("B12,10,1500,-20,1400,1600,1490,1500,1510", "std is negative"),
+            ("B01,10,1500,20,1600,1400,1490,1500,1510", "min 1600.0 is above p25"),
+            ("B02,10,1700,20,1400,1600,1490,1500,1510", "mean 1700.0 is above max"),
+            ("B03,10,1500,20,1400,1600,1495,1490,1510", "p25 1495.0 is above p50"),
+        ]
+        let csv = "parcel_id,reference,band,count,mean,std,min,max,p25,p50,p75\n" + rows.map { "P000001,\(ref),\($0.0)" }.joined(separator: "\n")
+        let summary = try SignatureIngest(lake: lake).run(path: try write(csv, "bad.csv"), options: .init())
+        XCTAssertEqual(summary.inserted, 1)
+        XCTAssertEqual(summary.rejected.count, rows.count - 1)
+        for (i, (_, reason)) in rows.enumerated() where reason != nil {
+            let r = summary.rejected.first { $0.location == "line \(i + 2)" }
+            XCTAssertTrue(r?.reason.contains(reason!) == true, "line \(i + 2): \(r?.reason ?? "accepted")")
+        }
+        let hist = """
+            parcel_id,reference,hist
+            P000001,\(ref),"{""4"": 20}"
+            P000001,\(ref),"{""3"": 5"
+            P000001,\(ref),"{""99"": 5}"
+            P000001,\(ref),"{""3"": ""x""}"
+            P000001,\(ref),"{""3"": -5}"
+            """
+        let h = try SignatureIngest(lake: lake).run(path: try write(hist, "hist.csv"), options: .init())
+        XCTAssertEqual(h.rejected.map(\.location), ["line 3", "line 4", "line 5", "line 6"])
+        XCTAssertEqual(try lake.db.scalar("SELECT c4 FROM scl_hist WHERE pid = 1")?.int, 20)    // the good one stays
+        // The same key twice with different statistics: which is right cannot be told.
+        let before = try lake.db.scalar("SELECT count(*) || ':' || sum(length(data)) FROM signatures_packed")?.text
+        let twice = "parcel_id,reference,band,count,mean,std,min,max,p25,p50,p75\n"
+            + "P000002,\(ref),B04,10,1500,20,1400,1600,1490,1500,1510\nP000002,\(ref),B08,10,2500,20,2400,2600,2490,2500,2510\n"
+            + "P000002,\(ref),B04,10,1501,20,1400,1600,1490,1500,1510\n"
+        XCTAssertThrowsError(try SignatureIngest(lake: lake).run(path: try write(twice, "twice.csv"), options: .init())) { error in
+            XCTAssertEqual((error as? LakeError)?.exitCode, 4)
+            XCTAssertTrue("\(error)".contains("P000002") && "\(error)".contains("B04"), "\(error)")
+        }
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) || ':' || sum(length(data)) FROM signatures_packed")?.text, before)
+        // The same row repeated as it was is no conflict.
+        let same = "parcel_id,reference,band,count,mean,std,min,max,p25,p50,p75\n"
+            + "P000002,\(ref),B04,10,1500,20,1400,1600,1490,1500,1510\nP000002,\(ref),B08,10,2500,20,2400,2600,2490,2500,2510\n"
+            + "P000002,\(ref),B04,10,1500,20,1400,1600,1490,1500,1510\n"
+        XCTAssertEqual(try SignatureIngest(lake: lake).run(path: try write(same, "same.csv"), options: .init()).rejected.count, 0)
+    }
+
     func testParcelTimeSeriesJSONWithHistogramsAndEpochDates() throws {
         let lake = try demoLake()
         let row = try lake.db.prepare("SELECT reference, strftime('%s', obstime) FROM catalogue ORDER BY obsid LIMIT 1").rows()[0]

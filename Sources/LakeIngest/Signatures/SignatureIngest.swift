@@ -55,6 +55,14 @@ public struct SignatureIngest {
             progress.finish()
             try sink.flush()
             let counts = try SignatureStore(db: db).mergePending()
+            if let (pid, obsid, band) = counts.firstConflict {
+                // Which of two different rows for one key is right cannot be told: nothing of the file is kept.
+                let parcel = try db.scalar("SELECT parcel_id FROM parcels WHERE pid = ?", .int(pid))?.text ?? "pid \(pid)"
+                let scene = try db.scalar("SELECT reference FROM catalogue WHERE obsid = ?", .int(obsid))?.text ?? "obsid \(obsid)"
+                let name = try db.scalar("SELECT name FROM bands WHERE band_id = ?", .int(Int64(band)))?.text ?? "band \(band)"
+                throw LakeError.input(file: path, location: nil, reason:
+                    "parcel \(parcel), scene \(scene), band \(name) is given more than once with different statistics (\(counts.conflicts) such keys); nothing of this file was loaded")
+            }
             try SCLSummary.refresh(db)
             summary.inserted += counts.inserted
             summary.updated += counts.updated

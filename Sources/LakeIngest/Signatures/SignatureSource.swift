@@ -65,6 +65,9 @@ enum SignatureSource {
                     }
                     continue
                 }
+                if record.count < columns.width {
+                    row.error = "\(record.count) fields where the header has \(columns.width)"; try body(row); continue
+                }
                 if columns.hasStats {
                     var stats = SignatureStats.zero
                     var bad: String?
@@ -77,18 +80,24 @@ enum SignatureSource {
                         if bad != nil { break }
                     }
                     if let bad { row.error = bad; try body(row); continue }
-                    if !stats.mean.isNaN || row.band != nil { row.stats = stats }
+                    if !stats.mean.isNaN || row.band != nil {
+                        if let problem = stats.problem { row.error = problem; try body(row); continue }
+                        row.stats = stats
+                    }
                 }
-                if let h = columns.histJSON, let text = record.text(h) { row.hist = parseHist(text) }
-                else if !columns.histColumns.isEmpty {
+                if let h = columns.histJSON, let text = record.text(h) {
+                    do { row.hist = try parseHist(text) } catch { row.error = "\(error)"; try body(row); continue }
+                } else if !columns.histColumns.isEmpty {
                     var hist = [Int](repeating: 0, count: 12)
+                    var bad: String?
                     for (k, i) in columns.histColumns {
                         switch record.int(i) {
-                        case .value(let v): hist[k] = Int(v)
-                        case .invalid: if case .value(let f) = record.float(i) { hist[k] = Int(f) }
+                        case .value(let v) where v >= 0: hist[k] = Int(v)
                         case .blank: break
+                        default: bad = "SCL class \(k) count is not a whole number ≥ 0: \(record.text(i) ?? "")"
                         }
                     }
+                    if let bad { row.error = bad; try body(row); continue }
                     if hist.contains(where: { $0 > 0 }) { row.hist = hist }
                 }
                 try body(row)
@@ -125,8 +134,11 @@ enum SignatureSource {
         var stats: [Int?] = []
         var histColumns: [(Int, Int)] = []
         var hasStats: Bool { stats.contains { $0 != nil } }
+        /// Fields in the header: a record with fewer is cut short.
+        var width = 0
 
         init(_ names: [String]) {
+            width = names.count
             func find(_ candidates: String...) -> Int? { candidates.lazy.compactMap { names.firstIndex(of: $0) }.first }
             parcel = find("parcel_id", "pid", "parcel", "parcelid", "sample_id", "id")
             collection = find("ref_id", "collection")
@@ -199,16 +211,21 @@ enum SignatureSource {
                 row.date = text(r["date_part"] ?? r["date"] ?? r["obstime"]).flatMap(normaliseDate)
             }
             row.band = text(r["band"])
-            if r["mean"] != nil {
+            if let m = r["mean"], !(m is NSNull) {
                 var stats = SignatureStats.zero
                 for (k, name) in SignatureStats.fieldNames.enumerated() {
                     stats[k] = (r[name] as? NSNumber)?.floatValue ?? Float(text(r[name]) ?? "") ?? .nan
                 }
-                row.stats = stats
+                if let problem = stats.problem { row.error = problem } else { row.stats = stats }
+            } else if let band = row.band, Bands.normalise(band) != Bands.scl, r["hist"] == nil || r["hist"] is NSNull {
+                row.error = "mean is missing"
             }
-            if let h = r["hist"] {
-                if let dict = h as? [String: Any] { row.hist = histFrom(dict) }
-                else if let s = h as? String { row.hist = parseHist(s) }
+            if let h = r["hist"], row.error == nil {
+                do {
+                    if let dict = h as? [String: Any] { row.hist = try histFrom(dict) }
+                    else if let s = h as? String { row.hist = try parseHist(s) }
+                    else if !(h is NSNull) { row.error = "hist is not an object of class counts" }
+                } catch { row.error = "\(error)" }
             }
             try body(row)
         }
@@ -222,19 +239,30 @@ enum SignatureSource {
         }
     }
 
-    /// {"4": 186, "5": 1} (also Python's single-quoted form) → 12 counts.
-    static func parseHist(_ text: String) -> [Int]? {
+    struct HistogramError: Error, CustomStringConvertible { let description: String }
+
+    /// {"4": 186, "5": 1} (also Python's single-quoted form) → 12 counts; an error names what
+    /// is wrong (not JSON, a class outside the SCL legend 0–11, a count that is not a whole
+    /// number ≥ 0), so that a bad histogram never replaces a good one.
+    static func parseHist(_ text: String) throws -> [Int] {
         let cleaned = text.replacingOccurrences(of: "'", with: "\"")
         guard let data = cleaned.data(using: .utf8),
-              let dict = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return histFrom(dict)
+              let dict = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw HistogramError(description: "hist is not a JSON object of class counts: \(text.prefix(40))")
+        }
+        return try histFrom(dict)
     }
 
-    static func histFrom(_ dict: [String: Any]) -> [Int]? {
+    static func histFrom(_ dict: [String: Any]) throws -> [Int] {
         var hist = [Int](repeating: 0, count: 12)
         for (k, v) in dict {
-            guard let c = Int(k), (0...11).contains(c) else { return nil }
-            hist[c] = (v as? NSNumber)?.intValue ?? Int(text(v) ?? "") ?? 0
+            guard let c = Int(k), (0...11).contains(c) else { throw HistogramError(description: "hist class \(k) is not an SCL class (0–11)") }
+            let n: Int?
+            if let number = v as? NSNumber {
+                n = number.doubleValue == number.doubleValue.rounded() && number.doubleValue >= 0 && number.doubleValue < 1e12 ? number.intValue : nil
+            } else if let s = v as? String { n = Int(s).flatMap { $0 >= 0 ? $0 : nil } } else { n = nil }
+            guard let n else { throw HistogramError(description: "hist class \(c) count is not a whole number ≥ 0: \(v)") }
+            hist[c] = n
         }
         return hist
     }

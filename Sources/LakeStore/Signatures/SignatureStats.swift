@@ -12,6 +12,24 @@ public struct SignatureStats: Equatable, Sendable {
 
     public static let fieldNames = ["count", "mean", "std", "min", "max", "p25", "p50", "p75"]
 
+    /// Why these statistics cannot be a band's statistics over a parcel, or nil: the mean is
+    /// required and every value given must be finite; count is a whole number ≥ 0; std ≥ 0;
+    /// min ≤ p25 ≤ p50 ≤ p75 ≤ max and min ≤ mean ≤ max, within float32 rounding. Statistics not
+    /// given (NaN) are allowed, except the mean.
+    public var problem: String? {
+        if mean.isNaN { return "mean is missing (or NaN)" }
+        for k in 0..<8 where self[k].isInfinite { return "\(Self.fieldNames[k]) is not a finite number (\(self[k]))" }
+        if !count.isNaN && (count < 0 || count != count.rounded()) { return "count is not a whole number ≥ 0: \(count)" }
+        if std < 0 { return "std is negative: \(std)" }
+        let order: [(String, Float)] = [("min", min), ("p25", p25), ("p50", p50), ("p75", p75), ("max", max)].filter { !$0.1.isNaN }
+        let scale = Swift.max(1, abs(min.isNaN ? 0 : min), abs(max.isNaN ? 0 : max), abs(mean))
+        let slack = 1e-4 * scale
+        for (a, b) in zip(order, order.dropFirst()) where a.1 > b.1 + slack { return "\(a.0) \(a.1) is above \(b.0) \(b.1)" }
+        if !min.isNaN && mean < min - slack { return "mean \(mean) is below min \(min)" }
+        if !max.isNaN && mean > max + slack { return "mean \(mean) is above max \(max)" }
+        return nil
+    }
+
     public init(count: Float, mean: Float, std: Float, min: Float, max: Float,
                 p25: Float, p50: Float, p75: Float) {
         self.count = count; self.mean = mean; self.std = std; self.min = min; self.max = max

@@ -5,7 +5,15 @@ public struct SignatureMergeCounts: Equatable, Sendable {
     public var inserted = 0
     public var updated = 0
     public var unchanged = 0
+    /// Keys (parcel, scene, band) given more than once in the merged rows with different
+    /// statistics (the last one is kept): how many, and the first (pid, obsid, band id).
+    public var conflicts = 0
+    public var firstConflict: (pid: Int64, obsid: Int64, band: UInt8)?
     public init() {}
+
+    public static func == (a: SignatureMergeCounts, b: SignatureMergeCounts) -> Bool {
+        (a.inserted, a.updated, a.unchanged, a.conflicts) == (b.inserted, b.updated, b.unchanged, b.conflicts)
+    }
 }
 
 /// Reads and writes signatures in their log-structured form (see schema/001_core.sql):
@@ -46,6 +54,9 @@ public final class SignatureStore {
         let store = try db.prepare("INSERT OR REPLACE INTO signatures_packed (pid, nrows, data) VALUES (?, ?, ?)")
         var currentPid: Int64? = nil
         var series: [Key: SignatureStats] = [:]
+        // Keys of the current parcel's packed series that no pending row has replaced yet: a
+        // pending row meeting any other key meets an earlier pending row (a repeat in the input).
+        var packedUntouched = Set<Key>()
         var seen = 0
         var bandsSeen = Set<UInt8>()
 
@@ -67,11 +78,13 @@ public final class SignatureStore {
                 try flush()
                 currentPid = pid
                 series = [:]
+                packedUntouched.removeAll(keepingCapacity: true)
                 load.reset()
                 load.bind(int: pid, at: 1)
                 if try load.step() {
                     for row in try load.withBlob(0, SeriesCodec.decode) {
                         series[Key(band: row.bandID, obsid: row.obsid)] = row.stats
+                        packedUntouched.insert(Key(band: row.bandID, obsid: row.obsid))
                     }
                 }
             }
@@ -79,6 +92,10 @@ public final class SignatureStore {
                 bandsSeen.insert(band)
                 let key = Key(band: band, obsid: obsid)
                 if let old = series.updateValue(stats, forKey: key) {
+                    if packedUntouched.remove(key) == nil && !old.identical(to: stats) {
+                        counts.conflicts += 1
+                        if counts.firstConflict == nil { counts.firstConflict = (pid, obsid, band) }
+                    }
                     if old.identical(to: stats) { counts.unchanged += 1 } else { counts.updated += 1 }
                 } else {
                     counts.inserted += 1
