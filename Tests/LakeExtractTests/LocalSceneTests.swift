@@ -26,6 +26,22 @@ final class LocalSceneTests: XCTestCase {
     /// A .SAFE with the real N0400 metadata: bands from R10m win over R20m, SCL from R20m, the
     /// baseline's offset (−1000) kept; rasters that lie elsewhere than the MTD footprint make that
     /// scene fail with a clear reason at extraction.
+    /// lake works offline: a band behind any network handler of GDAL, even inside a local
+    /// archive handler, is remote and not read.
+    func testEveryNetworkPathIsRemote() {
+        for path in ["https://example.org/B04.tif", "/vsicurl/https://x/B04.tif", "/vsis3/bucket/B04.tif", "/vsigs/bucket/B04.tif",
+                     "/vsiaz/container/B04.tif", "/vsiadls/fs/B04.tif", "/vsiwebhdfs/http://x/B04.tif", "/vsihdfs/x/B04.tif",
+                     "/vsicurl_streaming/http://x", "/vsizip//vsicurl/https://x/a.zip/B04.tif", "/vsimem/B04.tif", "/VSIGS/b/B04.tif"] {
+            XCTAssertTrue(SceneBands.isRemote(path), path)
+        }
+        for path in ["/data/S2/B04.tif", "B04.jp2", "/vsizip//data/scene.zip/B04.jp2", "/vsitar//data/s.tar/B04.tif"] {
+            XCTAssertFalse(SceneBands.isRemote(path), path)
+        }
+        let (bands, problem) = SceneBands.resolve(assets: ["B04": "/vsigs/bucket/B04.tif"], source: nil, wanted: nil)
+        XCTAssertTrue(bands.isEmpty)
+        XCTAssertTrue(problem?.contains("remote") == true, problem ?? "")
+    }
+
     func testSAFEFolderFinestBandsAndFootprintCheck() throws {
         let real = try Paths.requireRealdata("stac-items/stactools-sentinel2-safe-metadata")
         let name = "S2B_MSIL2A_20220413T150759_N0400_R025_T33XWJ_20220414T082126.SAFE"

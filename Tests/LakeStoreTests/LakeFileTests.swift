@@ -149,6 +149,21 @@ final class LakeFileTests: XCTestCase {
         XCTAssertEqual(before, try Data(contentsOf: URL(fileURLWithPath: file)))    // checking changes nothing
     }
 
+    /// A lake another tool switched to WAL mode opens (read-only too) and is one file again.
+    func testAWALModeLakeOpensAndIsOneFileAgain() throws {
+        let file = path("wal.sqlite")
+        _ = try Lake.create(path: file)
+        do {
+            let raw = try Connection(path: file)
+            try raw.execute("PRAGMA journal_mode = WAL; INSERT INTO lake_meta (key, value) VALUES ('note', 'written in WAL mode')")
+        }
+        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))[18], 2)
+        let lake = try Lake.open(path: file)
+        XCTAssertEqual(try lake.meta("note"), "written in WAL mode")
+        XCTAssertEqual([UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))[18], 1)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file + "-wal"))
+    }
+
     func testNoJournalFilesAreLeftBehind() throws {
         do {
             let lake = try Lake.create(path: path("d.sqlite"))

@@ -32,6 +32,25 @@ public enum SceneBands {
         name == Bands.scl || Bands.takesOffset(name) || ["NDVI", "VV", "VH", "HH", "HV"].contains(name)
     }
 
+    /// GDAL virtual file systems that read local archives; every other `/vsi…` handler reads
+    /// the network (`/vsicurl`, `/vsis3`, `/vsigs`, `/vsiaz`, `/vsiadls`, `/vsioss`, `/vsiswift`,
+    /// `/vsiwebhdfs`, `/vsihdfs`, their `_streaming` forms, …), memory or a pipe.
+    static let localArchives: Set<String> = ["vsizip", "vsigzip", "vsitar", "vsi7z", "vsirar"]
+
+    /// Whether a band path leaves this machine (a URL, or a GDAL handler other than a local
+    /// archive anywhere in a chained path such as `/vsizip//vsicurl/…`).
+    public static func isRemote(_ path: String) -> Bool {
+        let p = path.lowercased()
+        if p.contains("://") { return true }
+        var rest = p[...]
+        while let r = rest.range(of: "/vsi") {
+            let name = "vsi" + rest[r.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+            if !localArchives.contains(name) { return true }
+            rest = rest[r.upperBound...]
+        }
+        return false
+    }
+
     public static func resolve(assets: [String: String], source: String?, wanted: Set<String>?) -> (bands: [BandSource], problem: String?) {
         var bands: [BandSource] = []
         var problems: [String] = []
@@ -47,7 +66,7 @@ public enum SceneBands {
                 target = String(target[..<hash])
             }
             if target.hasPrefix("file://") { target = String(target.dropFirst("file://".count)) }
-            if target.contains("://") || target.hasPrefix("/vsicurl") || target.hasPrefix("/vsis3") {
+            if Self.isRemote(target) {
                 problems.append("\(name) is remote (\(href)); lake works offline: download the scene and register it with `lake ingest scene`")
                 continue
             }

@@ -53,6 +53,7 @@ public final class Lake {
             throw LakeError.lakeFile(path: path, reason: "no such lake; create one with `lake init` or any `lake ingest`")
         }
         do {
+            try leaveWALMode(path: path)
             if !writable { try rollBackInterruptedWrite(path: path) }
             let db = try Connection(path: path, mode: writable ? .readWrite : .readOnly)
             try configure(db)
@@ -87,6 +88,21 @@ public final class Lake {
         }
         let db = try Connection(path: path, mode: .readWrite)
         _ = try db.scalar("SELECT count(*) FROM sqlite_schema")
+    }
+
+    /// A lake another tool switched to WAL journaling (header bytes 18–19 = 2) cannot be read
+    /// through a read-only connection, and a lake is one file: it goes back to a rollback
+    /// journal (committed WAL content checkpointed into the file) before lake opens it.
+    private static func leaveWALMode(path: String) throws {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let header = handle.readData(ofLength: 20)
+        guard header.count == 20, header.starts(with: Array("SQLite format 3\0".utf8)), header[18] == 2 || header[19] == 2 else { return }
+        guard FileManager.default.isWritableFile(atPath: path) else {
+            throw LakeError.lakeFile(path: path, reason: "is in WAL mode (set by another tool); open it once with write access (any lake ingest) to bring it back to one file")
+        }
+        let db = try Connection(path: path, mode: .readWrite)
+        try db.execute("PRAGMA journal_mode = DELETE")
     }
 
     /// Opens `path` for writing, creating it with the default SRID when it does not exist.
