@@ -183,6 +183,35 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertEqual(try SignatureIngest(lake: lake).run(path: try write(same, "same.csv"), options: .init()).rejected.count, 0)
     }
 
+    /// Catalogue garbage: a truncated Atom feed is an error (exit 4, nothing loaded), not zero
+    /// entries; footprints outside lon/lat or not geometries reject their scene.
+    func testTruncatedFeedsAndImpossibleFootprintsAreRefused() throws {
+        let lake = try temporaryLake(self)
+        let atom = """
+            <?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><entry>
+            <title>S2A_MSIL2A_20240101T103021_N0510_R065_T32TMT_20240101T123000</title>
+            """
+        XCTAssertThrowsError(try CatalogueIngest(lake: lake).run(path: try write(atom, "cut.xml"), options: .init())) { error in
+            XCTAssertEqual((error as? LakeError)?.exitCode, 4)
+            XCTAssertTrue("\(error)".contains("cut short"), "\(error)")
+        }
+        let stac = """
+            {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "id": "S2A_MSIL2A_20240101T103021_N0510_R065_T32TMT_20240101T123000", "properties": {"datetime": "2024-01-01T10:30:21Z"},
+             "geometry": {"type": "Polygon", "coordinates": [[[700, 95], [701, 95], [701, 96], [700, 96], [700, 95]]]}},
+            {"type": "Feature", "id": "S2B_MSIL2A_20240106T103021_N0510_R065_T32TMT_20240106T123000", "properties": {"datetime": "2024-01-06T10:30:21Z"},
+             "geometry": {"type": "Polygon", "coordinates": "garbage"}},
+            {"type": "Feature", "id": "S2A_MSIL2A_20240111T103021_N0510_R065_T32TMT_20240111T123000", "properties": {"datetime": "2024-01-11T10:30:21Z"},
+             "geometry": {"type": "Polygon", "coordinates": [[[8, 47], [9, 47], [9, 48], [8, 48], [8, 47]]]}}]}
+            """
+        let summary = try CatalogueIngest(lake: lake).run(path: try write(stac, "stac.json"), options: .init())
+        XCTAssertEqual(summary.inserted, 1)
+        XCTAssertEqual(summary.rejected.count, 2)
+        XCTAssertTrue(summary.rejected[0].reason.contains("outside longitude"), summary.rejected[0].reason)
+        XCTAssertTrue(summary.rejected[1].reason.contains("not a GeoJSON or WKT"), summary.rejected[1].reason)
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM catalogue WHERE footprint IS NOT NULL")?.int, 1)
+    }
+
     func testParcelTimeSeriesJSONWithHistogramsAndEpochDates() throws {
         let lake = try demoLake()
         let row = try lake.db.prepare("SELECT reference, strftime('%s', obstime) FROM catalogue ORDER BY obsid LIMIT 1").rows()[0]

@@ -86,8 +86,16 @@ enum SceneNormaliser {
         if let b = baseline, let value = Double(b) { baseline = String(format: "%05.2f", value) }
         var offset = SceneRecord.defaultOffset(card: product.card, baseline: baseline)
         if (properties["earthsearch:boa_offset_applied"] as? Bool) == true { offset = 0 }
-        let footprint = geometry.flatMap(footprintWKB) ?? (entry["GeoFootprint"]).flatMap(footprintWKB)
-            ?? (entry["Footprint"] as? String).flatMap(footprintWKB) ?? (entry["footprint"] as? String).flatMap(footprintWKB)
+        // A footprint given but unusable (not a polygon, outside longitude/latitude) rejects the
+        // scene: a silent NULL would make spatial queries miss it.
+        var footprint: [UInt8]?
+        let given: Any? = geometry.flatMap { $0 is NSNull ? nil : $0 } ?? entry["GeoFootprint"] ?? entry["Footprint"] ?? entry["footprint"]
+        if let given {
+            switch footprintWKB(given) {
+            case .success(let wkb): footprint = wkb
+            case .failure(let problem): return .rejected("\(product.reference): footprint \(problem.description)")
+            }
+        }
         var assets: [String: String] = [:]
         if let stacAssets = entry["assets"] as? [String: Any] {
             for (key, value) in stacAssets {
@@ -124,7 +132,9 @@ enum SceneNormaliser {
 
     /// A footprint as WKB MULTIPOLYGON in EPSG:4326 from GeoJSON (object or text), WKT or
     /// OData's `geography'SRID=4326;POLYGON(...)'`.
-    static func footprintWKB(_ value: Any) -> [UInt8]? {
+    struct FootprintProblem: Error, CustomStringConvertible { let description: String }
+
+    static func footprintWKB(_ value: Any) -> Result<[UInt8], FootprintProblem> {
         var geometry: Geometry?
         if let object = value as? [String: Any], JSONSerialization.isValidJSONObject(object),
            let data = try? JSONSerialization.data(withJSONObject: object) {
@@ -136,9 +146,14 @@ enum SceneNormaliser {
             }
             geometry = text.hasPrefix("{") ? try? Geometry.fromGeoJSON(text) : try? Geometry.fromWKT(text)
         }
-        guard let g = geometry, !g.isEmpty, g.isAreal else { return nil }
+        guard let g = geometry else { return .failure(FootprintProblem(description: "is not a GeoJSON or WKT geometry")) }
+        guard !g.isEmpty, g.isAreal else { return .failure(FootprintProblem(description: "is not a polygon (\(g.typeName))")) }
+        let e = g.envelope
+        guard e.minX >= -180, e.maxX <= 180, e.minY >= -90, e.maxY <= 90, [e.minX, e.maxX, e.minY, e.maxY].allSatisfy(\.isFinite) else {
+            return .failure(FootprintProblem(description: String(format: "lies outside longitude −180…180 and latitude −90…90 (%.6g, %.6g … %.6g, %.6g)", e.minX, e.minY, e.maxX, e.maxY)))
+        }
         var shape = g.polygonalParts()
         if !shape.isValid, let fixed = shape.madeValid()?.polygonalParts() { shape = fixed }
-        return shape.wkb()
+        return .success(shape.wkb())
     }
 }

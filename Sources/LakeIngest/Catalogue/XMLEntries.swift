@@ -14,6 +14,8 @@ final class XMLEntries: NSObject, XMLParserDelegate {
     private var text = ""
     private(set) var failure: String?
     private(set) var failureLine = 0
+    /// Elements opened and not closed yet: a document that ends inside one was cut short.
+    private var open: [String] = []
 
     static func parse(_ data: Data) -> XMLEntries {
         let collector = XMLEntries()
@@ -23,6 +25,12 @@ final class XMLEntries: NSObject, XMLParserDelegate {
         if !parser.parse() {
             collector.failure = parser.parserError.map { "\($0.localizedDescription)" } ?? "malformed XML"
             collector.failureLine = parser.lineNumber
+        } else if let unclosed = collector.open.last {
+            collector.failure = "the document ends inside <\(unclosed)>: it was cut short"
+            collector.failureLine = parser.lineNumber
+        } else if collector.root == nil {
+            collector.failure = "no XML element"
+            collector.failureLine = parser.lineNumber
         }
         return collector
     }
@@ -30,6 +38,7 @@ final class XMLEntries: NSObject, XMLParserDelegate {
     func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
                 attributes: [String: String] = [:]) {
         if root == nil { root = name }
+        open.append(name)
         if name == "entry" { current = [:] }
         text = ""
     }
@@ -38,6 +47,7 @@ final class XMLEntries: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
         let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        _ = open.popLast()
         if name == "entry", let entry = current {
             entries.append(entry)
             current = nil
