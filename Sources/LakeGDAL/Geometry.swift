@@ -77,8 +77,11 @@ public final class Geometry {
                     OGR_G_DestroyGeometry(forced)
                 }
             }
-        } else {
+        } else if flat == wkbPolygon || flat == wkbMultiPolygon || flat == wkbCurvePolygon || flat == wkbMultiSurface {
             result = OGR_G_ForceToMultiPolygon(OGR_G_Clone(handle))
+        } else {
+            // Nothing areal (a ring repaired into a line or a point): an empty MULTIPOLYGON.
+            result = OGR_G_CreateGeometry(wkbMultiPolygon)
         }
         OGR_G_FlattenTo2D(result)
         return Geometry(owning: result)

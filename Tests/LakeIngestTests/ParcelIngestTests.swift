@@ -49,12 +49,14 @@ final class ParcelIngestTests: XCTestCase {
             {"type": "Feature", "properties": {"id": "bowtie"}, "geometry": {"type": "Polygon", "coordinates": [[[8.6, 47.3], [8.601, 47.301], [8.601, 47.3], [8.6, 47.301], [8.6, 47.3]]]}},
             {"type": "Feature", "properties": {"id": "empty"}, "geometry": null},
             {"type": "Feature", "properties": {"id": "point"}, "geometry": {"type": "Point", "coordinates": [8.5, 47.3]}},
-            {"type": "Feature", "properties": {"id": "ok"}, "geometry": {"type": "Polygon", "coordinates": [[[8.7, 47.3], [8.701, 47.3], [8.701, 47.301], [8.7, 47.3]]]}}
+            {"type": "Feature", "properties": {"id": "ok"}, "geometry": {"type": "Polygon", "coordinates": [[[8.7, 47.3], [8.701, 47.3], [8.701, 47.301], [8.7, 47.3]]]}},
+            {"type": "Feature", "properties": {"id": "sliver"}, "geometry": {"type": "Polygon", "coordinates": [[[8.8, 47.3], [8.801, 47.301], [8.8, 47.3]]]}}
             ]}
             """
         let summary = try ParcelIngest(lake: lake).run(path: try write(geojson, "bad.geojson"), options: options())
         XCTAssertEqual(summary.inserted, 2)   // ok and the repaired bowtie
-        XCTAssertEqual(summary.rejected.map(\.location), ["feature 3", "feature 4", "feature 5"])
+        XCTAssertEqual(summary.rejected.map(\.location), ["feature 3", "feature 4", "feature 5", "feature 6"])
+        XCTAssertTrue(summary.rejected[3].reason.contains("parcel sliver") && summary.rejected[3].reason.contains("degenerate"), summary.rejected[3].reason)
         XCTAssertTrue(summary.rejected[0].reason.contains("empty geometry"))
         XCTAssertTrue(summary.rejected[1].reason.contains("not a polygon"))
         XCTAssertTrue(summary.rejected[2].reason.contains("appears again with another geometry (first at feature 1)"), summary.rejected[2].reason)

@@ -134,7 +134,7 @@ public struct ParcelIngest {
                 var shape = geometry.polygonalParts()
                 if !shape.isValid {
                     guard let fixed = shape.madeValid()?.polygonalParts(), !fixed.isEmpty, fixed.isValid else {
-                        summary.reject(location, "parcel \(parcelID): invalid geometry that cannot be repaired"); return
+                        summary.reject(location, "parcel \(parcelID): invalid geometry that cannot be repaired (a degenerate ring: no area left)"); return
                     }
                     shape = fixed
                     repaired += 1
