@@ -5,7 +5,7 @@ DEMO_DB ?= fixtures/demo/demo.sqlite
 EXTRACT_DB ?= fixtures/demo/extracted.sqlite
 BIN = .build/release
 
-.PHONY: all build deps test demo bench accuracy fixtures-small clean
+.PHONY: all build deps test demo bench accuracy fuzz fixtures-small clean
 
 all: build
 
@@ -16,6 +16,7 @@ build: deps
 	$(SWIFT) build -c release --product lake
 	$(SWIFT) build -c release --product lake-fixtures
 	$(SWIFT) build -c release --product lake_functions
+	$(SWIFT) build -c release --product lake-fuzz
 
 test: deps
 	$(SWIFT) build --build-tests
@@ -50,9 +51,13 @@ bench: build
 accuracy: build
 	bash scripts/accuracy.sh
 
+# Coverage-guided fuzzing of the parsers of outside input; FUZZ_SECONDS per target (default 60).
+fuzz: build
+	bash scripts/fuzz.sh
+
 fixtures-small: build
 	rm -rf fixtures/small
 	$(BIN)/lake-fixtures --out fixtures/small --parcels 20 --scenes 36 --seed 7 --raster-scenes 4
 
 clean:
-	rm -rf .build fixtures/demo
+	rm -rf .build .build-fuzz fixtures/demo

@@ -3,12 +3,19 @@
 // Data flows one way: files → ingest → store → query → reports/CLI; the targets below follow it.
 import PackageDescription
 
+// `make fuzz` builds with LAKE_FUZZ=1 (in .build-fuzz): lake's own modules get libFuzzer's
+// coverage instrumentation; the schema-embedding build tool and the dependencies do not.
+let fuzzing = Context.environment["LAKE_FUZZ"] == "1"
+let instrumented: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"]), .define("LAKE_LIBFUZZER")] : []
+
 let package = Package(
     name: "lake",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "lake", targets: ["lake"]),
         .executable(name: "lake-fixtures", targets: ["lake-fixtures"]),
+        // Coverage-guided fuzzing of the parsers of outside input (`make fuzz`).
+        .executable(name: "lake-fuzz", targets: ["lake-fuzz"]),
         // lake's SQL functions for any SQLite session: `.load liblake_functions`.
         .library(name: "lake_functions", type: .dynamic, targets: ["LakeSQLiteExtension"]),
     ],
@@ -24,29 +31,31 @@ let package = Package(
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
 
         // Swift wrappers over the shims.
-        .target(name: "LakeSQLite", dependencies: ["CSpatiaLite"]),
-        .target(name: "LakeGDAL", dependencies: ["CGDAL"]),
+        .target(name: "LakeSQLite", dependencies: ["CSpatiaLite"], swiftSettings: instrumented),
+        .target(name: "LakeGDAL", dependencies: ["CGDAL"], swiftSettings: instrumented),
 
         // The store owns the schema (embedded from schema/*.sql), connections and transactions.
         .executableTarget(name: "EmbedSchemaTool", path: "Sources/EmbedSchemaTool"),
         .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["EmbedSchemaTool"]),
         .target(name: "LakeStore",
                 dependencies: ["LakeSQLite", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: instrumented,
                 plugins: ["EmbedSchema"]),
 
         // Small utilities more than one room uses (progress on a terminal).
-        .target(name: "LakeSupport"),
+        .target(name: "LakeSupport", swiftSettings: instrumented),
 
         // Files → store.
-        .target(name: "LakeIngest", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeSupport"]),
+        .target(name: "LakeIngest", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeSupport"], swiftSettings: instrumented),
         // Scenes (GeoTIFF/JP2 through GDAL) → signatures in the store.
-        .target(name: "LakeExtract", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeIngest", "LakeSupport"]),
+        .target(name: "LakeExtract", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeIngest", "LakeSupport"], swiftSettings: instrumented),
         // Store → answers.
-        .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite"]),
+        .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite"], swiftSettings: instrumented),
         // Store → analyses: series, screening, peers, heterogeneity, markers, crop checks,
         // decisions, runs, SQL functions (FOI borrows extraction's rasteriser).
         .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeGDAL", "LakeExtract", "LakeSupport",
-                                                     .product(name: "Yams", package: "Yams")]),
+                                                     .product(name: "Yams", package: "Yams")],
+                swiftSettings: instrumented),
         .target(name: "LakeSQLiteExtension", dependencies: ["LakeAnalytics", "LakeSQLite"]),
         // Answers → files: CSV, JSON, GeoJSON (streaming).
         .target(name: "LakeReports", dependencies: ["LakeStore", "LakeSQLite", "LakeAnalytics", "LakeGDAL"]),
@@ -62,6 +71,10 @@ let package = Package(
             "LakeGDAL", "LakeSQLite",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // The fuzz driver: libFuzzer's entry point over every parser of outside input; built
+        // normally it replays inputs given as arguments.
+        .executableTarget(name: "lake-fuzz", dependencies: ["LakeIngest", "LakeAnalytics", "LakeStore"], swiftSettings: instrumented,
+                          linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []),
 
         .testTarget(name: "LakeStoreTests", dependencies: ["LakeStore", "LakeSQLite"]),
         .target(name: "LakeTestSupport", dependencies: ["LakeStore"], path: "Tests/LakeTestSupport"),

@@ -62,10 +62,35 @@ enum CatalogueDocument {
         }
     }
 
+    /// The document as UTF-8, which Foundation's XML parser needs (it traps on invalid UTF-8
+    /// instead of failing, as `make fuzz` found): Latin-1 documents that say so are transcoded;
+    /// anything else that is not UTF-8 is an error naming the byte.
+    static func utf8XML(_ data: Data, path: String) throws -> Data {
+        if String(validating: data, as: UTF8.self) != nil { return data }
+        let head = String(decoding: data.prefix(200), as: UTF8.self).lowercased()
+        if head.contains("encoding=\"iso-8859-1\"") || head.contains("encoding='iso-8859-1'") || head.contains("latin1")
+            || head.contains("windows-1252"), let text = String(data: data, encoding: .isoLatin1) {
+            let declared = text.replacingOccurrences(of: #"encoding=["'][^"']*["']"#, with: "encoding=\"UTF-8\"", options: .regularExpression)
+            return Data(declared.utf8)
+        }
+        let bytes = [UInt8](data)
+        // Where the first byte sequence that is not UTF-8 starts, for the line number.
+        var i = 0
+        scan: while i < bytes.count {
+            let b = bytes[i]
+            let length = b < 0x80 ? 1 : (0xC2...0xDF).contains(b) ? 2 : (0xE0...0xEF).contains(b) ? 3 : (0xF0...0xF4).contains(b) ? 4 : 0
+            guard length > 0, i + length <= bytes.count else { break scan }
+            for k in 1..<length where bytes[i + k] & 0xC0 != 0x80 { break scan }
+            i += length
+        }
+        let line = bytes[..<i].filter { $0 == 10 }.count + 1
+        throw LakeError.input(file: path, location: "line \(line)", reason: "not UTF-8 text (and no Latin-1 encoding declared): an XML catalogue document must be")
+    }
+
     static func xml(_ data: Data, path: String) throws -> [Entry] {
-        let parsed = XMLEntries.parse(data)
+        let parsed = XMLEntries.parse(try utf8XML(data, path: path))
         if let failure = parsed.failure {
-            throw LakeError.input(file: path, location: "line \(parsed.failureLine)", reason: "malformed XML: \(failure)")
+            throw LakeError.input(file: path, location: parsed.failureLine > 0 ? "line \(parsed.failureLine)" : nil, reason: "malformed XML: \(failure)")
         }
         let root = parsed.root ?? ""
         if root.hasPrefix("Level-2A_User_Product") || root.hasPrefix("Level-1C_User_Product") {
