@@ -34,7 +34,7 @@ seed() {   # seed TARGET: a corpus folder with small real inputs
       fi ;;
     options) cp options/*.yaml "$dir/" ;;
     expression)
-      grep -ho '"[^"]*[<>=][^"]*"' options/crop-phenology.yaml | tr -d '"' | awk '{ print > "'"$dir"'/e" NR }' ;;
+      sed -n 's/^ *- \(.*[<>=].*\)$/\1/p' options/crop-phenology.yaml | awk -v d="$dir" '{ print > (d "/e" NR) }' ;;
     series)
       local db="$OUT/seed.sqlite"; rm -f "$db"
       .build/release/lake --db "$db" init --srid 32632 >/dev/null
