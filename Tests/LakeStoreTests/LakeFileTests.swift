@@ -76,6 +76,19 @@ final class LakeFileTests: XCTestCase {
             }
             XCTAssertThrowsError(try Lake.open(path: file, writable: true), sql)
         }
+        // The same table written with other comments and line breaks (an older lake's migration
+        // text) is lake's own; a string that looks like a comment is not stripped.
+        let reworded = path("reworded.sqlite")
+        _ = try Lake.create(path: reworded)
+        do {
+            let raw = try Connection(path: reworded)
+            let sql = try XCTUnwrap(raw.scalar("SELECT sql FROM sqlite_schema WHERE name = 'ingest_log'")?.text)
+            try raw.execute("DROP TABLE ingest_log")
+            try raw.execute(sql.replacingOccurrences(of: "(", with: "( /* reworded */ ", options: [], range: sql.range(of: "("))
+                               .replacingOccurrences(of: ",", with: ",\n   -- a comment of another lake version\n  "))
+        }
+        XCTAssertNoThrow(try Lake.open(path: reworded))
+        XCTAssertEqual(SchemaGuard.normalized("a  '--x'  -- c\n b /* d */ c"), "a '--x' b c")
         let honest = path("honest.sqlite")
         _ = try Lake.create(path: honest)
         try Connection(path: honest).execute("""

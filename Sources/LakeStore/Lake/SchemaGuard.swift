@@ -33,6 +33,40 @@ public enum SchemaGuard {
     struct SchemaObject {
         let type: String, name: String, table: String, sql: String
         var key: String { "\(type) \(name)" }
+        /// The SQL without comments and with runs of white space as one space (outside quoted
+        /// text and identifiers): the same schema written by an older lake whose migration
+        /// comments were reworded compares equal; anything SQLite would parse differently does not.
+        var code: String { SchemaGuard.normalized(sql) }
+    }
+
+    static func normalized(_ sql: String) -> String {
+        var out: [Character] = []
+        let c = Array(sql)
+        var i = 0
+        var pendingSpace = false
+        while i < c.count {
+            let ch = c[i]
+            if ch == "-" && i + 1 < c.count && c[i + 1] == "-" {
+                while i < c.count && c[i] != "\n" { i += 1 }
+                pendingSpace = true; continue
+            }
+            if ch == "/" && i + 1 < c.count && c[i + 1] == "*" {
+                i += 2
+                while i + 1 < c.count && !(c[i] == "*" && c[i + 1] == "/") { i += 1 }
+                i += 2; pendingSpace = true; continue
+            }
+            if ch.isWhitespace { pendingSpace = true; i += 1; continue }
+            if pendingSpace && !out.isEmpty { out.append(" ") }
+            pendingSpace = false
+            if let close: Character = ch == "'" ? "'" : ch == "\"" ? "\"" : ch == "`" ? "`" : ch == "[" ? "]" : nil {
+                out.append(ch); i += 1
+                while i < c.count && c[i] != close { out.append(c[i]); i += 1 }
+                if i < c.count { out.append(c[i]); i += 1 }
+                continue
+            }
+            out.append(ch); i += 1
+        }
+        return String(out)
     }
 
     static func verify(_ db: Connection, srid: Int, path: String) throws {
@@ -53,14 +87,14 @@ public enum SchemaGuard {
         var findings: [Finding] = []
         for object in try objects(in: db) {
             if let own = expected[object.key] {
-                if own.sql != object.sql {
+                if own.code != object.code {
                     findings.append(Finding(type: object.type, name: object.name, table: object.table, refused: true,
-                                            reason: "differs from what lake creates (\(difference(own.sql, object.sql)))"))
+                                            reason: "differs from what lake creates (\(difference(own.code, object.code)))"))
                 }
                 continue
             }
             let name = object.name.lowercased(), table = object.table.lowercased()
-            if let own = expectedNames[name], own.type != object.type || own.sql != object.sql {
+            if let own = expectedNames[name], own.type != object.type || own.code != object.code {
                 findings.append(Finding(type: object.type, name: object.name, table: object.table, refused: true,
                                         reason: "lake's \(own.type) \(own.name) redefined as \(describe(object))"))
                 continue
