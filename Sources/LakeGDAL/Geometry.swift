@@ -152,15 +152,120 @@ public final class Geometry {
         return out
     }
 
-    /// GeoJSON geometry text; with `rfc7946` the winding order follows RFC 7946 (exteriors
-    /// counter-clockwise) — coordinates must already be WGS 84 lon/lat.
+    /// GeoJSON geometry text — coordinates must already be WGS 84 lon/lat. With `rfc7946` it
+    /// follows RFC 7946 on any input: coordinates rounded to `precision` digits first, a polygon
+    /// that rounding made invalid repaired, then every exterior ring counter-clockwise and every
+    /// hole clockwise (GDAL's single-geometry export does not re-orient rings; its GeoJSON
+    /// driver does).
     public func geoJSON(rfc7946: Bool = true, precision: Int = 7) -> String {
+        var geometry = self
+        if rfc7946 && isAreal {
+            let copy = polygonalParts()
+            copy.roundCoordinates(digits: precision)
+            copy.dropCollapsedRings()
+            if !copy.isValid, let fixed = copy.madeValid()?.polygonalParts(), !fixed.isEmpty {
+                // The repair adds nodes at full precision: rounded again, what collapses goes.
+                fixed.roundCoordinates(digits: precision)
+                fixed.dropCollapsedRings()
+                geometry = fixed
+            } else {
+                geometry = copy
+            }
+            geometry.orientRingsRightHand()
+        }
         let texts = (rfc7946 ? ["RFC7946=YES"] : []) + ["COORDINATE_PRECISION=\(precision)"]
         var options: [UnsafeMutablePointer<CChar>?] = texts.map { strdup($0) } + [nil]
         defer { options.forEach { free($0) } }
-        guard let json = options.withUnsafeMutableBufferPointer({ OGR_G_ExportToJsonEx(handle, $0.baseAddress) }) else { return "null" }
+        guard let json = options.withUnsafeMutableBufferPointer({ OGR_G_ExportToJsonEx(geometry.handle, $0.baseAddress) }) else { return "null" }
         defer { VSIFree(json) }
         return String(cString: json)
+    }
+
+    /// Calls `body` with every ring and whether it is a polygon's exterior.
+    private func forEachRing(_ body: (OGRGeometryH, Bool) -> Void) {
+        func visit(_ g: OGRGeometryH) {
+            let flat = OGR_GT_Flatten(OGR_G_GetGeometryType(g))
+            if flat == wkbPolygon {
+                for i in 0..<OGR_G_GetGeometryCount(g) { if let ring = OGR_G_GetGeometryRef(g, i) { body(ring, i == 0) } }
+                return
+            }
+            for i in 0..<OGR_G_GetGeometryCount(g) { if let part = OGR_G_GetGeometryRef(g, i) { visit(part) } }
+        }
+        visit(handle)
+    }
+
+    private static func points(_ ring: OGRGeometryH) -> (x: [Double], y: [Double]) {
+        let n = Int(OGR_G_GetPointCount(ring))
+        var x = [Double](repeating: 0, count: n), y = [Double](repeating: 0, count: n)
+        x.withUnsafeMutableBytes { xp in
+            y.withUnsafeMutableBytes { yp in
+                _ = OGR_G_GetPoints(ring, xp.baseAddress, Int32(MemoryLayout<Double>.stride), yp.baseAddress, Int32(MemoryLayout<Double>.stride), nil, 0)
+            }
+        }
+        return (x, y)
+    }
+
+    private static func setPoints(_ ring: OGRGeometryH, _ x: [Double], _ y: [Double]) {
+        let n = Int32(x.count)
+        x.withUnsafeBytes { xp in
+            y.withUnsafeBytes { yp in
+                OGR_G_SetPoints(ring, n, UnsafeMutableRawPointer(mutating: xp.baseAddress), Int32(MemoryLayout<Double>.stride),
+                                UnsafeMutableRawPointer(mutating: yp.baseAddress), Int32(MemoryLayout<Double>.stride), nil, 0)
+            }
+        }
+    }
+
+    /// Rounds every coordinate to `digits` decimals (what the GeoJSON text will hold).
+    func roundCoordinates(digits: Int) {
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        forEachRing { ring, _ in
+            let (x, y) = Self.points(ring)
+            Self.setPoints(ring, x.map { ($0 * scale).rounded() / scale }, y.map { ($0 * scale).rounded() / scale })
+        }
+    }
+
+    /// Removes, from a MULTIPOLYGON, the rings that rounding collapsed to no area: holes, and
+    /// polygons whose exterior did.
+    func dropCollapsedRings() {
+        /// Twice the ring's area (in the coordinates' units, degrees² here), 0 for a ring of
+        /// fewer than three distinct points or a sliver below 1e-12.
+        func twiceArea(_ ring: OGRGeometryH) -> Double {
+            let (x, y) = Self.points(ring)
+            guard x.count >= 4 else { return 0 }
+            var distinct = Set<[Double]>()
+            for k in x.indices { distinct.insert([x[k], y[k]]) }
+            guard distinct.count >= 3 else { return 0 }
+            var a = 0.0
+            for k in 0..<(x.count - 1) { a += (x[k] - x[0]) * (y[k + 1] - y[0]) - (x[k + 1] - x[0]) * (y[k] - y[0]) }
+            return abs(a) < 1e-12 ? 0 : a     // below about 0.01 m² at the equator: a sliver rounding made
+        }
+        guard OGR_GT_Flatten(OGR_G_GetGeometryType(handle)) == wkbMultiPolygon else { return }
+        var p = OGR_G_GetGeometryCount(handle) - 1
+        while p >= 0 {
+            if let polygon = OGR_G_GetGeometryRef(handle, p) {
+                var r = OGR_G_GetGeometryCount(polygon) - 1
+                while r >= 1 {
+                    if let ring = OGR_G_GetGeometryRef(polygon, r), twiceArea(ring) == 0 { _ = OGR_G_RemoveGeometry(polygon, r, 1) }
+                    r -= 1
+                }
+                if let exterior = OGR_G_GetGeometryRef(polygon, 0), twiceArea(exterior) == 0, OGR_G_GetGeometryCount(handle) > 1 {
+                    _ = OGR_G_RemoveGeometry(handle, p, 1)
+                }
+            }
+            p -= 1
+        }
+    }
+
+    /// Exterior rings counter-clockwise, holes clockwise (the right-hand rule of RFC 7946).
+    func orientRingsRightHand() {
+        forEachRing { ring, exterior in
+            let (x, y) = Self.points(ring)
+            guard x.count >= 4 else { return }
+            var twiceArea = 0.0
+            for k in 0..<(x.count - 1) { twiceArea += x[k] * y[k + 1] - x[k + 1] * y[k] }
+            if (twiceArea < 0) == exterior { Self.setPoints(ring, x.reversed(), y.reversed()) }
+        }
     }
 
     public func wkt() -> String {

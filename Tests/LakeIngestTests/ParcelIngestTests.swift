@@ -77,6 +77,48 @@ final class ParcelIngestTests: XCTestCase {
         XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM parcels")?.int, 0)
     }
 
+    /// RFC 7946 on any input: the exterior counter-clockwise and holes clockwise whatever the
+    /// source's winding, and valid after rounding (read back by GDAL's own GeoJSON reader).
+    static func rightHanded(_ json: String) throws -> (exteriorsCCW: Bool, holesCW: Bool) {
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        let coordinates = object["coordinates"]
+        let polygons: [[[[Double]]]] = object["type"] as? String == "Polygon" ? [try XCTUnwrap(coordinates as? [[[Double]]])]
+            : try XCTUnwrap(coordinates as? [[[[Double]]]])
+        func area(_ r: [[Double]]) -> Double { (0..<(r.count - 1)).reduce(0) { $0 + (r[$1][0] - r[0][0]) * (r[$1 + 1][1] - r[0][1]) - (r[$1 + 1][0] - r[0][0]) * (r[$1][1] - r[0][1]) } }
+        return (polygons.allSatisfy { area($0[0]) > 0 }, polygons.allSatisfy { $0.dropFirst().allSatisfy { area($0) < 0 } })
+    }
+
+    func testGeoJSONFollowsTheRightHandRuleWhateverTheSourceWinding() throws {
+        // Clockwise exterior, counter-clockwise hole: the opposite of RFC 7946.
+        let g = try Geometry.fromWKT("POLYGON((8.5 47.3, 8.5 47.31, 8.51 47.31, 8.51 47.3, 8.5 47.3), (8.502 47.302, 8.508 47.302, 8.508 47.308, 8.502 47.308, 8.502 47.302))")
+        let json = g.geoJSON()
+        let (ccw, cw) = try Self.rightHanded(json)
+        XCTAssertTrue(ccw, json); XCTAssertTrue(cw, json)
+        XCTAssertTrue(try Geometry.fromGeoJSON(json).isValid)
+        XCTAssertEqual(try Geometry.fromGeoJSON(json).area, g.area, accuracy: 1e-12)
+    }
+
+    /// The real Zurich parcels (most of them wound clockwise, 200 holes): every one exported
+    /// right-handed and valid after rounding to 7 digits.
+    func testZurichParcelsExportAsValidRightHandedGeoJSON() throws {
+        let dir = try Paths.requireRealdata("lpis-zurich-2019")
+        let lake = try temporaryLake(self)
+        _ = try ParcelIngest(lake: lake).run(path: dir.appendingPathComponent("ZH_Polygons_2019_EPSG32632_selected-crops.shp").path,
+                                              options: options(aoi: "zh", year: 2019))
+        let statement = try lake.db.prepare("SELECT parcel_id, AsBinary(Transform(geom, 4326)) FROM parcels")
+        var count = 0, wrong: [String] = [], invalid: [String] = []
+        while try statement.step() {
+            let json = try statement.withBlob(1) { try Geometry.fromWKB($0) }.geoJSON()
+            let (ccw, cw) = try Self.rightHanded(json)
+            if !(ccw && cw) { wrong.append(statement.text(0)!) }
+            if !(try Geometry.fromGeoJSON(json).isValid) { invalid.append(statement.text(0)!) }
+            count += 1
+        }
+        XCTAssertEqual(count, 4781)
+        XCTAssertEqual(wrong, [])
+        XCTAssertEqual(invalid, [])
+    }
+
     func testZurichParcelsAllLoadWithAreasWithinATenthOfAPercent() throws {
         let dir = try Paths.requireRealdata("lpis-zurich-2019")
         let shp = dir.appendingPathComponent("ZH_Polygons_2019_EPSG32632_selected-crops.shp").path
