@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "LakeIngestTests", dependencies: ["LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeTestSupport"]),
         .testTarget(name: "LakeExtractTests", dependencies: ["LakeExtract", "LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSQLite", "LakeTestSupport"],
                     exclude: ["Reference"]),
-        .testTarget(name: "LakeAnalyticsTests", dependencies: ["LakeAnalytics", "LakeIngest", "LakeQuery", "LakeStore", "LakeSQLite", "LakeTestSupport"]),
+        .testTarget(name: "LakeAnalyticsTests", dependencies: ["LakeAnalytics", "LakeIngest", "LakeQuery", "LakeStore", "LakeSQLite", "LakeGDAL", "LakeTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LakeSQLite"]),
     ]
 )

@@ -1,5 +1,6 @@
 import Foundation
 @testable import LakeAnalytics
+import LakeGDAL
 import LakeQuery
 import LakeSQLite
 import LakeStore
@@ -200,6 +201,36 @@ final class DecisionQualityTests: XCTestCase {
             day += day < Days.number("2024-05-01")! ? 30 : 5
         }
         XCTAssertEqual(CutDetector().detect(spring).filter { $0.kind == .cut }.count, 0)
+    }
+
+    /// The results on a map without SQL: GDAL (as QGIS and geopandas use it) lists `lights` and
+    /// `mowing_events` as polygon layers of the lake, one feature per parcel keyed by pid, with
+    /// the latest run's colours and cut dates.
+    func testMapLayersShowTheLatestLightsAndCuts() throws {
+        let lake = try fixtureLake()
+        let (options, text) = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        _ = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())
+        var check = CropCheckOptions(); check.minPeers = 3; check.minBins = 4
+        _ = try CropCheck(lake: lake).run(check, scope: ParcelScope(), optionsText: "")
+        _ = try Lights(lake: lake).run(schemes: ["crop", "mowing"], heterogeneity: false)
+        let dataset = try VectorDataset(path: lake.path)
+        let lights = try XCTUnwrap(dataset.layer(named: "lights"))
+        XCTAssertTrue(lights.isPolygonal)
+        XCTAssertEqual(lights.featureCount, 20)
+        let names = lights.fields.map(\.name)
+        for column in ["parcel_id", "light", "reasons", "crop_check", "mowing", "heterogeneous"] { XCTAssertTrue(names.contains(column), column) }
+        let light = try XCTUnwrap(names.firstIndex(of: "light")), id = try XCTUnwrap(names.firstIndex(of: "parcel_id"))
+        var shown: [String: String] = [:]
+        try lights.forEach { _, f in shown[f.string(Int32(id)) ?? ""] = f.string(Int32(light)) }
+        let stored = try lake.db.prepare("""
+            SELECT p.parcel_id, d.colour FROM decisions d JOIN parcels p USING (pid)
+            WHERE d.scheme = 'overall' AND d.run_id = (SELECT max(run_id) FROM decisions WHERE scheme = 'overall')
+            """)
+        var expected: [String: String] = [:]
+        while try stored.step() { expected[stored.text(0)!] = stored.text(1)! }
+        XCTAssertEqual(shown, expected)
+        let mowing = try XCTUnwrap(dataset.layer(named: "mowing_events"))
+        XCTAssertEqual(mowing.featureCount, try lake.db.scalar("SELECT count(DISTINCT pid) FROM markers WHERE detector = 'mowing' AND run_id = (SELECT max(run_id) FROM markers WHERE detector = 'mowing')")?.int.map(Int.init))
     }
 
     func testAHarvestIsNotACut() {

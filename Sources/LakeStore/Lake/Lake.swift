@@ -31,10 +31,12 @@ public final class Lake {
             // Before the first page is written: lets merges hand the pending log's pages back.
             try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             try db.execute("PRAGMA application_id = \(applicationID)")
-            try Migrator.migrate(db, srid: srid, path: path)
+            // The core schema first: whether SpatiaLite knows the SRID shows in its geometry columns.
+            try Migrator.migrate(db, srid: srid, path: path, upTo: 1)
             guard try db.scalar("SELECT count(*) FROM geometry_columns WHERE f_table_name = 'parcels' AND srid = ?", .int(Int64(srid)))?.int == 1 else {
                 throw LakeError.usage("EPSG:\(srid) is not a coordinate reference system SpatiaLite knows")
             }
+            try Migrator.migrate(db, srid: srid, path: path)
             try db.transaction {
                 try db.run("INSERT OR REPLACE INTO lake_meta (key, value) VALUES ('srid', ?)", .text(String(srid)))
                 try db.run("INSERT OR REPLACE INTO lake_meta (key, value) VALUES ('created', ?)",
