@@ -16,8 +16,15 @@ public final class VectorDataset {
                "Y_POSSIBLE_NAMES=lat,latitude,y,Y", "KEEP_GEOM_COLUMNS=NO"] : []
         var options: [UnsafePointer<CChar>?] = texts.map { UnsafePointer(strdup($0)) } + [nil]
         defer { options.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
-        let opened = options.withUnsafeMutableBufferPointer { buffer in
-            GDALOpenEx(gdalPath, UInt32(GDAL_OF_VECTOR | GDAL_OF_READONLY), nil, texts.isEmpty ? nil : buffer.baseAddress, nil)
+        func open(_ target: String) -> GDALDatasetH? {
+            options.withUnsafeMutableBufferPointer { buffer in
+                GDALOpenEx(target, UInt32(GDAL_OF_VECTOR | GDAL_OF_READONLY), nil, texts.isEmpty ? nil : buffer.baseAddress, nil)
+            }
+        }
+        var opened = open(gdalPath)
+        if opened == nil, gdalPath.hasPrefix("/vsizip/") || gdalPath.hasPrefix("/vsitar/"), let inner = Self.vectorFileInside(gdalPath) {
+            // National downloads often put the data set in a folder inside the archive.
+            opened = open(gdalPath + "/" + inner)
         }
         guard let h = opened else {
             throw GDALError("GDAL cannot open it as vector data")
@@ -27,6 +34,20 @@ public final class VectorDataset {
     }
 
     deinit { GDALClose(handle) }
+
+    /// The first vector data set inside an archive, in any folder: a GeoPackage, shapefile,
+    /// FlatGeobuf, GeoJSON or GML file (in that order of preference).
+    static func vectorFileInside(_ archive: String) -> String? {
+        guard let list = VSIReadDirRecursive(archive) else { return nil }
+        defer { CSLDestroy(list) }
+        var names: [String] = []
+        var i = 0
+        while let entry = list[i] { names.append(String(cString: entry)); i += 1 }
+        for suffix in [".gpkg", ".shp", ".fgb", ".geojson", ".json", ".gml"] {
+            if let hit = names.sorted().first(where: { $0.lowercased().hasSuffix(suffix) && !$0.hasPrefix("__MACOSX") }) { return hit }
+        }
+        return nil
+    }
 
     public var driverName: String {
         String(cString: GDALGetDriverShortName(GDALGetDatasetDriver(handle)))

@@ -65,6 +65,29 @@ final class ParcelIngestTests: XCTestCase {
         XCTAssertGreaterThan(bowtie.areaM2, 0)
     }
 
+    /// A detected identifier that repeats with different geometries is a block id: the next
+    /// unique candidate (or the feature number) identifies parcels, and the note says why;
+    /// `--id fid` names the feature number.
+    func testABlockIdIsNotTakenForAParcelId() throws {
+        let geojson = """
+            {"type": "FeatureCollection", "features": [
+            {"type": "Feature", "properties": {"ref_ident": "B1", "gml_id": "g1"}, "geometry": {"type": "Polygon", "coordinates": [[[8.5, 47.3], [8.501, 47.3], [8.501, 47.301], [8.5, 47.3]]]}},
+            {"type": "Feature", "properties": {"ref_ident": "B1", "gml_id": "g2"}, "geometry": {"type": "Polygon", "coordinates": [[[8.6, 47.3], [8.601, 47.3], [8.601, 47.301], [8.6, 47.3]]]}},
+            {"type": "Feature", "properties": {"ref_ident": "B2", "gml_id": "g3"}, "geometry": {"type": "Polygon", "coordinates": [[[8.7, 47.3], [8.701, 47.3], [8.701, 47.301], [8.7, 47.3]]]}}
+            ]}
+            """
+        let path = try write(geojson, "blocks.geojson")
+        let lake = try temporaryLake(self)
+        let summary = try ParcelIngest(lake: lake).run(path: path, options: options())
+        XCTAssertEqual(summary.inserted, 3)
+        XCTAssertTrue(summary.notes.contains { $0.contains("identifier field: gml_id") && $0.contains("ref_ident repeats") }, "\(summary.notes)")
+        XCTAssertNoThrow(try ParcelLookup.byID(lake, id: "g2"))
+        var byNumber = options(); byNumber.idField = "fid"
+        let numbered = try temporaryLake(self)
+        XCTAssertEqual(try ParcelIngest(lake: numbered).run(path: path, options: byNumber).inserted, 3)
+        XCTAssertNoThrow(try ParcelLookup.byID(numbered, id: "3"))
+    }
+
     func testStrictRollsBackTheWholeInput() throws {
         let lake = try temporaryLake(self)
         let geojson = """
@@ -149,10 +172,14 @@ final class ParcelIngestTests: XCTestCase {
             let expected = layer.featureCount
             let lake = try temporaryLake(self)
             let summary = try ParcelIngest(lake: lake).run(path: path, options: options(aoi: file, year: 0))
-            XCTAssertEqual(summary.read, expected, file)
-            XCTAssertEqual(summary.inserted + summary.rejected.count, expected, "\(file): \(summary.rejected.prefix(3))")
+            if expected > 0 { XCTAssertEqual(summary.read, expected, file) } else { XCTAssertGreaterThan(summary.read, 0, "\(file): an empty first layer was chosen") }
+            // Every parcel of every national sample loads: none lost to a block id taken for a parcel id.
+            XCTAssertEqual(summary.rejected.count, 0, "\(file): \(summary.rejected.prefix(3))")
+            XCTAssertEqual(summary.inserted, summary.read, file)
             opened += 1
         }
-        XCTAssertGreaterThan(opened, 10)
+        // All but the GeoParquet one (LT: Debian's GDAL has no Parquet driver), the zipped
+        // shapefiles in sub-folders (LV, SK) included.
+        XCTAssertGreaterThanOrEqual(opened, 19)
     }
 }

@@ -20,6 +20,28 @@ enum FieldDetection {
     ]
     static let year = ["year", "jaar", "bezugsjahr", "antragjahr", "campanya", "campaign"]
 
+    /// The first identifier candidate of the layer whose every value names one geometry (rows
+    /// repeating a parcel with the same geometry, as long-format sample files have, are fine),
+    /// and the candidates passed over because a value names two geometries. One pass over the
+    /// layer, keeping one geometry digest per value and candidate.
+    static func uniqueIdentifier(in layer: VectorLayer, fields: [FieldInfo]) -> (field: String?, passedOver: [String]) {
+        let byLower = Dictionary(fields.enumerated().map { ($1.name.lowercased(), ($1.name, Int32($0))) }, uniquingKeysWith: { a, _ in a })
+        let present = identifier.compactMap { byLower[$0] }
+        guard !present.isEmpty else { return (nil, []) }
+        var seen = [[String: Int]](repeating: [:], count: present.count)
+        var ambiguous = [Bool](repeating: false, count: present.count)
+        try? layer.forEach { _, feature in
+            let digest = feature.geometry()?.wkb().hashValue ?? 0
+            for (k, (_, index)) in present.enumerated() where !ambiguous[k] {
+                guard let value = feature.string(index)?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { continue }
+                if let earlier = seen[k].updateValue(digest, forKey: value), earlier != digest { ambiguous[k] = true }
+            }
+        }
+        let first = present.indices.first { !ambiguous[$0] }
+        let passed = present.indices.filter { ambiguous[$0] && (first == nil || $0 < first!) }.map { present[$0].0 }
+        return (first.map { present[$0].0 }, passed)
+    }
+
     /// The field of `fields` matching `candidates` first, skipping the names in `excluding`.
     static func find(_ candidates: [String], in fields: [FieldInfo], excluding: Set<String> = []) -> String? {
         let byLower = Dictionary(fields.map { ($0.name.lowercased(), $0.name) }, uniquingKeysWith: { a, _ in a })

@@ -48,18 +48,34 @@ public struct ParcelIngest {
         let layer = try chooseLayer(dataset, options: options, path: path)
         let fields = layer.fields
         let names = Set(fields.map(\.name))
-        for (option, value) in [("--id", options.idField), ("--crop-code", options.cropCodeField), ("--crop-name", options.cropNameField)] {
+        // `--id fid` names the feature number when the layer has no field of that name.
+        let featureNumber = options.idField.map { $0.lowercased() == "fid" && !names.contains($0) } ?? false
+        for (option, value) in [("--id", featureNumber ? nil : options.idField), ("--crop-code", options.cropCodeField), ("--crop-name", options.cropNameField)] {
             if let value, !names.contains(value) {
                 throw LakeError.usage("\(path): layer \(layer.name) has no field \(value) (\(option)); fields: \(fields.map(\.name).joined(separator: ", "))")
             }
         }
-        let idField = options.idField ?? FieldDetection.find(FieldDetection.identifier, in: fields)
+        var idField = featureNumber ? nil : options.idField
+        var idNote: String?
+        if options.idField == nil {
+            // The first candidate whose values name one geometry each: a field that repeats with
+            // different geometries is a block or farm id, not a parcel id (AT FS_KENNUNG, CZ DPB_ID,
+            // DE-BB ref_ident); with none, the feature number.
+            let (chosen, passedOver) = FieldDetection.uniqueIdentifier(in: layer, fields: fields)
+            idField = chosen
+            if !passedOver.isEmpty {
+                idNote = "\(passedOver.joined(separator: ", ")) repeat\(passedOver.count == 1 ? "s" : "") with different geometries (a block or farm id, not a parcel id)"
+            }
+        }
         let codeField = options.cropCodeField ?? FieldDetection.find(FieldDetection.cropCode, in: fields, excluding: Set([idField].compactMap { $0 }))
         let nameField = options.cropNameField ?? FieldDetection.find(FieldDetection.cropName, in: fields, excluding: Set([idField, codeField].compactMap { $0 }))
         let yearField = options.year == nil ? FieldDetection.find(FieldDetection.year, in: fields) : nil
         if options.idField == nil {
-            summary.notes.append(idField.map { "identifier field: \($0) (detected; --id to choose another)" }
-                                 ?? "identifier: feature number (no identifier field found; --id to choose one)")
+            summary.notes.append((idField.map { "identifier field: \($0) (detected; --id to choose another)" }
+                                  ?? "identifier: feature number (no unique identifier field found; --id to choose one)")
+                                 + (idNote.map { "; " + $0 } ?? ""))
+        } else if featureNumber {
+            summary.notes.append("identifier: feature number (--id fid)")
         }
         if options.cropCodeField == nil { summary.notes.append("crop code field: \(codeField ?? "none found") (detected; --crop-code to choose)") }
         if options.cropNameField == nil { summary.notes.append("crop name field: \(nameField ?? "none found") (detected; --crop-name to choose)") }
@@ -202,7 +218,8 @@ public struct ParcelIngest {
         guard let first = polygonal.first else {
             throw LakeError.input(file: path, location: nil, reason: "no polygon layer (layers: \(layers.map(\.name).joined(separator: ", ")))")
         }
-        return first
+        // The first polygon layer that has features (a national GeoPackage may lead with an empty one).
+        return polygonal.first { $0.featureCount > 0 } ?? first
     }
 
     private func makeTransform(layer: VectorLayer, target: SpatialReference, options: ParcelIngestOptions,
