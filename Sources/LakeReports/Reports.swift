@@ -196,7 +196,7 @@ public struct Reports {
             for row in sorted {
                 let scene = scenes[row.obsid]
                 sink.row([ids[pid], pid, scene?.date, scene?.reference, dictionary.name(row.bandID)]
-                         + (0..<8).map { Double(row.stats[$0]) as Any? } + [clear[row.obsid] as Any?], geometry: "null")
+                         + (0..<8).map { row.stats[$0] as Any? } + [clear[row.obsid] as Any?], geometry: "null")
                 n += 1
             }
         }

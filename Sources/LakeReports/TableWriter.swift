@@ -47,7 +47,9 @@ public final class TableWriter {
         switch v {
         case nil: return ""
         case let d as Double: return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : String(d)) : ""
-        case let f as Float: return text(Double(f))
+        // Float32 statistics as their shortest text that reads back to the same float32
+        // (621.51038, not the double 621.5103759765625).
+        case let f as Float: return f.isFinite ? (f == f.rounded() && abs(f) < 1e7 ? String(format: "%.1f", Double(f)) : String(f)) : ""
         case let b as Bool: return b ? "1" : "0"
         case let some?: return "\(some)"
         }
@@ -64,7 +66,7 @@ public final class TableWriter {
         switch v {
         case nil: return "null"
         case let d as Double: return d.isFinite ? String(d) : "null"
-        case let f as Float: return f.isFinite ? String(Double(f)) : "null"
+        case let f as Float: return f.isFinite ? String(f) : "null"
         case let i as Int: return String(i)
         case let i as Int64: return String(i)
         case let b as Bool: return b ? "true" : "false"

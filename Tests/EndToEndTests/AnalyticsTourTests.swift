@@ -68,6 +68,15 @@ final class AnalyticsTourTests: BinaryTestCase {
         }
         let series = try run(["--db", db, "report", "timeseries"])
         XCTAssertEqual(series.out.split(separator: "\n").count, 1 + 20 * 36 * 8)
+        // Statistics are float32: written as the shortest text that reads back to the same
+        // float32, never as a noisy double (621.5103759765625).
+        for line in series.out.split(separator: "\n").dropFirst().prefix(200) {
+            for field in line.split(separator: ",", omittingEmptySubsequences: false)[5...12] where !field.isEmpty {
+                let v = try XCTUnwrap(Float(field), String(field))
+                XCTAssertLessThanOrEqual(field.count, "\(v)".count + 2, String(line))
+                XCTAssertEqual(Float(String(field)), v)
+            }
+        }
         let badRun = try run(["--db", db, "report", "markers", "--run", "99"])
         XCTAssertEqual(badRun.code, 5)
 
