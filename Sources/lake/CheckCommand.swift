@@ -20,9 +20,17 @@ struct CheckFile: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: "The lake file (default: --db, $LAKE_DB, else ./lake.sqlite).") var file: String?
     @Flag(help: "Print the report as JSON.") var json = false
+    @Option(help: "Write a clean copy without the refused objects to this new file (lake's tables rebuilt as lake defines them), and check it.")
+    var fix: String?
 
     func run() throws {
         try guarded {
+            if let fix {
+                let done = try LakeCheck.fix(path: file ?? global.path, out: fix)
+                for line in done { print(line) }
+                printError("wrote \(fix): \(done.isEmpty ? "nothing was refused; a plain copy" : "\(done.count) object(s) fixed"), safe to open")
+                return 0
+            }
             let report = try LakeCheck.run(path: file ?? global.path)
             if json {
                 printJSON(report.json)

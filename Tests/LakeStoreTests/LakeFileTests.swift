@@ -75,6 +75,12 @@ final class LakeFileTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains(object), "\(sql): \(error)")
             }
             XCTAssertThrowsError(try Lake.open(path: file, writable: true), sql)
+            // lake check --fix: a clean copy that opens, with lake's data kept.
+            let fixed = path("fixed\(i).sqlite")
+            let done = try LakeCheck.fix(path: file, out: fixed)
+            XCTAssertFalse(done.isEmpty, sql)
+            XCTAssertTrue(try LakeCheck.run(path: fixed).sound, "\(sql): \(done)")
+            XCTAssertEqual(try Lake.open(path: fixed).srid, Lake.defaultSRID, sql)
         }
         // The same table written with other comments and line breaks (an older lake's migration
         // text) is lake's own; a string that looks like a comment is not stripped.

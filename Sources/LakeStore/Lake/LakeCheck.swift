@@ -131,3 +131,98 @@ public enum LakeCheck {
                                      : "\(damaged.count) of \(count) SCL summaries cannot be decoded (pid \(damaged.prefix(5).map(String.init).joined(separator: ", ")))"))
     }
 }
+
+extension LakeCheck {
+    /// `lake check FILE --fix OUT`: a clean copy of a lake without the objects lake refuses.
+    /// The copy is made by SQLite's `VACUUM INTO` (which copies records, not running any schema
+    /// code), then, in the copy: foreign triggers and indexes on lake's tables are dropped; each of
+    /// lake's tables that was altered is rebuilt as lake defines it, keeping the values of the
+    /// columns lake knows (a generated or foreign column is not read; a table that was replaced by
+    /// a view or a virtual table comes back empty, as what it would read is not lake's data);
+    /// lake's missing triggers, indexes and views are created again. The copy is then checked like
+    /// any received file. Returns what was done, one line per object.
+    public static func fix(path: String, out: String) throws -> [String] {
+        guard !FileManager.default.fileExists(atPath: out) else {
+            throw LakeError.usage("\(out) exists; --fix writes a new file")
+        }
+        let report = try run(path: path)
+        guard report.items.first(where: { $0.check == "file" })?.ok == true,
+              let srid = try? Connection(path: path, mode: .readOnly).scalar("SELECT value FROM lake_meta WHERE key = 'srid'")?.int else {
+            throw LakeError.lakeFile(path: path, reason: "cannot be fixed: " + (report.items.first { !$0.ok }?.detail ?? "not a lake"))
+        }
+        do {
+            let source = try Connection(path: path, mode: .readOnly)
+            try source.run("VACUUM INTO ?", .text(out))
+        }
+        var done: [String] = []
+        do {
+            let db = try Connection(path: out, mode: .readWrite)
+            try db.execute("PRAGMA foreign_keys = OFF")
+            let version = min(try Migrator.currentVersion(db), Migrator.latestVersion)
+            let expected = try SchemaGuard.referenceObjects(srid: Int(srid), version: version)
+            try db.transaction {
+                for finding in report.objects where finding.refused {
+                    let quoted = "\"" + finding.name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                    if let own = expected["\(finding.type) \(finding.name)"] ?? expected.values.first(where: { $0.name.lowercased() == finding.name.lowercased() }) {
+                        guard own.type == "table" else {
+                            if finding.reason.hasPrefix("missing") == false {
+                                try db.execute("DROP \(finding.type.uppercased()) IF EXISTS \(quoted)")
+                            }
+                            try db.execute(own.sql)
+                            done.append("\(own.type) \(own.name): written again as lake defines it")
+                            continue
+                        }
+                        // Lake's table, altered (or replaced): rebuilt with lake's definition.
+                        let existing = try SchemaGuard.objects(in: db).first { $0.name.lowercased() == finding.name.lowercased() }
+                        let lakeColumns = try columns(of: own.sql, in: db)
+                        var kept: [String] = []
+                        if let existing, existing.type == "table", !existing.sql.uppercased().contains("VIRTUAL TABLE") {
+                            let info = try db.prepare("SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0")
+                            try info.bind([.text(existing.name)])
+                            let present = Set(try info.rows().compactMap { $0.first?.text })
+                            kept = lakeColumns.filter(present.contains)
+                            try db.execute("ALTER TABLE \(quoted) RENAME TO lake_fix_old")
+                        } else if let existing {
+                            try db.execute("DROP \(existing.type == "table" ? "TABLE" : existing.type.uppercased()) IF EXISTS \(quoted)")
+                        }
+                        try db.execute(own.sql)
+                        if !kept.isEmpty {
+                            let list = kept.map { "\"\($0)\"" }.joined(separator: ", ")
+                            try db.execute("INSERT INTO \(quoted) (\(list)) SELECT \(list) FROM lake_fix_old")
+                            try db.execute("DROP TABLE lake_fix_old")
+                        }
+                        done.append("table \(own.name): rebuilt as lake defines it" + (kept.isEmpty ? ", empty (it was not lake's table)" : " with its columns \(kept.joined(separator: ", "))"))
+                    } else {
+                        try db.execute("DROP \(finding.type.uppercased()) IF EXISTS \(quoted)")
+                        done.append("\(finding.type) \(finding.name): dropped (\(finding.reason))")
+                    }
+                }
+                // Lake's triggers and indexes on rebuilt tables went with the old tables: written again.
+                let present = Set(try SchemaGuard.objects(in: db).map(\.key))
+                for own in expected.values.sorted(by: { $0.key < $1.key }) where !present.contains(own.key) && own.type != "table" && !own.name.hasPrefix("sqlite_") && !own.sql.isEmpty {
+                    try db.execute(own.sql)
+                    if !done.contains(where: { $0.hasPrefix("\(own.type) \(own.name):") }) { done.append("\(own.type) \(own.name): written again as lake defines it") }
+                }
+            }
+            try db.execute("PRAGMA foreign_keys = ON")
+        } catch {
+            try? FileManager.default.removeItem(atPath: out)
+            throw error
+        }
+        let after = try run(path: out)
+        guard after.safe else {
+            try? FileManager.default.removeItem(atPath: out)
+            throw LakeError.lakeFile(path: path, reason: "the copy still holds refused objects: " + after.objects.filter(\.refused).map { "\($0.type) \($0.name)" }.joined(separator: ", "))
+        }
+        return done
+    }
+
+    /// The column names a CREATE TABLE statement defines, read from SQLite itself (a scratch
+    /// in-memory table of that definition).
+    static func columns(of createSQL: String, in db: Connection) throws -> [String] {
+        let scratch = try Connection(path: ":memory:", mode: .create)
+        guard let open = createSQL.firstIndex(of: "(") else { return [] }
+        try scratch.execute("CREATE TABLE t " + createSQL[open...])
+        return try scratch.prepare("SELECT name FROM pragma_table_xinfo('t') WHERE hidden = 0").rows().compactMap { $0.first?.text }
+    }
+}

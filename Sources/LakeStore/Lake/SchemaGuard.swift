@@ -145,7 +145,7 @@ public enum SchemaGuard {
         return found.isEmpty ? "shorter than lake's" : "from: \(found)"
     }
 
-    private static func referenceObjects(srid: Int, version: Int) throws -> [String: SchemaObject] {
+    static func referenceObjects(srid: Int, version: Int) throws -> [String: SchemaObject] {
         let key = "\(srid) \(version)"
         if let cached = reference[key] { return cached }
         let memory = try Connection(path: ":memory:", mode: .create)
@@ -155,7 +155,7 @@ public enum SchemaGuard {
         return result
     }
 
-    private static func objects(in db: Connection) throws -> [SchemaObject] {
+    static func objects(in db: Connection) throws -> [SchemaObject] {
         let statement = try db.prepare("SELECT type, name, coalesce(tbl_name, ''), coalesce(sql, '') FROM sqlite_schema")
         var result: [SchemaObject] = []
         while try statement.step() {
