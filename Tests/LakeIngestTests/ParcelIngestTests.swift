@@ -65,26 +65,29 @@ final class ParcelIngestTests: XCTestCase {
         XCTAssertGreaterThan(bowtie.areaM2, 0)
     }
 
-    /// A detected identifier that repeats with different geometries is a block id: the next
-    /// unique candidate (or the feature number) identifies parcels, and the note says why;
-    /// `--id fid` names the feature number.
+    /// A detected identifier that repeats with different geometries on many features is a block
+    /// id: the next unique candidate (or the feature number) identifies parcels, and the note
+    /// says why; a stray duplicate is rejected instead (see testBadFeatures…); `--id fid` names
+    /// the feature number.
     func testABlockIdIsNotTakenForAParcelId() throws {
         let geojson = """
             {"type": "FeatureCollection", "features": [
             {"type": "Feature", "properties": {"ref_ident": "B1", "gml_id": "g1"}, "geometry": {"type": "Polygon", "coordinates": [[[8.5, 47.3], [8.501, 47.3], [8.501, 47.301], [8.5, 47.3]]]}},
             {"type": "Feature", "properties": {"ref_ident": "B1", "gml_id": "g2"}, "geometry": {"type": "Polygon", "coordinates": [[[8.6, 47.3], [8.601, 47.3], [8.601, 47.301], [8.6, 47.3]]]}},
-            {"type": "Feature", "properties": {"ref_ident": "B2", "gml_id": "g3"}, "geometry": {"type": "Polygon", "coordinates": [[[8.7, 47.3], [8.701, 47.3], [8.701, 47.301], [8.7, 47.3]]]}}
+            {"type": "Feature", "properties": {"ref_ident": "B2", "gml_id": "g3"}, "geometry": {"type": "Polygon", "coordinates": [[[8.7, 47.3], [8.701, 47.3], [8.701, 47.301], [8.7, 47.3]]]}},
+            {"type": "Feature", "properties": {"ref_ident": "B1", "gml_id": "g4"}, "geometry": {"type": "Polygon", "coordinates": [[[8.8, 47.3], [8.801, 47.3], [8.801, 47.301], [8.8, 47.3]]]}},
+            {"type": "Feature", "properties": {"ref_ident": "B2", "gml_id": "g5"}, "geometry": {"type": "Polygon", "coordinates": [[[8.9, 47.3], [8.901, 47.3], [8.901, 47.301], [8.9, 47.3]]]}}
             ]}
             """
         let path = try write(geojson, "blocks.geojson")
         let lake = try temporaryLake(self)
         let summary = try ParcelIngest(lake: lake).run(path: path, options: options())
-        XCTAssertEqual(summary.inserted, 3)
+        XCTAssertEqual(summary.inserted, 5)
         XCTAssertTrue(summary.notes.contains { $0.contains("identifier field: gml_id") && $0.contains("ref_ident repeats") }, "\(summary.notes)")
         XCTAssertNoThrow(try ParcelLookup.byID(lake, id: "g2"))
         var byNumber = options(); byNumber.idField = "fid"
         let numbered = try temporaryLake(self)
-        XCTAssertEqual(try ParcelIngest(lake: numbered).run(path: path, options: byNumber).inserted, 3)
+        XCTAssertEqual(try ParcelIngest(lake: numbered).run(path: path, options: byNumber).inserted, 5)
         XCTAssertNoThrow(try ParcelLookup.byID(numbered, id: "3"))
     }
 

@@ -20,23 +20,28 @@ enum FieldDetection {
     ]
     static let year = ["year", "jaar", "bezugsjahr", "antragjahr", "campanya", "campaign"]
 
-    /// The first identifier candidate of the layer whose every value names one geometry (rows
-    /// repeating a parcel with the same geometry, as long-format sample files have, are fine),
-    /// and the candidates passed over because a value names two geometries. One pass over the
-    /// layer, keeping one geometry digest per value and candidate.
+    /// The first identifier candidate of the layer that identifies parcels, and the candidates
+    /// passed over as block or farm ids: a candidate is passed over when its values name two
+    /// different geometries for at least 3 features and 2 % of them (a parcel id with a stray
+    /// duplicate stays the id, and the duplicate is rejected with its feature number; rows
+    /// repeating a parcel with the same geometry, as long-format sample files have, are fine).
+    /// One pass over the layer, keeping one geometry digest per value and candidate.
     static func uniqueIdentifier(in layer: VectorLayer, fields: [FieldInfo]) -> (field: String?, passedOver: [String]) {
         let byLower = Dictionary(fields.enumerated().map { ($1.name.lowercased(), ($1.name, Int32($0))) }, uniquingKeysWith: { a, _ in a })
         let present = identifier.compactMap { byLower[$0] }
         guard !present.isEmpty else { return (nil, []) }
         var seen = [[String: Int]](repeating: [:], count: present.count)
-        var ambiguous = [Bool](repeating: false, count: present.count)
+        var conflicts = [Int](repeating: 0, count: present.count)
+        var features = 0
         try? layer.forEach { _, feature in
+            features += 1
             let digest = feature.geometry()?.wkb().hashValue ?? 0
-            for (k, (_, index)) in present.enumerated() where !ambiguous[k] {
+            for (k, (_, index)) in present.enumerated() {
                 guard let value = feature.string(index)?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { continue }
-                if let earlier = seen[k].updateValue(digest, forKey: value), earlier != digest { ambiguous[k] = true }
+                if let earlier = seen[k][value], earlier != digest { conflicts[k] += 1 } else { seen[k][value] = digest }
             }
         }
+        let ambiguous = conflicts.map { $0 >= 3 && Double($0) >= 0.02 * Double(features) }
         let first = present.indices.first { !ambiguous[$0] }
         let passed = present.indices.filter { ambiguous[$0] && (first == nil || $0 < first!) }.map { present[$0].0 }
         return (first.map { present[$0].0 }, passed)
