@@ -154,6 +154,21 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(open.decision?.colour, "yellow")
     }
 
+    /// The pair of a cut decorrelates, so after such a dip a smaller rise is a cut; the same
+    /// small rise without the dip before it is not.
+    func testAfterTheDecorrelatedPairOfACutASmallerRiseIsEnough() {
+        func series(dip: Bool) -> [IndexPoint] {
+            coherencePairs(cut: nil).enumerated().map { k, o in
+                var v = o.coherence!
+                if k == 12 && dip { v = 0.06 }
+                if k == 13 { v = 0.27 }      // 0.07 above the level: under the 0.1 a cut needs alone
+                return IndexPoint(day: o.day, value: v, clear: true)
+            }
+        }
+        XCTAssertEqual(CoherenceCutDetector().detect(series(dip: true)).count, 1)
+        XCTAssertEqual(CoherenceCutDetector().detect(series(dip: false)).count, 0)
+    }
+
     func testCoherenceAfterRainOrInAutumnAndWhereSentinel2SeesIsNoCut() throws {
         let options = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path).options
         let engine = MarkerEngine(options: options)

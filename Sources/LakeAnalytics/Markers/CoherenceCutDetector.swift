@@ -25,6 +25,8 @@ public struct CoherenceCutDetector: Sendable {
     public var localDays = 30
     /// Pairs at least this many to judge a parcel at all.
     public var minPairs = 8
+    /// Right after a pair that decorrelated below the level, a rise of this share of `minRise` suffices.
+    public var dipRiseShare = 0.6
     /// `watches`: the largest spacing of pairs, and the rise that is already too much to rule a cut out.
     public var watchSpacing = 13
     public var quietRise = 0.05
@@ -76,7 +78,14 @@ public struct CoherenceCutDetector: Sendable {
     public func detect(_ pairs: [IndexPoint]) -> [Found] {
         guard pairs.count >= minPairs, let levels = Levels(pairs, localDays: localDays) else { return [] }
         let rise = max(minRise, spreads * levels.noise)
-        func high(_ k: Int, _ lvl: Double) -> Bool { pairs[k].value >= lvl + rise }
+        func high(_ k: Int, _ lvl: Double) -> Bool {
+            if pairs[k].value >= lvl + rise { return true }
+            // The pair of the cut decorrelates (the sward changed between its acquisitions) and
+            // the next one is coherent: after such a dip a smaller rise shows the cut.
+            return k > 0 && pairs[k].value >= lvl + rise * dipRiseShare && pairs[k - 1].value <= lvl - dipDepth
+                && pairs[k].day - pairs[k - 1].day <= 2 * levels.pairDays
+        }
+        let dipDepth = max(0.05, 2 * levels.noise)
         var out: [Found] = []
         var k = 1
         while k < pairs.count {
