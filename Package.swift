@@ -78,7 +78,7 @@ let package = Package(
 
         .testTarget(name: "LakeStoreTests", dependencies: ["LakeStore", "LakeSQLite"]),
         .target(name: "LakeTestSupport", dependencies: ["LakeStore"], path: "Tests/LakeTestSupport"),
-        .testTarget(name: "LakeIngestTests", dependencies: ["LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeTestSupport"]),
+        .testTarget(name: "LakeIngestTests", dependencies: ["LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSupport", "LakeTestSupport"]),
         .testTarget(name: "LakeExtractTests", dependencies: ["LakeExtract", "LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSQLite", "LakeTestSupport"],
                     exclude: ["Reference"]),
         .testTarget(name: "LakeAnalyticsTests", dependencies: ["LakeAnalytics", "LakeIngest", "LakeQuery", "LakeStore", "LakeSQLite", "LakeGDAL", "LakeTestSupport"]),

@@ -4,6 +4,7 @@ import XCTest
 import LakeQuery
 @testable import LakeIngest
 import LakeStore
+import LakeSupport
 
 final class CatalogueAndSignatureTests: XCTestCase {
     func demoLake() throws -> Lake {
@@ -223,6 +224,19 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertTrue(summary.rejected[0].reason.contains("outside longitude"), summary.rejected[0].reason)
         XCTAssertTrue(summary.rejected[1].reason.contains("not a GeoJSON or WKT"), summary.rejected[1].reason)
         XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM catalogue WHERE footprint IS NOT NULL")?.int, 1)
+    }
+
+    /// Long work shows a bar with the percentage and the time left when the total is known
+    /// (an input file's bytes), a count and a rate otherwise.
+    func testProgressShowsPercentAndTimeLeft() {
+        let half = Progress.line(label: "signatures a.csv", done: 50 << 20, total: 100 << 20, unit: .bytes, elapsed: 10)
+        XCTAssertTrue(half.contains(" 50% "), half)
+        XCTAssertTrue(half.contains("50.0 MiB/100.0 MiB"), half)
+        XCTAssertTrue(half.contains("0:10 left"), half)
+        let long = Progress.line(label: "x", done: 1, total: 10_000, unit: .items, elapsed: 10)
+        XCTAssertTrue(long.contains("27h46m left"), long)
+        let count = Progress.line(label: "markers", done: 500, total: nil, unit: .items, elapsed: 2)
+        XCTAssertTrue(count.hasSuffix("500  250/s"), count)
     }
 
     func testParcelTimeSeriesJSONWithHistogramsAndEpochDates() throws {

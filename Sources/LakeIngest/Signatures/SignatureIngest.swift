@@ -38,10 +38,11 @@ public struct SignatureIngest {
         try db.transaction {
             let resolver = try Resolver(lake: lake, options: options, path: path)
             let sink = try Sink(lake: lake)
-            let progress = Progress("signatures \(URL(fileURLWithPath: path).lastPathComponent)")
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            let progress = Progress("signatures \(URL(fileURLWithPath: path).lastPathComponent)", total: size, unit: .bytes)
             try SignatureSource.read(path: path) { row in
                 summary.read += 1
-                if summary.read % 10_000 == 0 { progress.set(summary.read) }
+                if summary.read % 10_000 == 0 { progress.set(row.offset) }
                 if let error = row.error { summary.reject(row.location, error); return }
                 guard let pid = resolver.pid(row.parcel ?? options.parcel, &summary, row.location) else { return }
                 guard let obsid = try resolver.obsid(row, &summary) else { return }

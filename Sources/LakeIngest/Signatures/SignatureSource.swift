@@ -6,6 +6,8 @@ enum SignatureSource {
     struct Row {
         /// Line (CSV) or record (JSON) number.
         var position: Int
+        /// How far into the file (bytes) the reader was after this row: progress.
+        var offset = 0
         var isRecord = false
         var location: String { isRecord ? "record \(position)" : "line \(position)" }
         var parcel: String?
@@ -42,6 +44,7 @@ enum SignatureSource {
             var parcel = Memo(), reference = Memo(), date = Memo(normaliseDate), band = Memo(), collection = Memo()
             while let record = try reader.nextRecord() {
                 var row = Row(position: reader.line)
+                row.offset = reader.bytesConsumed
                 row.parcel = parcel.text(record, columns.parcel)
                 row.reference = reference.text(record, columns.reference)
                 if case .value(let v) = record.int(columns.obsid) { row.obsid = v }

@@ -36,12 +36,18 @@ public final class CSVReader {
 
     deinit { try? handle.close() }
 
+    /// Bytes of the file read so far and not yet handed out as records (for progress).
+    private var bytesRead = 0
+    /// How far into the file the reader is, in bytes.
+    public var bytesConsumed: Int { bytesRead - (buffer.count - position) }
+
     private func fill() {
         if position > 0 {
             buffer.removeSubrange(0..<position)
             position = 0
         }
         if let data = try? handle.read(upToCount: 1 << 20), !data.isEmpty {
+            bytesRead += data.count
             buffer.append(contentsOf: data)
         } else {
             eof = true
