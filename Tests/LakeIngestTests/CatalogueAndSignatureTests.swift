@@ -239,6 +239,35 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertTrue(count.hasSuffix("500  250/s"), count)
     }
 
+    /// JRC signature tables name scenes by the dias_catalogue id (obsid): a dias_catalogue CSV
+    /// with its `id` column lets them find their scene; an id the catalogue does not have is
+    /// rejected naming it.
+    func testJRCObsidsReferToTheDiasCatalogueIds() throws {
+        let lake = try temporaryLake(self)
+        var o = ParcelIngestOptions(); o.aoi = "demo"; o.year = 2024
+        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: o)
+        let catalogue = """
+            id,obstime,reference,sensor,card,status
+            1001,2024-05-01 10:30:21,S2A_MSIL2A_20240501T103021_N0510_R065_T32TMT_20240501T123000,2A,s2,ingested
+            1002,2024-05-06 10:30:21,S2B_MSIL2A_20240506T103021_N0510_R065_T32TMT_20240506T123000,2B,s2,ingested
+            """
+        _ = try CatalogueIngest(lake: lake).run(path: try write(catalogue, "dias_catalogue.csv"), options: .init())
+        let signatures = """
+            pid,obsid,band,count,mean,std,min,max,p25,p50,p75
+            P000001,1002,B04,10,1500,20,1400,1600,1490,1500,1510
+            P000001,1001,B08,10,3500,20,3400,3600,3490,3500,3510
+            P000001,77,B08,10,3500,20,3400,3600,3490,3500,3510
+            """
+        let summary = try SignatureIngest(lake: lake).run(path: try write(signatures, "sigs.csv"), options: .init())
+        XCTAssertEqual(summary.inserted, 2)
+        XCTAssertEqual(summary.rejected.map(\.location), ["line 4"])
+        XCTAssertTrue(summary.rejected[0].reason.contains("unknown scene obsid 77"), summary.rejected[0].reason)
+        let series = try ParcelSeries.read(lake, pid: try ParcelLookup.byID(lake, id: "P000001").pid, filter: SeriesFilter())
+        XCTAssertEqual(series.map(\.reference), ["S2A_MSIL2A_20240501T103021_N0510_R065_T32TMT_20240501T123000",
+                                                 "S2B_MSIL2A_20240506T103021_N0510_R065_T32TMT_20240506T123000"])
+        XCTAssertEqual(series[1].bands.map(\.band), ["B04"])
+    }
+
     func testParcelTimeSeriesJSONWithHistogramsAndEpochDates() throws {
         let lake = try demoLake()
         let row = try lake.db.prepare("SELECT reference, strftime('%s', obstime) FROM catalogue ORDER BY obsid LIMIT 1").rows()[0]

@@ -177,7 +177,11 @@ enum DiasCatalogueCSV {
                 if let c = properties["cloud_cover"] ?? properties["cloudcover"] { mapped["cloudCover"] = c }
                 if let b = properties["processing_baseline"] { mapped["processingBaseline"] = b }
                 if let t = properties["tile"] { mapped["s2:mgrs_tile"] = t }
-                let outcome = SceneNormaliser.scene(entry: [:], properties: mapped, geometry: properties["footprint"], collection: "sentinel")
+                var outcome = SceneNormaliser.scene(entry: [:], properties: mapped, geometry: properties["footprint"], collection: "sentinel")
+                if case .scene(var scene) = outcome, let id = (properties["id"] as? String).flatMap({ Int64($0) }) {
+                    scene.sourceID = id
+                    outcome = .scene(scene)
+                }
                 out.append(("line \(reader.line)", outcome))
             }
         } catch let error as CSVError {

@@ -54,6 +54,7 @@ public struct CatalogueIngest {
                     source = ?12, footprint = coalesce(CastToMultiPolygon(GeomFromWKB(?13, 4326)), footprint)
                 WHERE obsid = ?1
                 """)
+            let sourceID = try db.prepare("UPDATE catalogue SET source_id = ?2 WHERE reference = ?1")
             var seenInFile = Set<String>()
             for (location, outcome) in entries {
                 summary.read += 1
@@ -66,6 +67,13 @@ public struct CatalogueIngest {
                 scene.assets = Self.absolute(scene.assets, relativeTo: path)
                 if !seenInFile.insert(scene.reference).inserted { summary.skipped += 1; continue }
                 let values = columnValues(scene, source: path)
+                defer {
+                    if let id = scene.sourceID {
+                        sourceID.reset()
+                        try? sourceID.bind([.text(scene.reference), .int(id)])
+                        _ = try? sourceID.step()
+                    }
+                }
                 try find.bind([.text(scene.reference)])
                 if try find.step() {
                     let obsid = find.int(0)

@@ -16,6 +16,8 @@ struct SceneRecord {
     var offset: Double
     var footprintWKB: [UInt8]?
     var assets: [String: String]
+    /// The scene's id in the catalogue it came from (a JRC dias_catalogue `id`).
+    var sourceID: Int64? = nil
 
     /// Sentinel-2 from processing baseline 04.00 on adds 1000 to digital numbers
     /// (BOA_ADD_OFFSET / RADIO_ADD_OFFSET = −1000); earlier baselines have no offset.

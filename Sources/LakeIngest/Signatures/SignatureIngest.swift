@@ -133,6 +133,8 @@ final class Resolver {
     /// References as written in the input (paths, .SAFE/.zip names) → obsid.
     var scenesByRawReference: [String: Int64] = [:]
     var scenesByObsid: Set<Int64> = []
+    /// A JRC dias_catalogue id → the scene's obsid in this lake.
+    var scenesBySourceID: [Int64: Int64] = [:]
     var scenesByDate: [String: [(obsid: Int64, card: String)]] = [:]
 
     init(lake: Lake, options: SignatureIngestOptions, path: String) throws {
@@ -147,8 +149,11 @@ final class Resolver {
             let id = p.text(0) ?? ""
             if parcels.updateValue(p.int(1), forKey: id) != nil { ambiguousParcels.insert(id) }
         }
-        let s = try lake.db.prepare("SELECT obsid, reference, substr(obstime, 1, 10), card FROM catalogue")
-        while try s.step() { addScene(obsid: s.int(0), reference: s.text(1) ?? "", date: s.text(2) ?? "", card: s.text(3) ?? "") }
+        let s = try lake.db.prepare("SELECT obsid, reference, substr(obstime, 1, 10), card, source_id FROM catalogue")
+        while try s.step() {
+            addScene(obsid: s.int(0), reference: s.text(1) ?? "", date: s.text(2) ?? "", card: s.text(3) ?? "")
+            if case .int(let id) = s.value(4) { scenesBySourceID[id] = s.int(0) }
+        }
     }
 
     private func addScene(obsid: Int64, reference: String, date: String, card: String) {
@@ -207,7 +212,12 @@ final class Resolver {
             return obsid
         }
         if let obsid = row.obsid {
-            guard scenesByObsid.contains(obsid) else { summary.reject(row.location, "unknown scene obsid \(obsid)"); return nil }
+            // The agency's dias_catalogue id when the catalogue came with one, else lake's own.
+            if let mapped = scenesBySourceID[obsid] { return mapped }
+            guard scenesBySourceID.isEmpty, scenesByObsid.contains(obsid) else {
+                summary.reject(row.location, "unknown scene obsid \(obsid)" + (scenesBySourceID.isEmpty ? "" : " (not an id of the ingested dias_catalogue)"))
+                return nil
+            }
             return obsid
         }
         guard let date = row.date else { summary.reject(row.location, "no scene (reference, obsid, date_part or date)"); return nil }
