@@ -28,16 +28,20 @@ struct SQL: ParsableCommand {
                 throw LakeError.usage("SQL: \(error.message)")
             }
             let names = (0..<query.columnCount).map { query.columnName($0) }
-            let writer = TableWriter(columns: names, format: output.format)
+            // The table starts with the first row, so a statement that fails at once prints
+            // nothing on stdout; one that returns no columns (a write) prints nothing at all.
+            var writer: TableWriter?
             do {
                 while try query.step() {
-                    writer.row((0..<query.columnCount).map { query.value($0).any })
+                    if writer == nil { writer = TableWriter(columns: names, format: output.format) }
+                    writer?.row((0..<query.columnCount).map { query.value($0).any })
                 }
             } catch let error as SQLiteError {
-                writer.finish()
+                writer?.finish()
                 throw LakeError.usage("SQL: \(error.message)")
             }
-            writer.finish()
+            if writer == nil && !names.isEmpty { writer = TableWriter(columns: names, format: output.format) }
+            writer?.finish()
             return 0
         }
     }
