@@ -183,6 +183,36 @@ final class LakeFileTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: file + "-wal"))
     }
 
+    /// The packed series as rows for SQL: `signatures` gives every stored statistic of every
+    /// parcel, pending rows applied, the same values as the store reads; `pid = ?` reads one.
+    func testSignaturesAreRowsForSQL() throws {
+        let lake = try Lake.create(path: path("rows.sqlite"))
+        try lake.db.execute("""
+            INSERT INTO parcels (pid, parcel_id, area, source, geom) VALUES
+              (1, 'a', 1, 't', CastToMultiPolygon(GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))', 3035))),
+              (2, 'b', 1, 't', CastToMultiPolygon(GeomFromText('POLYGON((0 0, 1 0, 1 1, 0 0))', 3035)));
+            INSERT INTO catalogue (obsid, reference, obstime, sensor, card, source) VALUES
+              (1, 'r1', '2024-01-01T00:00:00Z', '2A', 's2', 't'), (2, 'r2', '2024-01-06T00:00:00Z', '2B', 's2', 't');
+            """)
+        let store = SignatureStore(db: lake.db)
+        let s = SignatureStats(count: 10, mean: 1234.5, std: 12.25, min: 1200, max: 1300, p25: 1220, p50: 1235, p75: 1250)
+        try store.append(pid: 1, obsid: 1, bands: [(4, s), (8, s)])
+        try store.append(pid: 2, obsid: 2, bands: [(4, s)])
+        _ = try store.mergePending()
+        try store.append(pid: 1, obsid: 2, bands: [(4, SignatureStats(count: 5, mean: 99, std: .nan, min: 90, max: 110, p25: .nan, p50: .nan, p75: .nan))])
+        try SignaturesTable.register(on: lake.db)
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM signatures")?.int, 4)
+        let rows = try lake.db.prepare("SELECT pid, obsid, band, count, mean, std, p75 FROM signatures WHERE pid = 1").rows()
+        XCTAssertEqual(rows.count, 3)
+        XCTAssertEqual(rows[0][0].int, 1); XCTAssertEqual(rows[0][1].int, 1); XCTAssertEqual(rows[0][2].text, "B04")
+        XCTAssertEqual(rows[0][3].double, 10); XCTAssertEqual(rows[0][4].double, 1234.5); XCTAssertEqual(rows[0][5].double, 12.25)
+        XCTAssertEqual(rows[0][6].double, 1250)
+        XCTAssertEqual(rows[2][2].text, "B04"); XCTAssertEqual(rows[2][4].double, 99)     // the pending row
+        XCTAssertNil(rows[2][5].double)                                                    // a statistic not given is NULL
+        XCTAssertEqual(try lake.db.scalar("SELECT group_concat(band) FROM signatures WHERE pid = 2")?.text, "B04")
+        XCTAssertEqual(try lake.db.scalar("SELECT sum(count) FROM signatures")?.double, 35)
+    }
+
     func testNoJournalFilesAreLeftBehind() throws {
         do {
             let lake = try Lake.create(path: path("d.sqlite"))

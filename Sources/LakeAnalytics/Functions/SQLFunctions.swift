@@ -12,6 +12,7 @@ import LakeStore
 ///            drops(date, value, min_drop, min_days) → JSON list of drop events (the mowing detector)
 public enum SQLFunctions {
     public static func register(on db: Connection) throws {
+        try SignaturesTable.register(on: db)
         try db.createFunction("ndvi", argumentCount: 2) { a in
             guard let nir = a[0].double, let red = a[1].double, nir + red != 0 else { return .null }
             return .double((nir - red) / (nir + red))
