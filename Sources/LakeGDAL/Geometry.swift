@@ -119,16 +119,8 @@ public final class Geometry {
         func collect(_ g: OGRGeometryH) {
             let flat = OGR_GT_Flatten(OGR_G_GetGeometryType(g))
             if flat == wkbLineString || flat == wkbLinearRing {
-                let n = Int(OGR_G_GetPointCount(g))
-                guard n > 0 else { return }
-                var x = [Double](repeating: 0, count: n), y = [Double](repeating: 0, count: n)
-                x.withUnsafeMutableBytes { xp in
-                    y.withUnsafeMutableBytes { yp in
-                        _ = OGR_G_GetPoints(g, xp.baseAddress, Int32(MemoryLayout<Double>.stride), yp.baseAddress,
-                                            Int32(MemoryLayout<Double>.stride), nil, 0)
-                    }
-                }
-                out.append((x, y))
+                let ring = Self.points(g)
+                if !ring.x.isEmpty { out.append(ring) }
                 return
             }
             for i in 0..<OGR_G_GetGeometryCount(g) {
@@ -228,17 +220,15 @@ public final class Geometry {
     /// Removes, from a MULTIPOLYGON, the rings that rounding collapsed to no area: holes, and
     /// polygons whose exterior did.
     func dropCollapsedRings() {
-        /// Twice the ring's area (in the coordinates' units, degrees² here), 0 for a ring of
-        /// fewer than three distinct points or a sliver below 1e-12.
+        /// 0 for a ring of fewer than three distinct points or a sliver below 1e-12 (about 0.01 m²
+        /// in degrees² at the equator: what rounding made of a thin spike).
         func twiceArea(_ ring: OGRGeometryH) -> Double {
             let (x, y) = Self.points(ring)
-            guard x.count >= 4 else { return 0 }
             var distinct = Set<[Double]>()
             for k in x.indices { distinct.insert([x[k], y[k]]) }
             guard distinct.count >= 3 else { return 0 }
-            var a = 0.0
-            for k in 0..<(x.count - 1) { a += (x[k] - x[0]) * (y[k + 1] - y[0]) - (x[k + 1] - x[0]) * (y[k] - y[0]) }
-            return abs(a) < 1e-12 ? 0 : a     // below about 0.01 m² at the equator: a sliver rounding made
+            let a = Self.twiceSignedArea(x, y)
+            return abs(a) < 1e-12 ? 0 : a
         }
         guard OGR_GT_Flatten(OGR_G_GetGeometryType(handle)) == wkbMultiPolygon else { return }
         var p = OGR_G_GetGeometryCount(handle) - 1
@@ -262,10 +252,17 @@ public final class Geometry {
         forEachRing { ring, exterior in
             let (x, y) = Self.points(ring)
             guard x.count >= 4 else { return }
-            var twiceArea = 0.0
-            for k in 0..<(x.count - 1) { twiceArea += x[k] * y[k + 1] - x[k + 1] * y[k] }
-            if (twiceArea < 0) == exterior { Self.setPoints(ring, x.reversed(), y.reversed()) }
+            if (Self.twiceSignedArea(x, y) < 0) == exterior { Self.setPoints(ring, x.reversed(), y.reversed()) }
         }
+    }
+
+    /// Twice a closed ring's signed area (positive counter-clockwise), taken relative to its first
+    /// point so that large coordinates lose no precision; 0 for fewer than 4 points.
+    static func twiceSignedArea(_ x: [Double], _ y: [Double]) -> Double {
+        guard x.count >= 4 else { return 0 }
+        var a = 0.0
+        for k in 0..<(x.count - 1) { a += (x[k] - x[0]) * (y[k + 1] - y[0]) - (x[k + 1] - x[0]) * (y[k] - y[0]) }
+        return a
     }
 
     public func wkt() -> String {

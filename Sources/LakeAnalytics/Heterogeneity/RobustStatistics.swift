@@ -37,6 +37,14 @@ public enum RobustStatistics {
         return median(values.map { abs($0 - m) })
     }
 
+    /// 1.4826 · MAD of `v`, reordering and overwriting it (no copy): the standard deviation a
+    /// normal sample of that spread would have, which outliers do not inflate.
+    public static func spread(reordering v: inout [Double]) -> Double? {
+        guard let m = median(reordering: &v) else { return nil }
+        for i in v.indices { v[i] = abs(v[i] - m) }
+        return median(reordering: &v).map { 1.4826 * $0 }
+    }
+
     /// Hoare's selection: after it, b[k] is the k-th smallest, everything left of it no larger.
     private static func select(_ b: UnsafeMutableBufferPointer<Double>, _ k: Int) -> Double {
         var lo = 0, hi = b.count - 1

@@ -27,7 +27,7 @@ public struct CoherenceCutDetector: Sendable {
     public var minPairs = 8
     /// Right after a pair that decorrelated below the level, a rise of this share of `minRise` suffices.
     public var dipRiseShare = 0.6
-    /// `watches`: the largest spacing of pairs, and the rise that is already too much to rule a cut out.
+    /// `watcher`: the largest spacing of pairs, and the rise that is already too much to rule a cut out.
     public var watchSpacing = 13
     public var quietRise = 0.05
 
@@ -58,9 +58,8 @@ public struct CoherenceCutDetector: Sendable {
             var steps = zip(pairs, pairs.dropFirst()).map { Double($1.day - $0.day) }
             pairDays = max(1, RobustStatistics.median(reordering: &steps).map { Int($0.rounded()) } ?? 6)
             var diffs = zip(pairs, pairs.dropFirst()).map { $1.value - $0.value }
-            guard let m = RobustStatistics.median(reordering: &diffs) else { return nil }
-            for i in diffs.indices { diffs[i] = abs(diffs[i] - m) }
-            noise = 1.4826 * (RobustStatistics.median(reordering: &diffs) ?? 0) / 2.squareRoot()
+            guard let spread = RobustStatistics.spread(reordering: &diffs) else { return nil }
+            noise = spread / 2.squareRoot()
             var all = pairs.map(\.value)
             seasonLevel = RobustStatistics.median(reordering: &all) ?? 0
         }
@@ -78,6 +77,7 @@ public struct CoherenceCutDetector: Sendable {
     public func detect(_ pairs: [IndexPoint]) -> [Found] {
         guard pairs.count >= minPairs, let levels = Levels(pairs, localDays: localDays) else { return [] }
         let rise = max(minRise, spreads * levels.noise)
+        let dipDepth = max(0.05, 2 * levels.noise)
         func high(_ k: Int, _ lvl: Double) -> Bool {
             if pairs[k].value >= lvl + rise { return true }
             // The pair of the cut decorrelates (the sward changed between its acquisitions) and
@@ -85,7 +85,6 @@ public struct CoherenceCutDetector: Sendable {
             return k > 0 && pairs[k].value >= lvl + rise * dipRiseShare && pairs[k - 1].value <= lvl - dipDepth
                 && pairs[k].day - pairs[k - 1].day <= 2 * levels.pairDays
         }
-        let dipDepth = max(0.05, 2 * levels.noise)
         var out: [Found] = []
         var k = 1
         while k < pairs.count {
@@ -109,16 +108,21 @@ public struct CoherenceCutDetector: Sendable {
     /// them (nor the first after `b`) rises above its level by even `quietRise` (and 1.5× the
     /// parcel's noise) — a far weaker rise than a cut needs: absence needs the more sensitive
     /// test.
-    public func watches(_ pairs: [IndexPoint], from a: Int, to b: Int) -> Bool {
-        guard pairs.count >= minPairs, let levels = Levels(pairs, localDays: localDays) else { return false }
+    ///
+    /// Returns the test for one parcel's pairs, their levels worked out once for every hole.
+    public func watcher(_ pairs: [IndexPoint]) -> (_ from: Int, _ to: Int) -> Bool {
+        guard pairs.count >= minPairs, let levels = Levels(pairs, localDays: localDays) else { return { _, _ in false } }
         let quiet = max(quietRise, 1.5 * levels.noise)
-        var last = a
-        for k in pairs.indices where pairs[k].day > a {
-            guard pairs[k].day - last <= watchSpacing else { return false }
-            guard pairs[k].value < levels.level(k) + quiet else { return false }
-            last = pairs[k].day
-            if last >= b { return true }
+        let isQuiet = pairs.indices.map { pairs[$0].value < levels.level($0) + quiet }
+        let spacing = watchSpacing
+        return { a, b in
+            var last = a
+            for k in pairs.indices where pairs[k].day > a {
+                guard pairs[k].day - last <= spacing, isQuiet[k] else { return false }
+                last = pairs[k].day
+                if last >= b { return true }
+            }
+            return false
         }
-        return false
     }
 }

@@ -90,9 +90,8 @@ public struct CutDetector: Sendable {
             let w = Double(b.day - a.day) / Double(c.day - a.day)
             r.append(b.value - (a.value + (c.value - a.value) * w))
         }
-        guard r.count >= 4, let m = RobustStatistics.median(reordering: &r) else { return 0 }
-        for i in r.indices { r[i] = abs(r[i] - m) }
-        return 1.4826 * (RobustStatistics.median(reordering: &r) ?? 0) / 1.5.squareRoot()
+        guard r.count >= 4 else { return 0 }
+        return (RobustStatistics.spread(reordering: &r) ?? 0) / 1.5.squareRoot()
     }
 
     /// `points`: usable observations in day order (one per day).

@@ -81,14 +81,14 @@ struct MarkerEngine {
         let segments = options.detectors.contains { ["drop", "rise", "state"].contains($0.type) } ? preprocessing.dailySeries(clean) : []
         var markers: [Marker] = []
         // Coherence series that can rule a cut out of a Sentinel-2 hole (see `decide`).
-        var watched: [(CoherenceCutDetector, [IndexPoint])] = []
+        var watchers: [(Int, Int) -> Bool] = []
         for (index, d) in options.detectors.enumerated() {
             let w = detectorWindows[index]
             switch d.type {
             case "cut":
                 let radar = d.coherence ?? true ? coherencePairs(observations, year: year, window: w) : []
                 markers += cuts(d, clean, radar: radar, window: w)
-                if !radar.isEmpty { watched.append((CoherenceCutDetector(d), radar)) }
+                if !radar.isEmpty { watchers.append(CoherenceCutDetector(d).watcher(radar)) }
             case "spell":
                 let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
                 for (event, n) in SpellDetector(below: d.below ?? 0.35, minDays: d.min_days ?? 30).detect(inWindow) {
@@ -142,7 +142,7 @@ struct MarkerEngine {
         var phenology: (outcome: RuleOutcome?, others: [String])?
         if let ph = options.phenology { phenology = checkPhenology(ph, observations, year: year, crop: crop, names: names) }
         var decision = decide(clean, markers: markers, phenology: phenology, year: year) { a, b in
-            watched.contains { $0.0.watches($0.1, from: a, to: b) }
+            watchers.contains { $0(a, b) }
         }
         if let d = decision, !screening.isEmpty {
             let text = Quality.allCases.compactMap { q in screening[q].map { "\($0) \(q.rawValue)" } }.joined(separator: ", ")
@@ -285,7 +285,7 @@ struct MarkerEngine {
         if let maxGap = d.max_gap_days, let w, year > 0 {
             let start = Days.number(year: year, month: w.from.month, day: w.from.day)
             let end = Days.number(year: year, month: w.to.month, day: w.to.day)
-            // A hole closes only where coherence watched it quietly (see `CoherenceCutDetector.watches`).
+            // A hole closes only where coherence watched it quietly (see `CoherenceCutDetector.watcher`).
             let edges = [start] + inWindow.map(\.day) + [end]
             let holes = zip(edges, edges.dropFirst()).filter { $0.1 - $0.0 > maxGap }.sorted { $0.1 - $0.0 > $1.1 - $1.0 }
             if let (a, b) = holes.first(where: { !watched($0.0, $0.1) }) {

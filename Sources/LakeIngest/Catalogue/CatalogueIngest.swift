@@ -54,7 +54,8 @@ public struct CatalogueIngest {
                     source = ?12, footprint = coalesce(CastToMultiPolygon(GeomFromWKB(?13, 4326)), footprint)
                 WHERE obsid = ?1
                 """)
-            let sourceID = try db.prepare("UPDATE catalogue SET source_id = ?2 WHERE reference = ?1")
+            // The catalogue's own ids (dias_catalogue `id`), set once every scene of the file is in.
+            var sourceIDs: [(String, Int64)] = []
             var seenInFile = Set<String>()
             for (location, outcome) in entries {
                 summary.read += 1
@@ -67,13 +68,7 @@ public struct CatalogueIngest {
                 scene.assets = Self.absolute(scene.assets, relativeTo: path)
                 if !seenInFile.insert(scene.reference).inserted { summary.skipped += 1; continue }
                 let values = columnValues(scene, source: path)
-                defer {
-                    if let id = scene.sourceID {
-                        sourceID.reset()
-                        try? sourceID.bind([.text(scene.reference), .int(id)])
-                        _ = try? sourceID.step()
-                    }
-                }
+                if let id = scene.sourceID { sourceIDs.append((scene.reference, id)) }
                 try find.bind([.text(scene.reference)])
                 if try find.step() {
                     let obsid = find.int(0)
@@ -103,6 +98,12 @@ public struct CatalogueIngest {
                 summary.inserted += 1
             }
             progress.finish()
+            let setSourceID = try db.prepare("UPDATE catalogue SET source_id = ?2 WHERE reference = ?1")
+            for (reference, id) in sourceIDs {
+                try setSourceID.bind([.text(reference), .int(id)])
+                try setSourceID.step()
+                setSourceID.reset()
+            }
             try summary.enforceStrict(options.strict, unit: "entries")
             summary.seconds = Date().timeIntervalSince(started)
             try IngestLog.record(db, summary, started: started, options: ["update": options.update])

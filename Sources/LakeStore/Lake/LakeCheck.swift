@@ -165,9 +165,8 @@ extension LakeCheck {
                     let quoted = "\"" + finding.name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
                     if let own = expected["\(finding.type) \(finding.name)"] ?? expected.values.first(where: { $0.name.lowercased() == finding.name.lowercased() }) {
                         guard own.type == "table" else {
-                            if finding.reason.hasPrefix("missing") == false {
-                                try db.execute("DROP \(finding.type.uppercased()) IF EXISTS \(quoted)")
-                            }
+                            // Altered or missing alike: whatever stands under the name goes, lake's own is written.
+                            try db.execute("DROP \(finding.type.uppercased()) IF EXISTS \(quoted)")
                             try db.execute(own.sql)
                             done.append("\(own.type) \(own.name): written again as lake defines it")
                             continue

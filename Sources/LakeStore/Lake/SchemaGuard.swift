@@ -32,11 +32,17 @@ public enum SchemaGuard {
 
     struct SchemaObject {
         let type: String, name: String, table: String, sql: String
-        var key: String { "\(type) \(name)" }
         /// The SQL without comments and with runs of white space as one space (outside quoted
         /// text and identifiers): the same schema written by an older lake whose migration
         /// comments were reworded compares equal; anything SQLite would parse differently does not.
-        var code: String { SchemaGuard.normalized(sql) }
+        /// Worked out once per object (the reference's are cached for the process).
+        let code: String
+        var key: String { "\(type) \(name)" }
+
+        init(type: String, name: String, table: String, sql: String) {
+            self.type = type; self.name = name; self.table = table; self.sql = sql
+            code = SchemaGuard.normalized(sql)
+        }
     }
 
     static func normalized(_ sql: String) -> String {
@@ -85,7 +91,8 @@ public enum SchemaGuard {
         let lakeTables = Set(expected.values.filter { $0.type == "table" }.map { $0.name.lowercased() })
         let expectedNames = Dictionary(expected.values.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
         var findings: [Finding] = []
-        for object in try objects(in: db) {
+        let found = try objects(in: db)
+        for object in found {
             if let own = expected[object.key] {
                 if own.code != object.code {
                     findings.append(Finding(type: object.type, name: object.name, table: object.table, refused: true,
@@ -114,7 +121,7 @@ public enum SchemaGuard {
         }
         // One of lake's tables, indexes, triggers or views missing: damage or tampering (a
         // dropped trigger would leave summaries stale), not something to read through.
-        let present = Set(try objects(in: db).map(\.key))
+        let present = Set(found.map(\.key))
         for own in expected.values where !present.contains(own.key) && !own.name.hasPrefix("sqlite_") {
             findings.append(Finding(type: own.type, name: own.name, table: own.table, refused: true,
                                     reason: "missing: the file is damaged or was altered"))

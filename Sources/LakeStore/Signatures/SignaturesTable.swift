@@ -37,11 +37,34 @@ public enum SignaturesTable {
         var eof: Bool { index >= rows.count }
     }
 
-    /// The connection each virtual table was opened on, and the cursors' state (the C structs
-    /// SQLite hands around carry no Swift payload).
-    nonisolated(unsafe) static var connections: [UnsafeMutableRawPointer: Connection] = [:]
-    nonisolated(unsafe) static var cursors: [UnsafeMutableRawPointer: Cursor] = [:]
-    static let lock = NSLock()
+    /// Swift state kept beside a C struct SQLite hands around (which carries no Swift payload),
+    /// by the struct's address.
+    final class Payloads<Value>: @unchecked Sendable {
+        private var values: [UnsafeMutableRawPointer: Value] = [:]
+        private let lock = NSLock()
+        subscript(_ key: UnsafeMutableRawPointer) -> Value? {
+            get { lock.lock(); defer { lock.unlock() }; return values[key] }
+            set { lock.lock(); defer { lock.unlock() }; values[key] = newValue }
+        }
+    }
+    /// The connection each virtual table was opened on, and each cursor's scan.
+    static let connections = Payloads<Connection>()
+    static let cursors = Payloads<Cursor>()
+
+    /// A zeroed C struct whose Swift state is `payload`, kept in `payloads` until `release`.
+    static func allocate<T, V>(_ type: T.Type, zero: T, payload: V, in payloads: Payloads<V>) -> UnsafeMutablePointer<T> {
+        let p = UnsafeMutablePointer<T>.allocate(capacity: 1)
+        p.initialize(to: zero)
+        payloads[UnsafeMutableRawPointer(p)] = payload
+        return p
+    }
+
+    static func release<T, V>(_ p: UnsafeMutablePointer<T>?, from payloads: Payloads<V>) -> Int32 {
+        guard let p else { return SQLITE_OK }
+        payloads[UnsafeMutableRawPointer(p)] = nil
+        p.deallocate()
+        return SQLITE_OK
+    }
 
     nonisolated(unsafe) static var module: sqlite3_module = {
         var m = sqlite3_module()
@@ -54,10 +77,7 @@ public enum SignaturesTable {
                                 p25 REAL, p50 REAL, p75 REAL)
                 """)
             guard rc == SQLITE_OK else { return rc }
-            let table = UnsafeMutablePointer<sqlite3_vtab>.allocate(capacity: 1)
-            table.initialize(to: sqlite3_vtab())
-            lock.lock(); connections[UnsafeMutableRawPointer(table)] = Connection(borrowing: db); lock.unlock()
-            vtab?.pointee = table
+            vtab?.pointee = allocate(sqlite3_vtab.self, zero: sqlite3_vtab(), payload: Connection(borrowing: db), in: connections)
             return SQLITE_OK
         }
         m.xBestIndex = { _, info in
@@ -76,29 +96,14 @@ public enum SignaturesTable {
             }
             return SQLITE_OK
         }
-        m.xDisconnect = { table in
-            guard let table else { return SQLITE_OK }
-            lock.lock(); connections.removeValue(forKey: UnsafeMutableRawPointer(table)); lock.unlock()
-            table.deallocate()
-            return SQLITE_OK
-        }
+        m.xDisconnect = { table in release(table, from: connections) }
         m.xDestroy = m.xDisconnect
         m.xOpen = { table, out in
-            guard let table else { return SQLITE_ERROR }
-            lock.lock(); let db = connections[UnsafeMutableRawPointer(table)]; lock.unlock()
-            guard let db, let cursor = try? Cursor(db) else { return SQLITE_ERROR }
-            let c = UnsafeMutablePointer<sqlite3_vtab_cursor>.allocate(capacity: 1)
-            c.initialize(to: sqlite3_vtab_cursor())
-            lock.lock(); cursors[UnsafeMutableRawPointer(c)] = cursor; lock.unlock()
-            out?.pointee = c
+            guard let table, let db = connections[UnsafeMutableRawPointer(table)], let cursor = try? Cursor(db) else { return SQLITE_ERROR }
+            out?.pointee = allocate(sqlite3_vtab_cursor.self, zero: sqlite3_vtab_cursor(), payload: cursor, in: cursors)
             return SQLITE_OK
         }
-        m.xClose = { c in
-            guard let c else { return SQLITE_OK }
-            lock.lock(); cursors.removeValue(forKey: UnsafeMutableRawPointer(c)); lock.unlock()
-            c.deallocate()
-            return SQLITE_OK
-        }
+        m.xClose = { c in release(c, from: cursors) }
         m.xFilter = { c, idxNum, _, argc, argv in
             guard let c, let cursor = cursor(c) else { return SQLITE_ERROR }
             do {
@@ -144,10 +149,7 @@ public enum SignaturesTable {
         return m
     }()
 
-    static func cursor(_ c: UnsafeMutablePointer<sqlite3_vtab_cursor>) -> Cursor? {
-        lock.lock(); defer { lock.unlock() }
-        return cursors[UnsafeMutableRawPointer(c)]
-    }
+    static func cursor(_ c: UnsafeMutablePointer<sqlite3_vtab_cursor>) -> Cursor? { cursors[UnsafeMutableRawPointer(c)] }
 
     /// Makes `signatures` available on `db`.
     public static func register(on db: Connection) throws {
