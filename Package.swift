@@ -12,7 +12,10 @@ let package = Package(
     name: "lake",
     platforms: [.macOS(.v13)],
     products: [
+        // `lake` starts fast (SQLite and the store only) and hands every command it does not
+        // answer alone to `lake-full`, the whole command set (GDAL, analytics, reports).
         .executable(name: "lake", targets: ["lake"]),
+        .executable(name: "lake-full", targets: ["lake-full"]),
         .executable(name: "lake-fixtures", targets: ["lake-fixtures"]),
         // Coverage-guided fuzzing of the parsers of outside input (`make fuzz`).
         .executable(name: "lake-fuzz", targets: ["lake-fuzz"]),
@@ -26,19 +29,19 @@ let package = Package(
     ],
     targets: [
         // Thin C shims over the system libraries.
-        .systemLibrary(name: "CSpatiaLite", pkgConfig: "spatialite",
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev", "libspatialite-dev"])]),
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
 
         // Swift wrappers over the shims.
-        .target(name: "LakeSQLite", dependencies: ["CSpatiaLite"], swiftSettings: instrumented),
+        .target(name: "LakeSQLite", dependencies: ["CSQLite"], swiftSettings: instrumented),
         .target(name: "LakeGDAL", dependencies: ["CGDAL"], swiftSettings: instrumented),
 
         // The store owns the schema (embedded from schema/*.sql), connections and transactions.
-        .executableTarget(name: "EmbedSchemaTool", path: "Sources/EmbedSchemaTool"),
+        .executableTarget(name: "EmbedSchemaTool", dependencies: ["CSQLite"], path: "Sources/EmbedSchemaTool"),
         .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["EmbedSchemaTool"]),
         .target(name: "LakeStore",
-                dependencies: ["LakeSQLite", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["LakeSQLite", "LakeSupport"],
                 swiftSettings: instrumented,
                 plugins: ["EmbedSchema"]),
 
@@ -50,7 +53,7 @@ let package = Package(
         // Scenes (GeoTIFF/JP2 through GDAL) → signatures in the store.
         .target(name: "LakeExtract", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeIngest", "LakeSupport"], swiftSettings: instrumented),
         // Store → answers.
-        .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite"], swiftSettings: instrumented),
+        .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport"], swiftSettings: instrumented),
         // Store → analyses: series, screening, peers, heterogeneity, markers, crop checks,
         // decisions, runs, SQL functions (FOI borrows extraction's rasteriser).
         .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeGDAL", "LakeExtract", "LakeSupport",
@@ -60,9 +63,18 @@ let package = Package(
         // Answers → files: CSV, JSON, GeoJSON (streaming).
         .target(name: "LakeReports", dependencies: ["LakeStore", "LakeSQLite", "LakeAnalytics", "LakeGDAL"]),
 
-        // The thin command line.
+        // The command line: what both binaries share (options, errors, output, the commands
+        // that need neither GDAL nor the analytics) …
+        .target(name: "LakeCLI", dependencies: ["LakeStore", "LakeQuery", "LakeSupport",
+                                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // … the fast front-end …
         .executableTarget(name: "lake", dependencies: [
-            "LakeStore", "LakeIngest", "LakeExtract", "LakeQuery", "LakeAnalytics", "LakeReports",
+            "LakeCLI", "LakeStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // … and every command.
+        .executableTarget(name: "lake-full", dependencies: [
+            "LakeCLI", "LakeStore", "LakeIngest", "LakeExtract", "LakeQuery", "LakeAnalytics", "LakeReports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -76,7 +88,7 @@ let package = Package(
         .executableTarget(name: "lake-fuzz", dependencies: ["LakeIngest", "LakeAnalytics", "LakeStore"], swiftSettings: instrumented,
                           linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []),
 
-        .testTarget(name: "LakeStoreTests", dependencies: ["LakeStore", "LakeSQLite"]),
+        .testTarget(name: "LakeStoreTests", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport"]),
         .target(name: "LakeTestSupport", dependencies: ["LakeStore"], path: "Tests/LakeTestSupport"),
         .testTarget(name: "LakeIngestTests", dependencies: ["LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSupport", "LakeTestSupport"]),
         .testTarget(name: "LakeExtractTests", dependencies: ["LakeExtract", "LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSQLite", "LakeTestSupport"],

@@ -1,6 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LakeSQLite
 import LakeStore
+import LakeSupport
 
 /// A summary of what a lake holds.
 public struct LakeInfo {
@@ -23,7 +28,7 @@ public struct LakeInfo {
     public static func read(_ lake: Lake) throws -> LakeInfo {
         let db = lake.db
         func int(_ sql: String) throws -> Int { Int(try db.scalar(sql)?.int ?? 0) }
-        let size = (try? FileManager.default.attributesOfItem(atPath: lake.path)[.size] as? NSNumber)?.int64Value ?? 0
+        let size = fileSize(atPath: lake.path) ?? 0
         let aois = try db.prepare("SELECT aoi, year, ptype, count(*) FROM parcels GROUP BY 1, 2, 3 ORDER BY 1, 2, 3").rows().map {
             (aoi: $0[0].text ?? "", year: Int($0[1].int ?? 0), ptype: $0[2].text ?? "", parcels: Int($0[3].int ?? 0))
         }
@@ -82,5 +87,5 @@ func formatBytes(_ bytes: Int64) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB"]
     var value = Double(bytes), unit = 0
     while value >= 1024 && unit < units.count - 1 { value /= 1024; unit += 1 }
-    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+    return unit == 0 ? "\(bytes) B" : Format.double("%.1f", value) + " " + units[unit]
 }

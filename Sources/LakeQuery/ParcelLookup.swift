@@ -33,10 +33,16 @@ public struct ParcelRecord: Sendable {
 
 /// Finds parcels by their source identifier or by a point.
 public enum ParcelLookup {
-    static let columns = """
-        pid, parcel_id, aoi, year, ptype, crop_code, crop_name, area,
-        X(Transform(ST_PointOnSurface(geom), 4326)), Y(Transform(ST_PointOnSurface(geom), 4326))
-        """
+    /// The columns of a `ParcelRecord`. From schema 7 on, the point on the surface in WGS 84
+    /// is stored with the parcel; an older lake has it worked out through SpatiaLite and PROJ.
+    static func columns(_ lake: Lake) throws -> String {
+        if lake.schemaVersion >= 7 { return "pid, parcel_id, aoi, year, ptype, crop_code, crop_name, area, lon, lat" }
+        try lake.db.loadSpatiaLite()
+        return """
+            pid, parcel_id, aoi, year, ptype, crop_code, crop_name, area,
+            X(Transform(ST_PointOnSurface(geom), 4326)), Y(Transform(ST_PointOnSurface(geom), 4326))
+            """
+    }
 
     static func record(_ s: Statement) -> ParcelRecord {
         ParcelRecord(pid: s.int(0), parcelID: s.text(1) ?? "", aoi: s.text(2) ?? "", year: Int(s.int(3)),
@@ -48,7 +54,7 @@ public enum ParcelLookup {
     /// Throws notFound, or ambiguous listing the candidates.
     public static func byID(_ lake: Lake, id: String, aoi: String? = nil, year: Int? = nil, ptype: String? = nil) throws -> ParcelRecord {
         let statement = try lake.db.prepare("""
-            SELECT \(columns) FROM parcels
+            SELECT \(try columns(lake)) FROM parcels
             WHERE parcel_id = ?1 AND (?2 IS NULL OR aoi = ?2) AND (?3 IS NULL OR year = ?3) AND (?4 IS NULL OR ptype = ?4)
             ORDER BY aoi, year, ptype LIMIT 51
             """)
@@ -67,7 +73,7 @@ public enum ParcelLookup {
     }
 
     public static func byPid(_ lake: Lake, pid: Int64) throws -> ParcelRecord {
-        let statement = try lake.db.prepare("SELECT \(columns) FROM parcels WHERE pid = ?")
+        let statement = try lake.db.prepare("SELECT \(try columns(lake)) FROM parcels WHERE pid = ?")
         statement.bind(int: pid, at: 1)
         guard try statement.step() else { throw LakeError.notFound("no parcel with pid \(pid)") }
         return record(statement)
@@ -76,7 +82,7 @@ public enum ParcelLookup {
     /// Several parcels by pid, in one query.
     public static func byPids(_ lake: Lake, pids: [Int64]) throws -> [Int64: ParcelRecord] {
         guard !pids.isEmpty else { return [:] }
-        let statement = try lake.db.prepare("SELECT \(columns) FROM parcels WHERE pid IN (\(pids.map { _ in "?" }.joined(separator: ",")))")
+        let statement = try lake.db.prepare("SELECT \(try columns(lake)) FROM parcels WHERE pid IN (\(pids.map { _ in "?" }.joined(separator: ",")))")
         try statement.bind(pids.map { .int($0) })
         var out: [Int64: ParcelRecord] = [:]
         while try statement.step() { let r = record(statement); out[r.pid] = r }
@@ -85,9 +91,10 @@ public enum ParcelLookup {
 
     /// The parcels whose polygon contains the point (WGS 84 lon/lat), through the spatial index.
     public static func at(_ lake: Lake, lon: Double, lat: Double) throws -> [ParcelRecord] {
+        try lake.db.loadSpatiaLite()
         let statement = try lake.db.prepare("""
             WITH p(g) AS (SELECT Transform(MakePoint(?1, ?2, 4326), \(lake.srid)))
-            SELECT \(columns) FROM parcels, p
+            SELECT \(try columns(lake)) FROM parcels, p
             WHERE parcels.ROWID IN (SELECT ROWID FROM SpatialIndex
                                     WHERE f_table_name = 'parcels' AND f_geometry_column = 'geom' AND search_frame = p.g)
               AND ST_Intersects(parcels.geom, p.g) = 1

@@ -1,5 +1,10 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LakeStore
+import LakeSupport
 
 /// Text, JSON and CSV forms of a parcel's time series.
 public enum SeriesFormat {
@@ -8,7 +13,7 @@ public enum SeriesFormat {
         return """
             parcel \(p.parcelID)  pid \(p.pid)  aoi \(p.aoi.isEmpty ? "-" : p.aoi)  year \(p.year)\(p.ptype.isEmpty ? "" : "  ptype \(p.ptype)")
             crop   \(crop.isEmpty ? "-" : crop)
-            area   \(String(format: "%.4f", p.areaHa)) ha   centroid \(String(format: "%.6f", p.centroidLon)), \(String(format: "%.6f", p.centroidLat))
+            area   \(Format.double("%.4f", p.areaHa)) ha   centroid \(Format.double("%.6f", p.centroidLon)), \(Format.double("%.6f", p.centroidLat))
             """
     }
 
@@ -25,23 +30,23 @@ public enum SeriesFormat {
         let bands = present.sorted { (order.firstIndex(of: $0) ?? 99, $0) < (order.firstIndex(of: $1) ?? 99, $1) }
         lines.append("\(series.count) observations")
         var head = "date        clear"
-        for b in bands { head += " " + b.padding(toLength: 8, withPad: " ", startingAt: 0) }
+        for b in bands { head += " " + b.padded(to: 8) }
         head += "  ndvi   scene"
         lines.append(head)
         for o in series {
             var line = o.date + "  " + (o.cloudFree.map { $0 ? "yes  " : "no   " } ?? "?    ")
             for b in bands {
                 let v = o.mean(b).map { formatValue($0) } ?? "-"
-                line += " " + v.padding(toLength: 8, withPad: " ", startingAt: 0)
+                line += " " + v.padded(to: 8)
             }
-            line += "  " + (o.ndvi.map { String(format: "%.3f", $0) } ?? "  -  ") + "  " + o.reference
+            line += "  " + (o.ndvi.map { Format.double("%.3f", $0) } ?? "  -  ") + "  " + o.reference
             lines.append(line)
         }
         return lines.joined(separator: "\n")
     }
 
     static func formatValue(_ v: Float) -> String {
-        abs(v) >= 100 ? String(format: "%.1f", v) : String(format: "%.4f", v)
+        Format.double(abs(v) >= 100 ? "%.1f" : "%.4f", Double(v))
     }
 
     public static let csvHeader = "parcel_id,pid,obsid,date,obstime,reference,band,count,mean,std,min,max,p25,p50,p75,cloud_free"
@@ -83,6 +88,6 @@ public enum SeriesFormat {
     }
 
     static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
     }
 }

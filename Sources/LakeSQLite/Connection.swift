@@ -1,7 +1,11 @@
-import CSpatiaLite
-import Foundation
+import CSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// One connection to a SQLite file with SpatiaLite's functions loaded.
+/// One connection to a SQLite file, with SpatiaLite's functions loaded when asked for.
 ///
 /// The connection is hardened for files that come from someone else: defensive mode (no writes
 /// to the schema table or the b-tree internals through SQL), no extension loading, SpatiaLite's
@@ -17,12 +21,11 @@ public final class Connection {
 
     public enum Mode: Sendable { case readOnly, readWrite, create }
 
-    public init(path: String, mode: Mode = .readWrite) throws {
-        // SpatiaLite registers the functions that read and write files (BlobToFile, ImportSHP,
-        // ExportDXF, …) only when the environment says SPATIALITE_SECURITY=relaxed; lake sets it
-        // to strict for its whole process (GDAL's SpatiaLite connections included) before every
-        // connection, whatever the user's environment says.
-        setenv("SPATIALITE_SECURITY", "strict", 1)
+    /// Opens `path`. With `spatial` (the default) SpatiaLite's functions are registered at once;
+    /// without, the first `loadSpatiaLite()` does it (commands that read no geometry never load
+    /// the library and its dependencies: see BENCHMARKS, start-up).
+    public init(path: String, mode: Mode = .readWrite, spatial: Bool = true) throws {
+        Self.secureSpatiaLite()
         var db: OpaquePointer?
         var flags: Int32 = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI
         switch mode {
@@ -44,8 +47,29 @@ public final class Connection {
         sqlite3_db_config_int(db, SQLITE_DBCONFIG_DEFENSIVE, 1)
         sqlite3_db_config_int(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0)
         sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 256 * 1024 * 1024)
-        let cache = spatialite_alloc_connection()
-        spatialite_init_ex(db, cache, 0)
+        if spatial { try loadSpatiaLite() }
+    }
+
+    /// SpatiaLite registers the functions that read and write files (BlobToFile, ImportSHP,
+    /// ExportDXF, …) only when the environment says SPATIALITE_SECURITY=relaxed; lake sets it to
+    /// strict for its whole process (GDAL's SpatiaLite connections included) before every
+    /// connection, whatever the user's environment says.
+    private static func secureSpatiaLite() {
+        setenv("SPATIALITE_SECURITY", "strict", 1)
+    }
+
+    /// True once SpatiaLite's functions are registered on this connection.
+    public var hasSpatiaLite: Bool { spatialiteCache != nil || !owned }
+
+    /// Registers SpatiaLite's functions (geometry, transformation, spatial index) on this
+    /// connection, loading the library on first use in the process. Idempotent.
+    public func loadSpatiaLite() throws {
+        guard !hasSpatiaLite else { return }
+        Self.secureSpatiaLite()
+        var reason: UnsafePointer<CChar>?
+        guard let cache = lake_spatialite_attach(handle, &reason) else {
+            throw SQLiteError(code: SQLITE_ERROR, message: reason.map { String(cString: $0) } ?? "cannot load SpatiaLite", sql: nil)
+        }
         spatialiteCache = cache
     }
 
@@ -60,7 +84,7 @@ public final class Connection {
     deinit {
         guard owned else { return }
         sqlite3_close_v2(handle)
-        if let spatialiteCache { spatialite_cleanup_ex(spatialiteCache) }
+        if let spatialiteCache { lake_spatialite_detach(spatialiteCache) }
     }
 
     /// True when the connection cannot write (opened read-only, or the file is read-only).
@@ -98,6 +122,16 @@ public final class Connection {
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
     public var changes: Int { Int(sqlite3_changes(handle)) }
     public var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// Runs `body` in one read transaction: one snapshot and one shared lock for all of its
+    /// statements (each statement outside a transaction takes and drops the file lock).
+    /// Inside a transaction already, just runs `body`.
+    public func read<T>(_ body: () throws -> T) throws -> T {
+        guard !isInTransaction else { return try body() }
+        try execute("BEGIN DEFERRED")
+        defer { try? execute("COMMIT") }
+        return try body()
+    }
 
     /// Runs `body` in one write transaction: all of it is committed, or none of it.
     public func transaction<T>(_ body: () throws -> T) throws -> T {

@@ -1,4 +1,4 @@
-import CSpatiaLite
+import CSQLite
 
 /// The state of one aggregate function over one group of rows.
 public protocol SQLAggregate: AnyObject {

@@ -1,4 +1,4 @@
-import CSpatiaLite
+import CSQLite
 
 /// An error reported by SQLite, with the statement that caused it.
 public struct SQLiteError: Error, CustomStringConvertible, Sendable {

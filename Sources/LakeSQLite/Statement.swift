@@ -1,5 +1,9 @@
-import CSpatiaLite
+import CSQLite
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A value bound to or read from a statement.
 public enum SQLValue: Sendable, Equatable {
@@ -16,7 +20,7 @@ public enum SQLValue: Sendable, Equatable {
         case .int(let v): v
         case .double(let v): v
         case .text(let s): s
-        case .blob(let b): "x'" + b.map { String(format: "%02x", $0) }.joined() + "'"
+        case .blob(let b): "x'" + hex(b) + "'"
         }
     }
 
@@ -159,4 +163,13 @@ public final class Statement {
         while try step() { out.append((0..<columnCount).map { value($0) }) }
         return out
     }
+}
+
+/// Lower-case hexadecimal digits of `bytes`.
+func hex(_ bytes: [UInt8]) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    var out: [UInt8] = []
+    out.reserveCapacity(bytes.count * 2)
+    for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
+    return String(decoding: out, as: UTF8.self)
 }

@@ -1,4 +1,9 @@
+import LakeSupport
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Band names as lake stores them: Sentinel-2 bands zero-padded (B4 → B04, B8 → B08, B8A),
 /// the scene classification as SCL (SC, SCL_20m → SCL), Sentinel-1 polarisations upper case.
@@ -6,7 +11,7 @@ public enum Bands {
     public static let scl = "SCL"
 
     public static func normalise(_ raw: String) -> String {
-        var name = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        var name = raw.trimmed().uppercased()
         // Strip resolution suffixes used by SAFE products and STAC assets: B04_10m, SCL_20m.
         if let underscore = name.firstIndex(of: "_") { name = String(name[..<underscore]) }
         if name == "SC" || name == "SCL" { return scl }
@@ -20,7 +25,7 @@ public enum Bands {
     /// The catalogue card a JRC Sentinel-1 band name implies: `VVc`/`VHc` coherence ("c6"),
     /// `VVb`/`VHb` backscatter ("bs"); nil for other names (plain `VV` may be either).
     public static func radarProduct(_ raw: String) -> String? {
-        let name = raw.trimmingCharacters(in: .whitespaces).uppercased()
+        let name = raw.trimmed().uppercased()
         guard name.count == 3, ["VV", "VH", "HH", "HV"].contains(String(name.prefix(2))) else { return nil }
         switch name.last { case "C": return "c6" case "B": return "bs" default: return nil }
     }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A progress bar on stderr when stderr is a terminal; silent otherwise (logs, CI, pipes).
 /// With a known total: a bar, the percentage and the time left at the rate so far; counting
@@ -13,7 +17,7 @@ public final class Progress {
     private let started = Date()
     private var lastDraw = Date.distantPast
 
-    public init(_ label: String, total: Int? = nil, unit: Unit = .items, enabled: Bool = isatty(2) == 1) {
+    public init(_ label: String, total: Int? = nil, unit: Unit = .items, enabled: Bool = standardErrorIsTerminal) {
         self.label = label
         self.total = total
         self.unit = unit
@@ -22,7 +26,7 @@ public final class Progress {
 
     /// The line drawn for `done` of `total` after `elapsed` seconds (tests).
     public static func line(label: String, done: Int, total: Int?, unit: Unit, elapsed: Double) -> String {
-        func amount(_ n: Int) -> String { unit == .bytes ? String(format: "%.1f MiB", Double(n) / 1_048_576) : "\(n)" }
+        func amount(_ n: Int) -> String { unit == .bytes ? Format.double("%.1f MiB", Double(n) / 1_048_576) : "\(n)" }
         let rate = Double(done) / max(elapsed, 1e-6)
         var line = "\(label) "
         if let total, total > 0 {
@@ -30,16 +34,16 @@ public final class Progress {
             let width = 30
             let filled = Int(fraction * Double(width))
             line += "[" + String(repeating: "█", count: filled) + String(repeating: " ", count: width - filled) + "] "
-            line += String(format: "%3.0f%% ", fraction * 100) + "\(amount(done))/\(amount(total))"
+            line += Format.double("%3.0f%% ", fraction * 100) + "\(amount(done))/\(amount(total))"
             if done > 0 && fraction < 1 {
                 let left = Int((Double(total - done) / max(rate, 1e-9)).rounded())
-                line += left >= 3600 ? String(format: "  %dh%02dm left", left / 3600, left % 3600 / 60)
-                    : String(format: "  %d:%02d left", left / 60, left % 60)
+                line += left >= 3600 ? Format.ints("  %dh%02dm left", left / 3600, left % 3600 / 60)
+                    : Format.ints("  %d:%02d left", left / 60, left % 60)
             }
         } else {
             line += amount(done)
         }
-        if unit == .items { line += String(format: "  %.0f/s", rate) }
+        if unit == .items { line += Format.double("  %.0f/s", rate) }
         return line
     }
 
@@ -57,11 +61,11 @@ public final class Progress {
     public func finish() {
         guard enabled else { return }
         draw()
-        FileHandle.standardError.write("\n".data(using: .utf8)!)
+        writeStandardError("\n")
     }
 
     private func draw() {
         let text = "\r" + Self.line(label: label, done: done, total: total, unit: unit, elapsed: Date().timeIntervalSince(started)) + " "
-        FileHandle.standardError.write(text.data(using: .utf8)!)
+        writeStandardError(text)
     }
 }

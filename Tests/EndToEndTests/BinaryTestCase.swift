@@ -62,7 +62,12 @@ class BinaryTestCase: XCTestCase {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out; process.standardError = err
         try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        // Both pipes drained at once: a command that fills one while the other is read would block.
+        nonisolated(unsafe) var e = Data()
+        let errors = DispatchGroup()
+        DispatchQueue.global().async(group: errors) { e = err.fileHandleForReading.readDataToEndOfFile() }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        errors.wait()
         process.waitUntilExit()
         return Result(code: process.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
     }

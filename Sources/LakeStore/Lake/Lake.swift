@@ -1,5 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LakeSQLite
+import LakeSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A lake file: one SpatiaLite database holding parcels, the scene catalogue and signatures.
 ///
@@ -40,7 +48,7 @@ public final class Lake {
             try db.transaction {
                 try db.run("INSERT OR REPLACE INTO lake_meta (key, value) VALUES ('srid', ?)", .text(String(srid)))
                 try db.run("INSERT OR REPLACE INTO lake_meta (key, value) VALUES ('created', ?)",
-                           .text(ISO8601DateFormatter().string(from: Date())))
+                           .text(isoTimestampNow()))
             }
             return Lake(db: db, path: path, srid: srid)
         } catch {
@@ -49,31 +57,39 @@ public final class Lake {
         }
     }
 
-    /// Opens an existing lake, migrating it to the latest schema when `writable`.
-    public static func open(path: String, writable: Bool = false) throws -> Lake {
+    /// Opens an existing lake, migrating it to the latest schema when `writable`. Without
+    /// `spatial`, SpatiaLite is loaded only when something asks for it (`db.loadSpatiaLite()`):
+    /// a migration always loads it.
+    public static func open(path: String, writable: Bool = false, spatial: Bool = true) throws -> Lake {
         guard FileManager.default.fileExists(atPath: path) else {
             throw LakeError.lakeFile(path: path, reason: "no such lake; create one with `lake init` or any `lake ingest`")
         }
         do {
             try leaveWALMode(path: path)
             if !writable { try rollBackInterruptedWrite(path: path) }
-            let db = try Connection(path: path, mode: writable ? .readWrite : .readOnly)
+            let db = try Connection(path: path, mode: writable ? .readWrite : .readOnly, spatial: spatial)
             try configure(db)
-            guard let appID = try? db.scalar("PRAGMA application_id")?.int else {
-                throw LakeError.lakeFile(path: path, reason: "not a SQLite database")
+            // The checks read in one transaction (one lock, one snapshot).
+            let (srid, version) = try db.read { () throws -> (Int, Int) in
+                guard let appID = try? db.scalar("PRAGMA application_id")?.int else {
+                    throw LakeError.lakeFile(path: path, reason: "not a SQLite database")
+                }
+                guard appID == Int64(applicationID) else {
+                    throw LakeError.lakeFile(path: path, reason: "not a lake file (SQLite application id \(appID))")
+                }
+                guard let srid = try db.scalar("SELECT value FROM lake_meta WHERE key = 'srid'")?.int else {
+                    throw LakeError.lakeFile(path: path, reason: "lake_meta has no srid: the file is damaged")
+                }
+                try SchemaGuard.verify(db, srid: Int(srid), path: path)
+                return (Int(srid), try Migrator.currentVersion(db))
             }
-            guard appID == Int64(applicationID) else {
-                throw LakeError.lakeFile(path: path, reason: "not a lake file (SQLite application id \(appID))")
-            }
-            guard let srid = try db.scalar("SELECT value FROM lake_meta WHERE key = 'srid'")?.int else {
-                throw LakeError.lakeFile(path: path, reason: "lake_meta has no srid: the file is damaged")
-            }
-            try SchemaGuard.verify(db, srid: Int(srid), path: path)
-            if writable { try Migrator.migrate(db, srid: Int(srid), path: path) }
-            else if try Migrator.currentVersion(db) > Migrator.latestVersion {
+            if writable, version < Migrator.latestVersion {
+                try db.loadSpatiaLite()
+                try Migrator.migrate(db, srid: srid, path: path)
+            } else if version > Migrator.latestVersion {
                 throw LakeError.lakeFile(path: path, reason: "schema is newer than this lake; upgrade lake")
             }
-            return Lake(db: db, path: path, srid: Int(srid))
+            return Lake(db: db, path: path, srid: srid)
         } catch let error as SQLiteError {
             throw LakeError.lakeFile(path: path, reason: error.message)
         }
@@ -96,10 +112,12 @@ public final class Lake {
     /// through a read-only connection, and a lake is one file: it goes back to a rollback
     /// journal (committed WAL content checkpointed into the file) before lake opens it.
     private static func leaveWALMode(path: String) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }
-        defer { try? handle.close() }
-        let header = handle.readData(ofLength: 20)
-        guard header.count == 20, header.starts(with: Array("SQLite format 3\0".utf8)), header[18] == 2 || header[19] == 2 else { return }
+        let fd = Glibc.open(path, O_RDONLY)
+        guard fd >= 0 else { return }
+        var header = [UInt8](repeating: 0, count: 20)
+        let n = read(fd, &header, 20)
+        close(fd)
+        guard n == 20, header.starts(with: Array("SQLite format 3\0".utf8)), header[18] == 2 || header[19] == 2 else { return }
         guard FileManager.default.isWritableFile(atPath: path) else {
             throw LakeError.lakeFile(path: path, reason: "is in WAL mode (set by another tool); open it once with write access (any lake ingest) to bring it back to one file")
         }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LakeSQLite
 
 /// `lake check FILE`: what a receiver runs before trusting a lake file from someone else. It
@@ -46,7 +50,7 @@ public enum LakeCheck {
         let journal = (try? FileManager.default.attributesOfItem(atPath: path + "-journal"))?[.size] as? Int ?? 0
         let wal = FileManager.default.fileExists(atPath: path + "-wal")
         let db: Connection
-        let uriPath = path.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "?", with: "%3f").replacingOccurrences(of: "#", with: "%23")
+        let uriPath = path.replacing("%", with: "%25").replacing("?", with: "%3f").replacing("#", with: "%23")
         do { db = try Connection(path: "file:\(uriPath)?mode=ro&immutable=\(journal > 0 || wal ? 0 : 1)", mode: .readOnly) } catch {
             add("file", false, "cannot be opened as SQLite: \(error)"); return report
         }
@@ -162,7 +166,7 @@ extension LakeCheck {
             let expected = try SchemaGuard.referenceObjects(srid: Int(srid), version: version)
             try db.transaction {
                 for finding in report.objects where finding.refused {
-                    let quoted = "\"" + finding.name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+                    let quoted = "\"" + finding.name.replacing("\"", with: "\"\"") + "\""
                     if let own = expected["\(finding.type) \(finding.name)"] ?? expected.values.first(where: { $0.name.lowercased() == finding.name.lowercased() }) {
                         guard own.type == "table" else {
                             // Altered or missing alike: whatever stands under the name goes, lake's own is written.

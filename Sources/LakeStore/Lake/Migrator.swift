@@ -18,7 +18,7 @@ enum Migrator {
         }
         for migration in embeddedMigrations.sorted(by: { $0.version < $1.version })
         where migration.version > current && migration.version <= last {
-            let sql = migration.sql.replacingOccurrences(of: "@SRID@", with: String(srid))
+            let sql = migration.sql.replacing("@SRID@", with: String(srid))
             try db.transaction {
                 try db.execute(sql)
                 try db.execute("PRAGMA user_version = \(migration.version)")

@@ -1,4 +1,5 @@
 import LakeSQLite
+import LakeSupport
 
 /// The policy for schema objects of a lake file that comes from someone else.
 ///
@@ -34,37 +35,44 @@ public enum SchemaGuard {
         let type: String, name: String, table: String, sql: String
         /// The SQL without comments and with runs of white space as one space (outside quoted
         /// text and identifiers): the same schema written by an older lake whose migration
-        /// comments were reworded compares equal; anything SQLite would parse differently does not.
-        /// Worked out once per object (the reference's are cached for the process).
-        let code: String
+        /// comments were reworded compares equal; anything SQLite would parse differently does
+        /// not. Worked out only when the texts differ (a lake's own objects are byte-identical).
+        var code: String { SchemaGuard.normalized(sql) }
         var key: String { "\(type) \(name)" }
 
-        init(type: String, name: String, table: String, sql: String) {
-            self.type = type; self.name = name; self.table = table; self.sql = sql
-            code = SchemaGuard.normalized(sql)
-        }
+        /// Same code as `other`.
+        func sameCode(_ other: SchemaObject) -> Bool { sql == other.sql || code == other.code }
     }
 
+    /// Worked on the UTF-8 bytes: SQLite's tokenizer knows only ASCII white space, and
+    /// every lake command pays this for each object of the file.
     static func normalized(_ sql: String) -> String {
-        var out: [Character] = []
-        let c = Array(sql)
+        let c = Array(sql.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(c.count)
         var i = 0
         var pendingSpace = false
+        let dash = UInt8(ascii: "-"), slash = UInt8(ascii: "/"), star = UInt8(ascii: "*"), newline = UInt8(ascii: "\n")
         while i < c.count {
             let ch = c[i]
-            if ch == "-" && i + 1 < c.count && c[i + 1] == "-" {
-                while i < c.count && c[i] != "\n" { i += 1 }
+            if ch == dash && i + 1 < c.count && c[i + 1] == dash {
+                while i < c.count && c[i] != newline { i += 1 }
                 pendingSpace = true; continue
             }
-            if ch == "/" && i + 1 < c.count && c[i + 1] == "*" {
+            if ch == slash && i + 1 < c.count && c[i + 1] == star {
                 i += 2
-                while i + 1 < c.count && !(c[i] == "*" && c[i + 1] == "/") { i += 1 }
+                while i + 1 < c.count && !(c[i] == star && c[i + 1] == slash) { i += 1 }
                 i += 2; pendingSpace = true; continue
             }
-            if ch.isWhitespace { pendingSpace = true; i += 1; continue }
-            if pendingSpace && !out.isEmpty { out.append(" ") }
+            if ch == 0x20 || (0x09...0x0D).contains(ch) { pendingSpace = true; i += 1; continue }
+            if pendingSpace && !out.isEmpty { out.append(0x20) }
             pendingSpace = false
-            if let close: Character = ch == "'" ? "'" : ch == "\"" ? "\"" : ch == "`" ? "`" : ch == "[" ? "]" : nil {
+            let close: UInt8? = switch ch {
+            case UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "`"): ch
+            case UInt8(ascii: "["): UInt8(ascii: "]")
+            default: nil
+            }
+            if let close {
                 out.append(ch); i += 1
                 while i < c.count && c[i] != close { out.append(c[i]); i += 1 }
                 if i < c.count { out.append(c[i]); i += 1 }
@@ -72,7 +80,7 @@ public enum SchemaGuard {
             }
             out.append(ch); i += 1
         }
-        return String(out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func verify(_ db: Connection, srid: Int, path: String) throws {
@@ -85,23 +93,33 @@ public enum SchemaGuard {
     /// Every object of the file that is not exactly lake's own, tolerated or refused, with why.
     /// Compared with lake's schema at the file's own version (an older lake is checked as what
     /// lake wrote then, before any migration).
+    ///
+    /// The file is first compared with the reference embedded at build time (no SpatiaLite
+    /// needed); a file that differs from it is compared again with a reference built now by the
+    /// SpatiaLite lake runs with, whose verdict stands (a newer SpatiaLite may write its
+    /// metadata differently from the one lake was built with).
     public static func inspect(_ db: Connection, srid: Int) throws -> [Finding] {
         let version = min(try Migrator.currentVersion(db), Migrator.latestVersion)
-        let expected = try referenceObjects(srid: srid, version: version)
+        let found = try objects(in: db)
+        let findings = compare(found, with: embeddedReference(version: version))
+        guard findings.contains(where: \.refused) else { return findings }
+        return compare(found, with: try referenceObjects(srid: srid, version: version))
+    }
+
+    static func compare(_ found: [SchemaObject], with expected: [String: SchemaObject]) -> [Finding] {
         let lakeTables = Set(expected.values.filter { $0.type == "table" }.map { $0.name.lowercased() })
         let expectedNames = Dictionary(expected.values.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
         var findings: [Finding] = []
-        let found = try objects(in: db)
         for object in found {
             if let own = expected[object.key] {
-                if own.code != object.code {
+                if !own.sameCode(object) {
                     findings.append(Finding(type: object.type, name: object.name, table: object.table, refused: true,
                                             reason: "differs from what lake creates (\(difference(own.code, object.code)))"))
                 }
                 continue
             }
             let name = object.name.lowercased(), table = object.table.lowercased()
-            if let own = expectedNames[name], own.type != object.type || own.code != object.code {
+            if let own = expectedNames[name], own.type != object.type || !own.sameCode(object) {
                 findings.append(Finding(type: object.type, name: object.name, table: object.table, refused: true,
                                         reason: "lake's \(own.type) \(own.name) redefined as \(describe(object))"))
                 continue
@@ -133,7 +151,7 @@ public enum SchemaGuard {
     static func plainIndex(_ sql: String) -> Bool {
         guard let open = sql.firstIndex(of: "("), let close = sql.lastIndex(of: ")"), open < close else { return false }
         let columns = sql[sql.index(after: open)..<close]
-        let tail = sql[sql.index(after: close)...].trimmingCharacters(in: .whitespacesAndNewlines)
+        let tail = sql[sql.index(after: close)...].trimmed()
         return !columns.contains("(") && tail.isEmpty
     }
 
@@ -148,10 +166,30 @@ public enum SchemaGuard {
         let x = Array(a), y = Array(b)
         var i = 0
         while i < min(x.count, y.count) && x[i] == y[i] { i += 1 }
-        let found = String(y[i..<min(y.count, i + 60)]).replacingOccurrences(of: "\n", with: " ")
+        let found = String(y[i..<min(y.count, i + 60)]).replacing("\n", with: " ")
         return found.isEmpty ? "shorter than lake's" : "from: \(found)"
     }
 
+    nonisolated(unsafe) private static var embedded: [Int: [String: SchemaObject]] = [:]
+    private static let embeddedLock = Lock()
+
+    /// lake's objects at schema `version` as the build machine's SpatiaLite made them.
+    static func embeddedReference(version: Int) -> [String: SchemaObject] {
+        embeddedLock.withLock {
+            if let cached = embedded[version] { return cached }
+            var result: [String: SchemaObject] = [:]
+            for line in embeddedReferenceObjects {
+                let f = line.split(separator: "\t", maxSplits: 5, omittingEmptySubsequences: false)
+                guard f.count == 6, let from = Int(f[0]), let to = Int(f[1]), (from...to).contains(version) else { continue }
+                let object = SchemaObject(type: String(f[2]), name: String(f[3]), table: String(f[4]), sql: String(f[5]))
+                if result[object.key] == nil { result[object.key] = object }
+            }
+            embedded[version] = result
+            return result
+        }
+    }
+
+    /// lake's objects at schema `version`, made now in memory by this process's SpatiaLite.
     static func referenceObjects(srid: Int, version: Int) throws -> [String: SchemaObject] {
         let key = "\(srid) \(version)"
         if let cached = reference[key] { return cached }

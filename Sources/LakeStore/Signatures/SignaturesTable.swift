@@ -1,6 +1,11 @@
-import CSpatiaLite
+import CSQLite
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LakeSQLite
+import LakeSupport
 
 /// `signatures`: the packed series as rows for SQL — an eponymous virtual table on lake's own
 /// connections (`lake sql`, and any SQLite session that loads `liblake_functions`):
@@ -41,10 +46,10 @@ public enum SignaturesTable {
     /// by the struct's address.
     final class Payloads<Value>: @unchecked Sendable {
         private var values: [UnsafeMutableRawPointer: Value] = [:]
-        private let lock = NSLock()
+        private let lock = Lock()
         subscript(_ key: UnsafeMutableRawPointer) -> Value? {
-            get { lock.lock(); defer { lock.unlock() }; return values[key] }
-            set { lock.lock(); defer { lock.unlock() }; values[key] = newValue }
+            get { lock.withLock { values[key] } }
+            set { lock.withLock { values[key] = newValue } }
         }
     }
     /// The connection each virtual table was opened on, and each cursor's scan.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LakeCLI
 import LakeReports
 
 /// --csv / --json for commands that print tables.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LakeCLI
 import Foundation
 import LakeAnalytics
 import LakeIngest

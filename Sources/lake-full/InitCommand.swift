@@ -1,4 +1,5 @@
 import ArgumentParser
+import LakeCLI
 import LakeStore
 
 struct Init: ParsableCommand {

@@ -1,16 +1,16 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import LakeQuery
 import LakeStore
+import LakeSupport
 
-struct Query: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Ask the lake about parcels.",
-        subcommands: [QueryParcel.self, QueryAt.self, QueryPeers.self, QueryWithin.self, QueryStatsPeers.self])
-}
-
-struct QueryParcel: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct QueryParcel: ParsableCommand {
+    public init() {}
+    public static let configuration = CommandConfiguration(
         commandName: "parcel",
         abstract: "Show a parcel and its time series (band means, NDVI, cloud-free flag, scene).")
 
@@ -27,7 +27,7 @@ struct QueryParcel: ParsableCommand {
     @Flag(help: "Print JSON (parcel and the full statistics in long form).") var json = false
     @Flag(help: "Print CSV (the full statistics in long form).") var csv = false
 
-    func validate() throws {
+    public func validate() throws {
         if json && csv { throw ValidationError("choose one of --json and --csv") }
         for date in [from, to].compactMap({ $0 }) where !isISODate(date) {
             throw ValidationError("\(date) is not a date of the form YYYY-MM-DD")
@@ -35,18 +35,21 @@ struct QueryParcel: ParsableCommand {
         if CloudScreen(parsing: cloudClasses) == nil { throw ValidationError("--cloud-classes takes SCL classes 0–11, e.g. 3,8,9,10,11") }
     }
 
-    func run() throws {
+    public func run() throws {
         try guarded {
-            let lake = try Lake.open(path: global.path)
-            let started = Date()
-            let parcel = try ParcelLookup.byID(lake, id: id, aoi: aoi, year: year, ptype: ptype)
+            let lake = try Lake.open(path: global.path, spatial: false)
+            let started = ContinuousClock.now
             var filter = SeriesFilter()
             filter.bands = bands.isEmpty ? nil : Set(bands.map(Bands.normalise))
             filter.from = from; filter.to = to; filter.harmonise = !raw
             filter.cloudScreen = CloudScreen(parsing: cloudClasses)!
-            let series = try ParcelSeries.read(lake, pid: parcel.pid, filter: filter)
-            if ProcessInfo.processInfo.environment["LAKE_TIMING"] != nil {
-                printError(String(format: "query: %.3f ms", Date().timeIntervalSince(started) * 1000))
+            let (parcel, series) = try lake.db.read {
+                let parcel = try ParcelLookup.byID(lake, id: id, aoi: aoi, year: year, ptype: ptype)
+                return (parcel, try ParcelSeries.read(lake, pid: parcel.pid, filter: filter))
+            }
+            if timingRequested {
+                let elapsed = ContinuousClock.now - started
+                printError("query: " + Format.double("%.3f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000) + " ms")
             }
             if json { printJSON(SeriesFormat.json(parcel: parcel, series: series)) }
             else if csv { SeriesFormat.writeCSV(parcel: parcel, series: series) { print($0) } }
@@ -56,8 +59,9 @@ struct QueryParcel: ParsableCommand {
     }
 }
 
-struct QueryAt: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct QueryAt: ParsableCommand {
+    public init() {}
+    public static let configuration = CommandConfiguration(
         commandName: "at", abstract: "Find the parcels under a point (WGS 84 longitude, latitude).")
 
     @OptionGroup var global: GlobalOptions
@@ -65,13 +69,13 @@ struct QueryAt: ParsableCommand {
     @Argument(help: "Latitude (degrees north).") var lat: Double
     @Flag(help: "Print JSON.") var json = false
 
-    func validate() throws {
+    public func validate() throws {
         guard (-180...180).contains(lon), (-90...90).contains(lat) else {
             throw ValidationError("longitude must be within −180…180 and latitude within −90…90")
         }
     }
 
-    func run() throws {
+    public func run() throws {
         try guarded {
             let lake = try Lake.open(path: global.path)
             let found = try ParcelLookup.at(lake, lon: lon, lat: lat)
@@ -81,8 +85,4 @@ struct QueryAt: ParsableCommand {
             return 0
         }
     }
-}
-
-func isISODate(_ text: String) -> Bool {
-    text.count == 10 && text.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil
 }

@@ -1,0 +1,88 @@
+import ArgumentParser
+import LakeStore
+import LakeSupport
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+// What every command of both binaries shares: the lake file option, typed errors turned into
+// exit codes, and output. `lake` (the fast front-end) and `lake-full` (every command, linked
+// against GDAL) both build their commands from here.
+
+/// `lake --db FILE query …`: options given before the subcommand are moved after it, where
+/// every subcommand declares them (ArgumentParser reads options at the leaf command only).
+public func hoistGlobalOptions(_ args: [String]) -> [String] {
+    var leading: [String] = []
+    var i = 0
+    while i < args.count, args[i].hasPrefix("--db") {
+        if args[i] == "--db", i + 1 < args.count { leading += [args[i], args[i + 1]]; i += 2 }
+        else { leading.append(args[i]); i += 1 }
+    }
+    guard !leading.isEmpty else { return args }
+    var rest = Array(args[i...])
+    if let dashes = rest.firstIndex(of: "--") { rest.insert(contentsOf: leading, at: dashes) }
+    else { rest += leading }
+    return rest
+}
+
+/// Options every command takes.
+public struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "The lake file (default: $LAKE_DB, else ./lake.sqlite).")
+    public var db: String?
+
+    public init() {}
+
+    public var path: String {
+        db ?? ProcessInfo.processInfo.environment["LAKE_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "lake.sqlite"
+    }
+}
+
+/// Runs `body`, turning lake's typed errors into a message on stderr and a documented exit code.
+public func guarded(_ body: () throws -> Int32) throws {
+    let code: Int32
+    do {
+        code = try body()
+    } catch let error as LakeError {
+        printError("lake: \(error)")
+        throw ExitCode(error.exitCode)
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        let wrapped = LakeError.wrap(error)
+        printError("lake: \(wrapped)")
+        throw ExitCode(wrapped.exitCode)
+    }
+    if code != 0 { throw ExitCode(code) }
+}
+
+public func printError(_ text: String) {
+    writeStandardError(text + "\n")
+}
+
+/// A command's result as JSON on stdout.
+public func printJSON(_ object: Any) {
+    print(JSONText.render(object))
+}
+
+/// True for a calendar date written YYYY-MM-DD (2024-02-29 yes, 2023-02-29 and 2024-13-01 no).
+public func isISODate(_ text: String) -> Bool {
+    let bytes = Array(text.utf8)
+    guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return false }
+    func number(_ range: Range<Int>) -> Int? {
+        var value = 0
+        for b in bytes[range] {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) else { return nil }
+            value = value * 10 + Int(b - UInt8(ascii: "0"))
+        }
+        return value
+    }
+    guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), (1...12).contains(month) else { return false }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+    return (1...days).contains(day)
+}
+
+/// True when the environment asks for timings on stderr (`LAKE_TIMING=1`).
+public var timingRequested: Bool { ProcessInfo.processInfo.environment["LAKE_TIMING"] != nil }

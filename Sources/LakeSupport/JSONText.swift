@@ -1,0 +1,101 @@
+/// JSON text of the plain Swift values lake's commands build (`[String: Any]` summaries and
+/// tables): dictionaries with sorted keys, arrays, strings, booleans, integers, floating-point
+/// numbers (shortest round-trip form; integral values without a fraction; NaN and infinity as
+/// null), nil as null. Pretty-printed like `JSONSerialization` (two spaces, `"key" : value`).
+/// Written here rather than through Foundation's JSONSerialization so that the modules of the
+/// fast `lake` front-end need only Foundation's essentials (see BENCHMARKS, start-up).
+public enum JSONText {
+    public static func render(_ value: Any?, pretty: Bool = true) -> String {
+        var out = ""
+        write(value, into: &out, pretty: pretty, indent: 0)
+        return out
+    }
+
+    private static func write(_ value: Any?, into out: inout String, pretty: Bool, indent: Int) {
+        guard let value = unwrap(value) else { out += "null"; return }
+        switch value {
+        case let s as String: string(s, into: &out)
+        case let s as Substring: string(String(s), into: &out)
+        case let b as Bool: out += b ? "true" : "false"
+        case let i as Int: out += String(i)
+        case let i as Int64: out += String(i)
+        case let i as Int32: out += String(i)
+        case let i as UInt8: out += String(i)
+        case let i as UInt32: out += String(i)
+        case let i as UInt64: out += String(i)
+        case let d as Double: number(d, into: &out)
+        case let f as Float: float(f, into: &out)
+        case let dict as [String: Any?]:
+            container("{", "}", dict.keys.sorted(), into: &out, pretty: pretty, indent: indent) { key, out in
+                string(key, into: &out)
+                out += pretty ? " : " : ":"
+                write(dict[key] ?? nil, into: &out, pretty: pretty, indent: indent + 1)
+            }
+        case let array as [Any?]:
+            container("[", "]", Array(array.indices), into: &out, pretty: pretty, indent: indent) { i, out in
+                write(array[i], into: &out, pretty: pretty, indent: indent + 1)
+            }
+        default:
+            string(String(describing: value), into: &out)
+        }
+    }
+
+    /// nil for an Optional holding nothing (at any depth) or Foundation's NSNull.
+    private static func unwrap(_ value: Any?) -> Any? {
+        guard let value else { return nil }
+        let mirror = Mirror(reflecting: value)
+        if mirror.displayStyle == .optional {
+            guard let inner = mirror.children.first?.value else { return nil }
+            return unwrap(inner)
+        }
+        if String(describing: type(of: value)) == "NSNull" { return nil }
+        return value
+    }
+
+    private static func container<K>(_ open: String, _ close: String, _ keys: [K], into out: inout String, pretty: Bool, indent: Int,
+                                     element: (K, inout String) -> Void) {
+        out += open
+        guard !keys.isEmpty else { out += close; return }
+        let inner = String(repeating: "  ", count: indent + 1)
+        for (n, key) in keys.enumerated() {
+            if n > 0 { out += "," }
+            if pretty { out += "\n" + inner }
+            element(key, &out)
+        }
+        if pretty { out += "\n" + String(repeating: "  ", count: indent) }
+        out += close
+    }
+
+    private static func number(_ d: Double, into out: inout String) {
+        guard d.isFinite else { out += "null"; return }
+        if d == d.rounded(), abs(d) < 1e15 { out += String(Int64(d)); return }
+        out += String(d)
+    }
+
+    private static func float(_ f: Float, into out: inout String) {
+        guard f.isFinite else { out += "null"; return }
+        if f == f.rounded(), abs(f) < 1e7 { out += String(Int64(f)); return }
+        out += String(f)
+    }
+
+    private static func string(_ s: String, into out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import XCTest
+import LakeSQLite
+import LakeSupport
+@testable import LakeStore
+
+/// What lets `lake` open a lake without SpatiaLite: the schema reference embedded at build
+/// time, the parcel's stored point, SpatiaLite loaded on demand; and the JSON writer.
+final class StartUpPathTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("lake-startup-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    /// The embedded reference is what this process's SpatiaLite and migrations make, version by
+    /// version (if the system's SpatiaLite changes after the build, the guard falls back to the
+    /// live reference; this test then says so).
+    func testEmbeddedSchemaReferenceEqualsTheLiveOneAtEveryVersion() throws {
+        for version in 1...Lake.latestSchemaVersion {
+            let embedded = SchemaGuard.embeddedReference(version: version)
+            let live = try SchemaGuard.referenceObjects(srid: 3035, version: version)
+            XCTAssertFalse(embedded.isEmpty)
+            XCTAssertEqual(Set(embedded.keys), Set(live.keys), "schema version \(version)")
+            for (key, object) in live { XCTAssertEqual(embedded[key]?.sql, object.sql, "\(key) at version \(version)") }
+        }
+        XCTAssertNotNil(SchemaGuard.embeddedReference(version: 7)["trigger parcels_point_on_insert"])
+        XCTAssertNil(SchemaGuard.embeddedReference(version: 6)["trigger parcels_point_on_insert"])
+    }
+
+    func testAConnectionLoadsSpatiaLiteOnlyWhenAsked() throws {
+        let db = try Connection(path: ":memory:", mode: .create, spatial: false)
+        XCTAssertFalse(db.hasSpatiaLite)
+        XCTAssertThrowsError(try db.scalar("SELECT ST_Area(GeomFromText('POLYGON((0 0, 2 0, 2 2, 0 2, 0 0))'))"))
+        try db.loadSpatiaLite()
+        try db.loadSpatiaLite()
+        XCTAssertEqual(try db.scalar("SELECT ST_Area(GeomFromText('POLYGON((0 0, 2 0, 2 2, 0 2, 0 0))'))")?.double, 4)
+        // Strict security holds on a connection that loaded SpatiaLite late, too.
+        XCTAssertThrowsError(try db.scalar("SELECT BlobToFile(x'00', '/tmp/lake-should-not-exist')"))
+    }
+
+    /// Schema 7 keeps each parcel's point on its surface in WGS 84, whatever writes the geometry,
+    /// equal to SpatiaLite's own answer; an older lake opened for writing gets the points filled.
+    func testParcelPointIsStoredOnInsertUpdateAndMigration() throws {
+        let path = dir.appendingPathComponent("p.sqlite").path
+        let lake = try Lake.create(path: path)
+        let square = "MULTIPOLYGON(((4321000 3210000, 4321100 3210000, 4321100 3210100, 4321000 3210100, 4321000 3210000)))"
+        try lake.db.run("""
+            INSERT INTO parcels (parcel_id, area, source, geom) VALUES ('a', 10000, 't', MultiPolygonFromText(?, 3035))
+            """, .text(square))
+        func point() throws -> [SQLValue] {
+            try lake.db.prepare("""
+                SELECT lon, lat, X(Transform(ST_PointOnSurface(geom), 4326)), Y(Transform(ST_PointOnSurface(geom), 4326)) FROM parcels
+                """).rows()[0]
+        }
+        var p = try point()
+        XCTAssertEqual(try XCTUnwrap(p[0].double), try XCTUnwrap(p[2].double), accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(p[1].double), try XCTUnwrap(p[3].double), accuracy: 1e-12)
+        XCTAssertEqual(try XCTUnwrap(p[0].double), 10.0, accuracy: 0.01)   // LAEA Europe's false origin is 10°E, 52°N
+        let before = try XCTUnwrap(p[0].double)
+        try lake.db.run("UPDATE parcels SET geom = ST_Translate(geom, 50000, 0, 0)")
+        p = try point()
+        XCTAssertEqual(try XCTUnwrap(p[0].double), try XCTUnwrap(p[2].double), accuracy: 1e-12)
+        XCTAssertGreaterThan(try XCTUnwrap(p[0].double), before + 0.5)
+
+        // Back to schema 6 as an older lake wrote it; opening for writing migrates and fills.
+        try lake.db.execute("""
+            DROP TRIGGER parcels_point_on_insert; DROP TRIGGER parcels_point_on_update;
+            ALTER TABLE parcels DROP COLUMN lon; ALTER TABLE parcels DROP COLUMN lat;
+            PRAGMA user_version = 6;
+            """)
+        let old = try Lake.open(path: path, spatial: false)
+        XCTAssertEqual(old.schemaVersion, 6)
+        XCTAssertFalse(old.db.hasSpatiaLite)
+        let migrated = try Lake.open(path: path, writable: true, spatial: false)
+        XCTAssertEqual(migrated.schemaVersion, 7)
+        let row = try migrated.db.prepare("SELECT lon, X(Transform(ST_PointOnSurface(geom), 4326)) FROM parcels").rows()[0]
+        XCTAssertEqual(try XCTUnwrap(row[0].double), try XCTUnwrap(row[1].double), accuracy: 1e-12)
+    }
+
+    func testJSONTextMatchesWhatJSONSerializationReadsBack() throws {
+        let nothing: Int? = nil
+        let value: [String: Any] = [
+            "b": 1.0, "a": 0.1, "c": [1, 2.5, Float(621.51), Int64(-3)], "d": nothing as Any, "e": "x/y\"\u{1}é\n\\",
+            "f": true, "g": [String: Any](), "h": 1e-7, "i": Double.nan, "j": [[String: Int]](), "k": ["z": [false]],
+        ]
+        let text = JSONText.render(value)
+        let back = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        XCTAssertEqual(back["a"] as? Double, 0.1)
+        XCTAssertEqual(back["b"] as? Double, 1)
+        XCTAssertEqual(back["c"] as? [Double], [1, 2.5, 621.51, -3])
+        XCTAssertTrue(back["d"] is NSNull)
+        XCTAssertEqual(back["e"] as? String, "x/y\"\u{1}é\n\\")
+        XCTAssertEqual(back["f"] as? Bool, true)
+        XCTAssertEqual(back["h"] as? Double, 1e-7)
+        XCTAssertTrue(back["i"] is NSNull)
+        XCTAssertEqual((back["k"] as? [String: Any])?["z"] as? [Bool], [false])
+        XCTAssertEqual(JSONText.render(["b": 1, "a": [true, "s"]] as [String: Any]),
+                       "{\n  \"a\" : [\n    true,\n    \"s\"\n  ],\n  \"b\" : 1\n}")
+        XCTAssertEqual(JSONText.render(["x": [Int]()], pretty: false), "{\"x\":[]}")
+        XCTAssertEqual(Format.double("%.4f", 1.41086), "1.4109")
+        XCTAssertEqual(Format.ints("%d:%02d left", 3, 7), "3:07 left")
+        XCTAssertEqual("  B04\t".trimmed(), "B04")
+        XCTAssertEqual("B04".padded(to: 5) + "|", "B04  |")
+    }
+}
