@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "lake", targets: ["lake"]),
         .executable(name: "lake-full", targets: ["lake-full"]),
         .executable(name: "lake-fixtures", targets: ["lake-fixtures"]),
+        // In-process timings of the point queries (`make bench`).
+        .executable(name: "lake-bench", targets: ["lake-bench"]),
         // Coverage-guided fuzzing of the parsers of outside input (`make fuzz`).
         .executable(name: "lake-fuzz", targets: ["lake-fuzz"]),
         // lake's SQL functions for any SQLite session: `.load liblake_functions`.
@@ -83,6 +85,7 @@ let package = Package(
             "LakeGDAL", "LakeSQLite",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "lake-bench", dependencies: ["LakeStore", "LakeQuery", "LakeAnalytics"]),
         // The fuzz driver: libFuzzer's entry point over every parser of outside input; built
         // normally it replays inputs given as arguments.
         .executableTarget(name: "lake-fuzz", dependencies: ["LakeIngest", "LakeAnalytics", "LakeStore"], swiftSettings: instrumented,

@@ -31,6 +31,7 @@ public struct PeerQueries {
     /// Parcels of the same crop (or crop group, or any) and year within `distance` of the
     /// parcel, nearest first, the parcel itself excluded.
     public func peers(of parcel: ParcelRecord, _ options: PeerOptions) throws -> [Peer] {
+        try lake.db.loadSpatiaLite()
         let sameClause: String
         switch options.same {
         case .crop: sameClause = "AND p.crop_code IS t.crop_code"
@@ -62,6 +63,7 @@ public struct PeerQueries {
 
     /// Parcels intersecting a WGS 84 box or polygon (WKT in lon/lat), through the spatial index.
     public func within(wkt: String, max: Int) throws -> [ParcelRecord] {
+        try lake.db.loadSpatiaLite()
         let statement = try lake.db.prepare("""
             WITH a(g) AS (SELECT Transform(GeomFromText(?1, 4326), \(lake.srid)))
             SELECT p.pid FROM parcels p, a

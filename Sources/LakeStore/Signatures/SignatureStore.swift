@@ -23,6 +23,9 @@ public final class SignatureStore {
     let db: Connection
     private lazy var insertPending = try? db.prepare(
         "INSERT INTO signatures_pending (pid, obsid, data) VALUES (?, ?, ?)")
+    // Prepared once per store: a reader that keeps its store (SeriesReader) pays no parsing.
+    private lazy var seriesPacked = try? db.prepare("SELECT data FROM signatures_packed WHERE pid = ?")
+    private lazy var seriesPending = try? db.prepare("SELECT obsid, data FROM signatures_pending WHERE pid = ? ORDER BY rowid")
 
     public init(db: Connection) { self.db = db }
 
@@ -116,24 +119,28 @@ public final class SignatureStore {
     /// The whole series of one parcel: packed rows with pending rows applied, sorted by
     /// (obsid, band). Statistics are as stored (digital numbers, no offset applied).
     public func series(pid: Int64) throws -> [SignatureRow] {
-        var series: [Key: SignatureStats] = [:]
-        let load = try db.prepare("SELECT data FROM signatures_packed WHERE pid = ?")
+        guard let load = seriesPacked, let pending = seriesPending else {
+            throw LakeError.database("cannot prepare the series reads")
+        }
+        load.reset()
         load.bind(int: pid, at: 1)
-        if try load.step() {
-            for row in try load.withBlob(0, SeriesCodec.decode) {
-                series[Key(band: row.bandID, obsid: row.obsid)] = row.stats
-            }
-        }
-        let pending = try db.prepare("SELECT obsid, data FROM signatures_pending WHERE pid = ? ORDER BY rowid")
+        var rows = try load.step() ? try load.withBlob(0, SeriesCodec.decode) : []
+        defer { load.reset() }
+        pending.reset()
+        defer { pending.reset() }
         pending.bind(int: pid, at: 1)
-        while try pending.step() {
-            let obsid = pending.int(0)
-            for (band, stats) in try pending.withBlob(1, PendingCodec.decode) {
-                series[Key(band: band, obsid: obsid)] = stats
-            }
+        if try pending.step() {
+            // Pending rows replace packed ones with the same key, in arrival order.
+            var series: [Key: SignatureStats] = [:]
+            for row in rows { series[Key(band: row.bandID, obsid: row.obsid)] = row.stats }
+            repeat {
+                let obsid = pending.int(0)
+                for (band, stats) in try pending.withBlob(1, PendingCodec.decode) { series[Key(band: band, obsid: obsid)] = stats }
+            } while try pending.step()
+            rows = series.map { SignatureRow(obsid: $0.key.obsid, bandID: $0.key.band, stats: $0.value) }
         }
-        return series.map { SignatureRow(obsid: $0.key.obsid, bandID: $0.key.band, stats: $0.value) }
-            .sorted { ($0.obsid, $0.bandID) < ($1.obsid, $1.bandID) }
+        rows.sort { $0.obsid != $1.obsid ? $0.obsid < $1.obsid : $0.bandID < $1.bandID }
+        return rows
     }
 
     /// Total signature rows (packed + pending bands).

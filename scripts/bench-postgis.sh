@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# lake beside PostgreSQL + PostGIS with the JRC CbM schema, same data, same machine, same run:
+# signature and SCL-histogram ingest against COPY, `lake query parcel` against `psql -c` as
+# whole processes, and the point queries alone (lake in-process, lake-bench; PostGIS through
+# pgbench with prepared statements). Prints each figure, PostGIS's figure and the ratio, with
+# the load average. Needs the bench data of scripts/bench.sh (run it first; make bench does).
+# PostgreSQL runs with fsync and synchronous commit off (its fastest, not a durable set-up),
+# lake with its defaults (synchronous = NORMAL).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+P=${BENCH_PARCELS:-20000}; S=${BENCH_SCENES:-73}
+BIN=.build/release; OUT=bench-out; DIR="$OUT/parcel-$P-$S"
+[ -f "$DIR/signatures.csv" ] || { echo "bench-postgis: run scripts/bench.sh first ($DIR/signatures.csv missing)" >&2; exit 1; }
+bash scripts/install-deps.sh hyperfine postgresql postgresql-15-postgis-3 >&2
+source scripts/pg.sh
+pg_start
+now() { date +%s.%N; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+rows=$((P * S * 8)); hists=$((P * S))
+id=$(printf "P%06d" $((P / 2)))
+results=()
+record() { results+=("$(printf "%-58s %14s %14s %8s" "$1" "$2" "$3" "$4")"); echo "  $1: lake $2, PostGIS $3, ratio $4 (load $(load))" >&2; }
+ratio() { echo "$1 / $2" | bc -l | xargs printf "%.2f"; }
+
+# --- The same data in both --------------------------------------------------------------------
+db="$DIR/pg-side.sqlite"; rm -f "$db"
+$BIN/lake --db "$db" ingest parcels "$DIR/parcels.geojson" --aoi bench --year 2024 >/dev/null 2>&1
+$BIN/lake --db "$db" ingest catalogue "$DIR/scenes.stac.json" >/dev/null 2>&1
+pg_psql -q <<'SQL'
+CREATE TABLE dias_catalogue (
+    id serial NOT NULL PRIMARY KEY, obstime timestamp without time zone NOT NULL,
+    reference character varying(120) NOT NULL, sensor character(2) NOT NULL, card character(2) NOT NULL,
+    status character varying(24) DEFAULT 'ingested' NOT NULL, footprint geometry(Polygon, 4326));
+CREATE UNIQUE INDEX dias_catalogue_reference_idx ON dias_catalogue USING btree (reference);
+CREATE TABLE aoi_s2_signatures (pid integer, obsid integer, band character(3), count real, mean real, std real,
+    min real, max real, p25 real, p50 real, p75 real);
+CREATE INDEX aoi_s2_signatures_bidx ON aoi_s2_signatures USING btree (band);
+CREATE INDEX aoi_s2_signatures_obsidx ON aoi_s2_signatures USING btree (obsid);
+CREATE INDEX aoi_s2_signatures_pidx ON aoi_s2_signatures USING btree (pid);
+CREATE TABLE aoi_s2_hists (pid integer, obsid integer, hist json);
+CREATE INDEX aoi_s2_hists_pidx ON aoi_s2_hists USING btree (pid);
+SQL
+# Parcels through GDAL's PostgreSQL driver (COPY), keeping lake's pids; catalogue with lake's obsids.
+ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$PGPORT user=$PGUSER dbname=lake" "$db" parcels -nln aoi_2024 \
+  -lco GEOMETRY_NAME=wkb_geometry -lco FID=ogc_fid -select pid,parcel_id,crop_code,crop_name,area >/dev/null
+pg_psql -qc "CREATE UNIQUE INDEX aoi_2024_pid ON aoi_2024 (pid); ANALYZE aoi_2024"
+sqlite3 -csv "$db" "SELECT obsid, replace(replace(obstime, 'T', ' '), 'Z', ''), reference, sensor, card, status FROM catalogue" \
+  | pg_psql -qc "\\copy dias_catalogue (id, obstime, reference, sensor, card, status) FROM STDIN WITH (FORMAT csv)"
+# The JRC tables key rows by pid and obsid: the generated CSVs (parcel_id, reference) mapped once.
+jrc="$DIR/jrc_s2_signatures.csv"; jrch="$DIR/jrc_s2_hists.csv"
+if [ ! -f "$jrc" ] || [ ! -f "$jrch" ]; then
+  sqlite3 -csv "$db" "SELECT 'P', parcel_id, pid FROM parcels UNION ALL SELECT 'S', reference, obsid FROM catalogue" > "$DIR/keys.csv"
+  awk -F, 'NR == FNR { if ($1 == "P") pid[$2] = $3; else obs[$2] = $3; next }
+           FNR > 1 { $1 = pid[$1]; $2 = obs[$2]; print }' OFS=, "$DIR/keys.csv" "$DIR/signatures.csv" > "$jrc.tmp" && mv "$jrc.tmp" "$jrc"
+  awk -F, 'NR == FNR { if ($1 == "P") pid[$2] = $3; else obs[$2] = $3; next }
+           FNR > 1 { p = pid[$1]; o = obs[$2]; sub(/^[^,]*,[^,]*,/, ""); print p "," o "," $0 }' "$DIR/keys.csv" "$DIR/scl.csv" > "$jrch.tmp" && mv "$jrch.tmp" "$jrch"
+fi
+
+# --- Ingest: lake's ingest of the JRC-form CSV against COPY of the same rows ------------------------
+echo "ingest ($rows signature rows, $hists SCL histograms):" >&2
+t0=$(now); $BIN/lake --db "$db" ingest signatures "$DIR/signatures.csv" >/dev/null 2>&1; t1=$(now)
+lake_sig=$(echo "$rows / ($t1 - $t0)" | bc -l)
+t0=$(now); pg_psql -qc "\\copy aoi_s2_signatures FROM '$jrc' WITH (FORMAT csv)"; t1=$(now)
+pg_sig=$(echo "$rows / ($t1 - $t0)" | bc -l)
+record "signature ingest, rows/s (PostGIS: COPY, JRC indexes)" "$(printf %.0f "$lake_sig")" "$(printf %.0f "$pg_sig")" "$(ratio "$lake_sig" "$pg_sig")"
+t0=$(now); $BIN/lake --db "$db" ingest signatures "$DIR/scl.csv" >/dev/null 2>&1; t1=$(now)
+lake_scl=$(echo "$hists / ($t1 - $t0)" | bc -l)
+t0=$(now); pg_psql -qc "\\copy aoi_s2_hists FROM '$jrch' WITH (FORMAT csv)"; t1=$(now)
+pg_scl=$(echo "$hists / ($t1 - $t0)" | bc -l)
+record "SCL histogram ingest, rows/s (PostGIS: COPY, json)" "$(printf %.0f "$lake_scl")" "$(printf %.0f "$pg_scl")" "$(ratio "$lake_scl" "$pg_scl")"
+pg_psql -qc "VACUUM ANALYZE"
+lake_bytes=$(stat -c %s "$db"); pg_bytes=$(pg_psql -Atc "SELECT pg_database_size('lake')")
+record "file / database size, MB" "$((lake_bytes / 1000000))" "$((pg_bytes / 1000000))" "$(ratio "$lake_bytes" "$pg_bytes")"
+
+# --- Queries ------------------------------------------------------------------------------------
+pid=$(sqlite3 "$db" "SELECT pid FROM parcels WHERE parcel_id = '$id'")
+series_sql="SELECT s.obsid, d.obstime, s.band, s.count, s.mean, s.std, s.min, s.max, s.p25, s.p50, s.p75
+  FROM aoi_s2_signatures s JOIN dias_catalogue d ON d.id = s.obsid WHERE s.pid = :pid ORDER BY d.obstime, s.band;
+SELECT h.obsid, h.hist FROM aoi_s2_hists h WHERE h.pid = :pid;"
+peers_sql="SELECT p.pid, p.parcel_id, p.crop_name, ST_Distance(p.wkb_geometry, t.wkb_geometry) AS d FROM aoi_2024 p, aoi_2024 t
+  WHERE t.pid = :pid AND p.pid <> t.pid AND p.crop_code = t.crop_code AND ST_DWithin(p.wkb_geometry, t.wkb_geometry, 1000)
+  ORDER BY d, p.pid LIMIT 10;"
+read -r lon lat < <(sqlite3 -separator ' ' "$db" "SELECT lon, lat FROM parcels WHERE pid = $pid")
+at_sql="SELECT pid, parcel_id FROM aoi_2024 WHERE ST_Intersects(wkb_geometry, ST_Transform(ST_SetSRID(ST_MakePoint($lon, $lat), 4326), 3035));"
+
+echo "whole processes (hyperfine, 30 runs each, interleaved warm-up):" >&2
+psql_series="psql -X -At -h 127.0.0.1 -p $PGPORT -U $PGUSER lake -c \"$(echo "${series_sql//:pid/$pid}" | tr '\n' ' ')\""
+hyperfine -N -w 5 -r 30 --export-json "$OUT/hyperfine-query.json" \
+  "$BIN/lake --db $db query parcel $id" "$psql_series" "$BIN/lake --version" >/dev/null 2>&1
+read -r lake_q psql_q version_q < <(python3 -c "
+import json; r = json.load(open('$OUT/hyperfine-query.json'))['results']
+print(' '.join('%.2f' % (x['mean'] * 1000) for x in r))")
+record "lake query parcel (ms, whole process; PostGIS: psql -c)" "$lake_q" "$psql_q" "$(ratio "$lake_q" "$psql_q")"
+record "lake --version (ms, whole process)" "$version_q" "-" "-"
+
+echo "point queries alone (lake in-process; PostGIS pgbench -M prepared, 10 s each):" >&2
+bench_json=$($BIN/lake-bench "$db" "$id" 2000)
+pgb() {
+  printf '%s\n' "$2" > "$OUT/pgbench-$1.sql"
+  "$(pg_bin)/pgbench" -n -M prepared -T 10 -c 1 -h 127.0.0.1 -p "$PGPORT" -U "$PGUSER" -D pid="$pid" -f "$OUT/pgbench-$1.sql" lake 2>/dev/null \
+    | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p'
+}
+lakev() { echo "$bench_json" | python3 -c "import json,sys; q=[x for x in json.load(sys.stdin)['queries'] if x['query']=='$1'][0]; print('%.3f %.3f %.3f' % (q['cold_ms'], q['warm_median_ms'], q['warm_p99_ms']))"; }
+for q in "time series|series|$series_sql" "peers|peers|$peers_sql" "parcel at a point|at|$at_sql"; do
+  name=${q%%|*}; rest=${q#*|}; tag=${rest%%|*}; sql=${rest#*|}
+  read -r cold warm p99 < <(lakev "$name")
+  pg=$(pgb "$tag" "$sql")
+  record "$name, query alone (ms; lake warm median)" "$warm" "$pg" "$(ratio "$warm" "$pg")"
+  record "$name, lake cold / warm p99 (ms)" "$cold / $p99" "-" "-"
+done
+
+echo
+echo "lake beside PostgreSQL $(pg_psql -Atc 'SHOW server_version') + PostGIS $(pg_psql -Atc 'SELECT postgis_lib_version()'), JRC schema; $P parcels × $S scenes × 8 bands; load $(load)"
+printf "%-58s %14s %14s %8s\n" "figure" "lake" "PostGIS" "lake/PG"
+printf '%s\n' "${results[@]}"
+echo "(ratios: for rates > 1 is lake faster; for times < 1 is lake faster)"
