@@ -46,7 +46,9 @@ demo: build
 	$(BIN)/lake --db $(EXTRACT_DB) query parcel P000007
 
 bench: build
+	$(SWIFT) build -c release --product lake-bench
 	bash scripts/bench.sh
+	bash scripts/bench-postgis.sh
 	bash scripts/bench-extract.sh
 
 accuracy: build

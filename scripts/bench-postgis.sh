@@ -41,8 +41,8 @@ CREATE TABLE aoi_s2_hists (pid integer, obsid integer, hist json);
 CREATE INDEX aoi_s2_hists_pidx ON aoi_s2_hists USING btree (pid);
 SQL
 # Parcels through GDAL's PostgreSQL driver (COPY), keeping lake's pids; catalogue with lake's obsids.
-ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$PGPORT user=$PGUSER dbname=lake" "$db" parcels -nln aoi_2024 \
-  -lco GEOMETRY_NAME=wkb_geometry -lco FID=ogc_fid -select pid,parcel_id,crop_code,crop_name,area >/dev/null
+ogr2ogr -f PostgreSQL "PG:host=127.0.0.1 port=$PGPORT user=$PGUSER dbname=lake" "$db" -nln aoi_2024 \
+  -lco GEOMETRY_NAME=wkb_geometry -lco FID=ogc_fid -sql "SELECT pid + 0 AS pid, parcel_id, crop_code, crop_name, area, geom FROM parcels" >/dev/null
 pg_psql -qc "CREATE UNIQUE INDEX aoi_2024_pid ON aoi_2024 (pid); ANALYZE aoi_2024"
 sqlite3 -csv "$db" "SELECT obsid, replace(replace(obstime, 'T', ' '), 'Z', ''), reference, sensor, card, status FROM catalogue" \
   | pg_psql -qc "\\copy dias_catalogue (id, obstime, reference, sensor, card, status) FROM STDIN WITH (FORMAT csv)"

@@ -74,6 +74,64 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertEqual([again.inserted, again.updated, again.skipped], [0, 0, 20 * 36 * 8])
     }
 
+    /// SCL histograms are written in batches of 64 with RETURNING telling the new ones: a second
+    /// load with some histograms changed, some new and the rest the same is counted row by row,
+    /// and the stored values are the last given; the parse of the common form and of the JSON
+    /// parser agree.
+    func testHistogramBatchesCountNewChangedAndSameExactly() throws {
+        let lake = try demoLake()
+        let first = try SignatureIngest(lake: lake).run(path: Paths.fixture("scl.csv"), options: .init())
+        XCTAssertEqual([first.read, first.inserted, first.updated, first.skipped], [720, 720, 0, 0])
+        var lines = try String(contentsOfFile: Paths.fixture("scl.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = lines.removeFirst()
+        // Rows 100 and 500 changed (single quotes, as Python writes them), rows 0–2 removed
+        // from the store first (so they are new again), the rest unchanged.
+        for i in [100, 500] { lines[i] = lines[i].components(separatedBy: ",\"").first! + ",\"{'4': 7, '9': 3}\"" }
+        let firstKeys = try lines.prefix(3).map { line -> (String, String) in
+            let f = line.split(separator: ","); return (String(f[0]), String(f[1]))
+        }
+        for (parcel, reference) in firstKeys {
+            try lake.db.run("""
+                DELETE FROM scl_hist WHERE pid = (SELECT pid FROM parcels WHERE parcel_id = ?)
+                  AND obsid = (SELECT obsid FROM catalogue WHERE reference = ?)
+                """, .text(parcel), .text(reference))
+        }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("scl-\(UUID().uuidString).csv").path
+        try ([header] + lines).joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let second = try SignatureIngest(lake: lake).run(path: path, options: .init())
+        XCTAssertEqual([second.read, second.inserted, second.updated, second.skipped], [720, 3, 2, 715])
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM scl_hist WHERE c4 = 7 AND c9 = 3 AND c0 + c1 + c2 + c3 + c5 + c6 + c7 + c8 + c10 + c11 = 0")?.int, 2)
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM scl_hist")?.int, 720)
+        XCTAssertEqual(try lake.db.scalar("PRAGMA foreign_keys")?.int, 1)
+        for text in [#"{"5": 26, "7": 1}"#, "{'4': 186}", " { } ", #"{"11":0,"0":3}"#] {
+            let data = Data(text.replacingOccurrences(of: "'", with: "\"").utf8)
+            let dict = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+            XCTAssertEqual(SignatureSource.simpleHist(text), try SignatureSource.histFrom(dict), text)
+        }
+        for text in [#"{"5": 26, "5": 1}"#, #"{"12": 1}"#, #"{"5": -1}"#, #"{"5": 1.5}"#, #"{"5": 1"#, #"{"5": 1} x"#] {
+            XCTAssertNil(SignatureSource.simpleHist(text), text)
+        }
+    }
+
+    func testAFailureOnEitherSideOfThePipelineStopsBoth() {
+        struct Stop: Error {}
+        var consumed = 0
+        XCTAssertThrowsError(try pipelined(batchSize: 10, depth: 2, produce: { emit in
+            for i in 0..<1_000_000 { try emit(i) }
+        }, consume: { (i: Int) in consumed += 1; if i == 55 { throw Stop() } })) { XCTAssertTrue($0 is Stop) }
+        XCTAssertEqual(consumed, 56)
+        var seen: [Int] = []
+        XCTAssertThrowsError(try pipelined(batchSize: 7, produce: { emit in
+            for i in 0..<30 { try emit(i) }
+            throw LakeError.input(file: "f", location: "line 31", reason: "bad")
+        }, consume: { (i: Int) in seen.append(i) })) { XCTAssertTrue("\($0)".contains("line 31")) }
+        XCTAssertEqual(seen, Array(0..<28))   // whole batches that were handed over, in order
+        var all: [Int] = []
+        XCTAssertNoThrow(try pipelined(batchSize: 3, produce: { emit in for i in 0..<100 { try emit(i) } }, consume: { (i: Int) in all.append(i) }))
+        XCTAssertEqual(all, Array(0..<100))
+    }
+
     func testUnknownParcelsAndScenesAreRejectedByLine() throws {
         let lake = try demoLake()
         let reference = try XCTUnwrap(lake.db.scalar("SELECT reference FROM catalogue ORDER BY obsid LIMIT 1")?.text)

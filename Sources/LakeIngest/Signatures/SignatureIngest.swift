@@ -35,12 +35,18 @@ public struct SignatureIngest {
             throw LakeError.input(file: path, location: nil, reason: "no such file")
         }
         let db = lake.db
+        // Every row's parcel and scene are looked up in the lake (Resolver) inside the same
+        // transaction before it is written, so SQLite's own foreign-key checks would only repeat
+        // that lookup per row (a tenth of an SCL load): off for this transaction only.
+        try db.execute("PRAGMA foreign_keys = OFF")
+        defer { try? db.execute("PRAGMA foreign_keys = ON") }
         try db.transaction {
             let resolver = try Resolver(lake: lake, options: options, path: path)
             let sink = try Sink(lake: lake)
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
             let progress = Progress("signatures \(URL(fileURLWithPath: path).lastPathComponent)", total: size, unit: .bytes)
-            try SignatureSource.read(path: path) { row in
+            // The file is parsed on one thread while this one resolves and writes.
+            try pipelined(produce: { emit in try SignatureSource.read(path: path, emit) }) { (row: SignatureSource.Row) in
                 summary.read += 1
                 if summary.read % 10_000 == 0 { progress.set(row.offset) }
                 if let error = row.error { summary.reject(row.location, error); return }
@@ -55,6 +61,7 @@ public struct SignatureIngest {
             }
             progress.finish()
             try sink.flush()
+            try sink.flushHistograms(&summary)
             let counts = try SignatureStore(db: db).mergePending()
             if let (pid, obsid, band) = counts.firstConflict {
                 // Which of two different rows for one key is right cannot be told: nothing of the file is kept.
@@ -113,12 +120,24 @@ final class Sink {
         group.removeAll(keepingCapacity: true)
     }
 
+    /// Histograms wait here until a batch is full (keys distinct within a batch).
+    var pendingHistograms: [(pid: Int64, obsid: Int64, counts: [Int])] = []
+    struct Key: Hashable { let pid: Int64, obsid: Int64 }
+    var pendingKeys = Set<Key>()
+
     func scl(pid: Int64, obsid: Int64, hist: [Int], _ summary: inout IngestSummary) throws {
-        switch try histograms.upsert(pid: pid, obsid: obsid, counts: hist) {
-        case .inserted: summary.inserted += 1
-        case .updated: summary.updated += 1
-        case .unchanged: summary.skipped += 1
-        }
+        if pendingHistograms.count == SCLStore.batchSize || pendingKeys.contains(Key(pid: pid, obsid: obsid)) { try flushHistograms(&summary) }
+        pendingHistograms.append((pid, obsid, hist))
+        pendingKeys.insert(Key(pid: pid, obsid: obsid))
+    }
+
+    func flushHistograms(_ summary: inout IngestSummary) throws {
+        let counts = try histograms.upsert(batch: pendingHistograms)
+        summary.inserted += counts.inserted
+        summary.updated += counts.updated
+        summary.skipped += counts.unchanged
+        pendingHistograms.removeAll(keepingCapacity: true)
+        pendingKeys.removeAll(keepingCapacity: true)
     }
 }
 

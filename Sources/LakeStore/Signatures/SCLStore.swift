@@ -7,21 +7,102 @@ public final class SCLStore {
 
     private let find: Statement
     private let write: Statement
+    private let insert: Statement
+    private let db: Connection
+    private let columns: String
+    /// Multi-row inserts by row count (one statement per batch costs less than one per row).
+    private var batchInserts: [Int: Statement] = [:]
+    public static let batchSize = 64
+    /// Whether the last batch was mostly new histograms (a first load) or mostly known ones (a
+    /// load repeated): the next batch is written the way that suits it.
+    private var mostlyNew = true
 
     public init(db: Connection) throws {
         let columns = (0...11).map { "c\($0)" }.joined(separator: ", ")
         find = try db.prepare("SELECT \(columns) FROM scl_hist WHERE pid = ? AND obsid = ?")
         write = try db.prepare("INSERT OR REPLACE INTO scl_hist (pid, obsid, \(columns)) VALUES (?, ?\(String(repeating: ", ?", count: 12)))")
+        insert = try db.prepare("INSERT OR IGNORE INTO scl_hist (pid, obsid, \(columns)) VALUES (?, ?\(String(repeating: ", ?", count: 12)))")
+        self.db = db
+        self.columns = columns
     }
 
+    /// Counts of what a batch of upserts did.
+    public struct Counts: Sendable { public var inserted = 0, updated = 0, unchanged = 0 }
+
+    /// Upserts `rows` (at most `batchSize`, keys distinct within the batch): new histograms in one
+    /// multi-row statement, whose RETURNING names them; the others compared and written one by one.
+    public func upsert(batch rows: [(pid: Int64, obsid: Int64, counts: [Int])]) throws -> Counts {
+        var counts = Counts()
+        guard !rows.isEmpty else { return counts }
+        precondition(rows.count <= Self.batchSize)
+        guard mostlyNew else {
+            for row in rows {
+                switch try upsert(pid: row.pid, obsid: row.obsid, counts: row.counts, knownFirst: true) {
+                case .inserted: counts.inserted += 1
+                case .updated: counts.updated += 1
+                case .unchanged: counts.unchanged += 1
+                }
+            }
+            mostlyNew = counts.inserted * 2 > rows.count
+            return counts
+        }
+        let statement: Statement
+        if let known = batchInserts[rows.count] { statement = known } else {
+            let one = "(?" + String(repeating: ", ?", count: 13) + ")"
+            statement = try db.prepare("""
+                INSERT OR IGNORE INTO scl_hist (pid, obsid, \(columns)) VALUES \(Array(repeating: one, count: rows.count).joined(separator: ", "))
+                RETURNING pid, obsid
+                """)
+            batchInserts[rows.count] = statement
+        }
+        var index: Int32 = 1
+        for row in rows {
+            statement.bind(int: row.pid, at: index); statement.bind(int: row.obsid, at: index + 1)
+            for (k, c) in row.counts.enumerated() { statement.bind(int: Int64(c), at: index + 2 + Int32(k)) }
+            index += 14
+        }
+        var inserted = Set<Pair>()
+        while try statement.step() { inserted.insert(Pair(pid: statement.int(0), obsid: statement.int(1))) }
+        statement.reset()
+        counts.inserted = inserted.count
+        mostlyNew = inserted.count * 2 > rows.count
+        guard inserted.count < rows.count else { return counts }
+        for row in rows where !inserted.contains(Pair(pid: row.pid, obsid: row.obsid)) {
+            switch try upsert(pid: row.pid, obsid: row.obsid, counts: row.counts, knownFirst: true) {
+            case .inserted: counts.inserted += 1
+            case .updated: counts.updated += 1
+            case .unchanged: counts.unchanged += 1
+            }
+        }
+        return counts
+    }
+
+    private struct Pair: Hashable { let pid: Int64, obsid: Int64 }
+
     @discardableResult
-    public func upsert(pid: Int64, obsid: Int64, counts: [Int]) throws -> Outcome {
-        try find.bind([.int(pid), .int(obsid)])
+    public func upsert(pid: Int64, obsid: Int64, counts: [Int], knownFirst: Bool = false) throws -> Outcome {
+        if knownFirst { return try compareAndWrite(pid: pid, obsid: obsid, counts: counts) }
+        // New histograms (a first load) take one statement; one already there is compared.
+        insert.bind(int: pid, at: 1)
+        insert.bind(int: obsid, at: 2)
+        for (k, count) in counts.enumerated() { insert.bind(int: Int64(count), at: Int32(k + 3)) }
+        try insert.step()
+        insert.reset()
+        if db.changes == 1 { return .inserted }
+        return try compareAndWrite(pid: pid, obsid: obsid, counts: counts)
+    }
+
+    /// Compares with the stored histogram and writes only a changed one.
+    private func compareAndWrite(pid: Int64, obsid: Int64, counts: [Int]) throws -> Outcome {
+        find.bind(int: pid, at: 1)
+        find.bind(int: obsid, at: 2)
         let existed = try find.step()
         let same = existed && (0..<12).allSatisfy { find.int(Int32($0)) == Int64(counts[$0]) }
         find.reset()
         if same { return .unchanged }
-        try write.bind([.int(pid), .int(obsid)] + counts.map { .int(Int64($0)) })
+        write.bind(int: pid, at: 1)
+        write.bind(int: obsid, at: 2)
+        for (k, count) in counts.enumerated() { write.bind(int: Int64(count), at: Int32(k + 3)) }
         try write.step()
         write.reset()
         return existed ? .updated : .inserted
