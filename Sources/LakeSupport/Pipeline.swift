@@ -8,12 +8,14 @@ import Dispatch
 /// Runs `produce` on a thread of its own and hands what it emits, in order and in batches, to
 /// `consume` on the calling thread: parsing a file on one core while the other writes to
 /// SQLite. At most `depth` batches wait between the two (memory stays bounded whatever the
-/// input's size). An error on either side stops both; the producer's is rethrown first.
+/// input's size). An error on either side stops both; the producer's is rethrown first. The
+/// producer has finished when this returns (`produce` escapes only into its thread; it is not
+/// a `withoutActuallyEscaping` closure, whose check would trap while that thread lets go of it).
 public func pipelined<T>(batchSize: Int = 2048, depth: Int = 4,
-                         produce: (_ emit: (T) throws -> Void) throws -> Void,
+                         produce: @escaping (_ emit: (T) throws -> Void) throws -> Void,
                          consume: (T) throws -> Void) throws {
     let queue = BoundedQueue<[T]>(capacity: depth)
-    try withoutActuallyEscaping(produce) { produce in
+    do {
         let box = UncheckedBox(produce)
         let finished = BoundedQueue<Error?>(capacity: 1)
         DispatchQueue.global().async {

@@ -50,11 +50,12 @@ do {
     })
     let lookup = try Lake.open(path: path, spatial: false)
     let parcel = try ParcelLookup.byID(lookup, id: id)
-    let peers = try measure("peers") { lake in
+    let peers = try measure("peers", prepare: { lake in
+        let queries = PeerQueries(lake: lake)
         var options = PeerOptions()
         options.same = .crop
-        return try lake.db.read { try PeerQueries(lake: lake).peers(of: parcel, options).count }
-    }
+        return { lake in try lake.db.read { try queries.peers(of: parcel, options).count } }
+    })
     let at = try measure("parcel at a point") { lake in
         try lake.db.read { try ParcelLookup.at(lake, lon: parcel.centroidLon, lat: parcel.centroidLat).count }
     }

@@ -24,8 +24,11 @@ public struct Peer: Sendable {
 
 /// The JRC `parcelPeers`, `parcelsByPolygon` and `parcelStatsPeers` queries, through the spatial
 /// index (never a scan of all parcels).
-public struct PeerQueries {
+/// Keep one to ask many times: the peers statement is prepared once per kind of match.
+public final class PeerQueries {
     let lake: Lake
+    private var statements: [PeerMatch: Statement] = [:]
+    private lazy var geographic: Bool? = try? SpatialReference(epsg: lake.srid).isGeographic
     public init(lake: Lake) { self.lake = lake }
 
     /// Parcels of the same crop (or crop group, or any) and year within `distance` of the
@@ -38,22 +41,27 @@ public struct PeerQueries {
         case .group: sameClause = "AND (SELECT group_code FROM parcel_groups WHERE pid = p.pid) IS (SELECT group_code FROM parcel_groups WHERE pid = t.pid)"
         case .any: sameClause = ""
         }
-        let geographic = try SpatialReference(epsg: lake.srid).isGeographic
+        guard let geographic else { throw LakeError.usage("EPSG:\(lake.srid) is not a coordinate reference system GDAL knows") }
         let distance = geographic ? "ST_Distance(p.geom, t.geom, 1)" : "ST_Distance(p.geom, t.geom)"
         // The search frame: the parcel's bounding box grown by the distance (in degrees for a
         // geographic lake: metres / 111,320 at the equator, generous towards the poles).
         let grow = geographic ? options.distance / 111_320 / max(0.2, cos(parcel.centroidLat * .pi / 180)) : options.distance
-        let statement = try lake.db.prepare("""
-            WITH t AS (SELECT pid, crop_code, year, geom FROM parcels WHERE pid = ?1)
-            SELECT p.pid, \(distance) AS d
-            FROM parcels p, t
-            WHERE p.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'parcels' AND f_geometry_column = 'geom'
-                              AND search_frame = BuildMbr(MbrMinX(t.geom) - ?2, MbrMinY(t.geom) - ?2,
-                                                          MbrMaxX(t.geom) + ?2, MbrMaxY(t.geom) + ?2))
-              AND p.pid <> t.pid AND p.year = t.year AND p.area >= ?3 \(sameClause)
-              AND \(distance) <= ?4
-            ORDER BY d, p.pid LIMIT ?5
+        // Candidates straight from the R*Tree of the parcels' boxes (SpatiaLite's own index
+        // table; its SpatialIndex virtual table in front of it costs as much as the search), the
+        // exact distance worked out once per candidate.
+        let statement = try statements[options.same] ?? lake.db.prepare("""
+            WITH t AS (SELECT pid, crop_code, year, geom, MbrMinX(geom) AS x0, MbrMinY(geom) AS y0,
+                              MbrMaxX(geom) AS x1, MbrMaxY(geom) AS y1 FROM parcels WHERE pid = ?1),
+            near AS MATERIALIZED (
+                SELECT p.pid, \(distance) AS d
+                FROM t, idx_parcels_geom r, parcels p
+                WHERE r.xmin <= t.x1 + ?2 AND r.xmax >= t.x0 - ?2 AND r.ymin <= t.y1 + ?2 AND r.ymax >= t.y0 - ?2
+                  AND p.pid = r.pkid AND p.pid <> t.pid AND p.year = t.year AND p.area >= ?3 \(sameClause))
+            SELECT pid, d FROM near WHERE d <= ?4 ORDER BY d, pid LIMIT ?5
             """)
+        statements[options.same] = statement
+        statement.reset()
+        defer { statement.reset() }
         try statement.bind([.int(parcel.pid), .double(grow), .double(options.minArea), .double(options.distance), .int(Int64(options.max))])
         var found: [(Int64, Double)] = []
         while try statement.step() { found.append((statement.int(0), statement.double(1))) }
