@@ -73,8 +73,11 @@ var swift = "// Generated from schema/*.sql by the EmbedSchema plugin. Do not ed
 swift += "let embeddedMigrations: [(version: Int, name: String, sql: String)] = [\n"
 for m in migrations { swift += "    (version: \(m.version), name: \(literal(m.name)), sql: \(literal(m.sql))),\n" }
 swift += "]\n\n"
-swift += "/// lake's schema objects: \"FROM\\tTO\\tTYPE\\tNAME\\tTABLE\\tSQL\" for schema versions FROM…TO.\n"
-swift += "let embeddedReferenceObjects: [String] = [\n"
-for r in ranges { swift += "    \(literal("\(r.from)\t\(r.to)\t\(r.object)")),\n" }
+swift += "/// lake's schema objects (from, to: the schema versions that have the object; type, name, table, sql).\n"
+swift += "let embeddedReferenceObjects: [(from: Int, to: Int, type: String, name: String, table: String, sql: String)] = [\n"
+for r in ranges {
+    let f = r.object.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false).map(String.init)
+    swift += "    (\(r.from), \(r.to), \(literal(f[0])), \(literal(f[1])), \(literal(f[2])), \(literal(f[3]))),\n"
+}
 swift += "]\n"
 try swift.write(toFile: output, atomically: true, encoding: .utf8)

@@ -59,7 +59,12 @@ do {
     let at = try measure("parcel at a point") { lake in
         try lake.db.read { try ParcelLookup.at(lake, lon: parcel.centroidLon, lat: parcel.centroidLat).count }
     }
-    let out = ["parcel": id, "queries": [series, peers, at]] as [String: Any]
+    // Opening the file: header checks, the schema compared with lake's, the schema version.
+    let open = try measure("open the lake") { _ in
+        _ = try Lake.open(path: path, spatial: false)
+        return 1
+    }
+    let out = ["parcel": id, "queries": [series, peers, at, open]] as [String: Any]
     let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])
     print(String(decoding: data, as: UTF8.self))
 } catch {
