@@ -69,3 +69,7 @@ t0=$(now); $BIN/lake --db "$db" check crops >/dev/null; t1=$(now)
 printf "crop check (peer envelopes) of all %d parcels: %.2f s = %.0f parcels/s\n" "$P" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P / ($t1 - $t0)" | bc -l)"
 t0=$(now); $BIN/lake --db "$db" decide >/dev/null; t1=$(now)
 printf "decide (one light per parcel from the latest runs): %.2f s = %.0f parcels/s\n" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P / ($t1 - $t0)" | bc -l)"
+# The signatures as the JRC table (CSV), every row of the packed series decoded and written.
+t0=$(now); $BIN/lake --db "$db" export signatures --out "$OUT/signatures-export.csv" 2>/dev/null; t1=$(now)
+printf "export signatures (JRC table form, CSV): %d rows in %.2f s = %.0f rows/s\n" "$((P * S * 8))" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P * $S * 8 / ($t1 - $t0)" | bc -l)"
+rm -f "$OUT/signatures-export.csv"

@@ -6,7 +6,7 @@ import LakeSQLite
 import LakeStore
 
 public enum ReportKind: String, Sendable, CaseIterable {
-    case parcels, markers, decisions, heterogeneity, peers, timeseries
+    case parcels, markers, decisions, heterogeneity, peers, timeseries, signatures
 }
 
 public enum ReportFormat: String, Sendable, CaseIterable {
@@ -32,8 +32,8 @@ public struct Reports {
     /// Writes the report; returns the number of rows or features.
     @discardableResult
     public func write(_ kind: ReportKind, format: ReportFormat, options: ReportOptions) throws -> Int {
-        if format == .geojson && kind == .timeseries {
-            throw LakeError.usage("the time series report is long-form CSV (one row per parcel, date and band); use --format csv")
+        if format == .geojson && (kind == .timeseries || kind == .signatures) {
+            throw LakeError.usage("the \(kind.rawValue) report is a CSV table (one row per parcel, scene and band); use --format csv")
         }
         let sink = try ReportSink(path: options.out, format: format)
         var count = 0
@@ -45,6 +45,7 @@ public struct Reports {
             case .heterogeneity: count = try heterogeneity(sink, options)
             case .peers: count = try peers(sink, options)
             case .timeseries: count = try timeseries(sink)
+            case .signatures: count = try signatures(sink)
             }
             try sink.finish()
         } catch {
@@ -204,6 +205,52 @@ public struct Reports {
     }
 }
 
+extension Reports {
+    /// Every signature in the JRC table form (`aoi_s2_signatures`: pid, obsid, band, count, mean,
+    /// std, min, max, p25, p50, p75) as stored — digital numbers without the scenes' offsets,
+    /// float32 values in their shortest round-trip text — in pid, obsid and band order. The obsid
+    /// is the scene's JRC `dias_catalogue` id where the catalogue came with one (schema 6),
+    /// else lake's own. Written straight to the buffer: a hundred-million-row table is common.
+    func signatures(_ sink: ReportSink) throws -> Int {
+        sink.begin(columns: ["pid", "obsid", "band"] + SignatureStats.fieldNames)
+        var obsids: [Int64: Int64] = [:]
+        let s = try lake.db.prepare("SELECT obsid, coalesce(source_id, obsid) FROM catalogue")
+        while try s.step() { obsids[s.int(0)] = s.int(1) }
+        let dictionary = try BandDictionary(db: lake.db)
+        var names: [UInt8: String] = [:]
+        let store = SignatureStore(db: lake.db)
+        let pids = try lake.db.prepare("SELECT pid FROM signatures_packed UNION SELECT pid FROM signatures_pending ORDER BY 1")
+        var n = 0
+        var line = ""
+        while try pids.step() {
+            let pid = pids.int(0)
+            let prefix = String(pid) + ","
+            for row in try store.series(pid: pid) {
+                let name = names[row.bandID] ?? {
+                    let name = TableWriter.csvField(dictionary.name(row.bandID))
+                    names[row.bandID] = name
+                    return name
+                }()
+                line.removeAll(keepingCapacity: true)
+                line += prefix
+                line += String(obsids[row.obsid] ?? row.obsid)
+                line += ","
+                line += name
+                for k in 0..<8 {
+                    let v = row.stats[k]
+                    line += ","
+                    if v.isNaN { continue }
+                    if v == v.rounded(), abs(v) < 1e7 { line += String(Int(v)) } else { line += String(v) }
+                }
+                line += "\n"
+                sink.raw(line)
+                n += 1
+            }
+        }
+        return n
+    }
+}
+
 /// Streams CSV or a GeoJSON FeatureCollection to a file (written to a temporary name and
 /// renamed at the end, so a failed report leaves no half file) or to stdout.
 final class ReportSink {
@@ -251,6 +298,12 @@ final class ReportSink {
             out.write(zip(columns, values).map { "\(TableWriter.jsonString($0)): \(TableWriter.jsonValue($1))" }.joined(separator: ", "))
             out.write("}, \"geometry\": \(geometry)}")
         }
+        rows += 1
+    }
+
+    /// A ready line of CSV.
+    func raw(_ text: String) {
+        out.write(text)
         rows += 1
     }
 

@@ -49,6 +49,28 @@ final class LakeBinaryTests: BinaryTestCase {
         XCTAssertTrue(at.out.contains("\"parcel_id\" : \"P000004\""), at.out)
     }
 
+    /// `lake export signatures` writes the JRC table form with the stored values: row for row and
+    /// value for value the `signatures` relation (float32 exactly: shortest round-trip text).
+    func testExportSignaturesIsTheJRCTableOfTheStoredValues() throws {
+        try loadFixtures()
+        let out = dir.appendingPathComponent("sig.csv").path
+        let export = try run(["--db", db, "export", "signatures", "--out", out])
+        XCTAssertEqual(export.code, 0, export.err)
+        XCTAssertTrue(export.err.contains("5760 rows"), export.err)
+        let exported = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
+        XCTAssertEqual(exported.first, "pid,obsid,band,count,mean,std,min,max,p25,p50,p75")
+        let sql = try run(["--db", db, "sql", "SELECT * FROM signatures", "--csv"])
+        let stored = sql.out.split(separator: "\n").map(String.init)
+        XCTAssertEqual(exported.count, 5761)
+        XCTAssertEqual(stored.count, exported.count)
+        for (a, b) in zip(exported.dropFirst(), stored.dropFirst()) {
+            let x = a.split(separator: ","), y = b.split(separator: ",")
+            XCTAssertEqual(x[0...2], y[0...2])
+            for k in 3..<11 { XCTAssertEqual(Float(String(x[k])), Float(String(y[k])).map { Float($0) }, "\(a) vs \(b)") }
+        }
+        XCTAssertEqual(try run(["--db", db, "export", "parcels"]).code, 64)
+    }
+
     func testExitCodesAndMessages() throws {
         try loadFixtures()
         let missing = try run(["--db", db, "query", "parcel", "NOPE"])
