@@ -10,7 +10,7 @@ let instrumented: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])
 
 let package = Package(
     name: "lake",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         // `lake` starts fast (SQLite and the store only) and hands every command it does not
         // answer alone to `lake-full`, the whole command set (GDAL, analytics, reports).
@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
     ],
     targets: [
         // Thin C shims over the system libraries.
@@ -65,6 +66,9 @@ let package = Package(
         // Answers → files: CSV, JSON, GeoJSON (streaming).
         .target(name: "LakeReports", dependencies: ["LakeStore", "LakeSQLite", "LakeAnalytics", "LakeGDAL"]),
 
+        // Store → the JRC query API over HTTP (`lake serve`).
+        .target(name: "LakeServer", dependencies: ["LakeStore", "LakeQuery", "LakeAnalytics", "LakeSQLite", "LakeSupport",
+                                                   .product(name: "Hummingbird", package: "hummingbird")]),
         // The command line: what both binaries share (options, errors, output, the commands
         // that need neither GDAL nor the analytics) …
         .target(name: "LakeCLI", dependencies: ["LakeStore", "LakeQuery", "LakeSupport",
@@ -80,7 +84,7 @@ let package = Package(
         ]),
         // … and every command.
         .executableTarget(name: "lake-full", dependencies: [
-            "LakeCLI", "LakeStore", "LakeIngest", "LakeExtract", "LakeQuery", "LakeAnalytics", "LakeReports",
+            "LakeCLI", "LakeStore", "LakeIngest", "LakeServer", "LakeExtract", "LakeQuery", "LakeAnalytics", "LakeReports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -7,12 +7,12 @@ import LakeStore
 /// This target only parses arguments and calls the library modules.
 @main
 enum Main {
-    static func main() {
-        LakeCommand.main(hoistGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+    static func main() async {
+        await LakeCommand.main(hoistGlobalOptions(Array(CommandLine.arguments.dropFirst())))
     }
 }
 
-struct LakeCommand: ParsableCommand {
+struct LakeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lake",
         abstract: "An agricultural monitoring data lake (parcels, scene catalogue, signatures) in one SpatiaLite file.",
@@ -22,5 +22,5 @@ struct LakeCommand: ParsableCommand {
             4 bad input; 5 not found; 6 ambiguous identifier; 7 done, but some rows were rejected or scenes failed; 10 database error.
             """,
         version: LakeVersion.current,
-        subcommands: [Init.self, Ingest.self, Extract.self, Info.self, Query.self, Markers.self, Screen.self, Check.self, Decide.self, HeterogeneityCommand.self, FOI.self, Report.self, Export.self, Runs.self, SQL.self])
+        subcommands: [Init.self, Ingest.self, Extract.self, Info.self, Query.self, Markers.self, Screen.self, Check.self, Decide.self, HeterogeneityCommand.self, FOI.self, Report.self, Export.self, Runs.self, SQL.self, Serve.self])
 }

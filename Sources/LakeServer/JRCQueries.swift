@@ -1,0 +1,179 @@
+import Foundation
+import LakeAnalytics
+import LakeQuery
+import LakeSQLite
+import LakeStore
+
+/// An error answered as JSON with an HTTP status.
+struct APIError: Error {
+    let status: Int
+    let message: String
+    static func badRequest(_ m: String) -> APIError { APIError(status: 400, message: m) }
+    static func notFound(_ m: String) -> APIError { APIError(status: 404, message: m) }
+}
+
+/// The JRC CbM query API's answers, in its column form: one JSON object whose keys are columns
+/// and whose values are lists, one element per row (`{"pid": [7], "cropname": ["maize"], …}`).
+/// Parameters and keys as the JRC documentation gives them ("Build a RESTful API", "Parcel
+/// information", "Parcel Time Series", "Parcel peers").
+enum JRCQueries {
+    typealias Parameters = [String: String]
+
+    static func string(_ p: Parameters, _ key: String) -> String? { p[key].flatMap { $0.isEmpty ? nil : $0 } }
+
+    static func flag(_ p: Parameters, _ key: String, default value: Bool) -> Bool {
+        guard let v = string(p, key)?.lowercased() else { return value }
+        return ["true", "1", "yes"].contains(v)
+    }
+
+    static func required(_ p: Parameters, _ key: String) throws -> String {
+        guard let v = string(p, key) else { throw APIError.badRequest("missing parameter \(key)") }
+        return v
+    }
+
+    static func number(_ p: Parameters, _ key: String, default value: Double? = nil, range: ClosedRange<Double>) throws -> Double {
+        guard let text = string(p, key) else {
+            guard let value else { throw APIError.badRequest("missing parameter \(key)") }
+            return value
+        }
+        guard let v = Double(text), v.isFinite, range.contains(v) else {
+            throw APIError.badRequest("\(key) must be a number within \(range.lowerBound)…\(range.upperBound), not \(text)")
+        }
+        return v
+    }
+
+    static func year(_ p: Parameters) throws -> Int? {
+        guard let text = string(p, "year") else { return nil }
+        guard let y = Int(text), (1900...2200).contains(y) else { throw APIError.badRequest("year must be a year, not \(text)") }
+        return y
+    }
+
+    /// The JRC `pid` is the parcel's identifier in its declaration set: lake's `parcel_id`.
+    static func parcel(_ c: QueryContext, _ p: Parameters) throws -> ParcelRecord {
+        let id = try required(p, "pid")
+        do {
+            return try ParcelLookup.byID(c.lake, id: id, aoi: string(p, "aoi") ?? string(p, "parcels"), year: try year(p), ptype: string(p, "ptype"))
+        } catch let error as LakeError {
+            if case .notFound = error { throw APIError.notFound("\(error)") }
+            throw APIError.badRequest("\(error)")
+        }
+    }
+
+    /// An identifier as the JRC gives it: a number when it is one.
+    static func idValue(_ id: String) -> Any { Int64(id).map { $0 as Any } ?? id }
+
+    static func parcelColumns(_ c: QueryContext, _ parcels: [ParcelRecord], geometry: Bool) throws -> [String: Any] {
+        var out: [String: Any] = [
+            "pid": parcels.map { idValue($0.parcelID) },
+            "cropname": parcels.map { $0.cropName as Any },
+            "cropcode": parcels.map { $0.cropCode as Any },
+            "srid": parcels.map { _ in c.lake.srid },
+            "area": parcels.map(\.areaM2),
+            "clon": parcels.map(\.centroidLon),
+            "clat": parcels.map(\.centroidLat),
+        ]
+        if geometry {
+            try c.lake.db.loadSpatiaLite()
+            let statement = try c.lake.db.prepare("SELECT AsText(geom) FROM parcels WHERE pid = ?")
+            out["geom"] = try parcels.map { parcel -> Any in
+                statement.reset()
+                statement.bind(int: parcel.pid, at: 1)
+                return try statement.step() ? (statement.text(0) as Any) : NSNull()
+            }
+        }
+        return out
+    }
+
+    static func parcelByID(_ c: QueryContext, _ p: Parameters) throws -> [String: Any] {
+        try parcelColumns(c, [try parcel(c, p)], geometry: flag(p, "withGeometry", default: false))
+    }
+
+    static func parcelByLocation(_ c: QueryContext, _ p: Parameters) throws -> [String: Any] {
+        let lon = try number(p, "lon", range: -180...180), lat = try number(p, "lat", range: -90...90)
+        let aoi = string(p, "aoi"), year = try year(p), ptype = string(p, "ptype")
+        let found = try ParcelLookup.at(c.lake, lon: lon, lat: lat).filter {
+            (aoi == nil || $0.aoi == aoi) && (year == nil || $0.year == year) && (ptype == nil || $0.ptype == ptype)
+        }
+        return try parcelColumns(c, found, geometry: flag(p, "withGeometry", default: false))
+    }
+
+    /// Sentinel-2 (`s2`, with SCL histograms unless `scl=False`, scene references with
+    /// `ref=True`), backscatter (`bs`), coherence (`c6`) or only the SCL histograms (`scl`).
+    static func parcelTimeSeries(_ c: QueryContext, _ p: Parameters, maxRows: Int) throws -> [String: Any] {
+        let parcel = try parcel(c, p)
+        let tstype = string(p, "tstype") ?? "s2"
+        guard ["s2", "bs", "c6", "scl"].contains(tstype) else { throw APIError.badRequest("tstype is s2, bs, c6 or scl, not \(tstype)") }
+        var filter = SeriesFilter()
+        filter.harmonise = false   // the JRC tables hold the products' digital numbers
+        if let band = string(p, "band") { filter.bands = [Bands.normalise(band)] }
+        // One band asked for: that band only (the SCL histograms with tstype=scl or band=SCL).
+        let sclAsked = filter.bands?.contains(Bands.scl) ?? false
+        if sclAsked { filter.bands = [] }
+        let withSCL = tstype == "scl" || sclAsked || (tstype == "s2" && filter.bands == nil && flag(p, "scl", default: true))
+        let withRef = flag(p, "ref", default: false)
+        let cards: Set<String> = tstype == "s2" || tstype == "scl" ? ["s2", "l1c"] : [tstype]
+        var columns: [String: [Any]] = [:]
+        let names = ["date_part", "band"] + SignatureStats.fieldNames + (withRef ? ["reference"] : []) + (withSCL ? ["hist"] : [])
+        for name in names { columns[name] = [] }
+        var rows = 0
+        func add(_ o: Observation, band: String, stats: SignatureStats?, hist: [Int]?) throws {
+            rows += 1
+            if rows > maxRows { throw APIError(status: 413, message: "more than \(maxRows) rows; ask for one band (band=…) or raise --max-rows") }
+            columns["date_part"]!.append(epoch(o.obstime))
+            if filter.bands == nil || tstype == "scl" { columns["band"]!.append(band) }
+            for (k, name) in SignatureStats.fieldNames.enumerated() {
+                columns[name]!.append(stats.map { Double($0[k]) as Any } ?? NSNull())
+            }
+            if withRef { columns["reference"]!.append(o.reference) }
+            if withSCL {
+                var object: [String: Int] = [:]
+                for (k, n) in (hist ?? []).enumerated() where n > 0 { object[String(k)] = n }
+                columns["hist"]!.append(hist == nil ? NSNull() : object as Any)
+            }
+        }
+        for o in try c.series.read(pid: parcel.pid, filter: filter) where cards.contains(o.card) {
+            if tstype != "scl" { for b in o.bands { try add(o, band: b.band, stats: b.stats, hist: nil) } }
+            if withSCL, let h = o.scl { try add(o, band: "SCL", stats: nil, hist: h) }
+        }
+        if filter.bands != nil && tstype != "scl" { columns["band"] = nil }
+        return columns
+    }
+
+    /// Seconds since the Unix epoch of an ISO time (`2024-06-15T10:30:21Z`).
+    static func epoch(_ iso: String) -> Double {
+        let b = Array(iso.utf8)
+        func n(_ from: Int, _ count: Int) -> Int32? {
+            guard b.count >= from + count else { return nil }
+            var v: Int32 = 0
+            for c in b[from..<from + count] { guard c >= 48, c <= 57 else { return nil }; v = v * 10 + Int32(c - 48) }
+            return v
+        }
+        guard let year = n(0, 4), let month = n(5, 2), let day = n(8, 2) else { return .nan }
+        var parts = tm()
+        parts.tm_year = year - 1900; parts.tm_mon = month - 1; parts.tm_mday = day
+        parts.tm_hour = n(11, 2) ?? 0; parts.tm_min = n(14, 2) ?? 0; parts.tm_sec = n(17, 2) ?? 0
+        return Double(timegm(&parts))
+    }
+
+    static func parcelPeers(_ c: QueryContext, _ p: Parameters, maxRows: Int) throws -> [String: Any] {
+        let parcel = try parcel(c, p)
+        var options = PeerOptions()
+        options.distance = try number(p, "distance", default: 1000, range: 0.1...5000)
+        options.max = Int(try number(p, "max", default: 10, range: 1...Double(min(maxRows, 100))))
+        options.same = .crop
+        let peers = try c.peers.peers(of: parcel, options)
+        return ["pid": peers.map { idValue($0.parcel.parcelID) }, "distance": peers.map(\.distance)]
+    }
+
+    static func options(_ c: QueryContext) throws -> [String: Any] {
+        let sets = try c.lake.db.prepare("SELECT aoi, year, ptype, count(*) FROM parcels GROUP BY 1, 2, 3 ORDER BY 1, 2, 3").rows()
+        var aois: [String: Any] = [:]
+        for row in sets {
+            let aoi = row[0].text ?? ""
+            var years = aois[aoi] as? [String: Any] ?? [:]
+            years[String(row[1].int ?? 0)] = ["ptype": row[2].text ?? "", "parcels": row[3].int ?? 0] as [String: Any]
+            aois[aoi] = years
+        }
+        return ["aois": aois, "tstype": ["s2", "bs", "c6", "scl"], "srid": c.lake.srid]
+    }
+}

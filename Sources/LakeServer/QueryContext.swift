@@ -1,0 +1,45 @@
+import Foundation
+import LakeAnalytics
+import LakeQuery
+import LakeSQLite
+import LakeStore
+
+/// What one request needs to answer from the lake: a read-only connection with its prepared
+/// readers. A connection is used by one thread at a time, so the server keeps one context per
+/// core and lends them out (`ContextPool`).
+final class QueryContext {
+    let lake: Lake
+    let series: SeriesReader
+    let peers: PeerQueries
+
+    init(path: String) throws {
+        lake = try Lake.open(path: path, spatial: false)
+        series = try SeriesReader(lake)
+        peers = PeerQueries(lake: lake)
+    }
+}
+
+/// A fixed set of contexts lent to one request at a time; a request that finds all of them busy
+/// waits for one (requests are sub-millisecond; the server's time limit bounds the wait).
+final class ContextPool: @unchecked Sendable {
+    private var free: [QueryContext]
+    private let condition = NSCondition()
+
+    init(path: String, size: Int) throws {
+        free = try (0..<max(1, size)).map { _ in try QueryContext(path: path) }
+    }
+
+    func with<T>(_ body: (QueryContext) throws -> T) throws -> T {
+        condition.lock()
+        while free.isEmpty { condition.wait() }
+        let context = free.removeLast()
+        condition.unlock()
+        defer {
+            condition.lock()
+            free.append(context)
+            condition.signal()
+            condition.unlock()
+        }
+        return try body(context)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Hummingbird
+import LakeStore
+import LakeSupport
+import Logging
+
+/// `lake serve`: the JRC CbM query API (`/query/…`) over one lake file, read-only, on
+/// Hummingbird. Every answer is JSON; errors are `{"error": …}` with an HTTP status; one line
+/// per request goes to stderr.
+public struct ServerOptions: Sendable {
+    public var path: String
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// Rows one answer may hold (a time series of every band of a long archive is the largest).
+    public var maxRows = 100_000
+    /// Read-only connections, one per request in flight (default: the cores).
+    public var connections = ProcessInfo.processInfo.activeProcessorCount
+    public init(path: String) { self.path = path }
+}
+
+public enum LakeServer {
+    /// The routes: the JRC query names, each answered from a lent connection.
+    static let routes: [(String, @Sendable (QueryContext, JRCQueries.Parameters, Int) throws -> [String: Any])] = [
+        ("parcelByID", { c, p, _ in try JRCQueries.parcelByID(c, p) }),
+        ("parcelByLocation", { c, p, _ in try JRCQueries.parcelByLocation(c, p) }),
+        ("parcelTimeSeries", { c, p, max in try JRCQueries.parcelTimeSeries(c, p, maxRows: max) }),
+        ("parcelPeers", { c, p, max in try JRCQueries.parcelPeers(c, p, maxRows: max) }),
+        ("options", { c, _, _ in try JRCQueries.options(c) }),
+        ("info", { c, _, _ in try JRCQueries.options(c) }),
+    ]
+
+    public static func run(_ options: ServerOptions, ready: (@Sendable (Int) -> Void)? = nil) async throws {
+        // The file is checked (and refused when foreign code could run) before the port opens.
+        let pool = try ContextPool(path: options.path, size: options.connections)
+        var logger = Logger(label: "lake.serve")
+        logger.logLevel = .warning
+        let router = Router()
+        router.add(middleware: RequestLog())
+        for (name, answer) in routes {
+            let maxRows = options.maxRows
+            router.get("query/\(name)") { request, _ -> Response in
+                var parameters: JRCQueries.Parameters = [:]
+                for (k, v) in request.uri.queryParameters { parameters[String(k)] = String(v).removingPercentEncoding ?? String(v) }
+                do {
+                    let value = try pool.with { try answer($0, parameters, maxRows) }
+                    return json(value, status: .ok)
+                } catch let error as APIError {
+                    return json(["error": error.message], status: HTTPResponse.Status(code: error.status))
+                } catch {
+                    return json(["error": "\(LakeError.wrap(error))"], status: .internalServerError)
+                }
+            }
+        }
+        let app = Application(router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "lake"),
+                              onServerRunning: { channel in ready?(channel.localAddress?.port ?? options.port) }, logger: logger)
+        try await app.runService()
+    }
+
+    static func json(_ value: Any, status: HTTPResponse.Status) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: JSONText.render(value, pretty: false))))
+    }
+}
+
+/// One line per request on stderr: method, path and query, status, milliseconds.
+struct RequestLog<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
+        let response: Response
+        do { response = try await next(request, context) } catch {
+            let status = (error as? HTTPResponseError)?.status.code ?? 500
+            log(request, status, started)
+            throw error
+        }
+        log(request, response.status.code, started)
+        return response
+    }
+
+    private func log(_ request: Request, _ status: Int, _ started: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - started
+        let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        writeStandardError("\(request.method) \(request.uri) \(status) \(Format.double("%.2f", ms)) ms\n")
+    }
+}

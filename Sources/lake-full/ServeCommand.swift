@@ -1,0 +1,35 @@
+import ArgumentParser
+import LakeCLI
+import LakeServer
+import LakeStore
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the JRC CbM query API (/query/parcelByID, parcelByLocation, parcelTimeSeries, parcelPeers, options) over the lake, read-only.",
+        discussion: """
+            Answers as the JRC server does (JSON in column form), for the cbm Python package and notebooks written against it. \
+            Loopback only unless --bind. One line per request on stderr. Stop with Ctrl-C.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "TCP port (0: any free port, printed on stderr).") var port: Int = 8080
+    @Option(help: "Address to listen on; 0.0.0.0 opens the server to the network.") var bind: String = "127.0.0.1"
+    @Option(name: .customLong("max-rows"), help: "Rows one answer may hold.") var maxRows: Int = 100_000
+
+    func validate() throws {
+        guard (0...65_535).contains(port) else { throw ValidationError("--port is 0–65535") }
+        guard maxRows > 0 else { throw ValidationError("--max-rows must be positive") }
+    }
+
+    func run() async throws {
+        var options = ServerOptions(path: global.path)
+        options.port = port; options.host = bind; options.maxRows = maxRows
+        let (path, host) = (options.path, options.host)
+        do {
+            try await LakeServer.run(options) { port in printError("lake serve: \(path) on http://\(host):\(port)/query/") }
+        } catch let error as LakeError {
+            printError("lake: \(error)")
+            throw ExitCode(error.exitCode)
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import XCTest
+
+/// `lake serve` answered through the JRC's own `cbm` Python package (PyPI 0.0.18, installed in
+/// a virtual environment under .build on first use): parcel information, the Sentinel-2 time
+/// series and peers equal what `lake query` says.
+final class ServeTests: BinaryTestCase {
+    func loadSmallLake() throws {
+        XCTAssertEqual(try run(["--db", db, "ingest", "parcels", fixture("parcels.geojson"), "--aoi", "demo", "--year", "2024"]).code, 0)
+        XCTAssertEqual(try run(["--db", db, "ingest", "catalogue", fixture("scenes.stac.json")]).code, 0)
+        XCTAssertEqual(try run(["--db", db, "ingest", "signatures", fixture("signatures.csv"), fixture("scl.csv")]).code, 0)
+    }
+
+    /// A Python with cbm installed (fails loudly when PyPI cannot be reached: the test is the point).
+    func cbmPython() throws -> String {
+        let venv = Self.root.appendingPathComponent(".build/cbm-venv").path
+        let python = venv + "/bin/python"
+        if !FileManager.default.isExecutableFile(atPath: python) || (try? shell(python, ["-c", "import cbm.datas.api"])) == nil {
+            try shell("/usr/bin/env", ["python3", "-m", "venv", venv])
+            try shell(python, ["-m", "pip", "install", "-q", "cbm==0.0.18"])
+        }
+        return python
+    }
+
+    @discardableResult
+    func shell(_ tool: String, _ args: [String], cwd: URL? = nil) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = cwd }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        nonisolated(unsafe) var e = Data()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { e = err.fileHandleForReading.readDataToEndOfFile() }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait(); p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw NSError(domain: "shell", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey:
+                "\(tool) \(args.joined(separator: " ")): \(String(decoding: e, as: UTF8.self).suffix(2000))"])
+        }
+        return String(decoding: o, as: UTF8.self)
+    }
+
+    /// Starts `lake serve --port 0` and returns it with the port it printed.
+    func startServer() throws -> (Process, Int) {
+        let process = Process()
+        process.executableURL = try binary("lake")
+        process.arguments = ["--db", db, "serve", "--port", "0"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+            if let range = text.range(of: #"127\.0\.0\.1:(\d+)/query/"#, options: .regularExpression) {
+                let port = Int(text[range].split(separator: ":")[1].split(separator: "/")[0])!
+                // Keep draining the request log so the server never blocks on a full pipe.
+                err.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
+                return (process, port)
+            }
+        }
+        process.terminate()
+        throw NSError(domain: "serve", code: 1, userInfo: [NSLocalizedDescriptionKey: "lake serve did not start: \(text)"])
+    }
+
+    func testTheJRCClientReadsParcelSeriesAndPeersAsLakeQuerySays() throws {
+        try loadSmallLake()
+        let python = try cbmPython()
+        let (server, port) = try startServer()
+        defer { server.terminate(); server.waitUntilExit() }
+        let work = dir.appendingPathComponent("cbm")
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("config"), withIntermediateDirectories: true)
+        try #"{"api": {"url": "http://127.0.0.1:\#(port)", "user": "", "pass": ""}}"#
+            .write(to: work.appendingPathComponent("config/main.json"), atomically: true, encoding: .utf8)
+        let script = """
+            import json
+            from cbm.datas import api
+            out = {
+                "parcel": json.loads(api.parcel_by_id('demo', 2024, 'P000004')),
+                "ts": json.loads(api.parcel_ts('demo', 2024, 'P000004', tstype='s2')),
+                "b04": json.loads(api.parcel_ts('demo', 2024, 'P000004', tstype='s2', band='B04')),
+                "peers": json.loads(api.parcel_peers('demo', 2024, 'P000004', distance=5000, maxPeers=5)),
+                "missing": api.parcel_by_id('demo', 2024, 'NOPE').decode(),
+            }
+            print(json.dumps(out))
+            """
+        let answer = try shell(python, ["-c", script], cwd: work)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any])
+
+        // Parcel information: lake query parcel --json.
+        let query = try run(["--db", db, "query", "parcel", "P000004", "--json", "--raw"])
+        let lake = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(query.out.utf8)) as? [String: Any])
+        let lakeParcel = try XCTUnwrap(lake["parcel"] as? [String: Any])
+        let parcel = try XCTUnwrap(object["parcel"] as? [String: Any])
+        XCTAssertEqual(parcel["pid"] as? [String], ["P000004"])
+        XCTAssertEqual(parcel["cropname"] as? [String], [try XCTUnwrap(lakeParcel["crop_name"] as? String)])
+        XCTAssertEqual(try XCTUnwrap((parcel["area"] as? [Double])?.first), try XCTUnwrap(lakeParcel["area_m2"] as? Double), accuracy: 1e-6)
+        XCTAssertEqual(try XCTUnwrap((parcel["clon"] as? [Double])?.first), try XCTUnwrap(lakeParcel["centroid_lon"] as? Double), accuracy: 1e-9)
+
+        // The series: every (date, band) mean as lake query gives it (stored values), SCL rows with their histogram.
+        let ts = try XCTUnwrap(object["ts"] as? [String: Any])
+        let bands = try XCTUnwrap(ts["band"] as? [String]), means = try XCTUnwrap(ts["mean"] as? [Any]), dates = try XCTUnwrap(ts["date_part"] as? [Double])
+        let signatures = try XCTUnwrap(lake["signatures"] as? [[String: Any]])
+        XCTAssertEqual(bands.filter { $0 != "SCL" }.count, signatures.count)
+        XCTAssertEqual(bands.filter { $0 == "SCL" }.count, (lake["scl"] as? [Any])?.count)
+        var served: [String: Double] = [:]
+        for i in bands.indices where bands[i] != "SCL" {
+            let day = Date(timeIntervalSince1970: dates[i]).ISO8601Format().prefix(10)
+            served["\(day) \(bands[i])"] = means[i] as? Double
+        }
+        for s in signatures {
+            let key = "\(s["date"] as! String) \(s["band"] as! String)"
+            XCTAssertEqual(try XCTUnwrap(served[key], key), try XCTUnwrap(s["mean"] as? Double), accuracy: 1e-3, key)
+        }
+        let b04 = try XCTUnwrap(object["b04"] as? [String: Any])
+        XCTAssertNil(b04["band"])
+        XCTAssertEqual((b04["mean"] as? [Any])?.count, signatures.filter { $0["band"] as? String == "B04" }.count)
+
+        // Peers: lake query peers, same order and distances.
+        let peers = try XCTUnwrap(object["peers"] as? [String: Any])
+        let lakePeers = try run(["--db", db, "query", "peers", "P000004", "--distance", "5000", "--max", "5", "--csv"])
+        let rows = lakePeers.out.split(separator: "\n").dropFirst().map { $0.split(separator: ",") }
+        XCTAssertEqual(peers["pid"] as? [String], rows.map { String($0[0]) })
+        for (d, row) in zip(try XCTUnwrap(peers["distance"] as? [Double]), rows) { XCTAssertEqual(d, Double(String(row.last!))!, accuracy: 1e-6) }
+        XCTAssertTrue((object["missing"] as? String)?.contains("no parcel NOPE") ?? false)
+    }
+}
