@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 P=${BENCH_PARCELS:-20000}; S=${BENCH_SCENES:-73}
 BIN=.build/release; OUT=bench-out; DIR="$OUT/parcel-$P-$S"
 [ -f "$DIR/signatures.csv" ] || { echo "bench-postgis: run scripts/bench.sh first ($DIR/signatures.csv missing)" >&2; exit 1; }
-bash scripts/install-deps.sh hyperfine postgresql postgresql-15-postgis-3 >&2
+bash scripts/install-deps.sh hyperfine wrk postgresql postgresql-15-postgis-3 >&2
 source scripts/pg.sh
 pg_start
 now() { date +%s.%N; }
@@ -109,8 +109,36 @@ for q in "time series|series|$series_sql" "peers|peers|$peers_sql" "parcel at a 
   record "$name, lake cold / warm p99 (ms)" "$cold / $p99" "-" "-"
 done
 
+# --- Over HTTP: lake serve under wrk against the same queries on PostgreSQL under pgbench -------
+# (the JRC server is such a database behind an HTTP layer: its throughput is at most the
+# database's). 4 connections, 10 s each, 127.0.0.1 only.
+echo "served (wrk, 4 connections, 10 s; PostGIS: pgbench, 4 clients, 10 s, prepared):" >&2
+$BIN/lake --db "$db" serve --port 0 2> "$OUT/serve.log" &
+serve_pid=$!
+for _ in $(seq 100); do port=$(sed -n 's/.*127\.0\.0\.1:\([0-9]*\)\/query.*/\1/p' "$OUT/serve.log" | head -1); [ -n "$port" ] && break; sleep 0.1; done
+wrkq() {  # requests/s, p50 ms, p99 ms
+  wrk -t2 -c4 -d10s --latency "http://127.0.0.1:$port/query/$1" 2>/dev/null | awk '
+    /Requests\/sec/ { rps = $2 }
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
+    END { printf "%.0f %.3f %.3f\n", rps, p50, p99 }'
+}
+pgq() {  # transactions/s, p50 ms, p99 ms from pgbench's per-transaction log
+  rm -rf "$OUT/pgbench-log"; mkdir -p "$OUT/pgbench-log"
+  (cd "$OUT/pgbench-log" && "$(pg_bin)/pgbench" -n -M prepared -T 10 -c 4 -j 2 -l -h 127.0.0.1 -p "$PGPORT" -U "$PGUSER" -D pid="$pid" -f "../pgbench-$1.sql" lake >/dev/null 2>&1)
+  cat "$OUT"/pgbench-log/pgbench_log.* | awk '{ print $3 / 1000 }' | sort -n | awk '{ v[NR] = $1 } END { printf "%.0f %.3f %.3f\n", NR / 10, v[int(NR * 0.5)], v[int(NR * 0.99)] }'
+}
+for q in "parcelTimeSeries|series|parcelTimeSeries?aoi=bench&year=2024&pid=$id" "parcelPeers|peers|parcelPeers?aoi=bench&year=2024&pid=$id"; do
+  name=${q%%|*}; rest=${q#*|}; tag=${rest%%|*}; path=${rest#*|}
+  read -r lrps lp50 lp99 < <(wrkq "$path")
+  read -r prps pp50 pp99 < <(pgq "$tag")
+  record "$name over HTTP, requests/s (PostGIS: pgbench tps)" "$lrps" "$prps" "$(ratio "$lrps" "$prps")"
+  record "$name over HTTP, p50 / p99 ms" "$lp50 / $lp99" "$pp50 / $pp99" "$(ratio "$lp99" "$pp50")"
+done
+kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true
+
 echo
 echo "lake beside PostgreSQL $(pg_psql -Atc 'SHOW server_version') + PostGIS $(pg_psql -Atc 'SELECT postgis_lib_version()'), JRC schema; $P parcels × $S scenes × 8 bands; load $(load)"
 printf "%-58s %14s %14s %8s\n" "figure" "lake" "PostGIS" "lake/PG"
 printf '%s\n' "${results[@]}"
-echo "(ratios: for rates > 1 is lake faster; for times < 1 is lake faster)"
+echo "(ratios: for rates > 1 is lake faster; for times < 1 is lake faster; the p50/p99 row's ratio is lake's p99 over PostGIS's p50)"

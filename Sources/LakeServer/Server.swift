@@ -15,6 +15,8 @@ public struct ServerOptions: Sendable {
     public var maxRows = 100_000
     /// Read-only connections, one per request in flight (default: the cores).
     public var connections = ProcessInfo.processInfo.activeProcessorCount
+    /// When set, every request needs HTTP basic authentication as one of these users.
+    public var users: Users?
     public init(path: String) { self.path = path }
 }
 
@@ -36,6 +38,7 @@ public enum LakeServer {
         logger.logLevel = .warning
         let router = Router()
         router.add(middleware: RequestLog())
+        if let users = options.users { router.add(middleware: BasicAuthentication(users: users)) }
         for (name, answer) in routes {
             let maxRows = options.maxRows
             router.get("query/\(name)") { request, _ -> Response in
@@ -81,5 +84,18 @@ struct RequestLog<Context: RequestContext>: RouterMiddleware {
         let elapsed = ContinuousClock.now - started
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         writeStandardError("\(request.method) \(request.uri) \(status) \(Format.double("%.2f", ms)) ms\n")
+    }
+}
+
+/// 401 with a `WWW-Authenticate` challenge unless the request names a user of the file.
+struct BasicAuthentication<Context: RequestContext>: RouterMiddleware {
+    let users: Users
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard users.allows(request.headers[.authorization]) else {
+            var response = LakeServer.json(["error": "authentication required"], status: .unauthorized)
+            response.headers[.wwwAuthenticate] = "Basic realm=\"lake\""
+            return response
+        }
+        return try await next(request, context)
     }
 }

@@ -44,10 +44,10 @@ final class ServeTests: BinaryTestCase {
     }
 
     /// Starts `lake serve --port 0` and returns it with the port it printed.
-    func startServer() throws -> (Process, Int) {
+    func startServer(_ extra: [String] = []) throws -> (Process, Int) {
         let process = Process()
         process.executableURL = try binary("lake")
-        process.arguments = ["--db", db, "serve", "--port", "0"]
+        process.arguments = ["--db", db, "serve", "--port", "0"] + extra
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
@@ -129,5 +129,44 @@ final class ServeTests: BinaryTestCase {
         XCTAssertEqual(peers["pid"] as? [String], rows.map { String($0[0]) })
         for (d, row) in zip(try XCTUnwrap(peers["distance"] as? [Double]), rows) { XCTAssertEqual(d, Double(String(row.last!))!, accuracy: 1e-6) }
         XCTAssertTrue((object["missing"] as? String)?.contains("no parcel NOPE") ?? false)
+    }
+
+    /// With --users, the JRC's basic authentication: the client's user and password let it in,
+    /// a wrong password or none gets 401; the users file holds bcrypt hashes, not the password.
+    func testBasicAuthenticationWithUsersFromAFileOfHashes() throws {
+        try loadSmallLake()
+        let python = try cbmPython()
+        let users = dir.appendingPathComponent("users.txt").path
+        let add = Process()
+        add.executableURL = try binary("lake")
+        add.arguments = ["serve", "--users", users, "--add-user", "analyst"]
+        let input = Pipe()
+        add.standardInput = input
+        add.standardError = FileHandle.nullDevice
+        try add.run()
+        input.fileHandleForWriting.write(Data("s3cret pass\n".utf8))
+        try input.fileHandleForWriting.close()
+        add.waitUntilExit()
+        XCTAssertEqual(add.terminationStatus, 0)
+        let stored = try String(contentsOfFile: users, encoding: .utf8)
+        XCTAssertTrue(stored.hasPrefix("analyst:$2b$10$"), stored)
+        XCTAssertFalse(stored.contains("s3cret"))
+        let (server, port) = try startServer(["--users", users])
+        defer { server.terminate(); server.waitUntilExit() }
+        let work = dir.appendingPathComponent("cbm")
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("config"), withIntermediateDirectories: true)
+        func answer(user: String, password: String) throws -> String {
+            try #"{"api": {"url": "http://127.0.0.1:\#(port)", "user": "\#(user)", "pass": "\#(password)"}}"#
+                .write(to: work.appendingPathComponent("config/main.json"), atomically: true, encoding: .utf8)
+            return try shell(python, ["-c", "from cbm.datas import api; print(api.parcel_by_id('demo', 2024, 'P000004').decode())"], cwd: work)
+        }
+        XCTAssertTrue(try answer(user: "analyst", password: "s3cret pass").contains("\"pid\":[\"P000004\"]"))
+        XCTAssertTrue(try answer(user: "analyst", password: "wrong").contains("authentication required"))
+        XCTAssertTrue(try answer(user: "", password: "").contains("authentication required"))
+        let bad = dir.appendingPathComponent("plain.txt").path
+        try "analyst:s3cret\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try run(["--db", db, "serve", "--port", "0", "--users", bad])
+        XCTAssertEqual(refused.code, 4)
+        XCTAssertTrue(refused.err.contains("line 1"), refused.err)
     }
 }
