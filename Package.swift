@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", exact: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Thin C shims over the system libraries.
@@ -70,7 +71,8 @@ let package = Package(
         // Store → the JRC query API over HTTP (`lake serve`).
         .target(name: "LakeServer", dependencies: ["LakeStore", "LakeQuery", "LakeAnalytics", "LakeSQLite", "LakeSupport",
                                                    .product(name: "Hummingbird", package: "hummingbird"),
-                                                   .product(name: "HummingbirdBcrypt", package: "hummingbird-auth")]),
+                                                   .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                                                   .product(name: "NIOPosix", package: "swift-nio")]),
         // The command line: what both binaries share (options, errors, output, the commands
         // that need neither GDAL nor the analytics) …
         .target(name: "LakeCLI", dependencies: ["LakeStore", "LakeQuery", "LakeSupport",

@@ -3,6 +3,7 @@ import LakeAnalytics
 import LakeQuery
 import LakeSQLite
 import LakeStore
+import LakeSupport
 
 /// An error answered as JSON with an HTTP status.
 struct APIError: Error {
@@ -99,7 +100,7 @@ enum JRCQueries {
 
     /// Sentinel-2 (`s2`, with SCL histograms unless `scl=False`, scene references with
     /// `ref=True`), backscatter (`bs`), coherence (`c6`) or only the SCL histograms (`scl`).
-    static func parcelTimeSeries(_ c: QueryContext, _ p: Parameters, maxRows: Int) throws -> [String: Any] {
+    static func parcelTimeSeries(_ c: QueryContext, _ p: Parameters, maxRows: Int) throws -> String {
         let parcel = try parcel(c, p)
         let tstype = string(p, "tstype") ?? "s2"
         guard ["s2", "bs", "c6", "scl"].contains(tstype) else { throw APIError.badRequest("tstype is s2, bs, c6 or scl, not \(tstype)") }
@@ -111,32 +112,31 @@ enum JRCQueries {
         if sclAsked { filter.bands = [] }
         let withSCL = tstype == "scl" || sclAsked || (tstype == "s2" && filter.bands == nil && flag(p, "scl", default: true))
         let withRef = flag(p, "ref", default: false)
+        let withBand = filter.bands == nil || tstype == "scl"
         let cards: Set<String> = tstype == "s2" || tstype == "scl" ? ["s2", "l1c"] : [tstype]
-        var columns: [String: [Any]] = [:]
-        let names = ["date_part", "band"] + SignatureStats.fieldNames + (withRef ? ["reference"] : []) + (withSCL ? ["hist"] : [])
-        for name in names { columns[name] = [] }
-        var rows = 0
-        func add(_ o: Observation, band: String, stats: SignatureStats?, hist: [Int]?) throws {
-            rows += 1
-            if rows > maxRows { throw APIError(status: 413, message: "more than \(maxRows) rows; ask for one band (band=…) or raise --max-rows") }
-            columns["date_part"]!.append(epoch(o.obstime))
-            if filter.bands == nil || tstype == "scl" { columns["band"]!.append(band) }
-            for (k, name) in SignatureStats.fieldNames.enumerated() {
-                columns[name]!.append(stats.map { Double($0[k]) as Any } ?? NSNull())
-            }
-            if withRef { columns["reference"]!.append(o.reference) }
+        var dates: [Double?] = [], bands: [String?] = [], references: [String?] = [], hists: [String] = []
+        var stats = [[Float?]](repeating: [], count: 8)
+        func add(_ o: Observation, band: String, values: SignatureStats?, hist: [Int]?) throws {
+            guard dates.count < maxRows else { throw APIError(status: 413, message: "more than \(maxRows) rows; ask for one band (band=…) or raise --max-rows") }
+            dates.append(epoch(o.obstime))
+            if withBand { bands.append(band) }
+            for k in 0..<8 { stats[k].append(values.map { $0[k] }) }
+            if withRef { references.append(o.reference) }
             if withSCL {
-                var object: [String: Int] = [:]
-                for (k, n) in (hist ?? []).enumerated() where n > 0 { object[String(k)] = n }
-                columns["hist"]!.append(hist == nil ? NSNull() : object as Any)
+                guard let hist else { hists.append("null"); return }
+                hists.append("{" + hist.enumerated().filter { $0.element > 0 }.map { "\"\($0.offset)\":\($0.element)" }.joined(separator: ",") + "}")
             }
         }
         for o in try c.series.read(pid: parcel.pid, filter: filter) where cards.contains(o.card) {
-            if tstype != "scl" { for b in o.bands { try add(o, band: b.band, stats: b.stats, hist: nil) } }
-            if withSCL, let h = o.scl { try add(o, band: "SCL", stats: nil, hist: h) }
+            if tstype != "scl" { for b in o.bands { try add(o, band: b.band, values: b.stats, hist: nil) } }
+            if withSCL, let h = o.scl { try add(o, band: "SCL", values: nil, hist: h) }
         }
-        if filter.bands != nil && tstype != "scl" { columns["band"] = nil }
-        return columns
+        var columns: [String: JSONColumn] = ["date_part": .doubles(dates)]
+        for (k, name) in SignatureStats.fieldNames.enumerated() { columns[name] = .floats(stats[k]) }
+        if withBand { columns["band"] = .strings(bands) }
+        if withRef { columns["reference"] = .strings(references) }
+        if withSCL { columns["hist"] = .raw(hists) }
+        return JSONText.columns(columns)
     }
 
     /// Seconds since the Unix epoch of an ISO time (`2024-06-15T10:30:21Z`).

@@ -3,6 +3,7 @@ import Hummingbird
 import LakeStore
 import LakeSupport
 import Logging
+import NIOPosix
 
 /// `lake serve`: the JRC CbM query API (`/query/…`) over one lake file, read-only, on
 /// Hummingbird. Every answer is JSON; errors are `{"error": …}` with an HTTP status; one line
@@ -21,14 +22,14 @@ public struct ServerOptions: Sendable {
 }
 
 public enum LakeServer {
-    /// The routes: the JRC query names, each answered from a lent connection.
-    static let routes: [(String, @Sendable (QueryContext, JRCQueries.Parameters, Int) throws -> [String: Any])] = [
-        ("parcelByID", { c, p, _ in try JRCQueries.parcelByID(c, p) }),
-        ("parcelByLocation", { c, p, _ in try JRCQueries.parcelByLocation(c, p) }),
+    /// The routes: the JRC query names, each answered (as JSON text) from a lent connection.
+    static let routes: [(String, @Sendable (QueryContext, JRCQueries.Parameters, Int) throws -> String)] = [
+        ("parcelByID", { c, p, _ in JSONText.render(try JRCQueries.parcelByID(c, p), pretty: false) }),
+        ("parcelByLocation", { c, p, _ in JSONText.render(try JRCQueries.parcelByLocation(c, p), pretty: false) }),
         ("parcelTimeSeries", { c, p, max in try JRCQueries.parcelTimeSeries(c, p, maxRows: max) }),
-        ("parcelPeers", { c, p, max in try JRCQueries.parcelPeers(c, p, maxRows: max) }),
-        ("options", { c, _, _ in try JRCQueries.options(c) }),
-        ("info", { c, _, _ in try JRCQueries.options(c) }),
+        ("parcelPeers", { c, p, max in JSONText.render(try JRCQueries.parcelPeers(c, p, maxRows: max), pretty: false) }),
+        ("options", { c, _, _ in JSONText.render(try JRCQueries.options(c), pretty: false) }),
+        ("info", { c, _, _ in JSONText.render(try JRCQueries.options(c), pretty: false) }),
     ]
 
     public static func run(_ options: ServerOptions, ready: (@Sendable (Int) -> Void)? = nil) async throws {
@@ -42,11 +43,16 @@ public enum LakeServer {
         for (name, answer) in routes {
             let maxRows = options.maxRows
             router.get("query/\(name)") { request, _ -> Response in
-                var parameters: JRCQueries.Parameters = [:]
-                for (k, v) in request.uri.queryParameters { parameters[String(k)] = String(v).removingPercentEncoding ?? String(v) }
+                var query: JRCQueries.Parameters = [:]
+                for (k, v) in request.uri.queryParameters { query[String(k)] = String(v).removingPercentEncoding ?? String(v) }
+                let parameters = query
                 do {
-                    let value = try pool.with { try answer($0, parameters, maxRows) }
-                    return json(value, status: .ok)
+                    // Off Swift's cooperative threads (as many as cores): a query and its JSON
+                    // run on NIO's blocking-work pool, where waiting for a connection harms no one.
+                    let body = try await NIOThreadPool.singleton.runIfActive {
+                        try pool.with { try answer($0, parameters, maxRows) }
+                    }
+                    return json(raw: body, status: .ok)
                 } catch let error as APIError {
                     return json(["error": error.message], status: HTTPResponse.Status(code: error.status))
                 } catch {
@@ -60,9 +66,13 @@ public enum LakeServer {
     }
 
     static func json(_ value: Any, status: HTTPResponse.Status) -> Response {
+        json(raw: JSONText.render(value, pretty: false), status: status)
+    }
+
+    static func json(raw text: String, status: HTTPResponse.Status) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: JSONText.render(value, pretty: false))))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }
 

@@ -12,19 +12,17 @@ public enum JSONText {
     }
 
     private static func write(_ value: Any?, into out: inout String, pretty: Bool, indent: Int) {
-        guard let value = unwrap(value) else { out += "null"; return }
+        guard let value else { out += "null"; return }
+        // The common types first: a cast from Any also looks through an Optional holding a
+        // value; only what matches none of them is unwrapped by reflection (slow: a nil inside
+        // an Optional, NSNull).
         switch value {
         case let s as String: string(s, into: &out)
-        case let s as Substring: string(String(s), into: &out)
-        case let b as Bool: out += b ? "true" : "false"
-        case let i as Int: out += String(i)
-        case let i as Int64: out += String(i)
-        case let i as Int32: out += String(i)
-        case let i as UInt8: out += String(i)
-        case let i as UInt32: out += String(i)
-        case let i as UInt64: out += String(i)
         case let d as Double: number(d, into: &out)
+        case let i as Int: out += String(i)
+        case let b as Bool: out += b ? "true" : "false"
         case let f as Float: float(f, into: &out)
+        case let i as Int64: out += String(i)
         case let dict as [String: Any?]:
             container("{", "}", dict.keys.sorted(), into: &out, pretty: pretty, indent: indent) { key, out in
                 string(key, into: &out)
@@ -35,14 +33,18 @@ public enum JSONText {
             container("[", "]", Array(array.indices), into: &out, pretty: pretty, indent: indent) { i, out in
                 write(array[i], into: &out, pretty: pretty, indent: indent + 1)
             }
+        case let s as Substring: string(String(s), into: &out)
+        case let i as Int32: out += String(i)
+        case let i as UInt8: out += String(i)
+        case let i as UInt32: out += String(i)
+        case let i as UInt64: out += String(i)
         default:
-            string(String(describing: value), into: &out)
+            if let inner = unwrap(value) { string(String(describing: inner), into: &out) } else { out += "null" }
         }
     }
 
     /// nil for an Optional holding nothing (at any depth) or Foundation's NSNull.
-    private static func unwrap(_ value: Any?) -> Any? {
-        guard let value else { return nil }
+    private static func unwrap(_ value: Any) -> Any? {
         let mirror = Mirror(reflecting: value)
         if mirror.displayStyle == .optional {
             guard let inner = mirror.children.first?.value else { return nil }
@@ -66,19 +68,19 @@ public enum JSONText {
         out += close
     }
 
-    private static func number(_ d: Double, into out: inout String) {
+    static func number(_ d: Double, into out: inout String) {
         guard d.isFinite else { out += "null"; return }
         if d == d.rounded(), abs(d) < 1e15 { out += String(Int64(d)); return }
         out += String(d)
     }
 
-    private static func float(_ f: Float, into out: inout String) {
+    static func float(_ f: Float, into out: inout String) {
         guard f.isFinite else { out += "null"; return }
         if f == f.rounded(), abs(f) < 1e7 { out += String(Int64(f)); return }
         out += String(f)
     }
 
-    private static func string(_ s: String, into out: inout String) {
+    static func string(_ s: String, into out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -97,5 +99,39 @@ public enum JSONText {
             }
         }
         out += "\""
+    }
+}
+
+/// A column of the JRC's column-form JSON, typed: rendered without dynamic casts (a time series
+/// of a few thousand values through `Any` spent most of a request in the runtime's casts).
+public enum JSONColumn {
+    case doubles([Double?])
+    case floats([Float?])
+    case strings([String?])
+    /// Values already written as JSON (objects such as SCL histograms).
+    case raw([String])
+}
+
+extension JSONText {
+    /// `{"a":[…],"b":[…]}` with the keys sorted, compact.
+    public static func columns(_ columns: [String: JSONColumn]) -> String {
+        var out = "{"
+        for (n, key) in columns.keys.sorted().enumerated() {
+            if n > 0 { out += "," }
+            string(key, into: &out)
+            out += ":["
+            switch columns[key]! {
+            case .doubles(let values):
+                for (i, v) in values.enumerated() { if i > 0 { out += "," }; if let v { number(v, into: &out) } else { out += "null" } }
+            case .floats(let values):
+                for (i, v) in values.enumerated() { if i > 0 { out += "," }; if let v { float(v, into: &out) } else { out += "null" } }
+            case .strings(let values):
+                for (i, v) in values.enumerated() { if i > 0 { out += "," }; if let v { string(v, into: &out) } else { out += "null" } }
+            case .raw(let values):
+                for (i, v) in values.enumerated() { if i > 0 { out += "," }; out += v }
+            }
+            out += "]"
+        }
+        return out + "}"
     }
 }
