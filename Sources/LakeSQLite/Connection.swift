@@ -58,6 +58,25 @@ public final class Connection {
         setenv("SPATIALITE_SECURITY", "strict", 1)
     }
 
+    /// Stops any statement of this connection that runs past `deadline` (CLOCK_MONOTONIC
+    /// nanoseconds; nil: no limit) with SQLITE_INTERRUPT — a server's time limit per request.
+    public func interrupt(after seconds: Double?) {
+        guard let seconds else {
+            sqlite3_progress_handler(handle, 0, nil, nil)
+            deadlineBox = nil
+            return
+        }
+        let box = DeadlineBox(nanoseconds: monotonicNanoseconds() + UInt64(seconds * 1e9))
+        deadlineBox = box
+        sqlite3_progress_handler(handle, 10_000, { context in
+            guard let context else { return 0 }
+            let box = Unmanaged<DeadlineBox>.fromOpaque(context).takeUnretainedValue()
+            return monotonicNanoseconds() > box.nanoseconds ? 1 : 0
+        }, Unmanaged.passUnretained(box).toOpaque())
+    }
+
+    private var deadlineBox: DeadlineBox?
+
     /// True once SpatiaLite's functions are registered on this connection.
     public var hasSpatiaLite: Bool { spatialiteCache != nil || !owned }
 
@@ -155,4 +174,16 @@ public final class Connection {
 @discardableResult
 private func sqlite3_db_config_int(_ db: OpaquePointer, _ op: Int32, _ value: Int32) -> Int32 {
     lake_sqlite_db_config_int(db, op, value)
+}
+
+/// The deadline a progress handler compares with (kept alive by its connection).
+final class DeadlineBox {
+    let nanoseconds: UInt64
+    init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+}
+
+func monotonicNanoseconds() -> UInt64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
 }

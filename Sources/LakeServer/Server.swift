@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LakeSQLite
 import LakeStore
 import LakeSupport
 import Logging
@@ -16,6 +17,8 @@ public struct ServerOptions: Sendable {
     public var maxRows = 100_000
     /// Read-only connections, one per request in flight (default: the cores).
     public var connections = ProcessInfo.processInfo.activeProcessorCount
+    /// The longest a request's queries may run, in seconds (then 503).
+    public var timeLimit = 10.0
     /// When set, every request needs HTTP basic authentication as one of these users.
     public var users: Users?
     public init(path: String) { self.path = path }
@@ -41,7 +44,7 @@ public enum LakeServer {
         router.add(middleware: RequestLog())
         if let users = options.users { router.add(middleware: BasicAuthentication(users: users)) }
         for (name, answer) in routes {
-            let maxRows = options.maxRows
+            let maxRows = options.maxRows, timeLimit = options.timeLimit
             router.get("query/\(name)") { request, _ -> Response in
                 var query: JRCQueries.Parameters = [:]
                 for (k, v) in request.uri.queryParameters { query[String(k)] = String(v).removingPercentEncoding ?? String(v) }
@@ -50,7 +53,13 @@ public enum LakeServer {
                     // Off Swift's cooperative threads (as many as cores): a query and its JSON
                     // run on NIO's blocking-work pool, where waiting for a connection harms no one.
                     let body = try await NIOThreadPool.singleton.runIfActive {
-                        try pool.with { try answer($0, parameters, maxRows) }
+                        try pool.with { context in
+                            context.lake.db.interrupt(after: timeLimit)
+                            defer { context.lake.db.interrupt(after: nil) }
+                            do { return try answer(context, parameters, maxRows) } catch let error as SQLiteError where error.code & 0xff == 9 {
+                                throw APIError(status: 503, message: "the query ran longer than \(timeLimit) s (lake serve --time-limit)")
+                            }
+                        }
                     }
                     return json(raw: body, status: .ok)
                 } catch let error as APIError {

@@ -169,4 +169,32 @@ final class ServeTests: BinaryTestCase {
         XCTAssertEqual(refused.code, 4)
         XCTAssertTrue(refused.err.contains("line 1"), refused.err)
     }
+
+    /// Request limits: an answer past --max-rows is refused (413), bad parameters are 400 — each
+    /// as JSON, and the server goes on. (The time limit's interrupt is tested on a connection,
+    /// StartUpPathTests: no query of this small lake runs long enough.)
+    func testLimitsAnswerWithStatusAndTheServerGoesOn() throws {
+        try loadSmallLake()
+        let python = try cbmPython()
+        let (server, port) = try startServer(["--time-limit", "5", "--max-rows", "40"])
+        defer { server.terminate(); server.waitUntilExit() }
+        let script = """
+            import json, urllib.request, urllib.error
+            def get(q):
+                try:
+                    with urllib.request.urlopen("http://127.0.0.1:\(port)/query/" + q) as r:
+                        return [r.status, json.loads(r.read())]
+                except urllib.error.HTTPError as e:
+                    return [e.code, json.loads(e.read())]
+            print(json.dumps([get("options"), get("parcelTimeSeries?aoi=demo&year=2024&pid=P000004"),
+                              get("parcelTimeSeries?aoi=demo&year=2024&pid=P000004&band=B04"),
+                              get("parcelPeers?aoi=demo&year=2024&pid=P000004&distance=99999"),
+                              get("parcelByLocation?lon=500&lat=1")]))
+            """
+        let out = try shell(python, ["-c", script])
+        let answers = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[Any]])
+        XCTAssertEqual(answers.map { $0[0] as? Int }, [200, 413, 200, 400, 400])
+        XCTAssertTrue(((answers[1][1] as? [String: Any])?["error"] as? String)?.contains("more than 40 rows") ?? false)
+        XCTAssertEqual(((answers[2][1] as? [String: Any])?["mean"] as? [Any])?.count, 36)
+    }
 }

@@ -80,6 +80,19 @@ final class StartUpPathTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(row[0].double), try XCTUnwrap(row[1].double), accuracy: 1e-12)
     }
 
+    /// A server's time limit: a statement past the deadline stops with SQLITE_INTERRUPT, soon;
+    /// without a deadline the same statement runs to its end.
+    func testADeadlineInterruptsALongStatement() throws {
+        let db = try Connection(path: ":memory:", mode: .create, spatial: false)
+        let long = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000000) SELECT count(*) FROM c"
+        db.interrupt(after: 0.05)
+        let started = Date()
+        XCTAssertThrowsError(try db.scalar(long)) { XCTAssertEqual(($0 as? SQLiteError).map { $0.code & 0xff }, 9) }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 2)
+        db.interrupt(after: nil)
+        XCTAssertEqual(try db.scalar("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000) SELECT count(*) FROM c")?.int, 100_000)
+    }
+
     func testJSONTextMatchesWhatJSONSerializationReadsBack() throws {
         let nothing: Int? = nil
         let value: [String: Any] = [
