@@ -165,6 +165,76 @@ enum JRCQueries {
         return ["pid": peers.map { idValue($0.parcel.parcelID) }, "distance": peers.map(\.distance)]
     }
 
+    /// The JRC's polygon parameter: `lon_lat-lon_lat-…` (the cbm client's form; a '-' that starts
+    /// a number is its sign), or WKT. Returns WKT in WGS 84.
+    static func polygonWKT(_ text: String) throws -> String {
+        if text.uppercased().hasPrefix("POLYGON") || text.uppercased().hasPrefix("MULTIPOLYGON") { return text }
+        var numbers: [Double] = [], current = ""
+        var previous: Character? = nil
+        for ch in text {
+            if ch == "_" || (ch == "-" && previous != nil && previous != "_" && previous != "-") {
+                guard let v = Double(current) else { throw APIError.badRequest("polygon is lon_lat-lon_lat-… in degrees or WKT, not \(text.prefix(60))") }
+                numbers.append(v); current = ""
+            } else {
+                current.append(ch)
+            }
+            previous = ch
+        }
+        guard let last = Double(current) else { throw APIError.badRequest("polygon is lon_lat-lon_lat-… in degrees or WKT, not \(text.prefix(60))") }
+        numbers.append(last)
+        guard numbers.count % 2 == 0, numbers.count >= 6 else { throw APIError.badRequest("polygon needs at least three lon_lat points") }
+        var points = stride(from: 0, to: numbers.count, by: 2).map { (numbers[$0], numbers[$0 + 1]) }
+        guard points.allSatisfy({ (-180...180).contains($0.0) && (-90...90).contains($0.1) }) else {
+            throw APIError.badRequest("polygon points must be lon within −180…180 and lat within −90…90")
+        }
+        if points.first! != points.last! { points.append(points.first!) }
+        return "POLYGON((" + points.map { "\($0.0) \($0.1)" }.joined(separator: ", ") + "))"
+    }
+
+    static func parcelsByPolygon(_ c: QueryContext, _ p: Parameters, maxRows: Int) throws -> [String: Any] {
+        let wkt = try polygonWKT(try required(p, "polygon"))
+        let limit = Int(try number(p, "max", default: Double(min(maxRows, 100_000)), range: 1...Double(maxRows)))
+        let aoi = string(p, "aoi"), year = try year(p), ptype = string(p, "ptype")
+        let found: [ParcelRecord]
+        do { found = try c.peers.within(wkt: wkt, max: limit) } catch let error as SQLiteError { throw APIError.badRequest("polygon: \(error.message)") }
+        let parcels = found.filter { (aoi == nil || $0.aoi == aoi) && (year == nil || $0.year == year) && (ptype == nil || $0.ptype == ptype) }
+        if flag(p, "only_ids", default: false) {
+            return ["ogc_fid": parcels.map(\.pid), "pid": parcels.map { idValue($0.parcelID) }]
+        }
+        var columns = try parcelColumns(c, parcels, geometry: flag(p, "withGeometry", default: false))
+        columns["ogc_fid"] = parcels.map(\.pid)
+        return columns
+    }
+
+    /// Parcels whose `stype` (mean, …) of `band` lies in `values` ("100-200" or one value) on
+    /// some observation between start_date and end_date: the first such date per parcel.
+    static func parcelStatsPeers(_ c: QueryContext, _ p: Parameters, maxRows: Int) throws -> [String: Any] {
+        let band = Bands.normalise(try required(p, "band"))
+        let stat = string(p, "stype") ?? "mean"
+        let text = try required(p, "values")
+        let bounds = text.split(separator: "-", maxSplits: 1).map { Double($0.trimmed()) }
+        guard !bounds.isEmpty, bounds.allSatisfy({ $0 != nil && $0!.isFinite }), bounds.first!! <= bounds.last!! else {
+            throw APIError.badRequest("values is a number or a range low-high, not \(text)")
+        }
+        for key in ["start_date", "end_date"] {
+            if let d = string(p, key), !isCalendarDate(d) { throw APIError.badRequest("\(key) is a date YYYY-MM-DD, not \(d)") }
+        }
+        let limit = Int(try number(p, "max", default: 100, range: 1...Double(min(maxRows, 10_000))))
+        do {
+            let hits = try c.peers.statsPeers(band: band, stat: stat, range: bounds.first!!...bounds.last!!,
+                                              from: string(p, "start_date"), to: string(p, "end_date"), max: limit)
+            return ["pid": hits.map { idValue($0.parcel.parcelID) }, "date_part": hits.map { epoch($0.date) }, "value": hits.map(\.value)]
+        } catch let error as LakeError {
+            if case .notFound = error { throw APIError.notFound("\(error)") }
+            throw APIError.badRequest("\(error)")
+        }
+    }
+
+    static func isCalendarDate(_ text: String) -> Bool {
+        let b = Array(text.utf8)
+        return b.count == 10 && b[4] == 45 && b[7] == 45 && epoch(text).isFinite
+    }
+
     static func options(_ c: QueryContext) throws -> [String: Any] {
         let sets = try c.lake.db.prepare("SELECT aoi, year, ptype, count(*) FROM parcels GROUP BY 1, 2, 3 ORDER BY 1, 2, 3").rows()
         var aois: [String: Any] = [:]

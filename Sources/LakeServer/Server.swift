@@ -31,6 +31,8 @@ public enum LakeServer {
         ("parcelByLocation", { c, p, _ in JSONText.render(try JRCQueries.parcelByLocation(c, p), pretty: false) }),
         ("parcelTimeSeries", { c, p, max in try JRCQueries.parcelTimeSeries(c, p, maxRows: max) }),
         ("parcelPeers", { c, p, max in JSONText.render(try JRCQueries.parcelPeers(c, p, maxRows: max), pretty: false) }),
+        ("parcelsByPolygon", { c, p, max in JSONText.render(try JRCQueries.parcelsByPolygon(c, p, maxRows: max), pretty: false) }),
+        ("parcelStatsPeers", { c, p, max in JSONText.render(try JRCQueries.parcelStatsPeers(c, p, maxRows: max), pretty: false) }),
         ("options", { c, _, _ in JSONText.render(try JRCQueries.options(c), pretty: false) }),
         ("info", { c, _, _ in JSONText.render(try JRCQueries.options(c), pretty: false) }),
     ]

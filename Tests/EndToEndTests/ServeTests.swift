@@ -88,6 +88,10 @@ final class ServeTests: BinaryTestCase {
                 "peers": json.loads(api.parcel_peers('demo', 2024, 'P000004', distance=5000, maxPeers=5)),
                 "missing": api.parcel_by_id('demo', 2024, 'NOPE').decode(),
             }
+            p = out["parcel"]
+            x, y, d = p["clon"][0], p["clat"][0], 0.002
+            polygon = '-'.join('_'.join(map(str, c)) for c in [(x - d, y - d), (x + d, y - d), (x + d, y + d), (x - d, y + d)])
+            out["polygon"] = json.loads(api.parcel_by_polygon('demo', 2024, polygon, only_ids=True))
             print(json.dumps(out))
             """
         let answer = try shell(python, ["-c", script], cwd: work)
@@ -129,6 +133,11 @@ final class ServeTests: BinaryTestCase {
         XCTAssertEqual(peers["pid"] as? [String], rows.map { String($0[0]) })
         for (d, row) in zip(try XCTUnwrap(peers["distance"] as? [Double]), rows) { XCTAssertEqual(d, Double(String(row.last!))!, accuracy: 1e-6) }
         XCTAssertTrue((object["missing"] as? String)?.contains("no parcel NOPE") ?? false)
+        // parcelsByPolygon (the cbm client's lon_lat-lon_lat form): a 400 m box around the
+        // parcel's point finds it, with lake's keys as ogc_fid.
+        let inBox = try XCTUnwrap(object["polygon"] as? [String: Any])
+        XCTAssertTrue((inBox["pid"] as? [String])?.contains("P000004") ?? false, "\(inBox)")
+        XCTAssertEqual((inBox["ogc_fid"] as? [Any])?.count, (inBox["pid"] as? [Any])?.count)
     }
 
     /// With --users, the JRC's basic authentication: the client's user and password let it in,
@@ -189,11 +198,14 @@ final class ServeTests: BinaryTestCase {
             print(json.dumps([get("options"), get("parcelTimeSeries?aoi=demo&year=2024&pid=P000004"),
                               get("parcelTimeSeries?aoi=demo&year=2024&pid=P000004&band=B04"),
                               get("parcelPeers?aoi=demo&year=2024&pid=P000004&distance=99999"),
-                              get("parcelByLocation?lon=500&lat=1")]))
+                              get("parcelByLocation?lon=500&lat=1"),
+                              get("parcelStatsPeers?aoi=demo&year=2024&band=B08&values=0-100000&max=5"),
+                              get("parcelStatsPeers?band=B08&values=x")]))
             """
         let out = try shell(python, ["-c", script])
         let answers = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[Any]])
-        XCTAssertEqual(answers.map { $0[0] as? Int }, [200, 413, 200, 400, 400])
+        XCTAssertEqual(answers.map { $0[0] as? Int }, [200, 413, 200, 400, 400, 200, 400])
+        XCTAssertEqual(((answers[5][1] as? [String: Any])?["pid"] as? [Any])?.count, 5)
         XCTAssertTrue(((answers[1][1] as? [String: Any])?["error"] as? String)?.contains("more than 40 rows") ?? false)
         XCTAssertEqual(((answers[2][1] as? [String: Any])?["mean"] as? [Any])?.count, 36)
     }
