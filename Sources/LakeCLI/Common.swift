@@ -66,23 +66,5 @@ public func printJSON(_ object: Any) {
     print(JSONText.render(object))
 }
 
-/// True for a calendar date written YYYY-MM-DD (2024-02-29 yes, 2023-02-29 and 2024-13-01 no).
-public func isISODate(_ text: String) -> Bool {
-    let bytes = Array(text.utf8)
-    guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return false }
-    func number(_ range: Range<Int>) -> Int? {
-        var value = 0
-        for b in bytes[range] {
-            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b) else { return nil }
-            value = value * 10 + Int(b - UInt8(ascii: "0"))
-        }
-        return value
-    }
-    guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), (1...12).contains(month) else { return false }
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-    let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
-    return (1...days).contains(day)
-}
-
 /// True when the environment asks for timings on stderr (`LAKE_TIMING=1`).
 public var timingRequested: Bool { ProcessInfo.processInfo.environment["LAKE_TIMING"] != nil }

@@ -29,7 +29,7 @@ public struct QueryParcel: ParsableCommand {
 
     public func validate() throws {
         if json && csv { throw ValidationError("choose one of --json and --csv") }
-        for date in [from, to].compactMap({ $0 }) where !isISODate(date) {
+        for date in [from, to].compactMap({ $0 }) where !isCalendarDate(date) {
             throw ValidationError("\(date) is not a date of the form YYYY-MM-DD")
         }
         if CloudScreen(parsing: cloudClasses) == nil { throw ValidationError("--cloud-classes takes SCL classes 0–11, e.g. 3,8,9,10,11") }

@@ -118,7 +118,7 @@ enum JRCQueries {
         var stats = [[Float?]](repeating: [], count: 8)
         func add(_ o: Observation, band: String, values: SignatureStats?, hist: [Int]?) throws {
             guard dates.count < maxRows else { throw APIError(status: 413, message: "more than \(maxRows) rows; ask for one band (band=…) or raise --max-rows") }
-            dates.append(epoch(o.obstime))
+            dates.append(epochSeconds(o.obstime))
             if withBand { bands.append(band) }
             for k in 0..<8 { stats[k].append(values.map { $0[k] }) }
             if withRef { references.append(o.reference) }
@@ -137,22 +137,6 @@ enum JRCQueries {
         if withRef { columns["reference"] = .strings(references) }
         if withSCL { columns["hist"] = .raw(hists) }
         return JSONText.columns(columns)
-    }
-
-    /// Seconds since the Unix epoch of an ISO time (`2024-06-15T10:30:21Z`).
-    static func epoch(_ iso: String) -> Double {
-        let b = Array(iso.utf8)
-        func n(_ from: Int, _ count: Int) -> Int32? {
-            guard b.count >= from + count else { return nil }
-            var v: Int32 = 0
-            for c in b[from..<from + count] { guard c >= 48, c <= 57 else { return nil }; v = v * 10 + Int32(c - 48) }
-            return v
-        }
-        guard let year = n(0, 4), let month = n(5, 2), let day = n(8, 2) else { return .nan }
-        var parts = tm()
-        parts.tm_year = year - 1900; parts.tm_mon = month - 1; parts.tm_mday = day
-        parts.tm_hour = n(11, 2) ?? 0; parts.tm_min = n(14, 2) ?? 0; parts.tm_sec = n(17, 2) ?? 0
-        return Double(timegm(&parts))
     }
 
     static func parcelPeers(_ c: QueryContext, _ p: Parameters, maxRows: Int) throws -> [String: Any] {
@@ -223,16 +207,11 @@ enum JRCQueries {
         do {
             let hits = try c.peers.statsPeers(band: band, stat: stat, range: bounds.first!!...bounds.last!!,
                                               from: string(p, "start_date"), to: string(p, "end_date"), max: limit)
-            return ["pid": hits.map { idValue($0.parcel.parcelID) }, "date_part": hits.map { epoch($0.date) }, "value": hits.map(\.value)]
+            return ["pid": hits.map { idValue($0.parcel.parcelID) }, "date_part": hits.map { epochSeconds($0.date) as Any }, "value": hits.map(\.value)]
         } catch let error as LakeError {
             if case .notFound = error { throw APIError.notFound("\(error)") }
             throw APIError.badRequest("\(error)")
         }
-    }
-
-    static func isCalendarDate(_ text: String) -> Bool {
-        let b = Array(text.utf8)
-        return b.count == 10 && b[4] == 45 && b[7] == 45 && epoch(text).isFinite
     }
 
     static func options(_ c: QueryContext) throws -> [String: Any] {

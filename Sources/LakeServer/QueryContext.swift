@@ -3,6 +3,7 @@ import LakeAnalytics
 import LakeQuery
 import LakeSQLite
 import LakeStore
+import LakeSupport
 
 /// What one request needs to answer from the lake: a read-only connection with its prepared
 /// readers. A connection is used by one thread at a time, so the server keeps one context per
@@ -21,25 +22,18 @@ final class QueryContext {
 
 /// A fixed set of contexts lent to one request at a time; a request that finds all of them busy
 /// waits for one (requests are sub-millisecond; the server's time limit bounds the wait).
-final class ContextPool: @unchecked Sendable {
-    private var free: [QueryContext]
-    private let condition = NSCondition()
+final class ContextPool: Sendable {
+    private let free: BoundedQueue<QueryContext>
 
     init(path: String, size: Int) throws {
-        free = try (0..<max(1, size)).map { _ in try QueryContext(path: path) }
+        let contexts = try (0..<max(1, size)).map { _ in try QueryContext(path: path) }
+        free = BoundedQueue(capacity: contexts.count)
+        for context in contexts { free.put(context) }
     }
 
     func with<T>(_ body: (QueryContext) throws -> T) throws -> T {
-        condition.lock()
-        while free.isEmpty { condition.wait() }
-        let context = free.removeLast()
-        condition.unlock()
-        defer {
-            condition.lock()
-            free.append(context)
-            condition.signal()
-            condition.unlock()
-        }
+        guard let context = free.take() else { throw APIError(status: 503, message: "the server is stopping") }
+        defer { free.put(context) }
         return try body(context)
     }
 }

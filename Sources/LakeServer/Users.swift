@@ -53,7 +53,7 @@ public final class Users: @unchecked Sendable {
         let temporary = file + ".partial"
         try (lines.joined(separator: "\n") + "\n").write(toFile: temporary, atomically: false, encoding: .utf8)
         chmod(temporary, 0o600)
-        if FileManager.default.fileExists(atPath: file) { try FileManager.default.removeItem(atPath: file) }
-        try FileManager.default.moveItem(atPath: temporary, toPath: file)
+        // rename(2) replaces the old file in one step: no moment without a users file.
+        guard rename(temporary, file) == 0 else { throw LakeError.usage("cannot write \(file): \(String(cString: strerror(errno)))") }
     }
 }

@@ -50,27 +50,30 @@ public func pipelined<T>(batchSize: Int = 2048, depth: Int = 4,
 
 private struct PipelineStopped: Error {}
 
-private struct UncheckedBox<V>: @unchecked Sendable {
-    let value: V
-    init(_ value: V) { self.value = value }
+/// A value handed to exactly one other thread (the caller vouches for it).
+public struct UncheckedBox<V>: @unchecked Sendable {
+    public let value: V
+    public init(_ value: V) { self.value = value }
 }
 
-/// A FIFO of at most `capacity` elements between threads (pthread mutex and conditions).
-final class BoundedQueue<Element>: @unchecked Sendable {
+/// A FIFO of at most `capacity` elements between threads (pthread mutex and conditions): the
+/// pipeline's hand-over, and a pool of things lent one at a time (`take`, then `put` back).
+public final class BoundedQueue<Element>: @unchecked Sendable {
     private var items: [Element] = []
     private var closed = false, cancelled = false
     private let capacity: Int
     private var mutex = pthread_mutex_t()
     private var notEmpty = pthread_cond_t(), notFull = pthread_cond_t()
 
-    init(capacity: Int) {
+    public init(capacity: Int) {
         self.capacity = capacity
         pthread_mutex_init(&mutex, nil); pthread_cond_init(&notEmpty, nil); pthread_cond_init(&notFull, nil)
     }
     deinit { pthread_mutex_destroy(&mutex); pthread_cond_destroy(&notEmpty); pthread_cond_destroy(&notFull) }
 
     /// Waits for room; false when the consumer gave up.
-    func put(_ item: Element) -> Bool {
+    @discardableResult
+    public func put(_ item: Element) -> Bool {
         pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
         while items.count >= capacity && !cancelled { pthread_cond_wait(&notFull, &mutex) }
         if cancelled { return false }
@@ -80,7 +83,7 @@ final class BoundedQueue<Element>: @unchecked Sendable {
     }
 
     /// Waits for an element; nil once the queue is closed and empty.
-    func take() -> Element? {
+    public func take() -> Element? {
         pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
         while items.isEmpty && !closed { pthread_cond_wait(&notEmpty, &mutex) }
         if items.isEmpty { return nil }
@@ -89,11 +92,11 @@ final class BoundedQueue<Element>: @unchecked Sendable {
         return item
     }
 
-    func close() {
+    public func close() {
         pthread_mutex_lock(&mutex); closed = true; pthread_cond_broadcast(&notEmpty); pthread_mutex_unlock(&mutex)
     }
 
-    func cancel() {
+    public func cancel() {
         pthread_mutex_lock(&mutex); cancelled = true; items.removeAll(); pthread_cond_broadcast(&notFull); pthread_mutex_unlock(&mutex)
     }
 }

@@ -63,15 +63,6 @@ public final class Lock: @unchecked Sendable {
     }
 }
 
-/// The current time in ISO 8601 UTC with seconds, e.g. 2026-12-04T21:09:29Z.
-public func isoTimestampNow() -> String {
-    var now = time(nil)
-    var parts = tm()
-    gmtime_r(&now, &parts)
-    return Format.ints("%04d-%02d-%02dT%02d:%02d:%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-                       Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
-}
-
 extension String {
     /// Exactly `length` characters: cut, or filled with spaces on the right.
     public func padded(to length: Int) -> String {

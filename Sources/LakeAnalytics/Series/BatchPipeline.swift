@@ -2,6 +2,7 @@ import Foundation
 import LakeQuery
 import LakeSQLite
 import LakeStore
+import LakeSupport
 
 /// One parcel as an analysis sees it: its packed series and clear flags, valid only during
 /// the analysis call.
@@ -108,12 +109,6 @@ enum BatchPipeline {
         }
         return timing
     }
-}
-
-/// A value handed to exactly one other thread.
-fileprivate struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
 
 /// Chunks taken by workers and finished results waiting for the writer.

@@ -17,15 +17,18 @@ public final class Lake {
     public let db: Connection
     public let path: String
     public let srid: Int
+    /// The file's schema version as opened (after any migration this connection made).
+    public let schemaVersion: Int
 
     /// The application id written in the SQLite header: "LAKE" in ASCII.
     public static let applicationID: Int32 = 0x4C41_4B45
     public static let defaultSRID = 3035
 
-    private init(db: Connection, path: String, srid: Int) {
+    private init(db: Connection, path: String, srid: Int, schemaVersion: Int) {
         self.db = db
         self.path = path
         self.srid = srid
+        self.schemaVersion = schemaVersion
     }
 
     /// Creates a new lake at `path` with geometries in `srid`. Fails if the file exists.
@@ -50,7 +53,7 @@ public final class Lake {
                 try db.run("INSERT OR REPLACE INTO lake_meta (key, value) VALUES ('created', ?)",
                            .text(isoTimestampNow()))
             }
-            return Lake(db: db, path: path, srid: srid)
+            return Lake(db: db, path: path, srid: srid, schemaVersion: Migrator.latestVersion)
         } catch {
             try? FileManager.default.removeItem(atPath: path)
             throw LakeError.wrap(error)
@@ -89,7 +92,7 @@ public final class Lake {
             } else if version > Migrator.latestVersion {
                 throw LakeError.lakeFile(path: path, reason: "schema is newer than this lake; upgrade lake")
             }
-            return Lake(db: db, path: path, srid: srid)
+            return Lake(db: db, path: path, srid: srid, schemaVersion: writable ? Migrator.latestVersion : version)
         } catch let error as SQLiteError {
             throw LakeError.lakeFile(path: path, reason: error.message)
         }
@@ -141,7 +144,6 @@ public final class Lake {
         return db
     }
 
-    public var schemaVersion: Int { (try? Migrator.currentVersion(db)) ?? 0 }
     public static var latestSchemaVersion: Int { Migrator.latestVersion }
 
     public func meta(_ key: String) throws -> String? {

@@ -173,11 +173,12 @@ public enum SchemaGuard {
     }
 
     nonisolated(unsafe) private static var embedded: [Int: [String: SchemaObject]] = [:]
-    private static let embeddedLock = Lock()
+    /// Guards both reference caches (lake's readers open lakes on several threads).
+    private static let referenceLock = Lock()
 
     /// lake's objects at schema `version` as the build machine's SpatiaLite made them.
     static func embeddedReference(version: Int) -> [String: SchemaObject] {
-        embeddedLock.withLock {
+        referenceLock.withLock {
             if let cached = embedded[version] { return cached }
             var result: [String: SchemaObject] = [:]
             for o in embeddedReferenceObjects where (o.from...o.to).contains(version) {
@@ -192,12 +193,14 @@ public enum SchemaGuard {
     /// lake's objects at schema `version`, made now in memory by this process's SpatiaLite.
     static func referenceObjects(srid: Int, version: Int) throws -> [String: SchemaObject] {
         let key = "\(srid) \(version)"
-        if let cached = reference[key] { return cached }
-        let memory = try Connection(path: ":memory:", mode: .create)
-        try Migrator.migrate(memory, srid: srid, path: ":memory:", upTo: version)
-        let result = Dictionary(try objects(in: memory).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        reference[key] = result
-        return result
+        return try referenceLock.withLock {
+            if let cached = reference[key] { return cached }
+            let memory = try Connection(path: ":memory:", mode: .create)
+            try Migrator.migrate(memory, srid: srid, path: ":memory:", upTo: version)
+            let result = Dictionary(try objects(in: memory).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+            reference[key] = result
+            return result
+        }
     }
 
     static func objects(in db: Connection) throws -> [SchemaObject] {

@@ -27,7 +27,16 @@ public final class SCLStore {
     }
 
     /// Counts of what a batch of upserts did.
-    public struct Counts: Sendable { public var inserted = 0, updated = 0, unchanged = 0 }
+    public struct Counts: Sendable {
+        public var inserted = 0, updated = 0, unchanged = 0
+        mutating func add(_ outcome: Outcome) {
+            switch outcome {
+            case .inserted: inserted += 1
+            case .updated: updated += 1
+            case .unchanged: unchanged += 1
+            }
+        }
+    }
 
     /// Upserts `rows` (at most `batchSize`, keys distinct within the batch): new histograms in one
     /// multi-row statement, whose RETURNING names them; the others compared and written one by one.
@@ -36,13 +45,7 @@ public final class SCLStore {
         guard !rows.isEmpty else { return counts }
         precondition(rows.count <= Self.batchSize)
         guard mostlyNew else {
-            for row in rows {
-                switch try upsert(pid: row.pid, obsid: row.obsid, counts: row.counts, knownFirst: true) {
-                case .inserted: counts.inserted += 1
-                case .updated: counts.updated += 1
-                case .unchanged: counts.unchanged += 1
-                }
-            }
+            for row in rows { counts.add(try upsert(pid: row.pid, obsid: row.obsid, counts: row.counts, knownFirst: true)) }
             mostlyNew = counts.inserted * 2 > rows.count
             return counts
         }
@@ -68,11 +71,7 @@ public final class SCLStore {
         mostlyNew = inserted.count * 2 > rows.count
         guard inserted.count < rows.count else { return counts }
         for row in rows where !inserted.contains(Pair(pid: row.pid, obsid: row.obsid)) {
-            switch try upsert(pid: row.pid, obsid: row.obsid, counts: row.counts, knownFirst: true) {
-            case .inserted: counts.inserted += 1
-            case .updated: counts.updated += 1
-            case .unchanged: counts.unchanged += 1
-            }
+            counts.add(try upsert(pid: row.pid, obsid: row.obsid, counts: row.counts, knownFirst: true))
         }
         return counts
     }
