@@ -19,7 +19,9 @@ build: deps
 	$(SWIFT) build -c release --product lake_functions
 	$(SWIFT) build -c release --product lake-fuzz
 
+# The tests start a throw-away PostgreSQL + PostGIS (push/pull) and a Python venv (the cbm client).
 test: deps
+	@bash scripts/install-deps.sh postgresql postgresql-15-postgis-3 python3-venv
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

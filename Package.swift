@@ -37,6 +37,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev", "libspatialite-dev"])]),
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+        // PostgreSQL's client library (comes with libgdal-dev) for `lake push`/`lake pull`.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
         // Swift wrappers over the shims.
         .target(name: "LakeSQLite", dependencies: ["CSQLite"], swiftSettings: instrumented),
@@ -73,6 +75,12 @@ let package = Package(
                                                    .product(name: "Hummingbird", package: "hummingbird"),
                                                    .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                                                    .product(name: "NIOPosix", package: "swift-nio")]),
+        // Store ⇄ the JRC CbM database on PostgreSQL/PostGIS (`lake push`, `lake pull`), with
+        // libpq's COPY; its tables in schema/postgis/*.sql.
+        .target(name: "LakePostGIS", dependencies: ["CLibPQ", "LakeStore", "LakeSQLite", "LakeSupport", "LakeTransfer"],
+                swiftSettings: instrumented, plugins: ["EmbedSchema"]),
+        // Lake file ⇄ lake file: which parcels (selection), `lake subset`, `lake merge`.
+        .target(name: "LakeTransfer", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport"], swiftSettings: instrumented),
         // The command line: what both binaries share (options, errors, output, the commands
         // that need neither GDAL nor the analytics) …
         .target(name: "LakeCLI", dependencies: ["LakeStore", "LakeQuery", "LakeSupport",
@@ -89,6 +97,7 @@ let package = Package(
         // … and every command.
         .executableTarget(name: "lake-full", dependencies: [
             "LakeCLI", "LakeStore", "LakeIngest", "LakeServer", "LakeExtract", "LakeQuery", "LakeAnalytics", "LakeReports",
+            "LakePostGIS", "LakeTransfer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 P=${BENCH_PARCELS:-20000}; S=${BENCH_SCENES:-73}
 BIN=.build/release; OUT=bench-out; DIR="$OUT/parcel-$P-$S"
 [ -f "$DIR/signatures.csv" ] || { echo "bench-postgis: run scripts/bench.sh first ($DIR/signatures.csv missing)" >&2; exit 1; }
-bash scripts/install-deps.sh hyperfine wrk postgresql postgresql-15-postgis-3 >&2
+bash scripts/install-deps.sh hyperfine wrk postgresql postgresql-15-postgis-3 time >&2
 source scripts/pg.sh
 pg_start
 now() { date +%s.%N; }
@@ -71,6 +71,26 @@ record "SCL histogram ingest, rows/s (PostGIS: COPY, json)" "$(printf %.0f "$lak
 pg_psql -qc "VACUUM ANALYZE"
 lake_bytes=$(stat -c %s "$db"); pg_bytes=$(pg_psql -Atc "SELECT pg_database_size('lake')")
 record "file / database size, MB" "$((lake_bytes / 1000000))" "$((pg_bytes / 1000000))" "$(ratio "$lake_bytes" "$pg_bytes")"
+
+# --- Push and pull: the lake into the JRC tables and back ------------------------------------------
+# Against PostgreSQL's own COPY of the same signature rows: from CSV (above) for push, to
+# nowhere (COPY … TO, the server's side of a pull) for pull. Rates count signature rows only,
+# over the whole command (parcels, scenes, histograms and runs ride along).
+echo "push and pull ($rows signature rows, $hists histograms, $P parcels):" >&2
+url="postgresql://$PGUSER@127.0.0.1:$PGPORT/lake"
+t0=$(now); $BIN/lake --db "$db" push "$url" --schema lake_push --aoi bench --year 2024 >/dev/null; t1=$(now)
+push_rate=$(echo "$rows / ($t1 - $t0)" | bc -l)
+record "push, signature rows/s (PostGIS: COPY from CSV)" "$(printf %.0f "$push_rate")" "$(printf %.0f "$pg_sig")" "$(ratio "$push_rate" "$pg_sig")"
+t0=$(now); $BIN/lake --db "$db" push "$url" --schema lake_push --aoi bench --year 2024 >/dev/null; t1=$(now)
+record "push again (nothing to write), s" "$(printf %.1f "$(echo "$t1 - $t0" | bc -l)")" "-" "-"
+rm -f "$DIR/pulled.sqlite"
+t0=$(now); /usr/bin/time -f "%M" -o "$OUT/pull-rss" $BIN/lake --db "$DIR/pulled.sqlite" pull "$url" --schema lake_push --aoi bench --year 2024 >/dev/null; t1=$(now)
+pull_rate=$(echo "$rows / ($t1 - $t0)" | bc -l)
+t0=$(now); pg_psql -qc "\\copy (SELECT * FROM lake_push.bench_2024_s2_signatures) TO '/dev/null'"; t1=$(now)
+pg_out=$(echo "$rows / ($t1 - $t0)" | bc -l)
+record "pull, signature rows/s (PostGIS: COPY TO of the same rows)" "$(printf %.0f "$pull_rate")" "$(printf %.0f "$pg_out")" "$(ratio "$pull_rate" "$pg_out")"
+record "pull, peak memory (MB)" "$(( $(cat "$OUT/pull-rss") / 1024 ))" "-" "-"
+rm -f "$DIR/pulled.sqlite"
 
 # --- Queries ------------------------------------------------------------------------------------
 pid=$(sqlite3 "$db" "SELECT pid FROM parcels WHERE parcel_id = '$id'")

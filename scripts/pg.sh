@@ -5,6 +5,8 @@
 #                       database lake with PostGIS; sets PGHOST PGPORT PGUSER PGDATABASE
 #   pg_stop             stops it and removes the folder (also on exit, via trap)
 #   pg_psql ARGS…       psql as the cluster's owner
+# Run as a script (the tests do): `pg.sh start` prints "PORT USER DIR" and leaves the cluster
+# running; `pg.sh stop DIR` stops it and removes DIR.
 set -euo pipefail
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
@@ -24,7 +26,7 @@ pg_start() {
   export PGHOST=127.0.0.1 PGPORT PGUSER PGDATABASE=lake
   "${PG_RUN[@]}" "$bin/createdb" -h 127.0.0.1 -p "$PGPORT" -U "$PGUSER" lake
   pg_psql -qc "CREATE EXTENSION postgis" >/dev/null
-  trap pg_stop EXIT
+  [ -n "${PG_DETACHED:-}" ] || trap pg_stop EXIT
   echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') + PostGIS $(pg_psql -Atc "SELECT postgis_lib_version()") on 127.0.0.1:$PGPORT ($PG_DIR)" >&2
 }
 
@@ -35,3 +37,14 @@ pg_stop() {
   "${PG_RUN[@]}" "$(pg_bin)/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$PG_DIR"; PG_DIR=""
 }
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+  case "${1:-}" in
+    start) PG_DETACHED=1 pg_start; echo "$PGPORT $PGUSER $PG_DIR" ;;
+    stop)
+      PG_DIR=${2:?pg.sh stop DIR}; PG_RUN=()
+      [ "$(id -u)" -eq 0 ] && PG_RUN=(runuser -u postgres --)
+      pg_stop ;;
+    *) echo "usage: pg.sh start | stop DIR (or source it)" >&2; exit 2 ;;
+  esac
+fi

@@ -6,7 +6,10 @@ import PackagePlugin
 @main
 struct EmbedSchema: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        let schemaDir = context.package.directoryURL.appending(path: "schema")
+        // LakePostGIS embeds the PostgreSQL tables of `lake push`/`lake pull` (schema/postgis),
+        // every other target lake's own migrations (schema/).
+        let plain = target.name == "LakePostGIS"
+        let schemaDir = context.package.directoryURL.appending(path: plain ? "schema/postgis" : "schema")
         let files = try FileManager.default.contentsOfDirectory(atPath: schemaDir.path)
             .filter { $0.hasSuffix(".sql") }.sorted()
             .map { schemaDir.appending(path: $0) }
@@ -14,7 +17,7 @@ struct EmbedSchema: BuildToolPlugin {
         return [.buildCommand(
             displayName: "Embedding \(files.count) schema migrations",
             executable: try context.tool(named: "EmbedSchemaTool").url,
-            arguments: [output.path] + files.map(\.path),
+            arguments: (plain ? ["--plain"] : []) + [output.path] + files.map(\.path),
             inputFiles: files,
             outputFiles: [output])]
     }

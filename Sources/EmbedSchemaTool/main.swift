@@ -12,8 +12,12 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-let args = CommandLine.arguments.dropFirst()
-guard let output = args.first else { fail("usage: EmbedSchemaTool OUTPUT FILE...") }
+var args = CommandLine.arguments.dropFirst()
+// --plain: the files' text only, as `embeddedSQL` (name, sql), for SQL lake sends elsewhere
+// (PostgreSQL); nothing is applied.
+let plain = args.first == "--plain"
+if plain { args = args.dropFirst() }
+guard let output = args.first else { fail("usage: EmbedSchemaTool [--plain] OUTPUT FILE...") }
 
 func literal(_ text: String) -> String {
     var out = "\""
@@ -29,6 +33,18 @@ func literal(_ text: String) -> String {
         }
     }
     return out + "\""
+}
+
+if plain {
+    var swift = "// Generated from schema/postgis/*.sql by the EmbedSchema plugin. Do not edit.\n"
+    swift += "let embeddedSQL: [(name: String, sql: String)] = [\n"
+    for path in args.dropFirst().sorted() {
+        let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        swift += "    (name: \(literal(name)), sql: \(literal(try String(contentsOfFile: path, encoding: .utf8)))),\n"
+    }
+    swift += "]\n"
+    try swift.write(toFile: output, atomically: true, encoding: .utf8)
+    exit(0)
 }
 
 var migrations: [(version: Int, name: String, sql: String)] = []

@@ -15,6 +15,8 @@ public enum LakeError: Error, CustomStringConvertible, Sendable {
     case ambiguous(String, candidates: [String])
     /// The database refused an operation (exit 10).
     case database(String)
+    /// A PostgreSQL server cannot be reached or refused an operation (exit 11).
+    case remote(String)
 
     public var description: String {
         switch self {
@@ -26,6 +28,7 @@ public enum LakeError: Error, CustomStringConvertible, Sendable {
         case .ambiguous(let m, let candidates):
             return m + "\n" + candidates.map { "  " + $0 }.joined(separator: "\n")
         case .database(let m): return "database: \(m)"
+        case .remote(let m): return "PostgreSQL: \(m)"
         }
     }
 
@@ -37,6 +40,7 @@ public enum LakeError: Error, CustomStringConvertible, Sendable {
         case .notFound: 5
         case .ambiguous: 6
         case .database: 10
+        case .remote: 11
         }
     }
 

@@ -65,8 +65,11 @@ final class StartUpPathTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(p[0].double), try XCTUnwrap(p[2].double), accuracy: 1e-12)
         XCTAssertGreaterThan(try XCTUnwrap(p[0].double), before + 0.5)
 
-        // Back to schema 6 as an older lake wrote it; opening for writing migrates and fills.
+        // Back to schema 6 as an older lake wrote it (with a run, which has no uid there);
+        // opening for writing migrates and fills.
         try lake.db.execute("""
+            INSERT INTO runs (kind, started, lake_version) VALUES ('markers', '2024-01-01T00:00:00Z', '0.0.9');
+            DROP TRIGGER runs_uid_on_insert; DROP INDEX runs_by_uid; ALTER TABLE runs DROP COLUMN uid;
             DROP TRIGGER parcels_point_on_insert; DROP TRIGGER parcels_point_on_update;
             ALTER TABLE parcels DROP COLUMN lon; ALTER TABLE parcels DROP COLUMN lat;
             PRAGMA user_version = 6;
@@ -75,9 +78,12 @@ final class StartUpPathTests: XCTestCase {
         XCTAssertEqual(old.schemaVersion, 6)
         XCTAssertFalse(old.db.hasSpatiaLite)
         let migrated = try Lake.open(path: path, writable: true, spatial: false)
-        XCTAssertEqual(migrated.schemaVersion, 7)
+        XCTAssertEqual(migrated.schemaVersion, 8)
         let row = try migrated.db.prepare("SELECT lon, X(Transform(ST_PointOnSurface(geom), 4326)) FROM parcels").rows()[0]
         XCTAssertEqual(try XCTUnwrap(row[0].double), try XCTUnwrap(row[1].double), accuracy: 1e-12)
+        let uid = try XCTUnwrap(try migrated.db.scalar("SELECT uid FROM runs")?.text)
+        XCTAssertEqual(uid.count, 32)
+        XCTAssertTrue(uid.allSatisfy(\.isHexDigit))
     }
 
     /// A server's time limit: a statement past the deadline stops with SQLITE_INTERRUPT, soon;
