@@ -101,21 +101,28 @@ public final class Pull {
             let selected = try pg.execute("SELECT ogc_fid FROM lake_pull WHERE ogc_fid > \(log.after ?? Int.min) ORDER BY ogc_fid")
                 .compactMap { $0[0].flatMap { Int32($0) } }
             let progress = Progress("pull parcels", total: selected.count)
-            var bands = try BandDictionary(db: db)
-            var at = 0
-            while at < selected.count {
-                let chunk = Array(selected[at..<min(at + options.chunk, selected.count)])
-                try db.transaction {
-                    let pids = try pullParcels(chunk, options: options, tables: tables, columns: columns, srid: sourceSRID, source: source, counts: &counts)
-                    try pullSignatures(chunk, pids: pids, scenes: scenes, tables: tables, bands: &bands, counts: &counts)
-                    try pullHistograms(chunk, pids: pids, scenes: scenes, tables: tables, counts: &counts)
-                    try db.run("UPDATE ingest_log SET read = read + ?, inserted = inserted + ?, skipped = ? WHERE id = ?",
-                               .int(Int64(chunk.count)), .int(Int64(counts.parcelsNew)), .int(Int64(counts.skipped)), .int(log.id))
-                    try db.run("INSERT OR REPLACE INTO lake_meta (key, value) VALUES (?, ?)", .text("pull:\(log.id)"), .text(String(chunk.last!)))
+            let bands = try BandDictionary(db: db)
+            // PostgreSQL's COPY read and decoded on a thread of its own, a chunk ahead of the
+            // writer: the server, the reader and SQLite each keep a core busy.
+            let chunks = stride(from: 0, to: selected.count, by: options.chunk).map { Array(selected[$0..<min($0 + options.chunk, selected.count)]) }
+            var done = 0
+            try pipelined(batchSize: 1, depth: 1, produce: { emit in
+                for chunk in chunks {
+                    try emit(try self.fetch(chunk, options: options, tables: tables, columns: columns, srid: sourceSRID, scenes: scenes))
                 }
-                at += chunk.count
-                progress.set(at)
-            }
+            }, consume: { (data: Chunk) in
+                try db.transaction {
+                    let before = counts.parcelsNew
+                    let pids = try storeParcels(data, options: options, source: source, counts: &counts)
+                    try storeSignatures(data, pids: pids, bands: bands, counts: &counts)
+                    try storeHistograms(data, pids: pids, counts: &counts)
+                    try db.run("UPDATE ingest_log SET read = read + ?, inserted = inserted + ?, skipped = ? WHERE id = ?",
+                               .int(Int64(data.ids.count)), .int(Int64(counts.parcelsNew - before)), .int(Int64(counts.skipped)), .int(log.id))
+                    try db.run("INSERT OR REPLACE INTO lake_meta (key, value) VALUES (?, ?)", .text("pull:\(log.id)"), .text(String(data.ids.last!)))
+                }
+                done += data.ids.count
+                progress.set(done)
+            })
             progress.finish()
             try db.transaction {
                 try pullResults(tables: tables, options: options, counts: &counts)
@@ -258,22 +265,106 @@ public final class Pull {
         return out
     }
 
-    // MARK: Parcels
+    // MARK: One chunk: fetched from PostgreSQL (reader thread), stored in the lake (writer)
 
-    /// One chunk of parcels: new ones inserted (keeping ogc_fid as pid where it is free), known
-    /// ones (same AOI, year, ptype and id) updated when they differ. ogc_fid → (pid, new).
-    func pullParcels(_ chunk: [Int32], options: PullOptions, tables: JRCTables, columns: Set<String>, srid: Int,
-                     source: String, counts: inout Counts) throws -> [Int32: (pid: Int64, new: Bool)] {
+    /// A chunk of parcels as read from the database, nothing of the lake touched yet.
+    struct Chunk {
+        var ids: [Int32]
+        var parcels: [(fid: Int32, id: String, ptype: String, code: String?, name: String?, area: Double, attributes: String, wkb: [UInt8])] = []
+        /// Per parcel, its signature rows; band ids index `bandNames` until the writer maps them.
+        var series: [(fid: Int32, rows: [SignatureRow])] = []
+        var bandNames: [String] = []
+        var hists: [(fid: Int32, obsid: Int64, counts: [Int])] = []
+        var skipped = 0
+    }
+
+    func fetch(_ chunk: [Int32], options: PullOptions, tables: JRCTables, columns: Set<String>, srid: Int,
+               scenes: [Int32: Int64]) throws -> Chunk {
+        var data = Chunk(ids: chunk)
+        let range = "BETWEEN \(chunk.first!) AND \(chunk.last!) AND %@ IN (SELECT ogc_fid FROM lake_pull)"
+        func within(_ column: String) -> String { range.replacingOccurrences(of: "%@", with: column) }
+
+        // Parcels (geometry in the lake's SRID, area on the ellipsoid where the table has none).
         func column(_ name: String, _ fallback: String) -> String { columns.contains(name) ? "p.\(name)::text" : fallback }
         let geometry = srid == lake.srid ? "p.wkb_geometry" : "ST_Transform(p.wkb_geometry, \(lake.srid))"
         let area = columns.contains("area") ? "coalesce(p.area, ST_Area(geography(ST_Transform(p.wkb_geometry, 4326))))::float8"
             : "ST_Area(geography(ST_Transform(p.wkb_geometry, 4326)))::float8"
-        let sql = """
+        var first = true
+        try pg.copyOut("""
             COPY (SELECT p.ogc_fid::int4, p.\(options.idColumn)::text, \(column("ptype", "''")), \(column(options.codeColumn, "NULL")),
                   \(column(options.nameColumn, "NULL")), \(area), \(column("attributes", "'{}'")), ST_AsBinary(ST_Multi(\(geometry)))
-                  FROM \(tables.parcels) p WHERE p.ogc_fid >= \(chunk.first!) AND p.ogc_fid <= \(chunk.last!)
-                  AND p.ogc_fid IN (SELECT ogc_fid FROM lake_pull) ORDER BY p.ogc_fid) TO STDOUT (FORMAT binary)
-            """
+                  FROM \(tables.parcels) p WHERE p.ogc_fid \(within("p.ogc_fid")) ORDER BY p.ogc_fid) TO STDOUT (FORMAT binary)
+            """) { message in
+            var row = try BinaryCopyRow(message, first: first)
+            first = false
+            guard !row.isTrailer, let fid = try row.int32(), let id = try row.text() else { return }
+            let ptype = try row.text() ?? "", code = try row.text(), name = try row.text()
+            let areaValue = try row.float64()
+            let attributes = try row.text() ?? "{}"
+            guard let wkb = try row.fieldBytes() else { data.skipped += 1; printWarning("parcel \(id) (ogc_fid \(fid)) has no geometry: skipped"); return }
+            data.parcels.append((fid, id, ptype, code, name, areaValue, attributes, wkb))
+        }
+        let present = Set(data.parcels.map(\.fid))
+
+        // Signatures of every card. Rows of one parcel arrive together (the tables are kept in
+        // pid order): its slot is looked up only when the pid changes.
+        var slots: [Int32: Int] = [:]
+        var bandIndex: [String: UInt8] = [:]
+        for card in JRCTables.cards where try exists(tables.signatures(card)) {
+            first = true
+            var lastFid: Int32 = -1, slot = -1
+            try pg.copyOut("""
+                COPY (SELECT s.pid, s.obsid, s.band::text, s.count, s.mean, s.std, s.min, s.max, s.p25, s.p50, s.p75
+                      FROM \(tables.signatures(card)) s WHERE s.pid \(within("s.pid"))) TO STDOUT (FORMAT binary)
+                """) { message in
+                var row = try BinaryCopyRow(message, first: first)
+                first = false
+                guard !row.isTrailer else { return }
+                guard let fid = try row.int32(), let obs = try row.int32(), let band = try row.text(),
+                      present.contains(fid), let obsid = scenes[obs] else { data.skipped += 1; return }
+                if fid != lastFid {
+                    if let known = slots[fid] { slot = known } else { slot = data.series.count; slots[fid] = slot; data.series.append((fid, [])) }
+                    lastFid = fid
+                }
+                let index: UInt8
+                if let known = bandIndex[band] { index = known } else {
+                    guard data.bandNames.count < 255 else { throw LakeError.remote("more than 255 band names in \(tables.signatures(card))") }
+                    index = UInt8(data.bandNames.count); bandIndex[band] = index; data.bandNames.append(band)
+                }
+                var stats = SignatureStats.zero
+                for k in 0..<8 { stats[k] = try row.float32() }
+                data.series[slot].rows.append(SignatureRow(obsid: obsid, bandID: index, stats: stats))
+            }
+        }
+
+        // SCL histograms: the JSON text read as `lake ingest` reads it (SCLHistogramText);
+        // PostgreSQL parsing it twelve times a row cost more than the rest of the pull.
+        guard try exists(tables.hists) else { return data }
+        first = true
+        var warned = 0
+        try pg.copyOut("""
+            COPY (SELECT h.pid, h.obsid, h.hist::text FROM \(tables.hists) h WHERE h.pid \(within("h.pid"))) TO STDOUT (FORMAT binary)
+            """) { message in
+            var row = try BinaryCopyRow(message, first: first)
+            first = false
+            guard !row.isTrailer else { return }
+            guard let fid = try row.int32(), let obs = try row.int32(), let text = try row.next(),
+                  present.contains(fid), let obsid = scenes[obs] else { data.skipped += 1; return }
+            guard let hist = text.withMemoryRebound(to: UInt8.self, { SCLHistogramText.parse(bytes: $0) }) else {
+                data.skipped += 1
+                warned += 1
+                if warned <= 10 { printWarning("histogram of ogc_fid \(fid), scene \(obs) is not {\"class\": pixels, …} with classes 0–11: skipped: \(String(decoding: text.prefix(60), as: UTF8.self))") }
+                return
+            }
+            data.hists.append((fid, obsid, hist))
+        }
+        return data
+    }
+
+    /// The chunk's parcels: new ones inserted (keeping ogc_fid as pid where it is free), known
+    /// ones (same AOI, year, ptype and id) updated when they differ. ogc_fid → (pid, new).
+    func storeParcels(_ data: Chunk, options: PullOptions, source: String, counts: inout Counts) throws -> [Int32: (pid: Int64, new: Bool)] {
+        counts.skipped += data.skipped
         let find = try db.prepare("SELECT pid, crop_code IS ?1 AND crop_name IS ?2 AND attributes = ?3 AND ST_Equals(geom, GeomFromWKB(?4, \(lake.srid))) FROM parcels WHERE aoi = ?5 AND year = ?6 AND ptype = ?7 AND parcel_id = ?8")
         let update = try db.prepare("UPDATE parcels SET crop_code = ?, crop_name = ?, attributes = ?, area = ?, geom = CastToMultiPolygon(GeomFromWKB(?, \(lake.srid))) WHERE pid = ?")
         let free = try db.prepare("SELECT NOT EXISTS (SELECT 1 FROM parcels WHERE pid = ?)")
@@ -281,131 +372,83 @@ public final class Pull {
             INSERT INTO parcels (pid, parcel_id, aoi, year, ptype, crop_code, crop_name, area, source, attributes, geom)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, CastToMultiPolygon(GeomFromWKB(?, \(lake.srid))))
             """)
+        let text: (String?) -> SQLValue = { $0.map(SQLValue.text) ?? .null }
         var out: [Int32: (pid: Int64, new: Bool)] = [:]
-        var first = true
-        try pg.copyOut(sql) { message in
-            var row = try BinaryCopyRow(message, first: first)
-            first = false
-            guard !row.isTrailer else { return }
-            guard let fid = try row.int32(), let id = try row.text() else { return }
-            let ptype = try row.text() ?? "", code = try row.text(), name = try row.text()
-            let areaValue = try row.float64()
-            var attributes = try row.text() ?? "{}"
-            if (try? JSONSerialization.jsonObject(with: Data(attributes.utf8))) as? [String: Any] == nil { attributes = "{}" }
-            guard let wkb = try row.fieldBytes() else { counts.skipped += 1; printWarning("parcel \(id) (ogc_fid \(fid)) has no geometry: skipped"); return }
+        for p in data.parcels {
             counts.parcels += 1
-            let text: (String?) -> SQLValue = { $0.map(SQLValue.text) ?? .null }
+            var attributes = p.attributes
+            if (try? JSONSerialization.jsonObject(with: Data(attributes.utf8))) as? [String: Any] == nil { attributes = "{}" }
             find.reset()
-            try find.bind([text(code), text(name), .text(attributes), .blob(wkb), .text(options.aoi), .int(Int64(options.year)), .text(ptype), .text(id)])
+            try find.bind([text(p.code), text(p.name), .text(attributes), .blob(p.wkb), .text(options.aoi), .int(Int64(options.year)), .text(p.ptype), .text(p.id)])
             if try find.step() {
                 let pid = find.int(0)
                 if find.int(1) != 1 {
                     update.reset()
-                    try update.bind([text(code), text(name), .text(attributes), .double(areaValue), .blob(wkb), .int(pid)])
+                    try update.bind([text(p.code), text(p.name), .text(attributes), .double(p.area), .blob(p.wkb), .int(pid)])
                     try update.step()
                 }
-                out[fid] = (pid, false)
-                return
+                out[p.fid] = (pid, false)
+                continue
             }
             free.reset()
-            try free.bind([.int(Int64(fid))])
+            try free.bind([.int(Int64(p.fid))])
             let keep = try free.step() && free.int(0) == 1
             insert.reset()
-            try insert.bind([keep ? .int(Int64(fid)) : .null, .text(id), .text(options.aoi), .int(Int64(options.year)), .text(ptype),
-                             text(code), text(name), .double(areaValue), .text(source), .text(attributes), .blob(wkb)])
+            try insert.bind([keep ? .int(Int64(p.fid)) : .null, .text(p.id), .text(options.aoi), .int(Int64(options.year)), .text(p.ptype),
+                             text(p.code), text(p.name), .double(p.area), .text(source), .text(attributes), .blob(p.wkb)])
             try insert.step()
-            out[fid] = (db.lastInsertRowID, true)
+            out[p.fid] = (db.lastInsertRowID, true)
             counts.parcelsNew += 1
         }
         return out
     }
 
-    // MARK: Signatures
-
-    /// One chunk's signatures of every card. A new parcel's series is packed straight away; a
-    /// parcel the lake had goes through the pending log and the usual merge.
-    func pullSignatures(_ chunk: [Int32], pids: [Int32: (pid: Int64, new: Bool)], scenes: [Int32: Int64], tables: JRCTables,
-                        bands: inout BandDictionary, counts: inout Counts) throws {
-        var series: [Int32: [SeriesKey: SignatureStats]] = [:]
-        var bandIDs: [String: UInt8] = [:]
-        for card in JRCTables.cards where try exists(tables.signatures(card)) {
-            let sql = """
-                COPY (SELECT s.pid, s.obsid, s.band::text, s.count, s.mean, s.std, s.min, s.max, s.p25, s.p50, s.p75
-                      FROM \(tables.signatures(card)) s WHERE s.pid >= \(chunk.first!) AND s.pid <= \(chunk.last!)
-                      AND s.pid IN (SELECT ogc_fid FROM lake_pull)) TO STDOUT (FORMAT binary)
-                """
-            var first = true
-            try pg.copyOut(sql) { message in
-                var row = try BinaryCopyRow(message, first: first)
-                first = false
-                guard !row.isTrailer else { return }
-                guard let fid = try row.int32(), let obs = try row.int32(), let band = try row.text(),
-                      pids[fid] != nil, let obsid = scenes[obs] else { counts.skipped += 1; return }
-                let id: UInt8
-                if let known = bandIDs[band] { id = known } else { id = try bands.idAdding(band); bandIDs[band] = id }
-                var stats = SignatureStats.zero
-                for k in 0..<8 { stats[k] = try row.float32() }
-                series[fid, default: [:]][SeriesKey(band: id, obsid: obsid)] = stats
-                counts.signatures += 1
-            }
-        }
+    /// The chunk's signatures. A new parcel's series is packed straight away; a parcel the lake
+    /// had goes through the pending log and the usual merge.
+    func storeSignatures(_ data: Chunk, pids: [Int32: (pid: Int64, new: Bool)], bands: BandDictionary, counts: inout Counts) throws {
+        let ids = try data.bandNames.map { try bands.idAdding($0) }
         let store = SignatureStore(db: db)
         let packed = try db.prepare("INSERT INTO signatures_packed (pid, nrows, data) VALUES (?, ?, ?)")
         var pending = false
-        for (fid, rows) in series {
-            guard let parcel = pids[fid] else { continue }
+        for (fid, rows) in data.series {
+            guard let parcel = pids[fid] else { counts.skipped += rows.count; continue }
+            counts.signatures += rows.count
+            // In (band, obsid) order; of rows with the same key the last one read stays.
+            let sorted = rows.enumerated().map { (SignatureRow(obsid: $0.element.obsid, bandID: ids[Int($0.element.bandID)], stats: $0.element.stats), $0.offset) }
+                .sorted { ($0.0.bandID, $0.0.obsid, $0.1) < ($1.0.bandID, $1.0.obsid, $1.1) }
+            var unique: [SignatureRow] = []
+            unique.reserveCapacity(sorted.count)
+            for (row, _) in sorted {
+                if let last = unique.last, last.bandID == row.bandID, last.obsid == row.obsid { unique[unique.count - 1] = row } else { unique.append(row) }
+            }
             if parcel.new {
-                let sorted = rows.sorted { $0.key < $1.key }.map { SignatureRow(obsid: $0.key.obsid, bandID: $0.key.band, stats: $0.value) }
-                let blob = SeriesCodec.encode(sorted)
+                let blob = SeriesCodec.encode(unique)
                 packed.reset()
                 packed.bind(int: parcel.pid, at: 1)
-                packed.bind(int: Int64(sorted.count), at: 2)
+                packed.bind(int: Int64(unique.count), at: 2)
                 blob.withUnsafeBytes { packed.bind(blob: $0, at: 3) }
                 try packed.step()
             } else {
-                var byScene: [Int64: [(UInt8, SignatureStats)]] = [:]
-                for (key, stats) in rows { byScene[key.obsid, default: []].append((key.band, stats)) }
-                for (obsid, bands) in byScene.sorted(by: { $0.key < $1.key }) { try store.append(pid: parcel.pid, obsid: obsid, bands: bands.sorted { $0.0 < $1.0 }) }
+                let byScene = unique.sorted { ($0.obsid, $0.bandID) < ($1.obsid, $1.bandID) }
+                var at = 0
+                while at < byScene.count {
+                    var end = at
+                    while end < byScene.count, byScene[end].obsid == byScene[at].obsid { end += 1 }
+                    try store.append(pid: parcel.pid, obsid: byScene[at].obsid, bands: byScene[at..<end].map { ($0.bandID, $0.stats) })
+                    at = end
+                }
                 pending = true
             }
         }
-        if pending || !series.isEmpty { try store.mergePending() }   // also records the bands seen
+        if pending || !data.series.isEmpty { try store.mergePending() }   // also records the bands seen
     }
 
-    struct SeriesKey: Hashable, Comparable {
-        let band: UInt8
-        let obsid: Int64
-        static func < (a: SeriesKey, b: SeriesKey) -> Bool { (a.band, a.obsid) < (b.band, b.obsid) }
-    }
-
-    // MARK: Histograms
-
-    /// One chunk's SCL histograms; PostgreSQL reads the JSON, a key outside 0–11 or a count
-    /// that is not a whole number ≥ 0 skips the row with a warning.
-    func pullHistograms(_ chunk: [Int32], pids: [Int32: (pid: Int64, new: Bool)], scenes: [Int32: Int64], tables: JRCTables,
-                        counts: inout Counts) throws {
-        guard try exists(tables.hists) else { return }
-        let classes = (0..<12).map { "coalesce((h.hist->>'\($0)')::bigint, 0)" }.joined(separator: ", ")
-        let sql = """
-            COPY (SELECT h.pid, h.obsid,
-                  (SELECT count(*) FROM json_each_text(h.hist) e WHERE e.key !~ '^([0-9]|1[01])$' OR e.value !~ '^[0-9]+$')::int4,
-                  \(classes)
-                  FROM \(tables.hists) h WHERE h.pid >= \(chunk.first!) AND h.pid <= \(chunk.last!)
-                  AND json_typeof(h.hist) = 'object' AND h.pid IN (SELECT ogc_fid FROM lake_pull)) TO STDOUT (FORMAT binary)
-            """
+    func storeHistograms(_ data: Chunk, pids: [Int32: (pid: Int64, new: Bool)], counts: inout Counts) throws {
         let store = try SCLStore(db: db)
         var batch: [(pid: Int64, obsid: Int64, counts: [Int])] = []
-        var first = true
-        try pg.copyOut(sql) { message in
-            var row = try BinaryCopyRow(message, first: first)
-            first = false
-            guard !row.isTrailer else { return }
-            guard let fid = try row.int32(), let obs = try row.int32(), let bad = try row.int32(),
-                  let parcel = pids[fid], let obsid = scenes[obs] else { counts.skipped += 1; return }
-            guard bad == 0 else { counts.skipped += 1; printWarning("histogram of ogc_fid \(fid), scene \(obs): keys other than classes 0–11 or counts that are not whole numbers; skipped"); return }
-            var hist = [Int](repeating: 0, count: 12)
-            for c in 0..<12 { hist[c] = Int(try row.int64() ?? 0) }
-            batch.append((parcel.pid, obsid, hist))
+        for h in data.hists {
+            guard let parcel = pids[h.fid] else { counts.skipped += 1; continue }
+            batch.append((parcel.pid, h.obsid, h.counts))
             if batch.count == SCLStore.batchSize { _ = try store.upsert(batch: batch); batch.removeAll(keepingCapacity: true) }
             counts.histograms += 1
         }

@@ -69,6 +69,9 @@ public final class Push {
                 try pushHistograms(parcels: parcels, scenes: scenes, into: tables, counts: &counts)
                 try pushResults(parcels: parcels, into: tables, counts: &counts)
                 try tables.createIndexes(on: pg)
+                if counts.written > 0 {   // fresh statistics: the planner then uses the indexes (pull, the JRC server)
+                    try pg.execute("ANALYZE \(tables.parcels); ANALYZE \(tables.signatures("s2")); ANALYZE \(tables.signatures("bs")); ANALYZE \(tables.signatures("c6")); ANALYZE \(tables.hists); ANALYZE \(JRCTables.catalogue)")
+                }
                 if counts.written > 0 {
                     try pg.query("INSERT INTO \(tables.pushes) (lake, lake_version, counts) VALUES ($1, $2, $3)",
                                  [lake.path, LakeVersion.current, JSONText.render(counts.json)])

@@ -55,14 +55,24 @@ public final class Statement {
     public let connection: Connection
     let handle: OpaquePointer
     public let sql: String
+    /// What follows the first statement in `sql` (SQLite prepares one): white space, or more
+    /// statements that were not prepared.
+    public let trailing: String
 
     init(connection: Connection, sql: String) throws {
         var stmt: OpaquePointer?
-        let rc = sqlite3_prepare_v3(connection.handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        var rest = ""
+        let rc = sql.withCString { text -> Int32 in
+            var tail: UnsafePointer<CChar>?
+            let rc = sqlite3_prepare_v3(connection.handle, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, &tail)
+            if let tail { rest = String(cString: tail) }
+            return rc
+        }
         guard rc == SQLITE_OK, let stmt else { throw connection.error(rc, sql: sql) }
         self.connection = connection
         self.handle = stmt
         self.sql = sql
+        self.trailing = rest
     }
 
     deinit { sqlite3_finalize(handle) }

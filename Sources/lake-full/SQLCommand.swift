@@ -28,6 +28,11 @@ struct SQL: ParsableCommand {
             do { query = try lake.db.prepare(statement) } catch let error as SQLiteError {
                 throw LakeError.usage("SQL: \(error.message)")
             }
+            // One statement: a second one would otherwise be dropped without a word.
+            let rest = query.trailing.split(whereSeparator: { $0.isWhitespace || $0 == ";" })
+            if !rest.isEmpty {
+                throw LakeError.usage("SQL: one statement at a time; this is left after the first: \(query.trailing.trimmingCharacters(in: .whitespacesAndNewlines).prefix(60))")
+            }
             let names = (0..<query.columnCount).map { query.columnName($0) }
             // The table starts with the first row, so a statement that fails at once prints
             // nothing on stdout; one that returns no columns (a write) prints nothing at all.

@@ -153,6 +153,28 @@ final class TransferTests: BinaryTestCase {
         XCTAssertEqual(try run(["--db", pulled, "pull", url, "--schema", "nl", "--aoi", "demo", "--year", "2024"]).code, 0)
         XCTAssertEqual(try contents(pulled), b)
 
+        // Resumable: a pull stopped after a chunk (its log entry unfinished, its last ogc_fid
+        // recorded) continues from there and ends with the same lake.
+        let cut = try sql(pulled, "SELECT pid FROM parcels ORDER BY pid LIMIT 1 OFFSET 10").split(separator: "\n").last.map(String.init) ?? "0"
+        // (lake sql takes one statement: a second is refused, not dropped.)
+        let two = try run(["--db", pulled, "sql", "--write", "DELETE FROM parcels; DELETE FROM catalogue"])
+        XCTAssertEqual(two.code, 2, two.err)
+        XCTAssertTrue(two.err.contains("one statement at a time"), two.err)
+        XCTAssertEqual(try contents(pulled)["parcels"], b["parcels"])
+        for statement in [
+            "UPDATE ingest_log SET finished = NULL WHERE id = (SELECT max(id) FROM ingest_log WHERE kind = 'pull')",
+            "DELETE FROM parcels WHERE pid > \(cut)",
+            "INSERT INTO lake_meta (key, value) SELECT 'pull:' || max(id), '\(cut)' FROM ingest_log WHERE kind = 'pull'",
+        ] {
+            let stopped = try run(["--db", pulled, "sql", "--write", statement])
+            XCTAssertEqual(stopped.code, 0, stopped.err)
+        }
+        let resumed = try run(["--db", pulled, "pull", url, "--schema", "nl", "--aoi", "demo", "--year", "2024"])
+        XCTAssertEqual(resumed.code, 0, resumed.err)
+        XCTAssertTrue(resumed.err.contains("resumed after ogc_fid \(cut)"), resumed.err)
+        XCTAssertEqual(try contents(pulled)["signatures"], b["signatures"])
+        XCTAssertEqual(try contents(pulled)["parcels"], b["parcels"])
+
         // A part: the parcels in a list.
         let ids = dir.appendingPathComponent("ids.txt")
         try "P000003\nP000011\n".write(to: ids, atomically: true, encoding: .utf8)
