@@ -26,6 +26,20 @@ final class LakeFileTests: XCTestCase {
         XCTAssertEqual(try lake.db.scalar("PRAGMA application_id")?.int, Int64(Lake.applicationID))
     }
 
+    /// A lake written by a newer lake (a later schema, with objects this one does not know)
+    /// is named as such, not as foreign code.
+    func testANewerLakeSaysUpgradeLake() throws {
+        let file = path("newer.sqlite")
+        let lake = try Lake.create(path: file)
+        try lake.db.execute("ALTER TABLE runs ADD COLUMN from_the_future TEXT; PRAGMA user_version = 99")
+        for writable in [false, true] {
+            XCTAssertThrowsError(try Lake.open(path: file, writable: writable)) { error in
+                XCTAssertEqual((error as? LakeError)?.exitCode, 3)
+                XCTAssertTrue("\(error)".contains("schema version 99 is newer"), "\(error)")
+            }
+        }
+    }
+
     func testUnknownSRIDIsAUsageErrorAndLeavesNoFile() {
         XCTAssertThrowsError(try Lake.create(path: path("b.sqlite"), srid: 999_999)) { error in
             XCTAssertEqual((error as? LakeError)?.exitCode, 2)

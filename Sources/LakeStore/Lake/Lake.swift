@@ -83,8 +83,13 @@ public final class Lake {
                 guard let srid = try db.scalar("SELECT value FROM lake_meta WHERE key = 'srid'")?.int else {
                     throw LakeError.lakeFile(path: path, reason: "lake_meta has no srid: the file is damaged")
                 }
+                // A lake from a newer lake says so, before its schema is compared with this one's.
+                let version = try Migrator.currentVersion(db)
+                if version > Migrator.latestVersion {
+                    throw LakeError.lakeFile(path: path, reason: "schema version \(version) is newer than this lake's (\(Migrator.latestVersion)); upgrade lake")
+                }
                 try SchemaGuard.verify(db, srid: Int(srid), path: path)
-                return (Int(srid), try Migrator.currentVersion(db))
+                return (Int(srid), version)
             }
             if writable, version < Migrator.latestVersion {
                 try db.loadSpatiaLite()
