@@ -23,12 +23,10 @@ struct ByteWriter {
         bytes.append(UInt8(truncatingIfNeeded: b >> 16)); bytes.append(UInt8(truncatingIfNeeded: b >> 24))
     }
 
-    static func varintSize(_ value: UInt64) -> Int {
-        var v = value, n = 1
-        while v >= 0x80 { v >>= 7; n += 1 }
-        return n
+    @inline(__always) static func varintSize(_ value: UInt64) -> Int {
+        Swift.max(1, (64 - value.leadingZeroBitCount + 6) / 7)
     }
-    static func zigzagValue(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
+    @inline(__always) static func zigzagValue(_ v: Int64) -> UInt64 { UInt64(bitPattern: (v << 1) ^ (v >> 63)) }
 }
 
 /// Reads what ByteWriter wrote; every read is bounds-checked, so a damaged or hostile blob
