@@ -40,6 +40,7 @@ demo: build
 	$(BIN)/lake --db $(DEMO_DB) decide --schemes mowing crop heterogeneity
 	$(BIN)/lake --db $(DEMO_DB) markers show P000007
 	$(BIN)/lake --db $(DEMO_DB) report decisions --format geojson --out fixtures/demo/decisions.geojson
+	$(BIN)/lake --db $(DEMO_DB) plot parcel P000005 --out fixtures/demo/P000005.svg
 	# Extraction: signatures computed from the demo's band rasters, in a lake of their own.
 	rm -f $(EXTRACT_DB)
 	$(BIN)/lake --db $(EXTRACT_DB) ingest parcels fixtures/demo/parcels.geojson --aoi demo --year 2024

@@ -79,6 +79,8 @@ let package = Package(
         // libpq's COPY; its tables in schema/postgis/*.sql.
         .target(name: "LakePostGIS", dependencies: ["CLibPQ", "LakeStore", "LakeSQLite", "LakeSupport", "LakeTransfer"],
                 swiftSettings: instrumented, plugins: ["EmbedSchema"]),
+        // Store → pictures: `lake plot` (SVG written by lake).
+        .target(name: "LakePlots", dependencies: ["LakeStore", "LakeQuery", "LakeSQLite", "LakeSupport"], swiftSettings: instrumented),
         // Lake file ⇄ lake file: which parcels (selection), `lake subset`, `lake merge`.
         .target(name: "LakeTransfer", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport"], swiftSettings: instrumented),
         // The command line: what both binaries share (options, errors, output, the commands
@@ -97,7 +99,7 @@ let package = Package(
         // … and every command.
         .executableTarget(name: "lake-full", dependencies: [
             "LakeCLI", "LakeStore", "LakeIngest", "LakeServer", "LakeExtract", "LakeQuery", "LakeAnalytics", "LakeReports",
-            "LakePostGIS", "LakeTransfer",
+            "LakePostGIS", "LakeTransfer", "LakePlots",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import LakeCLI
+import LakePlots
+import LakeQuery
+import LakeStore
+import LakeSupport
+
+struct Plot: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Draw pictures of the lake: a parcel's time series with its peers, markers and decisions (SVG).",
+        subcommands: [PlotParcel.self])
+}
+
+struct PlotParcel: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parcel",
+        abstract: "A parcel's NDVI (or a band) over time as SVG: clear and screened observations, the same crop's peer envelope, markers, decisions.",
+        discussion: """
+            Cloud-free observations (SCL) are joined by a line, screened ones drawn hollow; behind them the median and \
+            inter-quartile band of the nearest parcels with the same crop code (per 10 days); markers of the latest run \
+            that has any for the parcel (events as lines, data gaps shaded) and the latest light of each scheme with its \
+            first reasons.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The parcel's identifier in the source data.") var id: String
+    @Option(help: "Area of interest.") var aoi: String?
+    @Option(help: "Declaration year.") var year: Int?
+    @Option(help: "Parcel type (declaration set).") var ptype: String?
+    @Option(help: "NDVI or a band (B08, B11, VV, …).") var band: String = "NDVI"
+    @Option(help: "First date (YYYY-MM-DD).") var from: String?
+    @Option(help: "Last date (YYYY-MM-DD).") var to: String?
+    @Option(help: "Peers in the envelope (0: none).") var peers: Int = 30
+    @Option(help: "The SVG file to write.") var out: String
+
+    func validate() throws {
+        for date in [from, to].compactMap({ $0 }) where !isCalendarDate(date) { throw ValidationError("\(date): not a date (YYYY-MM-DD)") }
+        guard out.lowercased().hasSuffix(".svg") else { throw ValidationError("--out: lake draws SVG (a .svg file)") }
+        guard (0...500).contains(peers) else { throw ValidationError("--peers is 0–500") }
+    }
+
+    func run() throws {
+        try guarded {
+            let lake = try Lake.open(path: global.path)
+            let parcel = try ParcelLookup.byID(lake, id: id, aoi: aoi, year: year, ptype: ptype)
+            var options = ParcelPlot.Options()
+            options.signal = band; options.from = from; options.to = to; options.peers = peers
+            let content = try ParcelPlot.gather(lake, parcel: parcel, options: options)
+            do { try ParcelPlot.render(content).write(toFile: out, atomically: true, encoding: .utf8) }
+            catch { throw LakeError.usage("cannot write \(out): \(error.localizedDescription)") }
+            printError("\(parcel.parcelID): \(content.points.count) observations, \(content.peers) peers, \(content.markers.count) markers, \(content.decisions.count) decisions drawn to \(out)")
+            return 0
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import XCTest
+
+/// `lake plot parcel`: a well-formed SVG that draws every observation of the parcel, its
+/// latest markers and the latest light of each scheme, as the lake holds them.
+final class PlotTests: BinaryTestCase {
+    func testAParcelPlotDrawsWhatTheLakeHolds() throws {
+        XCTAssertEqual(try run(["--db", db, "ingest", "parcels", fixture("parcels.geojson"), "--aoi", "demo", "--year", "2024"]).code, 0)
+        XCTAssertEqual(try run(["--db", db, "ingest", "catalogue", fixture("scenes.stac.json")]).code, 0)
+        XCTAssertEqual(try run(["--db", db, "ingest", "signatures", fixture("signatures.csv"), fixture("scl.csv")]).code, 0)
+        XCTAssertEqual(try run(["--db", db, "markers", "run", Self.root.appendingPathComponent("options/mowing.yaml").path]).code, 0)
+        XCTAssertEqual(try run(["--db", db, "decide", "--schemes", "mowing"]).code, 0)
+        // The grassland parcel with the most markers.
+        let pick = try run(["--db", db, "sql", "SELECT p.parcel_id, p.pid FROM markers m JOIN parcels p USING (pid) GROUP BY p.pid ORDER BY count(*) DESC, p.pid LIMIT 1", "--csv"])
+        let fields = try XCTUnwrap(pick.out.split(separator: "\n").last).split(separator: ",").map(String.init)
+        let (id, pid) = (fields[0], fields[1])
+
+        let out = dir.appendingPathComponent("p.svg").path
+        let plot = try run(["--db", db, "plot", "parcel", id, "--out", out])
+        XCTAssertEqual(plot.code, 0, plot.err)
+        let svg = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertTrue(XMLParser(data: Data(svg.utf8)).parse(), "not well-formed XML")
+
+        // One point per observation with NDVI: clear ones filled, screened ones hollow.
+        let series = try run(["--db", db, "query", "parcel", id, "--band", "B04", "--csv"])
+        let observations = series.out.split(separator: "\n").dropFirst()
+        let clear = observations.filter { $0.hasSuffix(",1") }.count
+        XCTAssertGreaterThan(observations.count, 10)
+        XCTAssertEqual(svg.components(separatedBy: "<circle class=\"clear\"").count - 1, clear)
+        XCTAssertEqual(svg.components(separatedBy: "<circle class=\"screened\"").count - 1, observations.count - clear)
+
+        // The latest run's events as lines and its gaps as spans; every scheme's latest light.
+        func count(_ sql: String) throws -> Int {
+            Int(try run(["--db", db, "sql", sql, "--csv"]).out.split(separator: "\n").last.map(String.init) ?? "") ?? -1
+        }
+        let latest = "run_id = (SELECT max(run_id) FROM markers WHERE pid = \(pid))"
+        XCTAssertEqual(svg.components(separatedBy: "class=\"marker\"").count - 1, try count("SELECT count(*) FROM markers WHERE pid = \(pid) AND \(latest) AND kind <> 'gap'"))
+        XCTAssertEqual(svg.components(separatedBy: "class=\"gap\"").count - 1, try count("SELECT count(*) FROM markers WHERE pid = \(pid) AND \(latest) AND kind = 'gap'"))
+        let lights = try run(["--db", db, "sql", "SELECT scheme || '=' || colour FROM decisions d WHERE pid = \(pid) AND run_id = (SELECT max(run_id) FROM decisions e WHERE e.pid = d.pid AND e.scheme = d.scheme) ORDER BY 1", "--csv"])
+        let expected = lights.out.split(separator: "\n").dropFirst().map(String.init)
+        XCTAssertFalse(expected.isEmpty)
+        for light in expected {
+            let parts = light.split(separator: "=")
+            XCTAssertTrue(svg.contains("data-scheme=\"\(parts[0])\" data-colour=\"\(parts[1])\""), light)
+        }
+        XCTAssertTrue(svg.contains("class=\"envelope\""), "no peer envelope")
+
+        // Only SVG; an unknown parcel is exit 5.
+        XCTAssertEqual(try run(["--db", db, "plot", "parcel", id, "--out", dir.appendingPathComponent("p.png").path]).code, 64)
+        XCTAssertEqual(try run(["--db", db, "plot", "parcel", "NOPE", "--out", out]).code, 5)
+    }
+}
