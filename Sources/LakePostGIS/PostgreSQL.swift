@@ -52,13 +52,8 @@ public final class PostgreSQL {
     /// One statement (INSERT, UPDATE, DELETE) whose count of rows it changed is returned.
     @discardableResult
     public func count(_ sql: String, _ parameters: [String?] = []) throws -> Int {
-        let copies = parameters.map { $0.map { strdup($0) } ?? nil }
-        defer { for p in copies { free(p) } }
-        let values = copies.map { UnsafePointer($0) }
-        guard let result = values.withUnsafeBufferPointer({
-            PQexecParams(conn, sql, Int32(parameters.count), nil, $0.baseAddress, nil, nil, 0)
-        }) else { throw LakeError.remote(lastError) }
-        let n = Int(String(cString: PQcmdTuples(result))) ?? 0
+        let result = exec(sql, parameters)
+        let n = result.map { Int(String(cString: PQcmdTuples($0))) ?? 0 } ?? 0
         _ = try self.result(result, sql: sql)   // clears it; throws on error
         return n
     }
@@ -66,13 +61,16 @@ public final class PostgreSQL {
     /// One statement with text parameters ($1, $2, …); its rows as text (NULL as nil).
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?]) throws -> [[String?]] {
+        try result(exec(sql, parameters), sql: sql)
+    }
+
+    private func exec(_ sql: String, _ parameters: [String?]) -> OpaquePointer? {
         let copies = parameters.map { $0.map { strdup($0) } ?? nil }
         defer { for p in copies { free(p) } }
         let values = copies.map { UnsafePointer($0) }
-        let result = values.withUnsafeBufferPointer {
+        return values.withUnsafeBufferPointer {
             PQexecParams(conn, sql, Int32(parameters.count), nil, $0.baseAddress, nil, nil, 0)
         }
-        return try self.result(result, sql: sql)
     }
 
     private func result(_ result: OpaquePointer?, sql: String) throws -> [[String?]] {
@@ -203,11 +201,6 @@ public final class CopyWriter {
             default: buffer.append(byte)
             }
         }
-    }
-    /// Bytes as hex digits (for a WKB geometry in a text field).
-    public func hex<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        for b in bytes { buffer.append(digits[Int(b >> 4)]); buffer.append(digits[Int(b & 15)]) }
     }
     public func tab() { buffer.append(0x09) }
     public func endRow() throws { buffer.append(0x0A); try maybeFlush() }

@@ -11,12 +11,8 @@ public struct PullOptions: Sendable {
     /// The parcel set: its AOI and year in the lake (and, by default, its table `<aoi>_<year>`).
     public var aoi = ""
     public var year = 0
-    /// Only parcels meeting this area (W, S, E, N in WGS 84) …
-    public var bbox: [Double]?
-    /// … or this polygon (a file: WKT or GeoJSON in WGS 84) …
-    public var polygon: String?
-    /// … or with these ids (a file: one id per line, or the first column of a CSV).
-    public var parcels: String?
+    /// Only parcels in a box, a polygon or a list (its aoi and year are not used: see above).
+    public var selection = ParcelSelection()
     /// The parcel table's columns (the JRC server's pcolumns): id, crop code and crop name.
     public var idColumn = "id"
     public var codeColumn = "code"
@@ -86,10 +82,8 @@ public final class Pull {
         let sourceSRID = Int(try pg.query("SELECT Find_SRID($1, $2, 'wkb_geometry')", [tables.schema, tables.prefix]).first?.first??.description ?? "") ?? lake.srid
 
         let source = "postgresql://\(pg.target)/\(tables.schema).\(tables.prefix)"
-        var request: [String: Any] = ["aoi": options.aoi, "year": options.year]
-        if let b = options.bbox { request["bbox"] = b }
-        if let p = options.polygon { request["polygon"] = p }
-        if let p = options.parcels { request["parcels"] = p }
+        var request = options.selection.json
+        request["aoi"] = options.aoi; request["year"] = options.year
         let requestText = JSONText.render(request, pretty: false)
 
         var counts = Counts()
@@ -99,8 +93,10 @@ public final class Pull {
             // Resume: an unfinished pull of the same request continues after its last chunk.
             let log = try resumePoint(source: source, request: requestText)
             counts.resumedAfter = log.after
-            let everything = options.bbox == nil && options.polygon == nil && options.parcels == nil
-            let scenes = try pullScenes(tables: tables, everything: everything, counts: &counts)
+            // The set's tables the database has, looked up once.
+            let candidates = JRCTables.cards.map { tables.signatures($0) } + [tables.hists, tables.runs, JRCTables.catalogueLake]
+            let existing = Set(try candidates.filter { try exists($0) })
+            let scenes = try pullScenes(tables: tables, existing: existing, everything: !options.selection.narrowed, counts: &counts)
             let selected = try pg.execute("SELECT ogc_fid FROM lake_pull WHERE ogc_fid > \(log.after ?? Int.min) ORDER BY ogc_fid")
                 .compactMap { $0[0].flatMap { Int32($0) } }
             let progress = Progress("pull parcels", total: selected.count)
@@ -114,7 +110,7 @@ public final class Pull {
             var done = 0
             try pipelined(batchSize: 1, depth: 1, produce: { emit in
                 for chunk in chunks {
-                    try emit(try self.fetch(chunk, options: options, tables: tables, columns: columns, srid: sourceSRID, scenes: scenes))
+                    try emit(try self.fetch(chunk, options: options, tables: tables, existing: existing, columns: columns, srid: sourceSRID, scenes: scenes))
                 }
             }, consume: { (data: Chunk) in
                 try db.transaction {
@@ -132,7 +128,7 @@ public final class Pull {
             })
             progress.finish()
             try db.transaction {
-                try pullResults(tables: tables, options: options, counts: &counts)
+                if existing.contains(tables.runs) { try pullResults(tables: tables, options: options, counts: &counts) }
                 _ = try SCLSummary.refresh(db)
                 try db.run("UPDATE ingest_log SET finished = ? WHERE id = ?", .text(isoTimestampNow()), .int(log.id))
                 try db.run("DELETE FROM lake_meta WHERE key = ?", .text("pull:\(log.id)"))
@@ -151,9 +147,9 @@ public final class Pull {
     /// The parcels to pull, as temporary table lake_pull (ogc_fid).
     func select(_ options: PullOptions, tables: JRCTables, srid: Int) throws {
         var condition = "true"
-        if let b = options.bbox {
+        if let b = options.selection.bbox {
             condition = "ST_Intersects(p.wkb_geometry, ST_Transform(ST_MakeEnvelope(\(b[0]), \(b[1]), \(b[2]), \(b[3]), 4326), \(srid)))"
-        } else if let file = options.polygon {
+        } else if let file = options.selection.polygon {
             try pg.execute("CREATE TEMP TABLE lake_area (geom geometry) ON COMMIT DROP")
             do {
                 switch try ParcelSelection.area(file) {
@@ -167,7 +163,7 @@ public final class Pull {
                 throw LakeError.input(file: file, location: nil, reason: "not a polygon in WGS 84 (WKT or GeoJSON): \(message.split(separator: "\n").first ?? "")")
             }
             condition = "ST_Intersects(p.wkb_geometry, (SELECT geom FROM lake_area_union))"
-        } else if let file = options.parcels {
+        } else if let file = options.selection.parcels {
             let ids = try ParcelSelection.ids(file)
             try pg.execute("CREATE TEMP TABLE lake_ids (id text) ON COMMIT DROP")
             try pg.copyIn("COPY lake_ids FROM STDIN") { w in for id in ids { w.text(id); try w.endRow() } }
@@ -198,18 +194,18 @@ public final class Pull {
     /// Every scene the selected parcels' signatures and histograms refer to, into the catalogue
     /// (matched by reference; new ones keep the database id as obsid where it is free).
     /// Database id → lake obsid.
-    func pullScenes(tables: JRCTables, everything: Bool, counts: inout Counts) throws -> [Int32: Int64] {
+    func pullScenes(tables: JRCTables, existing: Set<String>, everything: Bool, counts: inout Counts) throws -> [Int32: Int64] {
         // With every parcel wanted, a scene is used when any row names it: one probe of the
         // tables' obsid index per catalogue row, not a pass over every signature.
         var used: [String] = []
         var tablesWithRows: [String] = JRCTables.cards.map { tables.signatures($0) }
         tablesWithRows.append(tables.hists)
-        for table in tablesWithRows where try exists(table) {
+        for table in tablesWithRows where existing.contains(table) {
             used.append(everything ? "EXISTS (SELECT 1 FROM \(table) s WHERE s.obsid = d.id)"
                         : "d.id IN (SELECT s.obsid FROM \(table) s JOIN lake_pull l ON l.ogc_fid = s.pid)")
         }
         guard !used.isEmpty else { return [:] }
-        let side = try exists(JRCTables.catalogueLake)
+        let side = existing.contains(JRCTables.catalogueLake)
         let extra = side
             ? "x.platform, x.tile, x.relative_orbit, x.cloud_cover, x.processing_baseline, x.radiometric_offset, x.assets::text, x.source, encode(ST_AsBinary(coalesce(x.footprint, ST_Multi(d.footprint))), 'hex')"
             : "NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, encode(ST_AsBinary(ST_Multi(d.footprint)), 'hex')"
@@ -289,12 +285,12 @@ public final class Pull {
         var skipped = 0
     }
 
-    func fetch(_ chunk: [Int32], options: PullOptions, tables: JRCTables, columns: Set<String>, srid: Int,
+    func fetch(_ chunk: [Int32], options: PullOptions, tables: JRCTables, existing: Set<String>, columns: Set<String>, srid: Int,
                scenes: [Int32: Int64]) throws -> Chunk {
         var data = Chunk(ids: chunk)
         // With no selection every pid in the range is wanted: no semi-join with lake_pull
         // (a sixth of the server's time); rows of pids that are not parcels are dropped here.
-        let everything = options.bbox == nil && options.polygon == nil && options.parcels == nil
+        let everything = !options.selection.narrowed
         let range = "BETWEEN \(chunk.first!) AND \(chunk.last!)" + (everything ? "" : " AND %@ IN (SELECT ogc_fid FROM lake_pull)")
         func within(_ column: String) -> String { range.replacingOccurrences(of: "%@", with: column) }
 
@@ -324,7 +320,7 @@ public final class Pull {
         // pid order): its slot is looked up only when the pid changes.
         var slots: [Int32: Int] = [:]
         var bandIndex: [String: UInt8] = [:]
-        for card in JRCTables.cards where try exists(tables.signatures(card)) {
+        for card in JRCTables.cards where existing.contains(tables.signatures(card)) {
             first = true
             var lastFid: Int32 = -1, slot = -1
             try pg.copyOut("""
@@ -353,7 +349,7 @@ public final class Pull {
 
         // SCL histograms: the JSON text read as `lake ingest` reads it (SCLHistogramText);
         // PostgreSQL parsing it twelve times a row cost more than the rest of the pull.
-        guard try exists(tables.hists) else { return data }
+        guard existing.contains(tables.hists) else { return data }
         first = true
         var warned = 0
         try pg.copyOut("""
@@ -423,7 +419,6 @@ public final class Pull {
     func storeSignatures(_ data: Chunk, pids: [Int32: (pid: Int64, new: Bool)], bands: BandDictionary, counts: inout Counts) throws {
         let ids = try data.bandNames.map { try bands.idAdding($0) }
         let store = SignatureStore(db: db)
-        let packed = try db.prepare("INSERT INTO signatures_packed (pid, nrows, data) VALUES (?, ?, ?)")
         var pending = false
         for (fid, rows) in data.series {
             guard let parcel = pids[fid] else { counts.skipped += rows.count; continue }
@@ -437,12 +432,7 @@ public final class Pull {
                 if let last = unique.last, last.bandID == row.bandID, last.obsid == row.obsid { unique[unique.count - 1] = row } else { unique.append(row) }
             }
             if parcel.new {
-                let blob = SeriesCodec.encode(unique)
-                packed.reset()
-                packed.bind(int: parcel.pid, at: 1)
-                packed.bind(int: Int64(unique.count), at: 2)
-                blob.withUnsafeBytes { packed.bind(blob: $0, at: 3) }
-                try packed.step()
+                try store.writePacked(pid: parcel.pid, rows: unique)
             } else {
                 let byScene = unique.sorted { ($0.obsid, $0.bandID) < ($1.obsid, $1.bandID) }
                 var at = 0
@@ -475,7 +465,6 @@ public final class Pull {
     /// lake's runs in the database (if it has them) that concern the selected parcels: runs the
     /// lake does not have (by uid) with their rows of those parcels.
     func pullResults(tables: JRCTables, options: PullOptions, counts: inout Counts) throws {
-        guard try exists(tables.runs) else { return }
         // ogc_fid → lake pid for every selected parcel (this pull's or an earlier one's).
         var pids: [Int32: Int64] = [:]
         let find = try db.prepare("SELECT pid FROM parcels WHERE aoi = ? AND year = ? AND ptype = ? AND parcel_id = ?")
@@ -511,7 +500,7 @@ public final class Pull {
         }
         guard !runIDs.isEmpty else { return }
         let uids = runIDs.keys.map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ",")
-        func copy(_ select: String, from table: String, into insert: String, columns: Int) throws {
+        func copy(_ select: String, from table: String, into insert: String) throws {
             let statement = try db.prepare(insert)
             for r in try pg.execute("SELECT m.run_uid, m.pid, \(select) FROM \(table) m JOIN lake_pull l ON l.ogc_fid = m.pid WHERE m.run_uid IN (\(uids))") {
                 guard let uid = r[0], let run = runIDs[uid], let fid = r[1].flatMap({ Int32($0) }), let pid = pids[fid] else { continue }
@@ -520,21 +509,20 @@ public final class Pull {
                 try statement.step()
                 counts.results += 1
             }
-            _ = columns
         }
         try copy("signal, detector, kind, start_date::text, date::text, end_date::text, value_start::float8::text, value_end::float8::text, magnitude::float8::text, confidence::float8::text, details::text",
                  from: tables.markers, into: """
                  INSERT INTO markers (run_id, pid, signal, detector, kind, start_date, date, end_date, value_start, value_end, magnitude, confidence, details)
                  VALUES (?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS REAL), CAST(? AS REAL), CAST(? AS REAL), CAST(? AS REAL), ?)
-                 """, columns: 11)
+                 """)
         try copy("scheme, colour, clear_obs::text, reasons::text", from: tables.decisions, into: """
                  INSERT INTO decisions (run_id, pid, scheme, colour, clear_obs, reasons) VALUES (?, ?, ?, ?, CAST(? AS INTEGER), ?)
-                 """, columns: 4)
+                 """)
         try copy("crop_group, n_obs::text, cv::float8::text, qd::float8::text, qskew::float8::text, score::float8::text, rank::text, flag::text, split_dates::text",
                  from: tables.heterogeneity, into: """
                  INSERT INTO heterogeneity (run_id, pid, crop_group, n_obs, cv, qd, qskew, score, rank, flag, split_dates)
                  VALUES (?, ?, ?, CAST(? AS INTEGER), CAST(? AS REAL), CAST(? AS REAL), CAST(? AS REAL), CAST(? AS REAL), CAST(? AS INTEGER), CAST(? AS INTEGER), CAST(? AS INTEGER))
-                 """, columns: 9)
+                 """)
     }
 }
 

@@ -273,7 +273,7 @@ public final class Push {
         guard !empty else { counts.rows.append((short, loaded, 0)); return }
         try pg.execute("CREATE INDEX ON lake_stage (pid, obsid, band); ANALYZE lake_stage")
         let key = "t.pid = s.pid AND t.obsid = s.obsid AND t.band = s.band"
-        let changed = try pg.count("""
+        try pg.count("""
             DELETE FROM \(table) t USING lake_stage s WHERE \(key)
               AND (t.count, t.mean, t.std, t.min, t.max, t.p25, t.p50, t.p75) IS DISTINCT FROM
                   (s.count, s.mean, s.std, s.min, s.max, s.p25, s.p50, s.p75)
@@ -281,7 +281,6 @@ public final class Push {
         let inserted = try pg.count("INSERT INTO \(table) SELECT s.* FROM lake_stage s WHERE NOT EXISTS (SELECT 1 FROM \(table) t WHERE \(key))")
         try pg.execute("DROP TABLE lake_stage")
         counts.rows.append((short, inserted, rows - inserted))
-        _ = changed
     }
 
     // MARK: Histograms
@@ -355,9 +354,8 @@ public final class Push {
                 }
             }
         }
-        let n = try copy("SELECT run_id, kind, started, finished, lake_version, options, inputs, summary, status FROM runs WHERE run_id IN (\(ids))",
+        _ = try copy("SELECT run_id, kind, started, finished, lake_version, options, inputs, summary, status FROM runs WHERE run_id IN (\(ids))",
                          into: tables.runs, columns: "uid, kind, started, finished, lake_version, options, inputs, summary, status", perParcel: false)
-        _ = n
         let m = try copy("""
             SELECT run_id, pid, signal, detector, kind, start_date, date, end_date, value_start, value_end, magnitude, confidence, details
             FROM markers WHERE run_id IN (\(ids)) ORDER BY run_id, pid

@@ -140,7 +140,6 @@ public enum Merge {
                                 counts: inout Counts) throws {
         let theirs = SignatureStore(db: other.db)
         let ours = SignatureStore(db: db)
-        let write = try db.prepare("INSERT OR REPLACE INTO main.signatures_packed (pid, nrows, data) VALUES (?, ?, ?)")
         let reference = try db.prepare("SELECT reference FROM main.catalogue WHERE obsid = ?")
         let progress = Progress("merge signatures", total: parcels.count)
         for (i, (otherPid, pid)) in parcels.sorted(by: { $0.key < $1.key }).enumerated() {
@@ -167,14 +166,8 @@ public enum Merge {
                 changed = true
             }
             guard changed else { continue }
-            let rows = series.sorted { ($0.key.band, $0.key.obsid) < ($1.key.band, $1.key.obsid) }
-                .map { SignatureRow(obsid: $0.key.obsid, bandID: $0.key.band, stats: $0.value) }
-            let blob = SeriesCodec.encode(rows)
-            write.reset()
-            write.bind(int: pid, at: 1)
-            write.bind(int: Int64(rows.count), at: 2)
-            blob.withUnsafeBytes { write.bind(blob: $0, at: 3) }
-            try write.step()
+            try ours.writePacked(pid: pid, rows: series.sorted { ($0.key.band, $0.key.obsid) < ($1.key.band, $1.key.obsid) }
+                .map { SignatureRow(obsid: $0.key.obsid, bandID: $0.key.band, stats: $0.value) })
         }
         progress.finish()
         // The bands now in packed series.

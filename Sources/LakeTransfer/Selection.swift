@@ -15,6 +15,9 @@ public struct ParcelSelection: Sendable {
     public var parcels: String?
     public init() {}
 
+    /// Whether a box, polygon or list narrows the parcels down (beyond AOI and year).
+    public var narrowed: Bool { bbox != nil || polygon != nil || parcels != nil }
+
     /// The request as JSON (recorded in ingest_log).
     public var json: [String: Any] {
         var j: [String: Any] = [:]

@@ -64,7 +64,7 @@ public enum Subset {
 
             // Signatures: each chosen parcel's series (pending rows applied), cut to the dates.
             let store = SignatureStore(db: source.db)
-            let write = try db.prepare("INSERT INTO signatures_packed (pid, nrows, data) VALUES (?, ?, ?)")
+            let written = SignatureStore(db: db)
             let chosen = try db.prepare("SELECT pid FROM temp.chosen ORDER BY pid").rows().compactMap { $0[0].int }
             var used = Set<Int64>()
             let progress = Progress("subset signatures", total: chosen.count)
@@ -73,14 +73,8 @@ public enum Subset {
                 if i % 256 == 0 { progress.set(i) }
                 guard !rows.isEmpty else { continue }
                 for row in rows { used.insert(row.obsid) }
-                let sorted = rows.sorted { ($0.bandID, $0.obsid) < ($1.bandID, $1.obsid) }
-                let blob = SeriesCodec.encode(sorted)
-                write.reset()
-                write.bind(int: pid, at: 1)
-                write.bind(int: Int64(sorted.count), at: 2)
-                blob.withUnsafeBytes { write.bind(blob: $0, at: 3) }
-                try write.step()
-                counts.signatures += sorted.count
+                try written.writePacked(pid: pid, rows: rows.sorted { ($0.bandID, $0.obsid) < ($1.bandID, $1.obsid) })
+                counts.signatures += rows.count
             }
             progress.finish()
             let addUsed = try db.prepare("INSERT OR IGNORE INTO temp.scenes_used VALUES (?)")

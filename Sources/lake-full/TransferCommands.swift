@@ -90,9 +90,9 @@ struct Pull: ParsableCommand {
         try guarded {
             var options = PullOptions()
             options.aoi = aoi; options.year = year; options.schema = schema; options.prefix = prefix
-            options.polygon = polygon; options.parcels = parcels
+            options.selection.polygon = polygon; options.selection.parcels = parcels
             options.idColumn = idColumn; options.codeColumn = codeColumn; options.nameColumn = nameColumn
-            if let bbox { options.bbox = try ParcelSelection.bbox(bbox) }
+            if let bbox { options.selection.bbox = try ParcelSelection.bbox(bbox) }
             let pg = try PostgreSQL(database)
             let lake = FileManager.default.fileExists(atPath: global.path)
                 ? try Lake.open(path: global.path, writable: true)

@@ -72,6 +72,28 @@ class BinaryTestCase: XCTestCase {
         return Result(code: process.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
     }
 
+    /// Runs another program (python, psql) and returns its stdout; a failure throws with its stderr.
+    @discardableResult
+    func shell(_ tool: String, _ args: [String], cwd: URL? = nil) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: tool)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = cwd }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        nonisolated(unsafe) var e = Data()
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { e = err.fileHandleForReading.readDataToEndOfFile() }
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait(); p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw NSError(domain: "shell", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey:
+                "\(tool) \(args.joined(separator: " ")): \(String(decoding: e, as: UTF8.self).suffix(2000))"])
+        }
+        return String(decoding: o, as: UTF8.self)
+    }
+
     func fixture(_ name: String) -> String { Self.root.appendingPathComponent("fixtures/small/\(name)").path }
 
     /// `lake info --json` of `path` as a dictionary.

@@ -22,27 +22,6 @@ final class ServeTests: BinaryTestCase {
         return python
     }
 
-    @discardableResult
-    func shell(_ tool: String, _ args: [String], cwd: URL? = nil) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: tool)
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = cwd }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        nonisolated(unsafe) var e = Data()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { e = err.fileHandleForReading.readDataToEndOfFile() }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait(); p.waitUntilExit()
-        guard p.terminationStatus == 0 else {
-            throw NSError(domain: "shell", code: Int(p.terminationStatus), userInfo: [NSLocalizedDescriptionKey:
-                "\(tool) \(args.joined(separator: " ")): \(String(decoding: e, as: UTF8.self).suffix(2000))"])
-        }
-        return String(decoding: o, as: UTF8.self)
-    }
-
     /// Starts `lake serve --port 0` and returns it with the port it printed.
     func startServer(_ extra: [String] = []) throws -> (Process, Int) {
         let process = Process()

@@ -35,19 +35,8 @@ final class TransferTests: BinaryTestCase {
     /// psql's unaligned, tuples-only answer.
     func psql(_ sql: String) throws -> String {
         guard let server = Self.server else { throw XCTSkip("no server") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", server.port, "-U", server.user, "-d", "lake", "-c", sql]
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        nonisolated(unsafe) var e = Data()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { e = err.fileHandleForReading.readDataToEndOfFile() }
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait(); p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, String(decoding: e, as: UTF8.self))
-        return String(decoding: o, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return try shell("/usr/bin/env", ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", server.port,
+                                          "-U", server.user, "-d", "lake", "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A lake with parcels, scenes, signatures, histograms and three runs (markers, crop check, decide).

@@ -25,6 +25,7 @@ public final class SignatureStore {
         "INSERT INTO signatures_pending (pid, obsid, data) VALUES (?, ?, ?)")
     // Prepared once per store: a reader that keeps its store (SeriesReader) pays no parsing.
     private lazy var seriesPacked = try? db.prepare("SELECT data FROM signatures_packed WHERE pid = ?")
+    private lazy var storePacked = try? db.prepare("INSERT OR REPLACE INTO signatures_packed (pid, nrows, data) VALUES (?, ?, ?)")
     private lazy var seriesPending = try? db.prepare("SELECT obsid, data FROM signatures_pending WHERE pid = ? ORDER BY rowid")
 
     public init(db: Connection) { self.db = db }
@@ -42,6 +43,18 @@ public final class SignatureStore {
         try statement.step()
     }
 
+    /// Replaces one parcel's packed series with `rows`, which are in (band, obsid) order with
+    /// one row per key (the codec's order). Pending rows of the parcel are not touched.
+    public func writePacked(pid: Int64, rows: [SignatureRow]) throws {
+        guard let statement = storePacked else { throw LakeError.database("cannot prepare the packed-series write") }
+        let blob = SeriesCodec.encode(rows)
+        statement.reset()
+        statement.bind(int: pid, at: 1)
+        statement.bind(int: Int64(rows.count), at: 2)
+        blob.withUnsafeBytes { statement.bind(blob: $0, at: 3) }
+        try statement.step()
+    }
+
     /// Number of pending (pid, obsid) rows not yet merged.
     public func pendingCount() throws -> Int {
         Int(try db.scalar("SELECT count(*) FROM signatures_pending")?.int ?? 0)
@@ -54,7 +67,6 @@ public final class SignatureStore {
         var counts = SignatureMergeCounts()
         let scan = try db.prepare("SELECT pid, obsid, data FROM signatures_pending ORDER BY pid, rowid")
         let load = try db.prepare("SELECT data FROM signatures_packed WHERE pid = ?")
-        let store = try db.prepare("INSERT OR REPLACE INTO signatures_packed (pid, nrows, data) VALUES (?, ?, ?)")
         var currentPid: Int64? = nil
         var series: [Key: SignatureStats] = [:]
         // Keys of the current parcel's packed series that no pending row has replaced yet: a
@@ -65,14 +77,8 @@ public final class SignatureStore {
 
         func flush() throws {
             guard let pid = currentPid else { return }
-            let rows = series.sorted { $0.key < $1.key }
-                .map { SignatureRow(obsid: $0.key.obsid, bandID: $0.key.band, stats: $0.value) }
-            let blob = SeriesCodec.encode(rows)
-            store.reset()
-            store.bind(int: pid, at: 1)
-            store.bind(int: Int64(rows.count), at: 2)
-            blob.withUnsafeBytes { store.bind(blob: $0, at: 3) }
-            try store.step()
+            try writePacked(pid: pid, rows: series.sorted { $0.key < $1.key }
+                .map { SignatureRow(obsid: $0.key.obsid, bandID: $0.key.band, stats: $0.value) })
         }
 
         while try scan.step() {
