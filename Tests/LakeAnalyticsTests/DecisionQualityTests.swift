@@ -169,6 +169,36 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(CoherenceCutDetector().detect(series(dip: false)).count, 0)
     }
 
+    /// The area's weather divided out: calm weather lifting every field's coherence on one pair
+    /// is a cut when read alone and none against the area's reference; a cut whose next pairs
+    /// fell in rain (every field at half its coherence) is too weak alone and found against it.
+    func testTheAreasCoherenceReferenceRemovesTheWeather() {
+        let pairs = coherencePairs(cut: nil)
+        var reference: [Int: Double] = [:]
+        for p in pairs { reference[p.day] = 0.2 }
+        // Calm and dry between the acquisitions of pair 14: every field +0.15.
+        var calm = pairs.map { IndexPoint(day: $0.day, value: $0.coherence!, clear: true) }
+        calm[14] = IndexPoint(day: calm[14].day, value: calm[14].value + 0.15, clear: true)
+        var calmReference = reference
+        calmReference[calm[14].day] = 0.35
+        XCTAssertEqual(CoherenceCutDetector().detect(calm).count, 1, "read alone, the lift looks like a cut")
+        XCTAssertEqual(CoherenceCutDetector().detect(calm, reference: calmReference).count, 0)
+        // A cut during pair 12, pairs 13 and 14 in rain (the area at 0.1, this field at half its 0.48 and 0.36).
+        var rainy = pairs.map { IndexPoint(day: $0.day, value: $0.coherence!, clear: true) }
+        rainy[12] = IndexPoint(day: rainy[12].day, value: 0.2, clear: true)
+        rainy[13] = IndexPoint(day: rainy[13].day, value: 0.24, clear: true)
+        rainy[14] = IndexPoint(day: rainy[14].day, value: 0.18, clear: true)
+        var rainReference = reference
+        rainReference[rainy[13].day] = 0.1
+        rainReference[rainy[14].day] = 0.1
+        XCTAssertEqual(CoherenceCutDetector().detect(rainy).count, 0, "read alone, the rain hides the cut")
+        let found = CoherenceCutDetector().detect(rainy, reference: rainReference)
+        XCTAssertEqual(found.count, 1)
+        XCTAssertEqual(found.first.map { $0.event.date }, rainy[12].day - 6 - 2 + 6)
+        // A reference covering too few pairs is not used (the values are read as they are).
+        XCTAssertEqual(CoherenceCutDetector().detect(calm, reference: [calm[14].day: 0.35]).count, 1)
+    }
+
     func testCoherenceAfterRainOrInAutumnAndWhereSentinel2SeesIsNoCut() throws {
         let options = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path).options
         let engine = MarkerEngine(options: options)

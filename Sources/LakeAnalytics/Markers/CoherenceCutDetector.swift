@@ -6,12 +6,20 @@
 /// After a cut, the pairs that follow are more coherent than the parcel's vegetated level until
 /// the grass has grown back; the pair during which the cut happened decorrelates.
 ///
-/// 1. **Level**: for each pair, the median of the parcel's pairs within `localDays` of it (its
+/// 0. **The area's weather, divided out**: rain between two acquisitions lowers coherence over
+///    the whole area, calm dry weather or frost lifts it; farmers do not all mow during one pair.
+///    Where the regional context knows the area's typical coherence on a pair (the median of a
+///    sample of the area's parcels of every crop, see `RegionalContext`), the parcel's value is
+///    read as a share of it (`ratio`), so one rainy pair neither hides a cut nor makes one.
+///    Without a reference the values are read as they are (a share of 1).
+/// 1. **Level**: for each pair, the median of the parcel's shares within `localDays` of it (its
 ///    immediate neighbours left out): what the standing sward gives at that time of the season,
 ///    learned per parcel, so soil, slope, crop stage and polarisation need no regional setting.
-/// 2. **Rise**: a pair at least `minRise` and `spreads` times the parcel's pair-to-pair noise
-///    (1.4826 · MAD of consecutive differences / √2) above its level, right after one that is
-///    not (each run of high pairs is one event).
+/// 2. **Rise**: a pair whose share is at least `minRise` above its level (`regionalRise` when
+///    divided by the area's reference) and whose coherence exceeds level × reference by
+///    `spreads` times the parcel's pair-to-pair noise (1.4826 · MAD of consecutive differences
+///    of what the level does not explain / √2), right after one that is not (each run of high
+///    pairs is one event).
 /// 3. **Dating**: the cut happened during the pair before the first high one (it decorrelated)
 ///    or just before: dated 2 days before the first high pair's earlier acquisition.
 ///
@@ -21,6 +29,12 @@
 public struct CoherenceCutDetector: Sendable {
     public var minRise = 0.1
     public var spreads = 3.0
+    /// The least rise of the share where the area's reference divides the values out, and the
+    /// noise multiple that goes with it (the weather removed, the residual noise is smaller).
+    public var regionalRise = 0.7
+    public var regionalSpreads = 2.0
+    /// At least this share of a parcel's pairs need the area's reference for it to be used.
+    public var referenceCover = 0.8
     /// The level of a pair: the median of the pairs within this many days.
     public var localDays = 30
     /// Pairs at least this many to judge a parcel at all.
@@ -35,6 +49,7 @@ public struct CoherenceCutDetector: Sendable {
 
     init(_ d: MarkerOptions.Detector) {
         minRise = d.coherence_rise ?? minRise
+        regionalRise = d.coherence_regional_rise ?? regionalRise
     }
 
     public struct Found: Sendable {
@@ -43,60 +58,107 @@ public struct CoherenceCutDetector: Sendable {
         public let pairDays: Int
     }
 
-    /// What is usual for a parcel's pairs: their spacing, pair-to-pair noise and local level.
+    /// What is usual for a parcel's pairs: their spacing, pair-to-pair noise and local level,
+    /// each pair read as a share of the area's reference where there is one.
     struct Levels {
         let pairs: [IndexPoint]
+        /// The area's typical coherence on each pair (1 without a reference).
+        let reference: [Double]
+        /// `pairs[k].value / reference[k]`.
+        let share: [Double]
         let pairDays: Int
+        /// Pair-to-pair noise of coherence, in coherence units.
         let noise: Double
         let seasonLevel: Double
         let localDays: Int
+        let local: [Double]
 
-        init?(_ pairs: [IndexPoint], localDays: Int) {
+        init?(_ pairs: [IndexPoint], reference: [Double]? = nil, localDays: Int) {
             guard pairs.count >= 2 else { return nil }
             self.pairs = pairs
             self.localDays = localDays
+            let reference = reference ?? Array(repeating: 1, count: pairs.count)
+            self.reference = reference
+            share = zip(pairs, reference).map { $0.value / $1 }
             var steps = zip(pairs, pairs.dropFirst()).map { Double($1.day - $0.day) }
             pairDays = max(1, RobustStatistics.median(reordering: &steps).map { Int($0.rounded()) } ?? 6)
-            var diffs = zip(pairs, pairs.dropFirst()).map { $1.value - $0.value }
+            var all = share
+            seasonLevel = RobustStatistics.median(reordering: &all) ?? 0
+            let usual = zip(pairs, reference).map { [seasonLevel] p, r in p.value - seasonLevel * r }
+            var diffs = zip(usual, usual.dropFirst()).map { $1 - $0 }
             guard let spread = RobustStatistics.spread(reordering: &diffs) else { return nil }
             noise = spread / 2.squareRoot()
-            var all = pairs.map(\.value)
-            seasonLevel = RobustStatistics.median(reordering: &all) ?? 0
+            // The median of the shares within `localDays` of each pair, its neighbours left out.
+            var local: [Double] = []
+            local.reserveCapacity(pairs.count)
+            for k in pairs.indices {
+                var near: [Double] = []
+                let day = pairs[k].day
+                for (j, p) in pairs.enumerated() where abs(p.day - day) <= localDays && Double(abs(p.day - day)) > 1.5 * Double(pairDays) {
+                    near.append(share[j])
+                }
+                local.append(near.count >= 4 ? RobustStatistics.median(reordering: &near) ?? seasonLevel : seasonLevel)
+            }
+            self.local = local
         }
 
-        /// The median of the pairs within `localDays` of pair k, its neighbours left out.
-        func level(_ k: Int) -> Double {
-            var near: [Double] = []
-            let day = pairs[k].day
-            for p in pairs where abs(p.day - day) <= localDays && Double(abs(p.day - day)) > 1.5 * Double(pairDays) { near.append(p.value) }
-            return near.count >= 4 ? RobustStatistics.median(reordering: &near) ?? seasonLevel : seasonLevel
+        /// How far pair k lies above its level: as a share of the reference, and in coherence.
+        func excess(_ k: Int) -> (share: Double, coherence: Double) {
+            (share[k] - local[k], pairs[k].value - local[k] * reference[k])
         }
     }
 
-    /// `pairs`: one coherence value per pair, dated at its later acquisition, in day order.
-    public func detect(_ pairs: [IndexPoint]) -> [Found] {
-        guard pairs.count >= minPairs, let levels = Levels(pairs, localDays: localDays) else { return [] }
-        let rise = max(minRise, spreads * levels.noise)
+    /// The area's reference for each pair, when it covers at least `referenceCover` of them
+    /// (pairs without one are left out); nil to read the values as they are.
+    func referenced(_ pairs: [IndexPoint], _ reference: [Int: Double]) -> (pairs: [IndexPoint], reference: [Double])? {
+        guard !reference.isEmpty else { return nil }
+        var kept: [IndexPoint] = [], ref: [Double] = []
+        for p in pairs {
+            guard let r = reference[p.day], r >= 0.02 else { continue }
+            kept.append(p); ref.append(r)
+        }
+        return Double(kept.count) >= referenceCover * Double(pairs.count) ? (kept, ref) : nil
+    }
+
+    func levels(_ pairs: [IndexPoint], reference: [Int: Double]) -> (Levels, rise: Double, spreads: Double)? {
+        if let (kept, ref) = referenced(pairs, reference) {
+            guard kept.count >= minPairs, let l = Levels(kept, reference: ref, localDays: localDays) else { return nil }
+            return (l, regionalRise, regionalSpreads)
+        }
+        guard pairs.count >= minPairs, let l = Levels(pairs, localDays: localDays) else { return nil }
+        return (l, minRise, spreads)
+    }
+
+    /// `pairs`: one coherence value per pair, dated at its later acquisition, in day order;
+    /// `reference`: the area's typical coherence per pair day (empty: none).
+    public func detect(_ input: [IndexPoint], reference: [Int: Double] = [:]) -> [Found] {
+        guard let (levels, minRise, spreads) = levels(input, reference: reference) else { return [] }
+        let pairs = levels.pairs
+        let rise = spreads * levels.noise
         let dipDepth = max(0.05, 2 * levels.noise)
-        func high(_ k: Int, _ lvl: Double) -> Bool {
-            if pairs[k].value >= lvl + rise { return true }
+        func high(_ k: Int, _ share: Double = 1) -> Bool {
+            let e = levels.excess(k)
+            return e.share >= minRise * share && e.coherence >= rise * share
+        }
+        func starts(_ k: Int) -> Bool {
+            if high(k) { return true }
             // The pair of the cut decorrelates (the sward changed between its acquisitions) and
             // the next one is coherent: after such a dip a smaller rise shows the cut.
-            return k > 0 && pairs[k].value >= lvl + rise * dipRiseShare && pairs[k - 1].value <= lvl - dipDepth
+            return k > 0 && high(k, dipRiseShare) && levels.excess(k - 1).coherence <= -dipDepth
                 && pairs[k].day - pairs[k - 1].day <= 2 * levels.pairDays
         }
         var out: [Found] = []
         var k = 1
         while k < pairs.count {
-            let lvl = levels.level(k)
-            guard high(k, lvl), !high(k - 1, lvl) else { k += 1; continue }
+            guard starts(k), !starts(k - 1) else { k += 1; continue }
             var end = k
-            while end + 1 < pairs.count && high(end + 1, lvl) { end += 1 }
-            let top = pairs[k...end].max { $0.value < $1.value }!
+            while end + 1 < pairs.count && starts(end + 1) { end += 1 }
+            let top = (k...end).max { levels.excess($0).share < levels.excess($1).share }!
+            let e = levels.excess(top)
             let start = pairs[k].day - levels.pairDays
             out.append(Found(event: Event(start: pairs[k - 1].day - levels.pairDays, date: start - 2, end: pairs[end].day,
-                                          valueStart: lvl, valueEnd: top.value, magnitude: top.value - lvl,
-                                          confidence: min(1, (top.value - lvl) / (2 * rise))),
+                                          valueStart: pairs[top].value - e.coherence, valueEnd: pairs[top].value, magnitude: e.coherence,
+                                          confidence: min(1, e.share / (2 * minRise))),
                              pairDays: levels.pairDays))
             k = end + 1
         }
@@ -110,10 +172,11 @@ public struct CoherenceCutDetector: Sendable {
     /// test.
     ///
     /// Returns the test for one parcel's pairs, their levels worked out once for every hole.
-    public func watcher(_ pairs: [IndexPoint]) -> (_ from: Int, _ to: Int) -> Bool {
-        guard pairs.count >= minPairs, let levels = Levels(pairs, localDays: localDays) else { return { _, _ in false } }
+    public func watcher(_ input: [IndexPoint], reference: [Int: Double] = [:]) -> (_ from: Int, _ to: Int) -> Bool {
+        guard let (levels, _, _) = levels(input, reference: reference) else { return { _, _ in false } }
+        let pairs = levels.pairs
         let quiet = max(quietRise, 1.5 * levels.noise)
-        let isQuiet = pairs.indices.map { pairs[$0].value < levels.level($0) + quiet }
+        let isQuiet = pairs.indices.map { levels.excess($0).coherence < quiet }
         let spacing = watchSpacing
         return { a, b in
             var last = a

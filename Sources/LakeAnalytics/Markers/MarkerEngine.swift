@@ -65,7 +65,14 @@ struct MarkerEngine {
         return SeasonWindow(from ?? "01-01", to ?? "12-31")
     }
 
-    func analyse(_ observations: [Observed], year: Int, crop: String?, names: [String], regional: Set<Int> = []) -> (markers: [Marker], decision: Decision?) {
+    /// Whether a cut detector reads Sentinel-1 coherence (then the regional context learns each
+    /// area's typical coherence per pair).
+    var readsCoherence: Bool { options.detectors.contains { $0.type == "cut" && $0.coherence ?? true } }
+
+    /// `regional`: days of drops shared by the area (atmosphere); `coherenceReference`: the
+    /// area's typical coherence per pair day (see `CoherenceCutDetector`).
+    func analyse(_ observations: [Observed], year: Int, crop: String?, names: [String], regional: Set<Int> = [],
+                 coherenceReference: [Int: Double] = [:]) -> (markers: [Marker], decision: Decision?) {
         let signal = options.signalKind
         var clean: [IndexPoint]
         var screening: [Quality: Int] = [:]
@@ -87,7 +94,7 @@ struct MarkerEngine {
             switch d.type {
             case "cut":
                 let radar = d.coherence ?? true ? coherencePairs(observations, year: year, window: w) : []
-                markers += cuts(d, clean, radar: radar, window: w)
+                markers += cuts(d, clean, radar: radar, reference: coherenceReference, window: w)
                 if !radar.isEmpty { watchers.append(CoherenceCutDetector(d).watcher(radar)) }
             case "spell":
                 let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
@@ -165,13 +172,14 @@ struct MarkerEngine {
     /// gaps. A coherence rise counts only where Sentinel-2 could not have seen the cut (no usable
     /// observation in the 20 days before or the 10 days after it) and found none near it; an
     /// optical cut that a coherence rise accompanies says so (`confirmed_by`).
-    func cuts(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], radar: [IndexPoint], window w: SeasonWindow?) -> [Marker] {
+    func cuts(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], radar: [IndexPoint], reference: [Int: Double] = [:],
+              window w: SeasonWindow?) -> [Marker] {
         var out: [Marker] = []
         // Unconfirmed falls (no data after them to tell) are not kept: they prove nothing.
         let cutDetector = CutDetector(d)
         let optical = cutDetector.detect(clean).filter { $0.kind != .unconfirmed && w?.contains(day: $0.event.date) ?? true }
         // A rise after the growing season is the sward's senescence, not a cut (as for optical falls).
-        let rises = radar.isEmpty ? [] : CoherenceCutDetector(d).detect(radar).filter { Days.dayOfYear($0.event.date) <= cutDetector.growingSeasonEnd }
+        let rises = radar.isEmpty ? [] : CoherenceCutDetector(d).detect(radar, reference: reference).filter { Days.dayOfYear($0.event.date) <= cutDetector.growingSeasonEnd }
         for f in optical {
             var details = ["uncertainty_days": String(f.uncertainty)]
             if let r = f.regrowth { details["regrowth"] = String(format: "%.3f", r) }

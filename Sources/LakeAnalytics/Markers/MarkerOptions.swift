@@ -131,6 +131,9 @@ public struct MarkerOptions: Decodable, Sendable {
         public var coherence: Bool?
         /// cut: the least rise of coherence above the parcel's vegetated level that shows a cut.
         public var coherence_rise: Double?
+        /// cut: the same as a share of the area's typical coherence on the pair, where the
+        /// regional context knows it (the weather divided out).
+        public var coherence_regional_rise: Double?
     }
 
     /// How markers of detectors are combined into new markers.

@@ -23,8 +23,11 @@ public struct MarkerRunSummary: Sendable {
     public var phases: [String: Double] = ["setup": 0, "wait": 0, "write": 0]
     /// Area dates found atmospheric by the regional context.
     public var regionalDates = 0
+    /// Coherence pairs with an area reference (the weather divided out of the cut detector's pairs).
+    public var coherenceReferencePairs = 0
     public var json: [String: Any] {
         ["run": run, "parcels": parcels, "markers": markers, "decisions": decisions, "seconds": seconds, "regional_dates": regionalDates,
+         "coherence_reference_pairs": coherenceReferencePairs,
          "parcels_per_second": seconds > 0 ? Double(parcels) / seconds : 0, "phases": phases]
     }
 }
@@ -106,7 +109,7 @@ public struct MarkerRun {
         let engine = MarkerEngine(options: options)
         // Only the bands the signal needs (and the phenology check's NDVI, NIR and SWIR, and
         // the screening's blue, red, NIR and SWIR).
-        let coherence = options.detectors.contains { $0.type == "cut" && $0.coherence ?? true }
+        let coherence = engine.readsCoherence
         let needed = Set(options.signalKind.bands + (options.phenology == nil ? [] : ["B04", "B08", "B11"])
                          + (engine.screen != nil ? ["B02", "B04", "B08", "B11"] : []) + (coherence ? ["VV"] : []))
         return Plan(parcels: parcels, area: area, calendar: try SceneCalendar(db),
@@ -116,19 +119,30 @@ public struct MarkerRun {
                     engine: engine)
     }
 
-    /// Stage 2: the regional context, from a sample of each area's parcels of every crop (empty when the
-    /// option file does not screen observations or turns it off).
+    /// Stage 2: the regional context, from a sample of each area's parcels of every crop: the
+    /// dates of shared drops (when the option file screens observations and keeps the regional
+    /// part on) and each area's typical coherence per pair (when a cut detector reads coherence).
     func regionalContext(_ plan: Plan, _ options: MarkerOptions, readers: BatchPipeline.Readers? = nil) throws -> RegionalContext {
         var regional = RegionalContext()
-        guard plan.engine.screen != nil, options.screening?.regional ?? true else { return regional }
+        let drops = plan.engine.screen != nil && options.screening?.regional ?? true
+        let coherence = plan.engine.readsCoherence
+        guard drops || coherence else { return regional }
         if let size = options.screening?.area_metres { regional.size = size }
         let sample = try regional.locate(lake.db, pids: Set(plan.area.keys))
         var residuals: [(pid: Int64, values: [(Int, Double)])] = []
+        var pairs: [(pid: Int64, pairs: [(Int, Double)])] = []
         _ = try BatchPipeline.run(lake, pids: sample, screen: plan.cloudScreen, readers: readers, analyse: { item in
             let year = plan.area[item.pid]!
-            return RegionalContext.residuals(plan.engine.screened(try plan.observations(item), year: year, regional: []).usable)
-        }, deliver: { pid, values in residuals.append((pid, values)) })
+            let observations = try plan.observations(item)
+            let r = drops ? RegionalContext.residuals(plan.engine.screened(observations, year: year, regional: []).usable) : []
+            let c = coherence ? MarkerEngine.ofYear(observations, year).compactMap { o in o.coherence.map { (o.day, $0) } } : []
+            return (r, c)
+        }, deliver: { pid, found in
+            residuals.append((pid, found.0))
+            pairs.append((pid, found.1))
+        })
         regional.learn(residuals)
+        regional.learnCoherence(pairs)
         return regional
     }
 
@@ -158,11 +172,13 @@ public struct MarkerRun {
             let regional = try regionalContext(plan, options, readers: readers)
             summary.phases["regional"] = Date().timeIntervalSince(clock)
             summary.regionalDates = regional.sharedDates
+            summary.coherenceReferencePairs = regional.referencePairs
             // Stage 3: series read and analysed on every core, results written on this thread.
             let timing = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, readers: readers, analyse: { item in
                 let info = plan.parcels[item.pid]!
                 return ParcelOutcome(plan.engine.analyse(try plan.observations(item), year: info.year, crop: info.crop, names: info.names,
-                                                         regional: regional.days(for: item.pid)))
+                                                         regional: regional.days(for: item.pid),
+                                                         coherenceReference: regional.coherenceReference(for: item.pid)))
             }, deliver: { pid, outcome in
                 try writer.write(pid: pid, outcome)
                 summary.parcels += 1

@@ -12,6 +12,10 @@ import LakeStore
 /// within 30 days). An area's date is shared when at least `minParcels` parcels saw it, their
 /// median residual is below `-minDrop`, and `minShare` of them dropped by at least
 /// `minDrop / 2`.
+///
+/// The same sample gives each area's typical Sentinel-1 coherence on every pair (the median of
+/// at least `minParcels` parcels): rain, wind, calm or frost between two acquisitions move the
+/// coherence of every field of the area together, and the coherence cut detector divides it out.
 public struct RegionalContext: Sendable {
     public var size = 5_000.0
     public var samplePerArea = 32
@@ -21,6 +25,7 @@ public struct RegionalContext: Sendable {
 
     private(set) var area: [Int64: Int64] = [:]
     private(set) var shared: [Int64: Set<Int>] = [:]
+    private(set) var coherence: [Int64: [Int: Double]] = [:]
 
     public init() {}
 
@@ -31,6 +36,15 @@ public struct RegionalContext: Sendable {
     }
 
     public var sharedDates: Int { shared.values.reduce(0) { $0 + $1.count } }
+
+    /// The area's typical coherence per pair day, for the parcel's area (empty when unknown).
+    func coherenceReference(for pid: Int64) -> [Int: Double] {
+        guard let a = area[pid] else { return [:] }
+        return coherence[a] ?? [:]
+    }
+
+    /// Pairs with an area reference, over all areas.
+    public var referencePairs: Int { coherence.values.reduce(0) { $0 + $1.count } }
 
     /// Areas of the parcels in `pids`, and the sample to learn from.
     mutating func locate(_ db: Connection, pids: Set<Int64>) throws -> [Int64] {
@@ -68,6 +82,20 @@ public struct RegionalContext: Sendable {
             out.append((v.day, v.value - line))
         }
         return out
+    }
+
+    /// Learns each area's typical coherence per pair day from the sampled parcels' pairs.
+    mutating func learnCoherence(_ samples: [(pid: Int64, pairs: [(Int, Double)])]) {
+        var byArea: [Int64: [Int: [Double]]] = [:]
+        for (pid, pairs) in samples {
+            guard let a = area[pid] else { continue }
+            for (day, c) in pairs { byArea[a, default: [:]][day, default: []].append(c) }
+        }
+        for (a, days) in byArea {
+            for (day, values) in days where values.count >= minParcels {
+                coherence[a, default: [:]][day] = RobustStatistics.median(values)
+            }
+        }
     }
 
     /// Learns the shared dates from the sampled parcels' residuals.
