@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # lake accuracy: precision, recall and F1 of every decision task on generated fixtures with
 # planted truth, for two seeds (a threshold tuned to one would show), mowing with Sentinel-1
-# coherence across cloudy gaps and from Sentinel-2 alone, the observation-screening
+# coherence across cloudy gaps, from Sentinel-2 alone and without SCL histograms, the observation-screening
 # confusion matrix on the fixtures' true observation labels and on the labelled real
 # observations of ../shared/realdata/cbm-nl2020-markers, and the per-crop agreement of the crop
 # checks with the declared crop on real WorldCereal parcel series.
@@ -45,6 +45,14 @@ for seed in ${ACCURACY_SEEDS:-2024 31}; do
   $BIN/lake --db "$db" markers run "$dir/mowing-s2-only.yaml" >/dev/null
   $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
   $BIN/lake-fixtures score --truth "$dir/truth.csv" --quality "$dir/quality.csv" --db "$db" | grep -E '^(mowing|overall light)'
+  echo "-- Sentinel-2 alone and without SCL histograms (band statistics only: lake's own screening decides alone)"
+  bare="$dir/no-scl.sqlite"; rm -f "$bare"
+  $BIN/lake --db "$bare" init --srid 32632 >/dev/null
+  $BIN/lake --db "$bare" ingest parcels "$dir/parcels.geojson" --aoi demo --year 2024 >/dev/null 2>&1
+  $BIN/lake --db "$bare" ingest catalogue "$dir/scenes.stac.json" >/dev/null
+  $BIN/lake --db "$bare" ingest signatures "$dir/signatures.csv" >/dev/null
+  $BIN/lake --db "$bare" markers run options/mowing.yaml >/dev/null
+  $BIN/lake-fixtures score --truth "$dir/truth.csv" --db "$bare" | grep -E '^mowing (events|decisions)'
 done
 
 NL=../shared/realdata/cbm-nl2020-markers/nl2020_b08_b11_b04_classified_1000.csv

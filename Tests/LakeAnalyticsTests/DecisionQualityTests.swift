@@ -169,6 +169,34 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(CoherenceCutDetector().detect(series(dip: false)).count, 0)
     }
 
+    /// A lake without SCL histograms (band statistics only): the shipped mowing file requires
+    /// SCL, yet the parcel is not left with "0 clear observations" — lake's own tests screen it
+    /// (thick cloud by its blue brightness, thin cloud as haze), the cut is found, and the
+    /// decision says the observations had no SCL.
+    func testWithoutSCLLakesOwnTestsScreenAndTheDecisionSaysSo() throws {
+        let options = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path).options
+        let engine = MarkerEngine(options: options)
+        let cut = Days.number("2024-06-20")!
+        var observations = meadow(cuts: [cut]).map { observation($0.0, ndvi: $0.1, clear: nil) }
+        // Every third observation under thick cloud: dark NDVI, blue at 0.35 reflectance.
+        for k in observations.indices where k % 3 == 1 && observations[k].day != cut + 5 {
+            observations[k] = Observed(day: observations[k].day, clear: nil, means: [3500, 3400, 3700, 3000, nil, nil, 40])
+        }
+        let (markers, decision) = engine.analyse(observations, year: 2024, crop: "6100", names: ["grassland"])
+        let cuts = markers.filter { $0.detector == "mowing" }
+        XCTAssertEqual(cuts.count, 1, "\(markers.map { ($0.detector, Days.text($0.event.date)) })")
+        XCTAssertTrue((-3...15).contains(try XCTUnwrap(cuts.first).event.date - cut))
+        XCTAssertEqual(decision?.colour, "green")
+        XCTAssertTrue(decision?.reasons.contains { $0.hasPrefix("no SCL histogram") } ?? false, "\(decision?.reasons ?? [])")
+        let verdicts = engine.screened(observations, year: 2024, regional: []).verdicts
+        XCTAssertEqual(verdicts.filter { $0 == .bright }.count, observations.filter { $0.means[0]! > 2000 }.count)
+        // Where SCL exists for some observations, those without it stay out (as the file asks).
+        var mixed = observations
+        mixed[0] = observation(mixed[0].day, ndvi: 0.5, clear: true)
+        XCTAssertFalse(engine.screened(mixed, year: 2024, regional: []).withoutSCL)
+        XCTAssertEqual(engine.screened(mixed, year: 2024, regional: []).usable.count, 1)
+    }
+
     /// The area's weather divided out: calm weather lifting every field's coherence on one pair
     /// is a cut when read alone and none against the area's reference; a cut whose next pairs
     /// fell in rain (every field at half its coherence) is too weak alone and found against it.

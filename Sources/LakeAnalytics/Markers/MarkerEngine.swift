@@ -33,6 +33,7 @@ struct MarkerEngine {
             sc.edgeFactor = o?.edge_factor ?? sc.edgeFactor
             sc.dipDrop = o?.dip_drop ?? sc.dipDrop
             sc.dipDays = o?.dip_days ?? sc.dipDays
+            sc.brightBlue = o?.bright_blue ?? sc.brightBlue
             sc.requireSCL = requireSCL
             screen = sc
         } else {
@@ -42,14 +43,21 @@ struct MarkerEngine {
 
     /// The optical observations of the parcel's year with their verdicts, and the usable ones as
     /// index points of the signal (one per day). Radar scenes are not screened (no SCL, no haze).
-    func screened(_ all: [Observed], year: Int, regional: Set<Int>) -> (observations: [Observed], verdicts: [Quality], usable: [IndexPoint]) {
+    /// `withoutSCL`: the option file requires SCL but the parcel has no histogram at all that
+    /// year (none was ingested or extracted): rather than drop every observation, lake's own
+    /// tests (bright, haze, shadow, edge, regional, dip) screen them alone, and the decision says so.
+    func screened(_ all: [Observed], year: Int, regional: Set<Int>)
+        -> (observations: [Observed], verdicts: [Quality], usable: [IndexPoint], withoutSCL: Bool) {
         let observations = Self.ofYear(all, year).filter { $0.kind == .optical }
-        let verdicts = screen?.screen(observations, regional: regional)
-            ?? observations.map { ObservationScreen.sclVerdict($0.clear, requireSCL: requireSCL) }
+        let withoutSCL = requireSCL && !observations.isEmpty && !observations.contains { $0.clear != nil }
+        var parcelScreen = screen
+        if withoutSCL { parcelScreen?.requireSCL = false }
+        let verdicts = parcelScreen?.screen(observations, regional: regional)
+            ?? observations.map { ObservationScreen.sclVerdict($0.clear, requireSCL: requireSCL && !withoutSCL) }
         let usable = zip(observations, verdicts).compactMap { o, q in
             q == .clear ? o.value(options.signalKind).map { IndexPoint(day: o.day, value: $0, clear: true) } : nil
         }
-        return (observations, verdicts, Preprocessing.oneADay(usable))
+        return (observations, verdicts, Preprocessing.oneADay(usable), withoutSCL)
     }
 
     /// The observations of `year` (all when 0), keeping their order.
@@ -76,9 +84,11 @@ struct MarkerEngine {
         let signal = options.signalKind
         var clean: [IndexPoint]
         var screening: [Quality: Int] = [:]
+        var withoutSCL = false
         if screen != nil {
             let s = screened(observations, year: year, regional: regional)
             clean = s.usable
+            withoutSCL = s.withoutSCL
             for q in s.verdicts where q != .clear && q != .scl && q != .noSCL { screening[q, default: 0] += 1 }
         } else {
             let points = observations.compactMap { o in o.value(signal).map { IndexPoint(day: o.day, value: $0, clear: o.clear) } }
@@ -151,10 +161,11 @@ struct MarkerEngine {
         var decision = decide(clean, markers: markers, phenology: phenology, year: year) { a, b in
             watchers.contains { $0(a, b) }
         }
-        if let d = decision, !screening.isEmpty {
+        if let d = decision, !screening.isEmpty || withoutSCL {
             let text = Quality.allCases.compactMap { q in screening[q].map { "\($0) \(q.rawValue)" } }.joined(separator: ", ")
             decision = Decision(scheme: d.scheme, colour: d.colour, clearObservations: d.clearObservations,
-                                reasons: d.reasons + ["screened out beyond SCL: " + text])
+                                reasons: d.reasons + (withoutSCL ? ["no SCL histogram for the parcel this year: observations screened by lake's own tests only"] : [])
+                                    + (screening.isEmpty ? [] : ["screened out beyond SCL: " + text]))
         }
         return (markers, decision)
     }

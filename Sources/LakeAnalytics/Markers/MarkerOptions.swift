@@ -91,6 +91,8 @@ public struct MarkerOptions: Decodable, Sendable {
         /// A dip of at least `dip_drop` back within `dip_days`: not a real change.
         public var dip_drop: Double?
         public var dip_days: Int?
+        /// Without SCL, an observation whose mean blue (B02, reflectance × 10 000) is above this is cloud.
+        public var bright_blue: Double?
         /// Drops shared on one date by most parcels of the area (regional context).
         public var regional: Bool?
         /// Side of the square areas of the regional context, metres (degrees / 100 000 in a

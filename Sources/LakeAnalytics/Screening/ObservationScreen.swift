@@ -8,6 +8,9 @@ public enum Quality: String, Sendable, CaseIterable {
     case scl
     /// No SCL histogram, and the option file requires one.
     case noSCL = "no-scl"
+    /// No SCL histogram, and brighter in blue than land ever is (B02 reflectance above 0.2
+    /// over the parcel's mean): a cloud that nothing else flagged.
+    case bright
     /// Bluer than the parcel's clear observations: haze or thin cloud over it (haze-optimised
     /// transform fitted per parcel), its NIR not well below the parcel's usual (a cut or bare soil
     /// lifts blue with red but darkens NIR).
@@ -46,6 +49,10 @@ public struct ObservationScreen: Sendable {
     /// Robust deviations beyond the parcel's usual a statistic must be to count.
     public var spreads = 3.0
     public var requireSCL = true
+    /// Bright: an observation without SCL whose mean blue (B02, DN = reflectance × 10 000) is
+    /// above this is cloud. Vegetation reflects 0.02–0.06 in blue, bare and dry soils up to
+    /// about 0.15; only cloud and snow reach 0.2.
+    public var brightBlue = 2_000.0
     /// Edge: … and by at least this many DN.
     public var edgeExcess = 80.0
 
@@ -94,6 +101,10 @@ public struct ObservationScreen: Sendable {
     /// fewer than 4 clear observations of its own.
     func screen(_ obs: [Observed], regional: Set<Int> = [], peers: Usual? = nil) -> [Quality] {
         var verdicts = obs.map { Self.sclVerdict($0.clear, requireSCL: requireSCL) }
+        // Without SCL nothing has flagged thick cloud: the brightness of the blue band does.
+        for i in obs.indices where verdicts[i] == .clear && obs[i].clear == nil {
+            if let blue = obs[i].means[0], blue > brightBlue { verdicts[i] = .bright }
+        }
         let clearIdx = verdicts.indices.filter { verdicts[$0] == .clear }
         guard let usual = Usual(clearIdx.map { obs[$0] }) ?? peers else { return verdicts }
         let line = usual.line
