@@ -23,6 +23,8 @@ struct MarkersRun: ParsableCommand {
     @Option(name: .customLong("parcels"), parsing: .upToNextOption, help: "Only these parcel identifiers.") var parcels: [String] = []
     @Option(help: "Only parcels of this area of interest.") var aoi: String?
     @Option(help: "Only parcels of this year.") var year: Int?
+    @Option(help: ArgumentHelp("Instead of the option file's parcel selection: these crop codes or names (comma-separated; a name matches crop or crop-group names containing it).",
+                               valueName: "codes")) var crops: String?
     @Flag(help: "Print the summary as JSON.") var json = false
 
     func run() throws {
@@ -31,6 +33,11 @@ struct MarkersRun: ParsableCommand {
             let lake = try Lake.open(path: global.path, writable: true)
             var scope = ParcelScope()
             scope.parcelIDs = parcels.isEmpty ? nil : parcels; scope.aoi = aoi; scope.year = year
+            scope.crops = try crops.map { text in
+                let list = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                guard !list.isEmpty else { throw LakeError.usage("--crops needs at least one crop code or name") }
+                return list
+            }
             let summary = try MarkerRun(lake: lake).run(options, text: text, scope: scope)
             if json { printJSON(summary.json) } else {
                 let colours = (["green", "yellow", "red"] + (summary.decisions["grey"] == nil ? [] : ["grey"]))

@@ -121,6 +121,19 @@ final class MarkerTests: XCTestCase {
               WHEN 'P000004' THEN 'Prairie permanente' WHEN 'P000006' THEN 'Prato polifita' ELSE crop_name END
             """)
         XCTAssertEqual(try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope()).parcels, 5 + 4)
+        // --crops replaces the file's selection: by code, or by a part of the crop name.
+        var byCrop = ParcelScope(); byCrop.crops = ["1110"]
+        let maize = try lake.db.scalar("SELECT count(*) FROM parcels WHERE crop_code = '1110'")?.int ?? 0
+        XCTAssertGreaterThan(maize, 0)
+        XCTAssertEqual(try MarkerRun(lake: lake).run(options, text: text, scope: byCrop).parcels, Int(maize))
+        byCrop.crops = ["prato", "PRAIRIE"]
+        XCTAssertEqual(try MarkerRun(lake: lake).run(options, text: text, scope: byCrop).parcels, 2)
+        // A selection that finds nothing is an error that names the crops the lake has.
+        byCrop.crops = ["rice"]
+        XCTAssertThrowsError(try MarkerRun(lake: lake).run(options, text: text, scope: byCrop)) { error in
+            XCTAssertEqual((error as? LakeError)?.exitCode, 5)
+            XCTAssertTrue("\(error)".contains("--crops rice") && "\(error)".contains("1110"), "\(error)")
+        }
     }
 
     /// Clear flags read from the per-parcel SCL summaries are those of the histograms, and the

@@ -9,7 +9,15 @@ public struct ParcelScope: Sendable {
     public var parcelIDs: [String]?
     public var aoi: String?
     public var year: Int?
+    /// Instead of the option file's `parcels:` selection: parcels whose crop code is one of
+    /// these or whose crop or crop-group name contains one (case-insensitive).
+    public var crops: [String]?
     public init() {}
+
+    /// Whether a parcel with this crop code and names is selected by `crops`.
+    static func matches(_ wanted: [String], code: String?, names: [String]) -> Bool {
+        wanted.contains { w in code == w || names.contains { !$0.isEmpty && $0.lowercased().contains(w.lowercased()) } }
+    }
 }
 
 public struct MarkerRunSummary: Sendable {
@@ -95,7 +103,9 @@ public struct MarkerRun {
             let info = ParcelInfo(id: p.text(1) ?? "", aoi: p.text(6) ?? "", year: Int(p.int(2)), crop: p.text(3), names: [p.text(4) ?? "", p.text(5) ?? ""])
             area[p.int(0)] = info.year
             if let wantedIDs, !wantedIDs.contains(info.id) { continue }
-            if let sel = options.parcels {
+            if let crops = scope.crops {
+                if !ParcelScope.matches(crops, code: info.crop, names: info.names) { continue }
+            } else if let sel = options.parcels {
                 let byCrop = sel.crops.map { codes in info.crop.map(codes.contains) ?? false } ?? false
                 let byGroup = sel.groups.map { gs in gs.contains { g in info.names.contains { $0.lowercased().contains(g.lowercased()) } } } ?? false
                 if (sel.crops != nil || sel.groups != nil) && !byCrop && !byGroup { continue }
@@ -104,6 +114,9 @@ public struct MarkerRun {
         }
         if let wantedIDs, parcels.isEmpty {
             throw LakeError.notFound("none of the parcels \(wantedIDs.sorted().prefix(5).joined(separator: ", ")) is in the lake (in scope)")
+        }
+        if parcels.isEmpty && !area.isEmpty && (scope.crops != nil || options.parcels?.crops != nil || options.parcels?.groups != nil) {
+            throw LakeError.notFound(try Self.noCropMatch(db, options, scope))
         }
         let dictionary = try BandDictionary(db: db)
         let engine = MarkerEngine(options: options)
@@ -117,6 +130,22 @@ public struct MarkerRun {
                     wanted: Set(needed.compactMap { dictionary.id($0) }),
                     cloudScreen: options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen(),
                     engine: engine)
+    }
+
+    /// Why a selection found nothing: what it asked for and the crops the lake has in scope.
+    static func noCropMatch(_ db: Connection, _ options: MarkerOptions, _ scope: ParcelScope) throws -> String {
+        let asked = scope.crops.map { "--crops " + $0.joined(separator: ",") }
+            ?? ([options.parcels?.crops.map { "crops " + $0.joined(separator: ", ") }, options.parcels?.groups.map { "groups " + $0.joined(separator: ", ") }]
+                .compactMap { $0 }.joined(separator: "; "))
+        let s = try db.prepare("""
+            SELECT coalesce(crop_code, '(none)'), coalesce(nullif(crop_name, ''), nullif(group_name, ''), ''), count(*) FROM parcel_groups
+            WHERE (?1 IS NULL OR aoi = ?1) AND (?2 IS NULL OR year = ?2) GROUP BY 1, 2 ORDER BY 3 DESC LIMIT 12
+            """)
+        try s.bind([scope.aoi.map(SQLValue.text) ?? .null, scope.year.map { .int(Int64($0)) } ?? .null])
+        var crops: [String] = []
+        while try s.step() { crops.append("\(s.text(0) ?? "")\(s.text(1).map { $0.isEmpty ? "" : " " + $0 } ?? "") (\(s.int(2)))") }
+        return "the option file \(options.name) selects no parcel in scope (\(asked)); the crops here: \(crops.joined(separator: ", ")) — "
+            + "name them with --crops CODE,NAME or in the file's parcels: section (a crop table with names: lake ingest crops)"
     }
 
     /// Stage 2: the regional context, from a sample of each area's parcels of every crop: the
