@@ -7,6 +7,10 @@ import PackageDescription
 // coverage instrumentation; the schema-embedding build tool and the dependencies do not.
 let fuzzing = Context.environment["LAKE_FUZZ"] == "1"
 let instrumented: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"]), .define("LAKE_LIBFUZZER")] : []
+// The per-parcel loops of the store's series codec and the analytics: release builds leave out
+// the run-time exclusivity checks (the compiler's static checks stay; debug builds and the tests
+// keep the dynamic ones). Measured in BENCHMARKS (markers run).
+let hot: [SwiftSetting] = instrumented + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(
     name: "lake",
@@ -49,7 +53,7 @@ let package = Package(
         .plugin(name: "EmbedSchema", capability: .buildTool(), dependencies: ["EmbedSchemaTool"]),
         .target(name: "LakeStore",
                 dependencies: ["LakeSQLite", "LakeSupport"],
-                swiftSettings: instrumented,
+                swiftSettings: hot,
                 plugins: ["EmbedSchema"]),
 
         // Small utilities more than one room uses (progress on a terminal).
@@ -65,7 +69,7 @@ let package = Package(
         // decisions, runs, SQL functions (FOI borrows extraction's rasteriser).
         .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeGDAL", "LakeExtract", "LakeSupport",
                                                      .product(name: "Yams", package: "Yams")],
-                swiftSettings: instrumented),
+                swiftSettings: hot),
         .target(name: "LakeSQLiteExtension", dependencies: ["LakeAnalytics", "LakeSQLite"]),
         // Answers → files: CSV, JSON, GeoJSON (streaming).
         .target(name: "LakeReports", dependencies: ["LakeStore", "LakeSQLite", "LakeAnalytics", "LakeGDAL"]),
