@@ -26,7 +26,7 @@ test: deps
 	$(SWIFT) test --skip-build
 
 demo: build
-	$(BIN)/lake-fixtures --out fixtures/demo --parcels 300 --scenes 73 --seed 2024 --raster-scenes 12 --s1-days 6
+	$(BIN)/lake-fixtures --out fixtures/demo --parcels 300 --scenes 73 --seed 2024 --raster-scenes 12 --true-colour --s1-days 6
 	rm -f $(DEMO_DB)
 	$(BIN)/lake --db $(DEMO_DB) init
 	$(BIN)/lake --db $(DEMO_DB) ingest parcels fixtures/demo/parcels.geojson --aoi demo --year 2024
@@ -41,6 +41,11 @@ demo: build
 	$(BIN)/lake --db $(DEMO_DB) markers show P000007
 	$(BIN)/lake --db $(DEMO_DB) report decisions --format geojson --out fixtures/demo/decisions.geojson
 	$(BIN)/lake --db $(DEMO_DB) plot parcel P000005 --out fixtures/demo/P000005.svg
+	$(BIN)/lake --db $(DEMO_DB) plot parcel P000007 --out fixtures/demo/P000007.png
+	# Image chips from the demo's band rasters: one date, and every cloud-free date on one sheet.
+	$(BIN)/lake --db $(DEMO_DB) ingest scene fixtures/demo/rasters/scenes.json --update
+	$(BIN)/lake --db $(DEMO_DB) chip P000007 --date 2024-06-29 --pixels 256 --out fixtures/demo/P000007-20240629.png
+	$(BIN)/lake --db $(DEMO_DB) chip P000007 --all-clear --ndvi --out fixtures/demo/P000007-clear.svg
 	# Extraction: signatures computed from the demo's band rasters, in a lake of their own.
 	rm -f $(EXTRACT_DB)
 	$(BIN)/lake --db $(EXTRACT_DB) ingest parcels fixtures/demo/parcels.geojson --aoi demo --year 2024

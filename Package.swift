@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "LakeReports", dependencies: ["LakeStore", "LakeSQLite", "LakeAnalytics", "LakeGDAL"]),
 
         // Store → the JRC query API over HTTP (`lake serve`).
-        .target(name: "LakeServer", dependencies: ["LakeStore", "LakeQuery", "LakeAnalytics", "LakeSQLite", "LakeSupport",
+        .target(name: "LakeServer", dependencies: ["LakeStore", "LakeQuery", "LakeAnalytics", "LakeSQLite", "LakeSupport", "LakeChips", "LakePlots",
                                                    .product(name: "Hummingbird", package: "hummingbird"),
                                                    .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                                                    .product(name: "NIOPosix", package: "swift-nio")]),
@@ -85,6 +85,10 @@ let package = Package(
                 swiftSettings: instrumented, plugins: ["EmbedSchema"]),
         // Store → pictures: `lake plot` (SVG written by lake).
         .target(name: "LakePlots", dependencies: ["LakeStore", "LakeQuery", "LakeSQLite", "LakeSupport"], swiftSettings: instrumented),
+        // Scenes → image chips around a parcel or a place (`lake chip`, the API's chip queries):
+        // cut, resampled, outlined and written as PNG/GeoTIFF by GDAL.
+        .target(name: "LakeChips", dependencies: ["LakeStore", "LakeQuery", "LakeSQLite", "LakeGDAL", "LakeExtract", "LakeSupport"],
+                swiftSettings: instrumented),
         // Lake file ⇄ lake file: which parcels (selection), `lake subset`, `lake merge`.
         .target(name: "LakeTransfer", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport"], swiftSettings: instrumented),
         // The command line: what both binaries share (options, errors, output, the commands
@@ -103,7 +107,7 @@ let package = Package(
         // … and every command.
         .executableTarget(name: "lake-full", dependencies: [
             "LakeCLI", "LakeStore", "LakeIngest", "LakeServer", "LakeExtract", "LakeQuery", "LakeAnalytics", "LakeReports",
-            "LakePostGIS", "LakeTransfer", "LakePlots",
+            "LakePostGIS", "LakeTransfer", "LakePlots", "LakeChips",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -124,6 +128,6 @@ let package = Package(
         .testTarget(name: "LakeExtractTests", dependencies: ["LakeExtract", "LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSQLite", "LakeTestSupport"],
                     exclude: ["Reference"]),
         .testTarget(name: "LakeAnalyticsTests", dependencies: ["LakeAnalytics", "LakeIngest", "LakeQuery", "LakeStore", "LakeSQLite", "LakeGDAL", "LakeTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["LakeSQLite"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["LakeSQLite", "LakeGDAL"]),
     ]
 )

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages lake needs when they are missing (apt, retried: the first
+# Installs the Debian packages lake needs when they are missing (librsvg2-2 draws PNG plots; apt, retried: the first
 # install on a fresh machine can fail transiently). Extra packages as arguments (the benchmark
 # adds PostgreSQL, PostGIS and hyperfine).
 set -euo pipefail
-packages=(libsqlite3-dev libspatialite-dev libgdal-dev gdal-bin sqlite3 pkg-config bc "$@")
+packages=(libsqlite3-dev libspatialite-dev libgdal-dev gdal-bin sqlite3 pkg-config bc librsvg2-2 "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,4 +9,5 @@
 #include <cpl_vsi.h>
 #include <cpl_string.h>
 #include <cpl_minixml.h>
+#include <gdal_utils.h>
 #endif

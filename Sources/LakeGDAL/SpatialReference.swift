@@ -40,6 +40,14 @@ public final class SpatialReference {
 
     public var isGeographic: Bool { OSRIsGeographic(handle) != 0 }
 
+    /// The reference as WKT (what GDAL's utilities take as a CRS).
+    public var wkt: String {
+        var text: UnsafeMutablePointer<CChar>?
+        guard OSRExportToWkt(handle, &text) == OGRERR_NONE, let text else { return epsg.map { "EPSG:\($0)" } ?? "" }
+        defer { VSIFree(text) }
+        return String(cString: text)
+    }
+
     public func isSame(as other: SpatialReference) -> Bool { OSRIsSame(handle, other.handle) != 0 }
 }
 

@@ -37,39 +37,70 @@ public enum LakeServer {
         ("info", { c, _, _ in JSONText.render(try JRCQueries.options(c), pretty: false) }),
     ]
 
+    /// The chip queries: (name, content type, answer from a lent connection, the cache and the request's key).
+    static let chipRoutes: [(String, String, @Sendable (QueryContext, JRCQueries.Parameters, ChipCache, String) throws -> String)] = [
+        ("chipByLocation", "text/html; charset=utf-8", { c, p, cache, key in try ChipQueries.chipByLocation(c, p, cache: cache, key: key) }),
+        ("rawChipByLocation", "application/json", { c, p, cache, key in
+            JSONText.render(try ChipQueries.rawChips(c, p, cache: cache, key: key, byParcel: false), pretty: false) }),
+        ("rawChipByParcelID", "application/json", { c, p, cache, key in
+            JSONText.render(try ChipQueries.rawChips(c, p, cache: cache, key: key, byParcel: true), pretty: false) }),
+    ]
+
     public static func run(_ options: ServerOptions, ready: (@Sendable (Int) -> Void)? = nil) async throws {
         // The file is checked (and refused when foreign code could run) before the port opens.
         let pool = try ContextPool(path: options.path, size: options.connections)
+        let cache = try ChipCache()
+        defer { cache.remove() }
         var logger = Logger(label: "lake.serve")
         logger.logLevel = .warning
         let router = Router()
         router.add(middleware: RequestLog())
         if let users = options.users { router.add(middleware: BasicAuthentication(users: users)) }
-        for (name, answer) in routes {
-            let maxRows = options.maxRows, timeLimit = options.timeLimit
-            router.get("query/\(name)") { request, _ -> Response in
-                var query: JRCQueries.Parameters = [:]
-                for (k, v) in request.uri.queryParameters { query[String(k)] = String(v).removingPercentEncoding ?? String(v) }
-                let parameters = query
-                do {
-                    // Off Swift's cooperative threads (as many as cores): a query and its JSON
-                    // run on NIO's blocking-work pool, where waiting for a connection harms no one.
-                    let body = try await NIOThreadPool.singleton.runIfActive {
-                        try pool.with { context in
-                            context.lake.db.interrupt(after: timeLimit)
-                            defer { context.lake.db.interrupt(after: nil) }
-                            do { return try answer(context, parameters, maxRows) } catch let error as SQLiteError where error.code & 0xff == 9 {
-                                throw APIError(status: 503, message: "the query ran longer than \(timeLimit) s (lake serve --time-limit)")
-                            }
+        let maxRows = options.maxRows, timeLimit = options.timeLimit
+        /// Runs an answer on NIO's blocking-work pool with a lent connection and the time limit.
+        @Sendable func answered(_ request: Request, contentType: String, _ answer: @escaping @Sendable (QueryContext, JRCQueries.Parameters) throws -> String) async -> Response {
+            var query: JRCQueries.Parameters = [:]
+            for (k, v) in request.uri.queryParameters { query[String(k)] = String(v).removingPercentEncoding ?? String(v) }
+            let parameters = query
+            do {
+                // Off Swift's cooperative threads (as many as cores): a query and its JSON
+                // run on NIO's blocking-work pool, where waiting for a connection harms no one.
+                let body = try await NIOThreadPool.singleton.runIfActive {
+                    try pool.with { context in
+                        context.lake.db.interrupt(after: timeLimit)
+                        defer { context.lake.db.interrupt(after: nil) }
+                        do { return try answer(context, parameters) } catch let error as SQLiteError where error.code & 0xff == 9 {
+                            throw APIError(status: 503, message: "the query ran longer than \(timeLimit) s (lake serve --time-limit)")
                         }
                     }
-                    return json(raw: body, status: .ok)
-                } catch let error as APIError {
-                    return json(["error": error.message], status: HTTPResponse.Status(code: error.status))
-                } catch {
-                    return json(["error": "\(LakeError.wrap(error))"], status: .internalServerError)
                 }
+                return text(body, contentType: contentType, status: .ok)
+            } catch let error as APIError {
+                return json(["error": error.message], status: HTTPResponse.Status(code: error.status))
+            } catch {
+                return json(["error": "\(LakeError.wrap(error))"], status: .internalServerError)
             }
+        }
+        for (name, answer) in routes {
+            router.get("query/\(name)") { request, _ -> Response in
+                await answered(request, contentType: "application/json") { c, p in try answer(c, p, maxRows) }
+            }
+        }
+        for (name, contentType, answer) in chipRoutes {
+            router.get("query/\(name)") { request, _ -> Response in
+                let key = name + "?" + (request.uri.query ?? "")
+                return await answered(request, contentType: contentType) { c, p in try answer(c, p, cache, key) }
+            }
+        }
+        // The chips' files, as the JRC server's /dump/.
+        router.get("dump/:name") { request, context -> Response in
+            guard let name = context.parameters.get("name"), let path = cache.path(name),
+                  let data = FileManager.default.contents(atPath: path) else {
+                return json(["error": "no such chip (chips live as long as the server)"], status: .notFound)
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = name.hasSuffix(".png") ? "image/png" : name.hasSuffix(".tif") ? "image/tiff" : "application/octet-stream"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         let app = Application(router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "lake"),
                               onServerRunning: { channel in ready?(channel.localAddress?.port ?? options.port) }, logger: logger)
@@ -81,8 +112,12 @@ public enum LakeServer {
     }
 
     static func json(raw text: String, status: HTTPResponse.Status) -> Response {
+        self.text(text, contentType: "application/json", status: status)
+    }
+
+    static func text(_ text: String, contentType: String, status: HTTPResponse.Status) -> Response {
         var headers = HTTPFields()
-        headers[.contentType] = "application/json"
+        headers[.contentType] = contentType
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

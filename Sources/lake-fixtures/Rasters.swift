@@ -1,14 +1,17 @@
 import Foundation
 import LakeGDAL
 
-/// Scene rasters for extraction: per scene a folder YYYYMMDD/ with B04, B08 (10 m) and B11,
-/// SCL (20 m) GeoTIFFs covering the parcels, pixels following each parcel's crop curve, a cloud
+/// Scene rasters for extraction and chips: per scene a folder YYYYMMDD/ with B04, B08 (and with
+/// `trueColour` B02, B03) (10 m) and B11, SCL (20 m) GeoTIFFs covering the parcels, pixels following each parcel's crop curve, a cloud
 /// (SCL 9, bright) over part of cloudy scenes; and a STAC ItemCollection (`scenes.json`) whose
 /// local assets point at them, under the same references as scenes.stac.json.
 extension FixtureGenerator {
-    static let rasterBands: [(name: String, size: Double, index: Int)] = [("B04", 10, 2), ("B08", 10, 4), ("B11", 20, 6), ("SCL", 20, -1)]
+    /// Blue and green come last, so that each scene's noise stream (one per scene, band after
+    /// band) gives B04, B08, B11 and SCL the values they had before they were added.
+    static let rasterBands: [(name: String, size: Double, index: Int)] = [("B04", 10, 2), ("B08", 10, 4), ("B11", 20, 6), ("SCL", 20, -1),
+                                                                          ("B02", 10, 0), ("B03", 10, 1)]
 
-    func writeRasters(_ parcels: [Parcel], _ scenes: [Scene], count: Int, folder: String) throws {
+    func writeRasters(_ parcels: [Parcel], _ scenes: [Scene], count: Int, folder: String, trueColour: Bool = false) throws {
         guard count > 0, !scenes.isEmpty else { return }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // The grid: the parcels' extent plus 100 m, on a 20 m lattice so both resolutions align.
@@ -44,7 +47,7 @@ extension FixtureGenerator {
             let radius = scene.cloud * max(maxX - minX, maxY - minY) * 0.6
             func inCloud(_ x: Double, _ y: Double) -> Bool { cloudy && (x - cx) * (x - cx) + (y - cy) * (y - cy) < radius * radius }
             var assets: [String] = []
-            for band in Self.rasterBands {
+            for band in Self.rasterBands.prefix(trueColour ? 6 : 4) {
                 let factor = Int(band.size / 10)
                 let w = w10 / factor, h = h10 / factor
                 let grid = PixelGrid(originX: minX, originY: maxY, pixelWidth: band.size, pixelHeight: band.size, width: w, height: h)

@@ -21,6 +21,8 @@ struct Generate: ParsableCommand {
     var sceneOrder = false
     @Option(name: .customLong("raster-scenes"), help: "Also write band rasters (B04, B08, B11, SCL) for this many scenes, in rasters/.")
     var rasterScenes: Int = 0
+    @Flag(name: .customLong("true-colour"), help: "With --raster-scenes: also B02 and B03 (10 m), for true-colour chips.")
+    var trueColour = false
     @Flag(help: "Also write quality.csv: what each observation really was (clear, cloud, cloud-edge, haze, shadow).")
     var quality = false
     @Option(name: .customLong("s1-days"), help: "Also write Sentinel-1 coherence (VV, VH) of acquisition pairs this many days apart (6: two satellites, 12: one) as s1-catalogue.csv and s1.csv.")
@@ -45,7 +47,7 @@ struct Generate: ParsableCommand {
             try generator.writeRadarCatalogue(pairs, to: path("s1-catalogue.csv"))
             try generator.writeRadarSignatures(parcelList, pairs, to: path("s1.csv"))
         }
-        try generator.writeRasters(parcelList, sceneList, count: rasterScenes, folder: path("rasters"))
+        try generator.writeRasters(parcelList, sceneList, count: rasterScenes, folder: path("rasters"), trueColour: trueColour)
         if let benchBand { try generator.writeBenchBand(parcelList, path: benchBand) }
         FileHandle.standardError.write("wrote \(parcels) parcels × \(scenes) scenes × \(FixtureGenerator.bands.count) bands to \(out)\n".data(using: .utf8)!)
     }

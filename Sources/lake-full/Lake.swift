@@ -22,5 +22,5 @@ struct LakeCommand: AsyncParsableCommand {
             4 bad input; 5 not found; 6 ambiguous identifier; 7 done, but some rows were rejected or scenes failed; 10 database error.
             """,
         version: LakeVersion.current,
-        subcommands: [Init.self, Ingest.self, Extract.self, Info.self, Query.self, Markers.self, Screen.self, Check.self, Decide.self, HeterogeneityCommand.self, FOI.self, Report.self, Export.self, Runs.self, SQL.self, Serve.self, Push.self, Pull.self, SubsetCommand.self, MergeCommand.self, Plot.self])
+        subcommands: [Init.self, Ingest.self, Extract.self, Info.self, Query.self, Markers.self, Screen.self, Check.self, Decide.self, HeterogeneityCommand.self, FOI.self, Report.self, Export.self, Runs.self, SQL.self, Serve.self, Push.self, Pull.self, SubsetCommand.self, MergeCommand.self, Plot.self, ChipCommand.self])
 }

@@ -32,11 +32,13 @@ struct PlotParcel: ParsableCommand {
     @Option(help: "First date (YYYY-MM-DD).") var from: String?
     @Option(help: "Last date (YYYY-MM-DD).") var to: String?
     @Option(help: "Peers in the envelope (0: none).") var peers: Int = 30
-    @Option(help: "The SVG file to write.") var out: String
+    @Option(help: "The file to write: .svg (drawn by lake) or .png (the same drawing rendered by librsvg).") var out: String
+    @Option(help: "PNG only: pixels per SVG unit (1: 960×520).") var scale: Double = 2
 
     func validate() throws {
         for date in [from, to].compactMap({ $0 }) where !isCalendarDate(date) { throw ValidationError("\(date): not a date (YYYY-MM-DD)") }
-        guard out.lowercased().hasSuffix(".svg") else { throw ValidationError("--out: lake draws SVG (a .svg file)") }
+        guard [".svg", ".png"].contains(where: out.lowercased().hasSuffix) else { throw ValidationError("--out: a .svg or .png file") }
+        guard (0.25...8).contains(scale) else { throw ValidationError("--scale is 0.25–8") }
         guard (0...500).contains(peers) else { throw ValidationError("--peers is 0–500") }
     }
 
@@ -47,10 +49,19 @@ struct PlotParcel: ParsableCommand {
             var options = ParcelPlot.Options()
             options.signal = band; options.from = from; options.to = to; options.peers = peers
             let content = try ParcelPlot.gather(lake, parcel: parcel, options: options)
-            do { try ParcelPlot.render(content).write(toFile: out, atomically: true, encoding: .utf8) }
-            catch { throw LakeError.usage("cannot write \(out): \(error.localizedDescription)") }
+            try writePicture(ParcelPlot.render(content), size: ParcelPlot.size, to: out, scale: scale)
             printError("\(parcel.parcelID): \(content.points.count) observations, \(content.peers) peers, \(content.markers.count) markers, \(content.decisions.count) decisions drawn to \(out)")
             return 0
         }
     }
+}
+
+/// Writes an SVG picture as it is (.svg) or rendered (.png).
+func writePicture(_ svg: String, size: (width: Double, height: Double), to path: String, scale: Double) throws {
+    if path.lowercased().hasSuffix(".png") {
+        try PNGRenderer.write(svg: svg, width: size.width, height: size.height, scale: scale, to: path)
+        return
+    }
+    do { try svg.write(toFile: path, atomically: true, encoding: .utf8) }
+    catch { throw LakeError.usage("cannot write \(path): \(error.localizedDescription)") }
 }

@@ -102,4 +102,30 @@ class BinaryTestCase: XCTestCase {
         XCTAssertEqual(result.code, 0, result.err)
         return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any], result.out)
     }
+
+    /// Starts `lake serve --port 0` and returns it with the port it printed.
+    func startServer(_ extra: [String] = []) throws -> (Process, Int) {
+        let process = Process()
+        process.executableURL = try binary("lake")
+        process.arguments = ["--db", db, "serve", "--port", "0"] + extra
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+            if let range = text.range(of: #"127\.0\.0\.1:(\d+)/query/"#, options: .regularExpression) {
+                let port = Int(text[range].split(separator: ":")[1].split(separator: "/")[0])!
+                // Keep draining the request log so the server never blocks on a full pipe.
+                err.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
+                return (process, port)
+            }
+        }
+        process.terminate()
+        throw NSError(domain: "serve", code: 1, userInfo: [NSLocalizedDescriptionKey: "lake serve did not start: \(text)"])
+    }
 }

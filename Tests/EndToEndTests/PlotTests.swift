@@ -48,8 +48,17 @@ final class PlotTests: BinaryTestCase {
         }
         XCTAssertTrue(svg.contains("class=\"envelope\""), "no peer envelope")
 
-        // Only SVG; an unknown parcel is exit 5.
-        XCTAssertEqual(try run(["--db", db, "plot", "parcel", id, "--out", dir.appendingPathComponent("p.png").path]).code, 64)
+        // The same drawing as PNG (librsvg), at twice the SVG's size or as asked; an unknown parcel is exit 5.
+        for (scale, width, height) in [("2", 1920, 1040), ("1", 960, 520)] {
+            let png = dir.appendingPathComponent("p\(scale).png").path
+            let r = try run(["--db", db, "plot", "parcel", id, "--out", png, "--scale", scale])
+            XCTAssertEqual(r.code, 0, r.err)
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: png)))
+            XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+            func int(_ at: Int) -> Int { bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+            XCTAssertEqual([int(16), int(20)], [width, height])
+        }
+        XCTAssertNotEqual(try run(["--db", db, "plot", "parcel", id, "--out", dir.appendingPathComponent("p.gif").path]).code, 0)
         XCTAssertEqual(try run(["--db", db, "plot", "parcel", "NOPE", "--out", out]).code, 5)
     }
 }
