@@ -19,9 +19,10 @@ build: deps
 	$(SWIFT) build -c release --product lake_functions
 	$(SWIFT) build -c release --product lake-fuzz
 
-# The tests start a throw-away PostgreSQL + PostGIS (push/pull) and a Python venv (the cbm client).
+# The tests start a throw-away PostgreSQL + PostGIS (push/pull), a Python venv (the cbm client)
+# and headless Chromium (the viewer page).
 test: deps
-	@bash scripts/install-deps.sh postgresql postgresql-15-postgis-3 python3-venv
+	@bash scripts/install-deps.sh postgresql postgresql-15-postgis-3 python3-venv chromium
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

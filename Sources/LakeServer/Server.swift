@@ -51,6 +51,7 @@ public enum LakeServer {
         let pool = try ContextPool(path: options.path, size: options.connections)
         let cache = try ChipCache()
         defer { cache.remove() }
+        let viewer = try ViewerContext(path: options.path)
         var logger = Logger(label: "lake.serve")
         logger.logLevel = .warning
         let router = Router()
@@ -90,6 +91,18 @@ public enum LakeServer {
             router.get("query/\(name)") { request, _ -> Response in
                 let key = name + "?" + (request.uri.query ?? "")
                 return await answered(request, contentType: contentType) { c, p in try answer(c, p, cache, key) }
+            }
+        }
+        // The viewer page and what it asks for (one analyst's: one connection, one request at a time).
+        router.get("/") { _, _ -> Response in text(ViewerPage.html, contentType: "text/html; charset=utf-8", status: .ok) }
+        let viewerRoutes: [(String, String, @Sendable (Lake, JRCQueries.Parameters) throws -> String)] = [
+            ("parcels", "application/geo+json", { lake, p in try ViewerQueries.parcels(lake, p, max: maxRows) }),
+            ("plot", "image/svg+xml", { lake, p in try ViewerQueries.plot(lake, p) }),
+            ("chips", "application/json", { lake, p in JSONText.render(try ViewerQueries.chips(lake, p, cache: cache), pretty: false) }),
+        ]
+        for (name, contentType, answer) in viewerRoutes {
+            router.get("viewer/\(name)") { request, _ -> Response in
+                await answered(request, contentType: contentType) { _, p in try viewer.with { try answer($0, p) } }
             }
         }
         // The chips' files, as the JRC server's /dump/.
