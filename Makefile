@@ -43,6 +43,8 @@ demo: build
 	$(BIN)/lake --db $(DEMO_DB) report decisions --format geojson --out fixtures/demo/decisions.geojson
 	$(BIN)/lake --db $(DEMO_DB) plot parcel P000005 --out fixtures/demo/P000005.svg
 	$(BIN)/lake --db $(DEMO_DB) plot parcel P000007 --out fixtures/demo/P000007.png
+	$(BIN)/lake --db $(DEMO_DB) plot run 1 --out fixtures/demo/run1.svg
+	$(BIN)/lake --db $(DEMO_DB) plot heterogeneity --out fixtures/demo/heterogeneity.svg
 	# Image chips from the demo's band rasters: one date, and every cloud-free date on one sheet.
 	$(BIN)/lake --db $(DEMO_DB) ingest scene fixtures/demo/rasters/scenes.json --update
 	$(BIN)/lake --db $(DEMO_DB) chip P000007 --date 2024-06-29 --pixels 256 --out fixtures/demo/P000007-20240629.png

@@ -8,8 +8,61 @@ import LakeSupport
 
 struct Plot: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Draw pictures of the lake: a parcel's time series with its peers, markers and decisions (SVG).",
-        subcommands: [PlotParcel.self])
+        abstract: "Draw pictures of the lake (SVG, or PNG): a parcel's series with its peers, markers and lights; a run's lights and events; heterogeneity.",
+        subcommands: [PlotParcel.self, PlotRun.self, PlotHeterogeneity.self])
+}
+
+/// --out and --scale of every plot: .svg as lake draws it, .png rendered.
+struct PictureOutput: ParsableArguments {
+    @Option(help: "The file to write: .svg (drawn by lake) or .png (the same drawing rendered by librsvg).") var out: String
+    @Option(help: "PNG only: pixels per SVG unit.") var scale: Double = 2
+
+    func validate() throws {
+        guard [".svg", ".png"].contains(where: out.lowercased().hasSuffix) else { throw ValidationError("--out: a .svg or .png file") }
+        guard (0.25...8).contains(scale) else { throw ValidationError("--scale is 0.25–8") }
+    }
+
+    func write(_ svg: String, size: (width: Double, height: Double)) throws {
+        try writePicture(svg, size: size, to: out, scale: scale)
+    }
+}
+
+struct PlotRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "A run's lights per scheme (stacked bars) and its events per month per detector.")
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The run (default: the latest with markers or decisions; lake runs lists them).") var runID: Int64?
+    @OptionGroup var picture: PictureOutput
+
+    func run() throws {
+        try guarded {
+            let lake = try Lake.open(path: global.path)
+            let content = try RunPlot.gather(lake, run: runID)
+            try picture.write(RunPlot.render(content), size: RunPlot.size)
+            printError("run \(content.run): \(content.lights.count) schemes, \(content.events.count) detectors drawn to \(picture.out)")
+            return 0
+        }
+    }
+}
+
+struct PlotHeterogeneity: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heterogeneity",
+        abstract: "The distribution of a heterogeneity run's scores, its threshold, the flagged parcels and the ten most heterogeneous.")
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .customLong("run"), help: "The heterogeneity run (default: the latest).") var runID: Int64?
+    @OptionGroup var picture: PictureOutput
+
+    func run() throws {
+        try guarded {
+            let lake = try Lake.open(path: global.path)
+            let content = try HeterogeneityPlot.gather(lake, run: runID)
+            try picture.write(HeterogeneityPlot.render(content), size: HeterogeneityPlot.size)
+            printError("heterogeneity run \(content.run): \(content.scores.count) parcels, \(content.scores.filter(\.flag).count) flagged, drawn to \(picture.out)")
+            return 0
+        }
+    }
 }
 
 struct PlotParcel: ParsableCommand {

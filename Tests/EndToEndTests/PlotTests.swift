@@ -61,4 +61,44 @@ final class PlotTests: BinaryTestCase {
         XCTAssertNotEqual(try run(["--db", db, "plot", "parcel", id, "--out", dir.appendingPathComponent("p.gif").path]).code, 0)
         XCTAssertEqual(try run(["--db", db, "plot", "parcel", "NOPE", "--out", out]).code, 5)
     }
+
+    /// `lake plot run` and `lake plot heterogeneity`: the bars hold the lake's counts.
+    func testRunAndHeterogeneityPlotsHoldTheLakesCounts() throws {
+        XCTAssertEqual(try run(["--db", db, "ingest", "parcels", fixture("parcels.geojson"), "--aoi", "demo", "--year", "2024"]).code, 0)
+        XCTAssertEqual(try run(["--db", db, "ingest", "catalogue", fixture("scenes.stac.json")]).code, 0)
+        XCTAssertEqual(try run(["--db", db, "ingest", "signatures", fixture("signatures.csv"), fixture("scl.csv")]).code, 0)
+        XCTAssertEqual(try run(["--db", db, "plot", "run", "--out", dir.appendingPathComponent("r.svg").path]).code, 5)
+        XCTAssertEqual(try run(["--db", db, "markers", "run", Self.root.appendingPathComponent("options/mowing.yaml").path]).code, 0)
+        XCTAssertEqual(try run(["--db", db, "markers", "run", Self.root.appendingPathComponent("options/harvest.yaml").path]).code, 0)
+        XCTAssertEqual(try run(["--db", db, "heterogeneity"]).code, 0)
+        func rows(_ sql: String) throws -> [String] {
+            try run(["--db", db, "sql", sql, "--csv"]).out.split(separator: "\n").dropFirst().map(String.init)
+        }
+        let out = dir.appendingPathComponent("r.svg").path
+        let r = try run(["--db", db, "plot", "run", "2", "--out", out])
+        XCTAssertEqual(r.code, 0, r.err)
+        let svg = try String(contentsOfFile: out, encoding: .utf8)
+        XCTAssertTrue(XMLParser(data: Data(svg.utf8)).parse(), "not well-formed XML")
+        XCTAssertFalse(try rows("SELECT 1 FROM decisions WHERE run_id = 2").isEmpty)
+        for row in try rows("SELECT scheme, colour, count(*) FROM decisions WHERE run_id = 2 GROUP BY 1, 2") {
+            let f = row.split(separator: ",")
+            XCTAssertTrue(svg.contains("data-scheme=\"\(f[0])\" data-colour=\"\(f[1])\" data-count=\"\(f[2])\""), row)
+        }
+        let events = try rows("SELECT detector, CAST(substr(date, 6, 2) AS INTEGER), count(*) FROM markers WHERE run_id = 2 AND kind <> 'gap' GROUP BY 1, 2")
+        XCTAssertFalse(events.isEmpty)
+        XCTAssertEqual(svg.components(separatedBy: "class=\"events\"").count - 1, events.count)
+        for row in events {
+            let f = row.split(separator: ",")
+            XCTAssertTrue(svg.contains("data-detector=\"\(f[0])\" data-month=\"\(f[1])\" data-count=\"\(f[2])\""), row)
+        }
+        let het = dir.appendingPathComponent("h.png").path
+        let h = try run(["--db", db, "plot", "heterogeneity", "--out", het])
+        XCTAssertEqual(h.code, 0, h.err)
+        XCTAssertTrue(h.err.contains("\(try rows("SELECT count(*) FROM heterogeneity WHERE score IS NOT NULL").first ?? "?") parcels"), h.err)
+        let svgHet = dir.appendingPathComponent("h.svg").path
+        XCTAssertEqual(try run(["--db", db, "plot", "heterogeneity", "--out", svgHet]).code, 0)
+        let bins = try String(contentsOfFile: svgHet, encoding: .utf8).components(separatedBy: "class=\"bin\" data-count=\"").dropFirst()
+            .map { Int($0.prefix { $0.isNumber })! }
+        XCTAssertEqual(bins.reduce(0, +), Int(try rows("SELECT count(*) FROM heterogeneity WHERE score IS NOT NULL").first ?? "") ?? -1)
+    }
 }
