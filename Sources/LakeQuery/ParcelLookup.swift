@@ -53,7 +53,7 @@ public enum ParcelLookup {
     /// The one parcel with identifier `id` (within `aoi`/`year`/`ptype` when given).
     /// Throws notFound, or ambiguous listing the candidates.
     public static func byID(_ lake: Lake, id: String, aoi: String? = nil, year: Int? = nil, ptype: String? = nil) throws -> ParcelRecord {
-        let statement = try lake.db.prepare("""
+        let statement = try lake.db.cached("""
             SELECT \(try columns(lake)) FROM parcels
             WHERE parcel_id = ?1 AND (?2 IS NULL OR aoi = ?2) AND (?3 IS NULL OR year = ?3) AND (?4 IS NULL OR ptype = ?4)
             ORDER BY aoi, year, ptype LIMIT 51
@@ -73,7 +73,7 @@ public enum ParcelLookup {
     }
 
     public static func byPid(_ lake: Lake, pid: Int64) throws -> ParcelRecord {
-        let statement = try lake.db.prepare("SELECT \(try columns(lake)) FROM parcels WHERE pid = ?")
+        let statement = try lake.db.cached("SELECT \(try columns(lake)) FROM parcels WHERE pid = ?")
         statement.bind(int: pid, at: 1)
         guard try statement.step() else { throw LakeError.notFound("no parcel with pid \(pid)") }
         return record(statement)

@@ -101,6 +101,7 @@ public final class Connection {
     }
 
     deinit {
+        for stmt in statementCache.values { sqlite3_finalize(stmt) }
         guard owned else { return }
         sqlite3_close_v2(handle)
         if let spatialiteCache { lake_spatialite_detach(spatialiteCache) }
@@ -122,6 +123,21 @@ public final class Connection {
 
     public func prepare(_ sql: String) throws -> Statement {
         try Statement(connection: self, sql: sql)
+    }
+
+    /// Prepared statements kept by their SQL text (finalized with the connection).
+    private var statementCache: [String: OpaquePointer] = [:]
+
+    /// `sql` prepared once per connection and lent out reset: for the point queries a server
+    /// answers thousands of times (parsing and planning cost more than the query). One use at a
+    /// time: a statement taken again before the previous one is done resets it.
+    public func cached(_ sql: String) throws -> Statement {
+        if let handle = statementCache[sql] { return Statement(connection: self, cached: handle, sql: sql) }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc, sql: sql) }
+        statementCache[sql] = stmt
+        return Statement(connection: self, cached: stmt, sql: sql)
     }
 
     /// Runs `sql` with `bindings` and returns the first column of the first row, if any.

@@ -58,6 +58,19 @@ public final class Statement {
     /// What follows the first statement in `sql` (SQLite prepares one): white space, or more
     /// statements that were not prepared.
     public let trailing: String
+    /// False for a statement lent from the connection's cache (the connection finalizes it).
+    private let owned: Bool
+
+    /// A statement of the connection's cache (see `Connection.cached`), reset and unbound.
+    init(connection: Connection, cached handle: OpaquePointer, sql: String) {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+        self.connection = connection
+        self.handle = handle
+        self.sql = sql
+        self.trailing = ""
+        owned = false
+    }
 
     init(connection: Connection, sql: String) throws {
         var stmt: OpaquePointer?
@@ -73,9 +86,10 @@ public final class Statement {
         self.handle = stmt
         self.sql = sql
         self.trailing = rest
+        owned = true
     }
 
-    deinit { sqlite3_finalize(handle) }
+    deinit { if owned { sqlite3_finalize(handle) } else { sqlite3_reset(handle) } }
 
     /// Binds values to parameters 1...n, after resetting the statement.
     public func bind(_ values: [SQLValue]) throws {
