@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import XCTest
 import LakeSQLite
 @testable import LakeStore
@@ -24,6 +27,45 @@ final class LakeFileTests: XCTestCase {
         let columns = try lake.db.prepare("SELECT f_table_name, srid FROM geometry_columns ORDER BY 1").rows()
         XCTAssertEqual(columns, [[.text("catalogue"), .int(4326)], [.text("foi_clusters"), .int(32632)], [.text("parcels"), .int(32632)]])
         XCTAssertEqual(try lake.db.scalar("PRAGMA application_id")?.int, Int64(Lake.applicationID))
+    }
+
+    /// QGIS draws the traffic light on opening: every map view has a default style in
+    /// `layer_styles`, well-formed QML whose categories are the colours decisions can hold; a
+    /// style the user saved as the default before the migration stays the default.
+    func testMapViewsHaveDefaultQGISStylesAndUsersKeepTheirs() throws {
+        let lake = try Lake.create(path: path("s.sqlite"), srid: 32632)
+        let views = try lake.db.prepare("SELECT view_name FROM views_geometry_columns ORDER BY 1").rows().compactMap { $0[0].text }
+        XCTAssertEqual(views, ["lights", "mowing_events"])
+        let styles = try lake.db.prepare("SELECT f_table_name, f_geometry_column, styleQML, styleSLD FROM layer_styles WHERE useAsDefault ORDER BY 1").rows()
+        XCTAssertEqual(styles.compactMap { $0[0].text }, views)
+        for row in styles {
+            XCTAssertEqual(row[1].text, "geom")
+            let qml = try XCTUnwrap(row[2].text)
+            XCTAssertTrue(XMLParser(data: Data(qml.utf8)).parse(), "QML of \(row[0]) is not well-formed")
+            if let sld = row[3].text, !sld.isEmpty { XCTAssertTrue(XMLParser(data: Data(sld.utf8)).parse()) }
+        }
+        let lights = try XCTUnwrap(styles.first?[2].text)
+        XCTAssertTrue(lights.contains("type=\"categorizedSymbol\" attr=\"light\""))
+        let schema = try XCTUnwrap(try lake.db.scalar("SELECT sql FROM sqlite_master WHERE name = 'decisions'")?.text)
+        for colour in ["green", "yellow", "red", "grey"] {
+            XCTAssertTrue(schema.contains("'\(colour)'"), colour)
+            XCTAssertTrue(lights.contains("value=\"\(colour)\""), colour)
+        }
+        // A lake at version 8 whose user saved a default style for lights keeps it at version 9.
+        let old = path("v8.sqlite")
+        let db = try Connection(path: old, mode: .create)
+        try Lake.configure(db)
+        try Migrator.migrate(db, srid: 32632, path: old, upTo: 8)
+        try db.execute("""
+            CREATE TABLE layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT, f_table_schema TEXT, f_table_name TEXT,
+              f_geometry_column TEXT, styleName TEXT, styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT,
+              ui TEXT, update_time DATETIME DEFAULT CURRENT_TIMESTAMP);
+            INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, styleQML, useAsDefault)
+            VALUES ('', '', 'lights', 'geom', 'mine', '<qgis/>', 1);
+            """)
+        try Migrator.migrate(db, srid: 32632, path: old)
+        let kept = try db.prepare("SELECT f_table_name, styleName FROM layer_styles WHERE useAsDefault ORDER BY 1").rows()
+        XCTAssertEqual(kept, [[.text("lights"), .text("mine")], [.text("mowing_events"), .text("lake mowing events")]])
     }
 
     /// A lake written by a newer lake (a later schema, with objects this one does not know)
@@ -113,7 +155,8 @@ final class LakeFileTests: XCTestCase {
         _ = try Lake.create(path: honest)
         try Connection(path: honest).execute("""
             CREATE VIEW meadows AS SELECT pid, parcel_id, geom FROM parcels WHERE crop_code = '6100';
-            CREATE TABLE layer_styles (id INTEGER PRIMARY KEY, f_table_name TEXT, styleQML TEXT);
+            CREATE TABLE qgis_projects (name TEXT PRIMARY KEY, metadata BLOB, content BLOB);
+            INSERT INTO layer_styles (f_table_name, f_geometry_column, styleName, styleQML, useAsDefault) VALUES ('meadows', 'geom', 'mine', '<qgis/>', 1);
             CREATE TABLE fields (id INTEGER PRIMARY KEY, name TEXT);
             SELECT AddGeometryColumn('fields', 'geom', 3035, 'POLYGON', 'XY');
             SELECT CreateSpatialIndex('fields', 'geom');
@@ -123,7 +166,7 @@ final class LakeFileTests: XCTestCase {
         let lake = try Lake.open(path: honest, writable: true)
         let findings = try SchemaGuard.inspect(lake.db, srid: lake.srid)
         XCTAssertEqual(findings.filter(\.refused).map(\.name), [])
-        for name in ["meadows", "layer_styles", "fields", "fields_touched", "parcels_by_crop", "idx_fields_geom"] {
+        for name in ["meadows", "qgis_projects", "fields", "fields_touched", "parcels_by_crop", "idx_fields_geom"] {
             XCTAssertTrue(findings.contains { $0.name == name && !$0.refused }, name)
         }
     }

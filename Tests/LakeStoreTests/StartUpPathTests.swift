@@ -72,13 +72,15 @@ final class StartUpPathTests: XCTestCase {
             DROP TRIGGER runs_uid_on_insert; DROP INDEX runs_by_uid; ALTER TABLE runs DROP COLUMN uid;
             DROP TRIGGER parcels_point_on_insert; DROP TRIGGER parcels_point_on_update;
             ALTER TABLE parcels DROP COLUMN lon; ALTER TABLE parcels DROP COLUMN lat;
+            DROP TABLE layer_styles;
             PRAGMA user_version = 6;
             """)
         let old = try Lake.open(path: path, spatial: false)
         XCTAssertEqual(old.schemaVersion, 6)
         XCTAssertFalse(old.db.hasSpatiaLite)
         let migrated = try Lake.open(path: path, writable: true, spatial: false)
-        XCTAssertEqual(migrated.schemaVersion, 8)
+        XCTAssertEqual(migrated.schemaVersion, Lake.latestSchemaVersion)
+        XCTAssertEqual(try migrated.db.scalar("SELECT count(*) FROM layer_styles WHERE useAsDefault")?.int, 2)
         let row = try migrated.db.prepare("SELECT lon, X(Transform(ST_PointOnSurface(geom), 4326)) FROM parcels").rows()[0]
         XCTAssertEqual(try XCTUnwrap(row[0].double), try XCTUnwrap(row[1].double), accuracy: 1e-12)
         let uid = try XCTUnwrap(try migrated.db.scalar("SELECT uid FROM runs")?.text)

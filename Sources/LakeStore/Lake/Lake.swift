@@ -155,7 +155,7 @@ public final class Lake {
         try db.scalar("SELECT value FROM lake_meta WHERE key = ?", .text(key))?.text
     }
 
-    private static func configure(_ db: Connection) throws {
+    static func configure(_ db: Connection) throws {
         try db.execute("""
             PRAGMA journal_mode = DELETE;
             PRAGMA synchronous = NORMAL;
