@@ -72,6 +72,8 @@ public struct ChipWindow {
 public struct Chip {
     public let scene: ChipScene
     public let image: ByteImage
+    /// Share of the chip's pixels the scene's files cover (0: the scene misses the window).
+    public let coverage: Double
 }
 
 /// Cuts chips from a scene's band files: the window on the first band's own pixel grid (its
@@ -160,11 +162,12 @@ public enum ChipMaker {
                 for k in 0..<3 { channels[k][i] = rgb[k] }
             }
         }
-        for i in 0..<count where !values.contains(where: { $0[i].isNaN }) { channels[3][i] = 255 }
+        var covered = 0
+        for i in 0..<count where !values.contains(where: { $0[i].isNaN }) { channels[3][i] = 255; covered += 1 }
         let image = try ByteImage(grid: grid, bands: 4, srs: srs)
         for k in 0..<4 { try image.write(band: k + 1, channels[k]) }
         if let outline { try image.outline(outline, colour: outlineColour, width: grid.width >= 256 ? 2 : 1) }
-        return Chip(scene: scene, image: image)
+        return Chip(scene: scene, image: image, coverage: Double(covered) / Double(max(1, count)))
     }
 
     /// One band on the chip's grid; GDAL's complaints name the file.

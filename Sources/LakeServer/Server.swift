@@ -51,7 +51,7 @@ public enum LakeServer {
         let pool = try ContextPool(path: options.path, size: options.connections)
         let cache = try ChipCache()
         defer { cache.remove() }
-        let viewer = try ViewerContext(path: options.path)
+        let viewer = try ViewerContext(path: options.path, timeLimit: options.timeLimit)
         var logger = Logger(label: "lake.serve")
         logger.logLevel = .warning
         let router = Router()

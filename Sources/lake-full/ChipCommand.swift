@@ -70,8 +70,12 @@ struct ChipCommand: ParsableCommand {
             var made: [(label: String, png: [UInt8], width: Int, height: Int)] = []
             let sheet = out.lowercased().hasSuffix(".svg")
             if !sheet { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+            var missed = 0
             for scene in scenes {
                 let chip = try ChipMaker.chip(window, scene: scene, look: look, stretch: stretch, pixels: pixels)
+                progress.advance()
+                // A scene whose files do not reach the parcel (another tile, an orbit's edge) has no chip.
+                guard chip.coverage > 0 else { missed += 1; continue }
                 if sheet {
                     made.append((scene.date, try chip.image.encoded(), chip.image.grid.width, chip.image.grid.height))
                 } else {
@@ -79,7 +83,6 @@ struct ChipCommand: ParsableCommand {
                     try chip.image.save(file)
                     print(file)
                 }
-                progress.advance()
             }
             progress.finish()
             if sheet {
@@ -87,7 +90,8 @@ struct ChipCommand: ParsableCommand {
                 do { try ContactSheet.svg(title: title, chips: made).write(toFile: out, atomically: true, encoding: .utf8) }
                 catch { throw LakeError.usage("cannot write \(out): \(error.localizedDescription)") }
             }
-            printError("\(parcel.parcelID): \(scenes.count) cloud-free chips written to \(out)")
+            printError("\(parcel.parcelID): \(scenes.count - missed) cloud-free chips written to \(out)"
+                       + (missed > 0 ? " (\(missed) scenes' files do not reach the parcel)" : ""))
             return 0
         }
     }

@@ -12,10 +12,18 @@ final class ViewerContext: @unchecked Sendable {
     private let lock = NSLock()
     private let lake: Lake
 
-    init(path: String) throws { lake = try Lake.open(path: path) }
+    let timeLimit: Double
 
+    init(path: String, timeLimit: Double) throws {
+        lake = try Lake.open(path: path)
+        self.timeLimit = timeLimit
+    }
+
+    /// The lake for one request, its queries interrupted after the server's time limit.
     func with<T>(_ body: (Lake) throws -> T) throws -> T {
         lock.lock(); defer { lock.unlock() }
+        lake.db.interrupt(after: timeLimit)
+        defer { lake.db.interrupt(after: nil) }
         return try body(lake)
     }
 }
@@ -81,6 +89,7 @@ enum ViewerQueries {
             let name = cache.name("viewer/\(parcel.pid)/\(look.bands.joined())", scene, "png")
             if cache.path(name) == nil {
                 let chip = try ChipQueries.served { try ChipMaker.chip(window, scene: scene, look: look, pixels: 160) }
+                guard chip.coverage > 0 else { continue }   // the scene's files miss the parcel
                 try ChipQueries.served { try chip.image.save(cache.folder + "/" + name) }
             }
             out.append(["date": scene.date, "url": "/dump/" + name])
