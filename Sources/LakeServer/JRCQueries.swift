@@ -116,9 +116,9 @@ enum JRCQueries {
         let cards: Set<String> = tstype == "s2" || tstype == "scl" ? ["s2", "l1c"] : [tstype]
         var dates: [Double?] = [], bands: [String?] = [], references: [String?] = [], hists: [String] = []
         var stats = [[Float?]](repeating: [], count: 8)
-        func add(_ o: Observation, band: String, values: SignatureStats?, hist: [Int]?) throws {
+        func add(_ o: Observation, at time: Double?, band: String, values: SignatureStats?, hist: [Int]?) throws {
             guard dates.count < maxRows else { throw APIError(status: 413, message: "more than \(maxRows) rows; ask for one band (band=…) or raise --max-rows") }
-            dates.append(epochSeconds(o.obstime))
+            dates.append(time)
             if withBand { bands.append(band) }
             for k in 0..<8 { stats[k].append(values.map { $0[k] }) }
             if withRef { references.append(o.reference) }
@@ -128,8 +128,9 @@ enum JRCQueries {
             }
         }
         for o in try c.series.read(pid: parcel.pid, filter: filter) where cards.contains(o.card) {
-            if tstype != "scl" { for b in o.bands { try add(o, band: b.band, values: b.stats, hist: nil) } }
-            if withSCL, let h = o.scl { try add(o, band: "SCL", values: nil, hist: h) }
+            let time = epochSeconds(o.obstime)   // once per scene, not per band
+            if tstype != "scl" { for b in o.bands { try add(o, at: time, band: b.band, values: b.stats, hist: nil) } }
+            if withSCL, let h = o.scl { try add(o, at: time, band: "SCL", values: nil, hist: h) }
         }
         var columns: [String: JSONColumn] = ["date_part": .doubles(dates)]
         for (k, name) in SignatureStats.fieldNames.enumerated() { columns[name] = .floats(stats[k]) }

@@ -113,25 +113,85 @@ public enum JSONColumn {
 }
 
 extension JSONText {
-    /// `{"a":[…],"b":[…]}` with the keys sorted, compact.
+    /// `{"a":[…],"b":[…]}` with the keys sorted, compact. Written as bytes: integers digit by
+    /// digit, other numbers in their shortest round-trip form, strings escaped only where they
+    /// need it (a time series answer is a few thousand numbers; appending Strings cost most of
+    /// a request).
     public static func columns(_ columns: [String: JSONColumn]) -> String {
-        var out = "{"
+        var out = JSONBytes()
+        out.byte(UInt8(ascii: "{"))
         for (n, key) in columns.keys.sorted().enumerated() {
-            if n > 0 { out += "," }
-            string(key, into: &out)
-            out += ":["
+            if n > 0 { out.byte(UInt8(ascii: ",")) }
+            out.string(key)
+            out.byte(UInt8(ascii: ":")); out.byte(UInt8(ascii: "["))
             switch columns[key]! {
             case .doubles(let values):
-                for (i, v) in values.enumerated() { if i > 0 { out += "," }; if let v { number(v, into: &out) } else { out += "null" } }
+                for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; if let v { out.number(v) } else { out.null() } }
             case .floats(let values):
-                for (i, v) in values.enumerated() { if i > 0 { out += "," }; if let v { float(v, into: &out) } else { out += "null" } }
+                for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; if let v { out.float(v) } else { out.null() } }
             case .strings(let values):
-                for (i, v) in values.enumerated() { if i > 0 { out += "," }; if let v { string(v, into: &out) } else { out += "null" } }
+                for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; if let v { out.string(v) } else { out.null() } }
             case .raw(let values):
-                for (i, v) in values.enumerated() { if i > 0 { out += "," }; out += v }
+                for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; out.raw(v) }
             }
-            out += "]"
+            out.byte(UInt8(ascii: "]"))
         }
-        return out + "}"
+        out.byte(UInt8(ascii: "}"))
+        return out.text
+    }
+}
+
+/// JSON written into a byte buffer.
+struct JSONBytes {
+    var bytes: [UInt8] = []
+
+    init() { bytes.reserveCapacity(1 << 16) }
+
+    var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func byte(_ b: UInt8) { bytes.append(b) }
+    mutating func null() { bytes.append(contentsOf: [110, 117, 108, 108]) }
+    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
+
+    mutating func integer(_ value: Int64) {
+        var v = value
+        if v < 0 {
+            bytes.append(UInt8(ascii: "-"))
+            if v == .min { bytes.append(contentsOf: "9223372036854775808".utf8); return }
+            v = -v
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat { d[n] = UInt8(48 + v % 10); v /= 10; n += 1 } while v > 0
+            while n > 0 { n -= 1; bytes.append(d[n]) }
+        }
+    }
+
+    mutating func number(_ d: Double) {
+        guard d.isFinite else { null(); return }
+        if d == d.rounded(), abs(d) < 1e15 { integer(Int64(d)); return }
+        bytes.append(contentsOf: d.description.utf8)
+    }
+
+    mutating func float(_ f: Float) {
+        guard f.isFinite else { null(); return }
+        if f == f.rounded(), abs(f) < 1e7 { integer(Int64(f)); return }
+        bytes.append(contentsOf: f.description.utf8)
+    }
+
+    mutating func string(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var plain = true
+        for b in s.utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { plain = false; break }
+        if plain {
+            bytes.append(contentsOf: s.utf8)
+        } else {
+            var escaped = ""
+            JSONText.string(s, into: &escaped)
+            bytes.append(contentsOf: escaped.utf8.dropFirst().dropLast())
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 }
