@@ -159,7 +159,7 @@ public struct MarkerRun {
         if let size = options.screening?.area_metres { regional.size = size }
         let sample = try regional.locate(lake.db, pids: Set(plan.area.keys))
         var residuals: [(pid: Int64, values: [(Int, Double)])] = []
-        var pairs: [(pid: Int64, pairs: [(Int, Double)])] = []
+        var pairs: [(pid: Int64, values: [(Int, Double)])] = []
         _ = try BatchPipeline.run(lake, pids: sample, screen: plan.cloudScreen, readers: readers, analyse: { item in
             let year = plan.area[item.pid]!
             let observations = try plan.observations(item)

@@ -84,33 +84,27 @@ public struct RegionalContext: Sendable {
         return out
     }
 
-    /// Learns each area's typical coherence per pair day from the sampled parcels' pairs.
-    mutating func learnCoherence(_ samples: [(pid: Int64, pairs: [(Int, Double)])]) {
+    /// The sampled parcels' values gathered per area and day, where at least `minParcels` saw the day.
+    func byAreaAndDay(_ samples: [(pid: Int64, values: [(Int, Double)])]) -> [(area: Int64, day: Int, values: [Double])] {
         var byArea: [Int64: [Int: [Double]]] = [:]
-        for (pid, pairs) in samples {
+        for (pid, values) in samples {
             guard let a = area[pid] else { continue }
-            for (day, c) in pairs { byArea[a, default: [:]][day, default: []].append(c) }
+            for (day, v) in values { byArea[a, default: [:]][day, default: []].append(v) }
         }
-        for (a, days) in byArea {
-            for (day, values) in days where values.count >= minParcels {
-                coherence[a, default: [:]][day] = RobustStatistics.median(values)
-            }
-        }
+        return byArea.flatMap { a, days in days.filter { $0.value.count >= minParcels }.map { (a, $0.key, $0.value) } }
+    }
+
+    /// Learns each area's typical coherence per pair day from the sampled parcels' pairs.
+    mutating func learnCoherence(_ samples: [(pid: Int64, values: [(Int, Double)])]) {
+        for (a, day, values) in byAreaAndDay(samples) { coherence[a, default: [:]][day] = RobustStatistics.median(values) }
     }
 
     /// Learns the shared dates from the sampled parcels' residuals.
     mutating func learn(_ residuals: [(pid: Int64, values: [(Int, Double)])]) {
-        var byArea: [Int64: [Int: [Double]]] = [:]
-        for (pid, values) in residuals {
-            guard let a = area[pid] else { continue }
-            for (day, r) in values { byArea[a, default: [:]][day, default: []].append(r) }
-        }
-        for (a, dates) in byArea {
-            for (day, rs) in dates where rs.count >= minParcels {
-                guard let median = RobustStatistics.median(rs), median < -minDrop else { continue }
-                let dropped = rs.filter { $0 < -minDrop / 2 }.count
-                if Double(dropped) >= minShare * Double(rs.count) { shared[a, default: []].insert(day) }
-            }
+        for (a, day, rs) in byAreaAndDay(residuals) {
+            guard let median = RobustStatistics.median(rs), median < -minDrop else { continue }
+            let dropped = rs.filter { $0 < -minDrop / 2 }.count
+            if Double(dropped) >= minShare * Double(rs.count) { shared[a, default: []].insert(day) }
         }
     }
 }
