@@ -355,6 +355,17 @@ final class DecisionQualityTests: XCTestCase {
         context.learn(residuals)
         XCTAssertEqual(context.days(for: 3), [day])
         XCTAssertEqual(context.days(for: 99), [])
+        // Crops known and mixed: the same. An area of meadows alone (a lake of grassland, mown
+        // in the same dry week) learns nothing: a synchronized cut and a haze look alike there.
+        var mixed = RegionalContext(), meadows = RegionalContext()
+        for pid in Int64(1)...10 {
+            mixed.areaForTesting(pid: pid, area: 7, crop: ["6100", "1110", "1420"][Int(pid) % 3])
+            meadows.areaForTesting(pid: pid, area: 7, crop: pid == 10 ? "1110" : "6100")
+        }
+        mixed.learn(residuals)
+        meadows.learn(residuals)
+        XCTAssertEqual(mixed.days(for: 3), [day])
+        XCTAssertEqual(meadows.days(for: 3), [])
     }
 
     /// On the project's fixtures (20 parcels: too few peers per crop), every crop-check

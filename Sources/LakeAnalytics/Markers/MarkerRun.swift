@@ -77,6 +77,8 @@ public struct MarkerRun {
         /// the regional context learns from all crops (atmosphere is shared by all of them,
         /// management by one crop at most).
         let area: [Int64: Int]
+        /// The declared crop code of every parcel in `area` (the regional context's diversity).
+        let crops: [Int64: String]
         let calendar: SceneCalendar
         let bandIDs: [UInt8?]
         let wanted: Set<UInt8>
@@ -98,10 +100,11 @@ public struct MarkerRun {
             """)
         try p.bind([scope.aoi.map(SQLValue.text) ?? .null, scope.year.map { .int(Int64($0)) } ?? .null])
         let wantedIDs = scope.parcelIDs.map(Set.init)
-        var area: [Int64: Int] = [:]
+        var area: [Int64: Int] = [:], crops: [Int64: String] = [:]
         while try p.step() {
             let info = ParcelInfo(id: p.text(1) ?? "", aoi: p.text(6) ?? "", year: Int(p.int(2)), crop: p.text(3), names: [p.text(4) ?? "", p.text(5) ?? ""])
             area[p.int(0)] = info.year
+            crops[p.int(0)] = info.crop ?? ""
             if let wantedIDs, !wantedIDs.contains(info.id) { continue }
             if let crops = scope.crops {
                 if !ParcelScope.matches(crops, code: info.crop, names: info.names) { continue }
@@ -125,7 +128,7 @@ public struct MarkerRun {
         let coherence = engine.readsCoherence
         let needed = Set(options.signalKind.bands + (options.phenology == nil ? [] : ["B04", "B08", "B11"])
                          + (engine.screen != nil ? ["B02", "B04", "B08", "B11"] : []) + (coherence ? ["VV"] : []))
-        return Plan(parcels: parcels, area: area, calendar: try SceneCalendar(db),
+        return Plan(parcels: parcels, area: area, crops: crops, calendar: try SceneCalendar(db),
                     bandIDs: ["B02", "B04", "B08", "B11", "VV", "VH"].map { dictionary.id($0) },
                     wanted: Set(needed.compactMap { dictionary.id($0) }),
                     cloudScreen: options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen(),
@@ -157,6 +160,7 @@ public struct MarkerRun {
         let coherence = plan.engine.readsCoherence
         guard drops || coherence else { return regional }
         if let size = options.screening?.area_metres { regional.size = size }
+        regional.crops = plan.crops
         let sample = try regional.locate(lake.db, pids: Set(plan.area.keys))
         var residuals: [(pid: Int64, values: [(Int, Double)])] = []
         var pairs: [(pid: Int64, values: [(Int, Double)])] = []

@@ -11,7 +11,9 @@ import LakeStore
 /// observation's residual is taken: its value minus the line between its neighbours (each
 /// within 30 days). An area's date is shared when at least `minParcels` parcels saw it, their
 /// median residual is below `-minDrop`, and `minShare` of them dropped by at least
-/// `minDrop / 2`.
+/// `minDrop / 2`. That reasoning needs crops that farmers do not manage in step: an area whose
+/// sample is mostly one crop (above `maxCropShare`, e.g. a lake of meadows alone, mown in the
+/// same dry week) learns no shared dates — a synchronized cut and a haze look alike there.
 ///
 /// The same sample gives each area's typical Sentinel-1 coherence on every pair (the median of
 /// at least `minParcels` parcels): rain, wind, calm or frost between two acquisitions move the
@@ -22,6 +24,10 @@ public struct RegionalContext: Sendable {
     public var minParcels = 6
     public var minDrop = 0.04
     public var minShare = 0.6
+    public var maxCropShare = 0.6
+
+    /// Declared crop per parcel (pid → crop code), when known.
+    var crops: [Int64: String] = [:]
 
     private(set) var area: [Int64: Int64] = [:]
     private(set) var shared: [Int64: Set<Int>] = [:]
@@ -68,8 +74,25 @@ public struct RegionalContext: Sendable {
         return members.values.flatMap { $0.sorted().prefix(samplePerArea) }
     }
 
-    /// Puts a parcel in an area (tests).
-    mutating func areaForTesting(pid: Int64, area key: Int64) { area[pid] = key }
+    /// Puts a parcel in an area, with its crop (tests).
+    mutating func areaForTesting(pid: Int64, area key: Int64, crop: String? = nil) {
+        area[pid] = key
+        if let crop { crops[pid] = crop }
+    }
+
+    /// Areas whose sampled parcels are mostly one declared crop.
+    func uniformAreas(_ pids: [Int64]) -> Set<Int64> {
+        guard !crops.isEmpty else { return [] }
+        var counts: [Int64: [String: Int]] = [:], totals: [Int64: Int] = [:]
+        for pid in pids {
+            guard let a = area[pid] else { continue }
+            totals[a, default: 0] += 1
+            counts[a, default: [:]][crops[pid] ?? "", default: 0] += 1
+        }
+        return Set(counts.compactMap { a, byCrop in
+            Double(byCrop.values.max() ?? 0) > maxCropShare * Double(totals[a] ?? 1) ? a : nil
+        })
+    }
 
     /// Residuals of one parcel's usable observations: (day, value − its neighbours' line).
     static func residuals(_ points: [IndexPoint]) -> [(Int, Double)] {
@@ -101,7 +124,8 @@ public struct RegionalContext: Sendable {
 
     /// Learns the shared dates from the sampled parcels' residuals.
     mutating func learn(_ residuals: [(pid: Int64, values: [(Int, Double)])]) {
-        for (a, day, rs) in byAreaAndDay(residuals) {
+        let uniform = uniformAreas(residuals.map(\.pid))
+        for (a, day, rs) in byAreaAndDay(residuals) where !uniform.contains(a) {
             guard let median = RobustStatistics.median(rs), median < -minDrop else { continue }
             let dropped = rs.filter { $0 < -minDrop / 2 }.count
             if Double(dropped) >= minShare * Double(rs.count) { shared[a, default: []].insert(day) }
