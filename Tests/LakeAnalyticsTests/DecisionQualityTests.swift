@@ -55,6 +55,11 @@ final class DecisionQualityTests: XCTestCase {
         for i in after { XCTAssertEqual(verdicts[i], .clear, Days.text(obs[i].day)) }
         let others = verdicts.indices.filter { ![hazy, shaded, edge, dip, 3].contains($0) }
         XCTAssertEqual(others.filter { verdicts[$0] != .clear }.count, 0, "\(others.map { verdicts[$0] })")
+        // The same observations as reflectances (0–1) instead of digital numbers: the same verdicts.
+        let reflectances = obs.map { o in
+            Observed(day: o.day, clear: o.clear, means: (0..<7).map { k in o.means[k].map { $0 / 10_000 } }, kind: o.kind)
+        }
+        XCTAssertEqual(ObservationScreen().screen(reflectances), verdicts)
     }
 
     func testCutsAreConfirmedByRegrowthDatedAfterTheHighAndNotBlockedByRejectedOnes() {

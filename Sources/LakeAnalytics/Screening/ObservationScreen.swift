@@ -67,6 +67,15 @@ public struct ObservationScreen: Sendable {
         }
     }
 
+    /// 1 when the parcel's bands are digital numbers (reflectance × 10 000), 1e-4 when they are
+    /// reflectances: the median NIR (B08) of its observations says which (vegetation and soil
+    /// reflect 0.1–0.6 in NIR; as DN that is 1,000–6,000).
+    static func unit(_ obs: [Observed]) -> Double {
+        var nir = obs.compactMap { $0.means[2] }
+        guard let median = RobustStatistics.median(reordering: &nir) else { return 1 }
+        return median < 5 ? 1e-4 : 1
+    }
+
     /// NIR not well below the usual (or unknown).
     static func nirHolds(_ nir: Double?, _ usual: Double?) -> Bool {
         guard let nir, let usual else { return true }
@@ -101,9 +110,12 @@ public struct ObservationScreen: Sendable {
     /// fewer than 4 clear observations of its own.
     func screen(_ obs: [Observed], regional: Set<Int> = [], peers: Usual? = nil) -> [Quality] {
         var verdicts = obs.map { Self.sclVerdict($0.clear, requireSCL: requireSCL) }
+        // The thresholds in reflectance units are DN (reflectance × 10 000, as the JRC tables and
+        // L2A products hold them); signatures given as reflectance (0–1) scale them down.
+        let unit = Self.unit(obs)
         // Without SCL nothing has flagged thick cloud: the brightness of the blue band does.
         for i in obs.indices where verdicts[i] == .clear && obs[i].clear == nil {
-            if let blue = obs[i].means[0], blue > brightBlue { verdicts[i] = .bright }
+            if let blue = obs[i].means[0], blue > brightBlue * unit { verdicts[i] = .bright }
         }
         let clearIdx = verdicts.indices.filter { verdicts[$0] == .clear }
         guard let usual = Usual(clearIdx.map { obs[$0] }) ?? peers else { return verdicts }
@@ -114,12 +126,12 @@ public struct ObservationScreen: Sendable {
             // and red together along the soil line: a blue excess with NIR well below usual is
             // the ground, not the air.
             if let line, let blue = o.means[0], let red = o.means[1],
-               line.residual(x: red, y: blue) > max(hazeRise * 10_000, spreads * line.spread),
+               line.residual(x: red, y: blue) > max(hazeRise * 10_000 * unit, spreads * line.spread),
                Self.nirHolds(o.means[2], usual.nir) { verdicts[i] = .haze; continue }
             if let nir = usual.nir, let swir = usual.swir, let n = o.means[2], let s = o.means[3], n < shadowFactor * nir, s < shadowFactor * swir {
                 verdicts[i] = .shadow; continue
             }
-            if let blueStd = usual.blueStd, let sd = o.blueStd, sd > edgeFactor * blueStd, sd - blueStd > edgeExcess { verdicts[i] = .edge; continue }
+            if let blueStd = usual.blueStd, let sd = o.blueStd, sd > edgeFactor * blueStd, sd - blueStd > edgeExcess * unit { verdicts[i] = .edge; continue }
             if regional.contains(o.day) { verdicts[i] = .regional; continue }
         }
         // Temporal context on what is left: a dip back within a week.
