@@ -195,6 +195,11 @@ public struct MarkerRun {
         let progress = Progress("markers \(options.name)", total: plan.parcels.count)
         // Committed before the run: the reading threads see the lake as last committed.
         try db.transaction { try SCLSummary.refresh(db) }
+        // Every marker and decision refers to the run this transaction begins, and nothing else:
+        // the per-row foreign-key lookups of `runs` are left out (the pragma only changes
+        // outside a transaction).
+        try db.execute("PRAGMA foreign_keys = OFF")
+        defer { try? db.execute("PRAGMA foreign_keys = ON") }
         try db.transaction {
             summary.run = try RunLog.begin(db, kind: "markers", options: text, inputs: try RunInputs.describe(lake).merging(
                 ["option_file": options.name, "scope": ["parcels": scope.parcelIDs ?? [], "aoi": scope.aoi ?? "", "year": scope.year ?? 0]]) { a, _ in a })
