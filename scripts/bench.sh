@@ -69,6 +69,10 @@ t0=$(now); $BIN/lake --db "$db" check crops >/dev/null; t1=$(now)
 printf "crop check (peer envelopes) of all %d parcels: %.2f s = %.0f parcels/s\n" "$P" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P / ($t1 - $t0)" | bc -l)"
 t0=$(now); $BIN/lake --db "$db" decide >/dev/null; t1=$(now)
 printf "decide (one light per parcel from the latest runs): %.2f s = %.0f parcels/s\n" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P / ($t1 - $t0)" | bc -l)"
+# Every scheme's latest decisions with geometry (the lake holds several runs by now).
+t0=$(now); $BIN/lake --db "$db" report decisions --format geojson --out "$OUT/decisions.geojson" 2>/dev/null; t1=$(now)
+printf "report decisions as GeoJSON (%s runs in the lake): %.2f s\n" "$(sqlite3 "$db" 'SELECT count(*) FROM runs')" "$(echo "$t1 - $t0" | bc -l)"
+rm -f "$OUT/decisions.geojson"
 # The signatures as the JRC table (CSV), every row of the packed series decoded and written.
 t0=$(now); $BIN/lake --db "$db" export signatures --out "$OUT/signatures-export.csv" 2>/dev/null; t1=$(now)
 printf "export signatures (JRC table form, CSV): %d rows in %.2f s = %.0f rows/s\n" "$((P * S * 8))" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P * $S * 8 / ($t1 - $t0)" | bc -l)"

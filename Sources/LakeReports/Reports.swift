@@ -123,13 +123,15 @@ public struct Reports {
     func decisions(_ sink: ReportSink, _ options: ReportOptions) throws -> Int {
         if options.run == nil {
             guard try lake.db.scalar("SELECT count(*) FROM decisions")?.int ?? 0 > 0 else { throw LakeError.notFound("no decisions in the lake yet") }
+            // Each scheme's latest run found once (a correlated max per row walked every newer
+            // run's rows: minutes on a lake of many runs).
             return try emit(sink, """
+                WITH latest(scheme, run_id) AS (SELECT scheme, max(run_id) FROM decisions GROUP BY scheme)
                 SELECT d.run_id, p.parcel_id, p.pid, p.aoi, p.year, p.crop_code, p.crop_name, d.scheme, d.colour, d.clear_obs, d.reasons,
                        (SELECT json_group_array(date) FROM (SELECT m.date FROM markers m WHERE m.run_id = d.run_id AND m.pid = d.pid
                          AND m.kind NOT IN ('gap', 'harvest', 'unconfirmed') AND m.detector NOT LIKE '%-rejected' ORDER BY m.date)),
                        \(Self.geometrySQL)
-                FROM decisions d JOIN parcels p USING (pid)
-                WHERE d.run_id = (SELECT max(run_id) FROM decisions l WHERE l.scheme = d.scheme)
+                FROM latest l JOIN decisions d ON d.run_id = l.run_id AND d.scheme = l.scheme JOIN parcels p USING (pid)
                 ORDER BY p.pid, d.scheme = 'overall', d.scheme
                 """, [], columns: ["run_id", "parcel_id", "pid", "aoi", "year", "crop_code", "crop_name", "scheme", "colour",
                                    "clear_obs", "reasons", "marker_dates"], json: ["reasons", "marker_dates"], geometry: true)
