@@ -5,7 +5,7 @@ import LakeStore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve the JRC CbM query API (/query/parcelByID, parcelByLocation, parcelTimeSeries, parcelPeers, options) over the lake, read-only.",
+        abstract: "Serve the JRC CbM query API (/query/parcelByID, parcelByLocation, parcelTimeSeries, parcelPeers, chips, options) and a map viewer (/) over the lake, read-only.",
         discussion: """
             Answers as the JRC server does (JSON in column form), for the cbm Python package and notebooks written against it. \
             Loopback only unless --bind. One line per request on stderr. Stop with Ctrl-C.
@@ -41,7 +41,7 @@ struct Serve: AsyncParsableCommand {
         options.port = port; options.host = bind; options.maxRows = maxRows; options.timeLimit = timeLimit
         let (path, host) = (options.path, options.host)
         do {
-            try await LakeServer.run(options) { port in printError("lake serve: \(path) on http://\(host):\(port)/query/") }
+            try await LakeServer.run(options) { port in printError("lake serve: \(path) on http://\(host):\(port)/query/ (the viewer: http://\(host):\(port)/)") }
         } catch let error as LakeError {
             printError("lake: \(error)")
             throw ExitCode(error.exitCode)
