@@ -63,4 +63,23 @@ final class ViewerTests: BinaryTestCase {
         let png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: shot)).prefix(4))
         XCTAssertEqual(png, [0x89, 0x50, 0x4E, 0x47])
     }
+
+    /// A lake in longitude/latitude: the parcels keep their shapes (not rounded to a kilometre)
+    /// and the map is fitted to them.
+    func testAGeographicLakeIsDrawnFittedAndInShape() throws {
+        _ = try chromium()
+        XCTAssertEqual(try run(["--db", db, "init", "--srid", "4326"]).code, 0)
+        XCTAssertEqual(try run(["--db", db, "ingest", "parcels", fixture("parcels.geojson"), "--aoi", "demo", "--year", "2024"]).code, 0)
+        let (server, port) = try startServer()
+        defer { server.terminate(); server.waitUntilExit() }
+        let page = try browse("http://127.0.0.1:\(port)/")
+        let shapes = page.components(separatedBy: " d=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        XCTAssertEqual(shapes.count, 20)
+        XCTAssertEqual(Set(shapes).count, 20, "parcels collapsed onto each other")
+        let box = try XCTUnwrap(page.range(of: #"viewBox="[^"]+""#, options: .regularExpression).map { page[$0].dropFirst(9).dropLast() })
+        let v = box.split(separator: " ").compactMap { Double($0) }
+        XCTAssertEqual(v.count, 4)
+        XCTAssertGreaterThan(v[2], 0)
+        XCTAssertLessThan(v[2], 0.1, "the map is not fitted to parcels a few hundred metres across: \(box)")
+    }
 }

@@ -38,9 +38,10 @@ enum ViewerPage {
     "use strict";
     const svgNS = "http://www.w3.org/2000/svg";
     const map = document.getElementById("map"), layer = document.getElementById("parcels");
-    let view = null, features = [];
+    let view = null, features = [], kx = 1;
 
-    function ring(coords) { return "M" + coords.map(c => c[0] + "," + (-c[1])).join("L") + "Z"; }
+    // Geographic lakes (EPSG:4326): longitudes shrunk by the cosine of the latitude, so fields keep their shape.
+    function ring(coords) { return "M" + coords.map(c => (c[0] * kx) + "," + (-c[1])).join("L") + "Z"; }
     function pathData(g) {
       if (!g) return "";
       const polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
@@ -50,6 +51,10 @@ enum ViewerPage {
 
     function draw(fc) {
       features = fc.features;
+      if (fc.srid === 4326 && features.length) {
+        const g = features[0].geometry, c = g && (g.type === "Polygon" ? g.coordinates[0][0] : g.coordinates[0][0][0]);
+        if (c) kx = Math.cos(c[1] * Math.PI / 180);
+      }
       let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
       const crops = new Set();
       for (const f of features) {
@@ -72,7 +77,7 @@ enum ViewerPage {
       }
       const select_ = document.getElementById("crop");
       for (const c of [...crops].sort()) { const o = document.createElement("option"); o.value = c; o.textContent = c; select_.appendChild(o); }
-      const pad = 0.03 * Math.max(maxX - minX, maxY - minY, 1);
+      const pad = 0.03 * (Math.max(maxX - minX, maxY - minY) || 1);
       if (isFinite(minX)) setView({ x: minX - pad, y: minY - pad, w: maxX - minX + 2 * pad, h: maxY - minY + 2 * pad });
       filter();
     }

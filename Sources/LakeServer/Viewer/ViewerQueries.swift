@@ -37,11 +37,13 @@ enum ViewerQueries {
     /// Every parcel (at most `max`) as a GeoJSON feature collection: `id`, `crop`, `light`
     /// (the latest `lake decide` run's overall colour, or "none") and its first reason.
     static func parcels(_ lake: Lake, _ p: Parameters, max: Int) throws -> String {
+        // Centimetres in a projected CRS; about a centimetre (7 decimals) in degrees.
+        let geographic = try lake.db.scalar("SELECT SridIsGeographic(?)", .int(Int64(lake.srid)))?.int == 1
         let s = try lake.db.prepare("""
             WITH latest AS (SELECT pid, colour, reasons FROM decisions
                             WHERE scheme = 'overall' AND run_id = (SELECT max(run_id) FROM decisions WHERE scheme = 'overall'))
             SELECT p.parcel_id, coalesce(nullif(p.crop_name, ''), p.crop_code, ''), coalesce(l.colour, 'none'),
-                   coalesce(json_extract(l.reasons, '$[0]'), ''), AsGeoJSON(p.geom, 2), p.aoi, p.year
+                   coalesce(json_extract(l.reasons, '$[0]'), ''), AsGeoJSON(p.geom, \(geographic ? 7 : 2)), p.aoi, p.year
             FROM parcels p LEFT JOIN latest l USING (pid)
             WHERE (?1 IS NULL OR p.aoi = ?1) AND (?2 IS NULL OR p.year = ?2) AND p.geom IS NOT NULL
             ORDER BY p.pid LIMIT ?3
