@@ -1,6 +1,7 @@
 import Foundation
 import LakeExtract
 import LakeGDAL
+import LakeSQLite
 import LakeStore
 
 /// How a chip's values become colours.
@@ -68,6 +69,22 @@ public struct ChipWindow {
     }
 }
 
+extension ChipWindow {
+    /// A window around a parcel (its geometry outlined); `size` in metres or nil (fit).
+    public static func parcel(_ lake: Lake, pid: Int64, size: Double?) throws -> ChipWindow {
+        let s = try lake.db.prepare("SELECT AsBinary(geom), MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM parcels WHERE pid = ?")
+        try s.bind([.int(pid)])
+        guard try s.step(), !s.isNull(0) else { throw LakeError.notFound("parcel pid \(pid) has no geometry") }
+        let wkb = s.blob(0)
+        return ChipWindow(x: (s.double(1) + s.double(3)) / 2, y: (s.double(2) + s.double(4)) / 2, srid: lake.srid, outline: wkb, size: size)
+    }
+
+    /// A window around a location (longitude, latitude, WGS 84).
+    public static func location(lon: Double, lat: Double, size: Double?) -> ChipWindow {
+        ChipWindow(x: lon, y: lat, srid: 4326, outline: nil, size: size)
+    }
+}
+
 /// One chip of one scene.
 public struct Chip {
     public let scene: ChipScene
@@ -84,10 +101,16 @@ public enum ChipMaker {
     public static let outlineColour: [UInt8] = [255, 230, 0, 255]
     static let minimumRange = 600.0
 
-    /// The grid of a window on the first band's pixel lattice, and its CRS (WKT), and the
-    /// parcel's outline in that CRS.
-    static func grid(_ window: ChipWindow, scene: ChipScene, look: ChipLook, pixels: Int?) throws -> (PixelGrid, String, Geometry?) {
-        guard let first = scene.bands[look.bands[0]] else { throw LakeError.notFound("scene \(scene.reference) has no \(look.bands[0]) file") }
+    /// The window cut from the scene: its grid on the first band's pixel lattice, its CRS (WKT),
+    /// the parcel's outline in that CRS, and each band's values on the grid (nearest neighbour;
+    /// NaN outside the files).
+    static func cut(_ window: ChipWindow, scene: ChipScene, bands: [String], pixels: Int?)
+        throws -> (grid: PixelGrid, srs: String, outline: Geometry?, values: [[Double]]) {
+        let sources = try bands.map { name -> BandSource in
+            guard let b = scene.bands[name] else { throw LakeError.notFound("scene \(scene.reference) has no \(name) file") }
+            return b
+        }
+        let first = sources[0]
         let raster: RasterDataset, native: PixelGrid
         do { raster = try RasterDataset(path: first.path); native = try raster.grid() }
         catch let error as GDALError { throw LakeError.input(file: first.path, location: nil, reason: error.message) }
@@ -112,26 +135,20 @@ public enum ChipMaker {
         let originY = native.originY - ((native.originY - (y[0] + Double(n) * native.pixelHeight / 2)) / native.pixelHeight).rounded() * native.pixelHeight
         let out = pixels ?? n
         let pw = Double(n) * native.pixelWidth / Double(out), ph = Double(n) * native.pixelHeight / Double(out)
-        return (PixelGrid(originX: originX, originY: originY, pixelWidth: pw, pixelHeight: ph, width: out, height: out), srs.wkt, outline)
+        let grid = PixelGrid(originX: originX, originY: originY, pixelWidth: pw, pixelHeight: ph, width: out, height: out)
+        let wkt = srs.wkt
+        return (grid, wkt, outline, try sources.map { try warp($0, grid, wkt) })
     }
 
     /// The bands of a window as values on its grid (nearest neighbour; NaN outside the files).
     public static func values(_ window: ChipWindow, scene: ChipScene, bands: [String], pixels: Int? = nil) throws -> (PixelGrid, String, [[Double]]) {
-        let (grid, srs, _) = try self.grid(window, scene: scene, look: .composite(bands), pixels: pixels)
-        let values = try bands.map { name -> [Double] in
-            guard let b = scene.bands[name] else { throw LakeError.notFound("scene \(scene.reference) has no \(name) file") }
-            return try warp(b, grid, srs)
-        }
-        return (grid, srs, values)
+        let c = try cut(window, scene: scene, bands: bands, pixels: pixels)
+        return (c.grid, c.srs, c.values)
     }
 
     public static func chip(_ window: ChipWindow, scene: ChipScene, look: ChipLook, stretch: ChipStretch = .percentiles(low: 5, high: 95),
                             pixels: Int? = nil) throws -> Chip {
-        let (grid, srs, outline) = try self.grid(window, scene: scene, look: look, pixels: pixels)
-        let values = try look.bands.map { name -> [Double] in
-            guard let b = scene.bands[name] else { throw LakeError.notFound("scene \(scene.reference) has no \(name) file") }
-            return try warp(b, grid, srs)
-        }
+        let (grid, srs, outline, values) = try cut(window, scene: scene, bands: look.bands, pixels: pixels)
         let count = grid.width * grid.height
         var channels = [[UInt8]](repeating: [UInt8](repeating: 0, count: count), count: 4)
         switch look {

@@ -31,12 +31,7 @@ public enum ChipScenes {
         var out: [ChipScene] = []
         let wanted = Set(bands.map(Bands.normalise))
         while try s.step() {
-            let assets = (try? JSONSerialization.jsonObject(with: Data((s.text(4) ?? "{}").utf8))) as? [String: Any] ?? [:]
-            let hrefs = assets.compactMapValues { value -> String? in
-                if let text = value as? String { return text }
-                return (value as? [String: Any])?["href"] as? String
-            }
-            let (found, _) = SceneBands.resolve(assets: hrefs, source: s.text(5), wanted: wanted)
+            let (found, _) = SceneBands.resolve(assets: SceneBands.hrefs(json: s.text(4)), source: s.text(5), wanted: wanted)
             let byName = Dictionary(found.map { ($0.name, $0) }) { a, _ in a }
             guard wanted.allSatisfy({ byName[$0] != nil }), byName.values.allSatisfy({ FileManager.default.fileExists(atPath: $0.path) }) else { continue }
             out.append(ChipScene(obsid: s.int(0), reference: s.text(1) ?? "", obstime: s.text(2) ?? "", offset: s.double(3), bands: byName))

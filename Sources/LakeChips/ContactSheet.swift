@@ -1,27 +1,9 @@
 import Foundation
-import LakeSQLite
-import LakeStore
-
-extension ChipWindow {
-    /// A window around a parcel (its geometry outlined); `size` in metres or nil (fit).
-    public static func parcel(_ lake: Lake, pid: Int64, size: Double?) throws -> ChipWindow {
-        let s = try lake.db.prepare("SELECT AsBinary(geom), MbrMinX(geom), MbrMinY(geom), MbrMaxX(geom), MbrMaxY(geom) FROM parcels WHERE pid = ?")
-        try s.bind([.int(pid)])
-        guard try s.step(), !s.isNull(0) else { throw LakeError.notFound("parcel pid \(pid) has no geometry") }
-        let wkb = s.blob(0)
-        return ChipWindow(x: (s.double(1) + s.double(3)) / 2, y: (s.double(2) + s.double(4)) / 2, srid: lake.srid, outline: wkb, size: size)
-    }
-
-    /// A window around a location (longitude, latitude, WGS 84).
-    public static func location(lon: Double, lat: Double, size: Double?) -> ChipWindow {
-        ChipWindow(x: lon, y: lat, srid: 4326, outline: nil, size: size)
-    }
-}
 
 /// Chips of several dates on one page: an SVG (written by lake) with each chip embedded as
 /// PNG and its date beneath, up to `columns` per row — what `lake chip --all-clear` writes.
 public enum ContactSheet {
-    public static func svg(title: String, chips: [(label: String, png: [UInt8], width: Int, height: Int)], columns: Int = 6, cell: Int = 160) -> String {
+    public static func svg(title: String, chips: [(label: String, png: [UInt8])], columns: Int = 6, cell: Int = 160) -> String {
         let cols = max(1, min(columns, chips.count))
         let rows = (chips.count + cols - 1) / cols
         let pad = 10, caption = 18, header = 28

@@ -11,6 +11,7 @@ public enum PNGRenderer {
     /// GError* and RsvgRectangle* are passed as raw pointers: a GError is {guint32 domain;
     /// gint code; gchar *message}, an RsvgRectangle four doubles (x, y, width, height).
     private typealias NewFromData = @convention(c) (UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> OpaquePointer?
+    private typealias IntrinsicSize = @convention(c) (OpaquePointer?, UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?) -> Int32
     private typealias RenderDocument = @convention(c) (OpaquePointer?, OpaquePointer?, UnsafePointer<Double>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32
     private typealias SurfaceCreate = @convention(c) (Int32, Int32, Int32) -> OpaquePointer?
     private typealias Create = @convention(c) (OpaquePointer?) -> OpaquePointer?
@@ -21,7 +22,7 @@ public enum PNGRenderer {
     private typealias ErrorFree = @convention(c) (UnsafeMutableRawPointer?) -> Void
 
     private struct Library: @unchecked Sendable {
-        let newFromData: NewFromData, render: RenderDocument
+        let newFromData: NewFromData, size: IntrinsicSize, render: RenderDocument
         let surfaceCreate: SurfaceCreate, create: Create, scale: Scale, writePNG: WritePNG
         let destroy: Destroy, surfaceDestroy: Destroy, unref: Unref, errorFree: ErrorFree
     }
@@ -38,6 +39,7 @@ public enum PNGRenderer {
             dlsym(handle, name).map { unsafeBitCast($0, to: T.self) }
         }
         guard let a = symbol(rsvg, "rsvg_handle_new_from_data", NewFromData.self),
+              let size = symbol(rsvg, "rsvg_handle_get_intrinsic_size_in_pixels", IntrinsicSize.self),
               let b = symbol(rsvg, "rsvg_handle_render_document", RenderDocument.self),
               let c = symbol(cairo, "cairo_image_surface_create", SurfaceCreate.self),
               let d = symbol(cairo, "cairo_create", Create.self),
@@ -47,14 +49,14 @@ public enum PNGRenderer {
               let h = symbol(cairo, "cairo_surface_destroy", Destroy.self),
               let i = symbol(gobject, "g_object_unref", Unref.self),
               let j = symbol(glib, "g_error_free", ErrorFree.self) else {
-            return .failure(LakeError.usage("the installed librsvg is too old for PNG output (2.46 or newer needed); SVG output works"))
+            return .failure(LakeError.usage("the installed librsvg is too old for PNG output (2.52 or newer needed); SVG output works"))
         }
-        return .success(Library(newFromData: a, render: b, surfaceCreate: c, create: d, scale: e, writePNG: f, destroy: g, surfaceDestroy: h,
+        return .success(Library(newFromData: a, size: size, render: b, surfaceCreate: c, create: d, scale: e, writePNG: f, destroy: g, surfaceDestroy: h,
                                 unref: i, errorFree: j))
     }()
 
-    /// Draws `svg` (whose size is `width` × `height` user units) into a PNG file at `path`.
-    public static func write(svg: String, width: Double, height: Double, scale: Double = 2, to path: String) throws {
+    /// Draws `svg` into a PNG file at `path`, `scale` pixels per unit of its width and height.
+    public static func write(svg: String, scale: Double = 2, to path: String) throws {
         let lib = try library.get()
         var error: UnsafeMutableRawPointer?
         func message(_ fallback: String) -> String {
@@ -67,6 +69,10 @@ public enum PNGRenderer {
             throw LakeError.usage("cannot draw the plot: \(message("unreadable SVG"))")
         }
         defer { lib.unref(UnsafeMutableRawPointer(handle)) }
+        var width = 0.0, height = 0.0
+        guard lib.size(handle, &width, &height) != 0, width > 0, height > 0 else {
+            throw LakeError.usage("cannot draw the plot: the SVG gives no width and height")
+        }
         let w = Int32((width * scale).rounded()), h = Int32((height * scale).rounded())
         guard let surface = lib.surfaceCreate(0 /* CAIRO_FORMAT_ARGB32 */, w, h) else { throw LakeError.usage("cannot make a \(w)×\(h) image") }
         defer { lib.surfaceDestroy(surface) }
@@ -80,17 +86,4 @@ public enum PNGRenderer {
         let status = lib.writePNG(surface, path)
         guard status == 0 else { throw LakeError.usage("cannot write \(path) (cairo status \(status))") }
     }
-
-    /// The same, as PNG bytes.
-    public static func png(svg: String, width: Double, height: Double, scale: Double = 2) throws -> [UInt8] {
-        let path = NSTemporaryDirectory() + "lake-plot-\(UInt64.random(in: 0...UInt64.max)).png"
-        defer { unlink(path) }
-        try write(svg: svg, width: width, height: height, scale: scale, to: path)
-        return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-    }
-}
-
-extension ParcelPlot {
-    /// The plot's size in SVG user units (pixels at scale 1).
-    public static var size: (width: Double, height: Double) { (width, height) }
 }

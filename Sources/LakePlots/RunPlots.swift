@@ -97,8 +97,6 @@ public enum RunPlot {
         if c.events.isEmpty { svg += "<text x=\"\(f(left))\" y=\"86\" fill=\"#777\">no events in this run</text>\n" }
         return svg + "</svg>\n"
     }
-
-    public static var size: (width: Double, height: Double) { (width, height) }
 }
 
 /// `lake plot heterogeneity`: the distribution of a heterogeneity run's scores (robust z of the
@@ -197,6 +195,4 @@ public enum HeterogeneityPlot {
         }
         return svg + "</svg>\n"
     }
-
-    public static var size: (width: Double, height: Double) { (width, height) }
 }

@@ -61,14 +61,6 @@ enum ChipQueries {
         return found
     }
 
-    /// A lake or GDAL failure as an HTTP error (400: the request cannot be served from these files).
-    static func served<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as LakeError {
-            if case .notFound = error { throw APIError.notFound("\(error)") }
-            throw APIError.badRequest("\(error)")
-        } catch let error as GDALError { throw APIError.badRequest(error.message) }
-    }
-
     static func chipByLocation(_ c: QueryContext, _ p: Parameters, cache: ChipCache, key: String) throws -> String {
         let bands = (JRCQueries.string(p, "bands") ?? "B08_B04_B03").split(separator: "_").map { Bands.normalise(String($0)) }
         guard bands.count == 3 else { throw APIError.badRequest("bands: three band names separated by _ (e.g. B08_B04_B03)") }
@@ -79,8 +71,8 @@ enum ChipQueries {
         for scene in try scenes(c, bands: bands, p) {
             let name = cache.name(key, scene, "png")
             if cache.path(name) == nil {
-                let chip = try served { try ChipMaker.chip(window, scene: scene, look: .composite(bands), stretch: stretch) }
-                try served { try chip.image.save(cache.folder + "/" + name) }
+                let chip = try APIError.mapping { try ChipMaker.chip(window, scene: scene, look: .composite(bands), stretch: stretch) }
+                try APIError.mapping { try chip.image.save(cache.folder + "/" + name) }
             }
             cells.append("<td><img src=\"/dump/\(name)\" width=\"128\" height=\"128\" alt=\"\(scene.date)\"><br>\(scene.label)</td>")
         }
@@ -106,8 +98,8 @@ enum ChipQueries {
         for scene in try scenes(c, bands: [band], p) {
             let name = cache.name(key, scene, band + ".tif")
             if cache.path(name) == nil {
-                let (grid, srs, values) = try served { try ChipMaker.values(window, scene: scene, bands: [band]) }
-                try served { try writeGeoTIFF(values[0], grid: grid, srs: srs, nodata: .nan, to: cache.folder + "/" + name) }
+                let (grid, srs, values) = try APIError.mapping { try ChipMaker.values(window, scene: scene, bands: [band]) }
+                try APIError.mapping { try writeGeoTIFF(values[0], grid: grid, srs: srs, nodata: .nan, to: cache.folder + "/" + name) }
             }
             dates.append(scene.label)
             chips.append("/dump/" + name)

@@ -1,5 +1,6 @@
 import Foundation
 import LakeAnalytics
+import LakeGDAL
 import LakeQuery
 import LakeSQLite
 import LakeStore
@@ -11,6 +12,15 @@ struct APIError: Error {
     let message: String
     static func badRequest(_ m: String) -> APIError { APIError(status: 400, message: m) }
     static func notFound(_ m: String) -> APIError { APIError(status: 404, message: m) }
+
+    /// `body` with lake's and GDAL's errors as HTTP errors: not found → 404, any other reason the
+    /// request cannot be served from this lake or these files → 400.
+    static func mapping<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as LakeError {
+            if case .notFound = error { throw notFound("\(error)") }
+            throw badRequest("\(error)")
+        } catch let error as GDALError { throw badRequest(error.message) }
+    }
 }
 
 /// The JRC CbM query API's answers, in its column form: one JSON object whose keys are columns
@@ -52,11 +62,8 @@ enum JRCQueries {
     /// The JRC `pid` is the parcel's identifier in its declaration set: lake's `parcel_id`.
     static func parcel(_ c: QueryContext, _ p: Parameters) throws -> ParcelRecord {
         let id = try required(p, "pid")
-        do {
-            return try ParcelLookup.byID(c.lake, id: id, aoi: string(p, "aoi") ?? string(p, "parcels"), year: try year(p), ptype: string(p, "ptype"))
-        } catch let error as LakeError {
-            if case .notFound = error { throw APIError.notFound("\(error)") }
-            throw APIError.badRequest("\(error)")
+        return try APIError.mapping {
+            try ParcelLookup.byID(c.lake, id: id, aoi: string(p, "aoi") ?? string(p, "parcels"), year: try year(p), ptype: string(p, "ptype"))
         }
     }
 

@@ -58,39 +58,33 @@ public enum LakeServer {
         router.add(middleware: RequestLog())
         if let users = options.users { router.add(middleware: BasicAuthentication(users: users)) }
         let maxRows = options.maxRows, timeLimit = options.timeLimit
-        /// Runs an answer on NIO's blocking-work pool with a lent connection and the time limit.
-        @Sendable func answered(_ request: Request, contentType: String, _ answer: @escaping @Sendable (QueryContext, JRCQueries.Parameters) throws -> String) async -> Response {
+        /// Runs `body` on NIO's blocking-work pool (off Swift's cooperative threads, as many as
+        /// cores: waiting for a connection there harms no one) and answers with its text.
+        @Sendable func answered(_ request: Request, contentType: String, _ body: @escaping @Sendable (JRCQueries.Parameters) throws -> String) async -> Response {
             var query: JRCQueries.Parameters = [:]
             for (k, v) in request.uri.queryParameters { query[String(k)] = String(v).removingPercentEncoding ?? String(v) }
             let parameters = query
             do {
-                // Off Swift's cooperative threads (as many as cores): a query and its JSON
-                // run on NIO's blocking-work pool, where waiting for a connection harms no one.
-                let body = try await NIOThreadPool.singleton.runIfActive {
-                    try pool.with { context in
-                        context.lake.db.interrupt(after: timeLimit)
-                        defer { context.lake.db.interrupt(after: nil) }
-                        do { return try answer(context, parameters) } catch let error as SQLiteError where error.code & 0xff == 9 {
-                            throw APIError(status: 503, message: "the query ran longer than \(timeLimit) s (lake serve --time-limit)")
-                        }
-                    }
-                }
-                return text(body, contentType: contentType, status: .ok)
+                return text(try await NIOThreadPool.singleton.runIfActive { try body(parameters) }, contentType: contentType, status: .ok)
             } catch let error as APIError {
                 return json(["error": error.message], status: HTTPResponse.Status(code: error.status))
             } catch {
                 return json(["error": "\(LakeError.wrap(error))"], status: .internalServerError)
             }
         }
+        /// A connection lent from the pool, its queries under the time limit.
+        @Sendable func pooled(_ answer: @escaping @Sendable (QueryContext) throws -> String) throws -> String {
+            try pool.with { context in try limited(context.lake, timeLimit) { try answer(context) } }
+        }
         for (name, answer) in routes {
             router.get("query/\(name)") { request, _ -> Response in
-                await answered(request, contentType: "application/json") { c, p in try answer(c, p, maxRows) }
+                await answered(request, contentType: "application/json") { p in try pooled { try answer($0, p, maxRows) } }
             }
         }
         for (name, contentType, answer) in chipRoutes {
             router.get("query/\(name)") { request, _ -> Response in
                 let key = name + "?" + (request.uri.query ?? "")
-                return await answered(request, contentType: contentType) { c, p in try answer(c, p, cache, key) }
+                return await answered(request, contentType: contentType) { p in try pooled { try answer($0, p, cache, key) } }
             }
         }
         // The viewer page and what it asks for (one analyst's: one connection, one request at a time).
@@ -102,7 +96,7 @@ public enum LakeServer {
         ]
         for (name, contentType, answer) in viewerRoutes {
             router.get("viewer/\(name)") { request, _ -> Response in
-                await answered(request, contentType: contentType) { _, p in try viewer.with { try answer($0, p) } }
+                await answered(request, contentType: contentType) { p in try viewer.with { try answer($0, p) } }
             }
         }
         // The chips' files, as the JRC server's /dump/.
@@ -118,6 +112,15 @@ public enum LakeServer {
         let app = Application(router: router, configuration: .init(address: .hostname(options.host, port: options.port), serverName: "lake"),
                               onServerRunning: { channel in ready?(channel.localAddress?.port ?? options.port) }, logger: logger)
         try await app.runService()
+    }
+
+    /// `body` with the lake's queries interrupted after `seconds` (then 503).
+    static func limited<T>(_ lake: Lake, _ seconds: Double, _ body: () throws -> T) throws -> T {
+        lake.db.interrupt(after: seconds)
+        defer { lake.db.interrupt(after: nil) }
+        do { return try body() } catch let error as SQLiteError where error.code & 0xff == 9 {
+            throw APIError(status: 503, message: "the query ran longer than \(seconds) s (lake serve --time-limit)")
+        }
     }
 
     static func json(_ value: Any, status: HTTPResponse.Status) -> Response {

@@ -181,17 +181,23 @@ struct JSONBytes {
         bytes.append(contentsOf: f.description.utf8)
     }
 
+    /// A JSON string: quote, backslash and control characters escaped, everything else (UTF-8
+    /// included) copied as it is.
     mutating func string(_ s: String) {
-        bytes.append(UInt8(ascii: "\""))
-        var plain = true
-        for b in s.utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") { plain = false; break }
-        if plain {
-            bytes.append(contentsOf: s.utf8)
-        } else {
-            var escaped = ""
-            JSONText.string(s, into: &escaped)
-            bytes.append(contentsOf: escaped.utf8.dropFirst().dropLast())
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        bytes.append(quote)
+        for b in s.utf8 {
+            switch b {
+            case quote, backslash: bytes.append(backslash); bytes.append(b)
+            case 0x0A: bytes.append(backslash); bytes.append(UInt8(ascii: "n"))
+            case 0x0D: bytes.append(backslash); bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(backslash); bytes.append(UInt8(ascii: "t"))
+            case ..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [backslash, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: bytes.append(b)
+            }
         }
-        bytes.append(UInt8(ascii: "\""))
+        bytes.append(quote)
     }
 }

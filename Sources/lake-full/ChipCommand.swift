@@ -67,7 +67,7 @@ struct ChipCommand: ParsableCommand {
                 return 0
             }
             let progress = Progress("chips", total: scenes.count)
-            var made: [(label: String, png: [UInt8], width: Int, height: Int)] = []
+            var made: [(label: String, png: [UInt8])] = []
             let sheet = out.lowercased().hasSuffix(".svg")
             if !sheet { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
             var missed = 0
@@ -77,7 +77,7 @@ struct ChipCommand: ParsableCommand {
                 // A scene whose files do not reach the parcel (another tile, an orbit's edge) has no chip.
                 guard chip.coverage > 0 else { missed += 1; continue }
                 if sheet {
-                    made.append((scene.date, try chip.image.encoded(), chip.image.grid.width, chip.image.grid.height))
+                    made.append((scene.date, try chip.image.encoded()))
                 } else {
                     let file = (out as NSString).appendingPathComponent("\(parcel.parcelID)_\(scene.date.replacingOccurrences(of: "-", with: "")).png")
                     try chip.image.save(file)

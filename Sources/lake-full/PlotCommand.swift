@@ -15,15 +15,18 @@ struct Plot: ParsableCommand {
 /// --out and --scale of every plot: .svg as lake draws it, .png rendered.
 struct PictureOutput: ParsableArguments {
     @Option(help: "The file to write: .svg (drawn by lake) or .png (the same drawing rendered by librsvg).") var out: String
-    @Option(help: "PNG only: pixels per SVG unit.") var scale: Double = 2
+    @Option(help: "PNG only: pixels per SVG unit (the parcel plot is 960×520 units).") var scale: Double = 2
 
     func validate() throws {
         guard [".svg", ".png"].contains(where: out.lowercased().hasSuffix) else { throw ValidationError("--out: a .svg or .png file") }
         guard (0.25...8).contains(scale) else { throw ValidationError("--scale is 0.25–8") }
     }
 
-    func write(_ svg: String, size: (width: Double, height: Double)) throws {
-        try writePicture(svg, size: size, to: out, scale: scale)
+    /// Writes the picture as it is (.svg) or rendered (.png).
+    func write(_ svg: String) throws {
+        if out.lowercased().hasSuffix(".png") { try PNGRenderer.write(svg: svg, scale: scale, to: out); return }
+        do { try svg.write(toFile: out, atomically: true, encoding: .utf8) }
+        catch { throw LakeError.usage("cannot write \(out): \(error.localizedDescription)") }
     }
 }
 
@@ -39,7 +42,7 @@ struct PlotRun: ParsableCommand {
         try guarded {
             let lake = try Lake.open(path: global.path)
             let content = try RunPlot.gather(lake, run: runID)
-            try picture.write(RunPlot.render(content), size: RunPlot.size)
+            try picture.write(RunPlot.render(content))
             printError("run \(content.run): \(content.lights.count) schemes, \(content.events.count) detectors drawn to \(picture.out)")
             return 0
         }
@@ -58,7 +61,7 @@ struct PlotHeterogeneity: ParsableCommand {
         try guarded {
             let lake = try Lake.open(path: global.path)
             let content = try HeterogeneityPlot.gather(lake, run: runID)
-            try picture.write(HeterogeneityPlot.render(content), size: HeterogeneityPlot.size)
+            try picture.write(HeterogeneityPlot.render(content))
             printError("heterogeneity run \(content.run): \(content.scores.count) parcels, \(content.scores.filter(\.flag).count) flagged, drawn to \(picture.out)")
             return 0
         }
@@ -85,13 +88,10 @@ struct PlotParcel: ParsableCommand {
     @Option(help: "First date (YYYY-MM-DD).") var from: String?
     @Option(help: "Last date (YYYY-MM-DD).") var to: String?
     @Option(help: "Peers in the envelope (0: none).") var peers: Int = 30
-    @Option(help: "The file to write: .svg (drawn by lake) or .png (the same drawing rendered by librsvg).") var out: String
-    @Option(help: "PNG only: pixels per SVG unit (1: 960×520).") var scale: Double = 2
+    @OptionGroup var picture: PictureOutput
 
     func validate() throws {
         for date in [from, to].compactMap({ $0 }) where !isCalendarDate(date) { throw ValidationError("\(date): not a date (YYYY-MM-DD)") }
-        guard [".svg", ".png"].contains(where: out.lowercased().hasSuffix) else { throw ValidationError("--out: a .svg or .png file") }
-        guard (0.25...8).contains(scale) else { throw ValidationError("--scale is 0.25–8") }
         guard (0...500).contains(peers) else { throw ValidationError("--peers is 0–500") }
     }
 
@@ -102,19 +102,9 @@ struct PlotParcel: ParsableCommand {
             var options = ParcelPlot.Options()
             options.signal = band; options.from = from; options.to = to; options.peers = peers
             let content = try ParcelPlot.gather(lake, parcel: parcel, options: options)
-            try writePicture(ParcelPlot.render(content), size: ParcelPlot.size, to: out, scale: scale)
-            printError("\(parcel.parcelID): \(content.points.count) observations, \(content.peers) peers, \(content.markers.count) markers, \(content.decisions.count) decisions drawn to \(out)")
+            try picture.write(ParcelPlot.render(content))
+            printError("\(parcel.parcelID): \(content.points.count) observations, \(content.peers) peers, \(content.markers.count) markers, \(content.decisions.count) decisions drawn to \(picture.out)")
             return 0
         }
     }
-}
-
-/// Writes an SVG picture as it is (.svg) or rendered (.png).
-func writePicture(_ svg: String, size: (width: Double, height: Double), to path: String, scale: Double) throws {
-    if path.lowercased().hasSuffix(".png") {
-        try PNGRenderer.write(svg: svg, width: size.width, height: size.height, scale: scale, to: path)
-        return
-    }
-    do { try svg.write(toFile: path, atomically: true, encoding: .utf8) }
-    catch { throw LakeError.usage("cannot write \(path): \(error.localizedDescription)") }
 }

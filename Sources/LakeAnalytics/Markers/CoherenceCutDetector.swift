@@ -69,22 +69,20 @@ public struct CoherenceCutDetector: Sendable {
         let pairDays: Int
         /// Pair-to-pair noise of coherence, in coherence units.
         let noise: Double
-        let seasonLevel: Double
-        let localDays: Int
+        /// Each pair's level: the median share of the pairs within `localDays` of it.
         let local: [Double]
 
         init?(_ pairs: [IndexPoint], reference: [Double]? = nil, localDays: Int) {
             guard pairs.count >= 2 else { return nil }
             self.pairs = pairs
-            self.localDays = localDays
             let reference = reference ?? Array(repeating: 1, count: pairs.count)
             self.reference = reference
             share = zip(pairs, reference).map { $0.value / $1 }
             var steps = zip(pairs, pairs.dropFirst()).map { Double($1.day - $0.day) }
             pairDays = max(1, RobustStatistics.median(reordering: &steps).map { Int($0.rounded()) } ?? 6)
             var all = share
-            seasonLevel = RobustStatistics.median(reordering: &all) ?? 0
-            let usual = zip(pairs, reference).map { [seasonLevel] p, r in p.value - seasonLevel * r }
+            let seasonLevel = RobustStatistics.median(reordering: &all) ?? 0
+            let usual = zip(pairs, reference).map { p, r in p.value - seasonLevel * r }
             var diffs = zip(usual, usual.dropFirst()).map { $1 - $0 }
             guard let spread = RobustStatistics.spread(reordering: &diffs) else { return nil }
             noise = spread / 2.squareRoot()
@@ -172,8 +170,10 @@ public struct CoherenceCutDetector: Sendable {
     /// test.
     ///
     /// Returns the test for one parcel's pairs, their levels worked out once for every hole.
-    public func watcher(_ input: [IndexPoint], reference: [Int: Double] = [:]) -> (_ from: Int, _ to: Int) -> Bool {
-        guard let (levels, _, _) = levels(input, reference: reference) else { return { _, _ in false } }
+    /// The pairs are read as they are: against the area's reference, spring pairs (when bare
+    /// arable fields lift it) stop looking quiet and never-mown meadows turn yellow.
+    public func watcher(_ input: [IndexPoint]) -> (_ from: Int, _ to: Int) -> Bool {
+        guard let (levels, _, _) = levels(input, reference: [:]) else { return { _, _ in false } }
         let pairs = levels.pairs
         let quiet = max(quietRise, 1.5 * levels.noise)
         let isQuiet = pairs.indices.map { levels.excess($0).coherence < quiet }

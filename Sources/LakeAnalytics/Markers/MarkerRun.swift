@@ -14,9 +14,12 @@ public struct ParcelScope: Sendable {
     public var crops: [String]?
     public init() {}
 
-    /// Whether a parcel with this crop code and names is selected by `crops`.
-    static func matches(_ wanted: [String], code: String?, names: [String]) -> Bool {
-        wanted.contains { w in code == w || names.contains { !$0.isEmpty && $0.lowercased().contains(w.lowercased()) } }
+    /// Whether a parcel with this crop code and crop/group names is selected: its code is one of
+    /// `codes`, or one of its names contains one of `groups` (case-insensitive). The option
+    /// file's `parcels:` section and `--crops` (both lists the same words) select with it.
+    static func selects(code: String?, names: [String], codes: [String]?, groups: [String]?) -> Bool {
+        (code.map { codes?.contains($0) ?? false } ?? false)
+            || (groups ?? []).contains { g in names.contains { !$0.isEmpty && $0.lowercased().contains(g.lowercased()) } }
     }
 }
 
@@ -106,13 +109,8 @@ public struct MarkerRun {
             area[p.int(0)] = info.year
             crops[p.int(0)] = info.crop ?? ""
             if let wantedIDs, !wantedIDs.contains(info.id) { continue }
-            if let crops = scope.crops {
-                if !ParcelScope.matches(crops, code: info.crop, names: info.names) { continue }
-            } else if let sel = options.parcels {
-                let byCrop = sel.crops.map { codes in info.crop.map(codes.contains) ?? false } ?? false
-                let byGroup = sel.groups.map { gs in gs.contains { g in info.names.contains { $0.lowercased().contains(g.lowercased()) } } } ?? false
-                if (sel.crops != nil || sel.groups != nil) && !byCrop && !byGroup { continue }
-            }
+            let (codes, groups) = scope.crops.map { ($0, $0) } ?? (options.parcels?.crops, options.parcels?.groups)
+            if (codes != nil || groups != nil) && !ParcelScope.selects(code: info.crop, names: info.names, codes: codes, groups: groups) { continue }
             parcels[p.int(0)] = info
         }
         if let wantedIDs, parcels.isEmpty {

@@ -23,9 +23,7 @@ enum SceneSelection {
         try statement.bind(bindings)
         var scenes: [SceneToExtract] = []
         while try statement.step() {
-            let assets = (try? JSONSerialization.jsonObject(with: Data((statement.text(5) ?? "{}").utf8))) as? [String: Any] ?? [:]
-            let hrefs = assets.compactMapValues { $0 as? String }
-            let (bands, problem) = SceneBands.resolve(assets: hrefs, source: statement.text(6), wanted: options.bands)
+            let (bands, problem) = SceneBands.resolve(assets: SceneBands.hrefs(json: statement.text(5)), source: statement.text(6), wanted: options.bands)
             scenes.append(SceneToExtract(obsid: statement.int(0), reference: statement.text(1) ?? "",
                                          obstime: statement.text(2) ?? "", status: statement.text(3) ?? "",
                                          footprintWKB: { let b = statement.blob(4); return b.isEmpty ? nil : b }(), bands: bands, problem: problem))

@@ -51,6 +51,12 @@ public enum SceneBands {
         return false
     }
 
+    /// A catalogue row's `assets` column (JSON: band → href) as a dictionary; unreadable: empty.
+    public static func hrefs(json: String?) -> [String: String] {
+        let assets = (try? JSONSerialization.jsonObject(with: Data((json ?? "{}").utf8))) as? [String: Any] ?? [:]
+        return assets.compactMapValues { $0 as? String }
+    }
+
     public static func resolve(assets: [String: String], source: String?, wanted: Set<String>?) -> (bands: [BandSource], problem: String?) {
         var bands: [BandSource] = []
         var problems: [String] = []

@@ -22,9 +22,7 @@ final class ViewerContext: @unchecked Sendable {
     /// The lake for one request, its queries interrupted after the server's time limit.
     func with<T>(_ body: (Lake) throws -> T) throws -> T {
         lock.lock(); defer { lock.unlock() }
-        lake.db.interrupt(after: timeLimit)
-        defer { lake.db.interrupt(after: nil) }
-        return try body(lake)
+        return try LakeServer.limited(lake, timeLimit) { try body(lake) }
     }
 }
 
@@ -62,11 +60,7 @@ enum ViewerQueries {
 
     static func parcel(_ lake: Lake, _ p: Parameters) throws -> ParcelRecord {
         let id = try JRCQueries.required(p, "id")
-        do { return try ParcelLookup.byID(lake, id: id, aoi: JRCQueries.string(p, "aoi"), year: try JRCQueries.year(p)) }
-        catch let error as LakeError {
-            if case .notFound = error { throw APIError.notFound("\(error)") }
-            throw APIError.badRequest("\(error)")
-        }
+        return try APIError.mapping { try ParcelLookup.byID(lake, id: id, aoi: JRCQueries.string(p, "aoi"), year: try JRCQueries.year(p)) }
     }
 
     static func plot(_ lake: Lake, _ p: Parameters) throws -> String {
@@ -90,9 +84,9 @@ enum ViewerQueries {
         for scene in scenes.suffix(count) {
             let name = cache.name("viewer/\(parcel.pid)/\(look.bands.joined())", scene, "png")
             if cache.path(name) == nil {
-                let chip = try ChipQueries.served { try ChipMaker.chip(window, scene: scene, look: look, pixels: 160) }
+                let chip = try APIError.mapping { try ChipMaker.chip(window, scene: scene, look: look, pixels: 160) }
                 guard chip.coverage > 0 else { continue }   // the scene's files miss the parcel
-                try ChipQueries.served { try chip.image.save(cache.folder + "/" + name) }
+                try APIError.mapping { try chip.image.save(cache.folder + "/" + name) }
             }
             out.append(["date": scene.date, "url": "/dump/" + name])
         }
