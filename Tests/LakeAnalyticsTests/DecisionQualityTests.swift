@@ -311,6 +311,56 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(mowing.featureCount, try lake.db.scalar("SELECT count(DISTINCT pid) FROM markers WHERE detector = 'mowing' AND run_id = (SELECT max(run_id) FROM markers WHERE detector = 'mowing')")?.int.map(Int.init))
     }
 
+    /// Per event and per run: `events` has one point per marker of each detector's latest run,
+    /// `events_all_runs` one per marker of every run and `decisions_all_runs` one per decision
+    /// of every run, each with a feature id of its own (no two alike), on the parcel's point
+    /// (inside the parcel); `heterogeneity_latest` one polygon per parcel of the latest run.
+    func testPerEventAndPerRunLayersHoldEveryResultRow() throws {
+        let lake = try fixtureLake()
+        let (options, text) = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        _ = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())
+        _ = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())
+        _ = try Heterogeneity(lake: lake).run(HeterogeneityOptions(), optionsText: "")
+        _ = try Lights(lake: lake).run(schemes: ["mowing"], heterogeneity: true)
+        let dataset = try VectorDataset(path: lake.path)
+        func count(_ sql: String) throws -> Int { Int(try XCTUnwrap(try lake.db.scalar(sql)?.int)) }
+        func features(_ name: String) throws -> [(fid: Int64, row: [String: String], point: Geometry?)] {
+            let layer = try XCTUnwrap(dataset.layer(named: name), name)
+            XCTAssertEqual(layer.spatialReference?.epsg, 32632, name)
+            let names = layer.fields.map(\.name)
+            var out: [(Int64, [String: String], Geometry?)] = []
+            try layer.forEach { _, f in
+                var row: [String: String] = [:]
+                for (i, n) in names.enumerated() { row[n] = f.string(Int32(i)) }
+                out.append((f.fid, row, f.geometry()))
+            }
+            XCTAssertEqual(Set(out.map(\.0)).count, out.count, "\(name): feature ids repeat")
+            return out
+        }
+        let markers = try count("SELECT count(*) FROM markers")
+        let latest = try count("SELECT count(*) FROM markers m WHERE run_id = (SELECT max(run_id) FROM markers x WHERE x.detector = m.detector)")
+        XCTAssertGreaterThan(latest, 0)
+        XCTAssertLessThan(latest, markers)
+        let events = try features("events")
+        XCTAssertEqual(events.count, latest)
+        XCTAssertEqual(try features("events_all_runs").count, markers)
+        XCTAssertEqual(Set(events.compactMap { $0.row["run_id"] }).count, 1, "one markers run is the latest")
+        // The point of each event lies in its parcel.
+        let inside = try lake.db.prepare("SELECT ST_Within(GeomFromWKB(?, 32632), geom) FROM parcels WHERE parcel_id = ?")
+        for e in events.prefix(10) {
+            let wkb = try XCTUnwrap(e.point?.wkb())
+            try inside.reset(); try inside.bind([.blob(wkb), .text(e.row["parcel_id"] ?? "")])
+            XCTAssertTrue(try inside.step()); XCTAssertEqual(inside.int(0), 1, e.row["parcel_id"] ?? "")
+        }
+        let decisions = try features("decisions_all_runs")
+        XCTAssertEqual(decisions.count, try count("SELECT count(*) FROM decisions"))
+        XCTAssertEqual(Set(decisions.compactMap { $0.row["run_id"] }).count, try count("SELECT count(DISTINCT run_id) FROM decisions"))
+        let heterogeneity = try features("heterogeneity_latest")
+        XCTAssertEqual(heterogeneity.count, try count("SELECT count(*) FROM heterogeneity WHERE run_id = (SELECT max(run_id) FROM heterogeneity)"))
+        XCTAssertEqual(heterogeneity.filter { $0.row["flag"] == "1" }.count,
+                       try count("SELECT count(*) FROM heterogeneity WHERE flag AND run_id = (SELECT max(run_id) FROM heterogeneity)"))
+    }
+
     func testAHarvestIsNotACut() {
         // A cereal: green in spring, harvested on 07-10, stubble for the rest of the season.
         var points: [IndexPoint] = []

@@ -25,7 +25,8 @@ final class LakeFileTests: XCTestCase {
         XCTAssertEqual(try lake.meta("schema_version"), String(Lake.latestSchemaVersion))
         XCTAssertEqual(try lake.meta("lake_version"), LakeVersion.current)
         let columns = try lake.db.prepare("SELECT f_table_name, srid FROM geometry_columns ORDER BY 1").rows()
-        XCTAssertEqual(columns, [[.text("catalogue"), .int(4326)], [.text("foi_clusters"), .int(32632)], [.text("parcels"), .int(32632)]])
+        XCTAssertEqual(columns, [[.text("catalogue"), .int(4326)], [.text("foi_clusters"), .int(32632)], [.text("parcel_points"), .int(32632)],
+                                 [.text("parcels"), .int(32632)]])
         XCTAssertEqual(try lake.db.scalar("PRAGMA application_id")?.int, Int64(Lake.applicationID))
     }
 
@@ -35,7 +36,7 @@ final class LakeFileTests: XCTestCase {
     func testMapViewsHaveDefaultQGISStylesAndUsersKeepTheirs() throws {
         let lake = try Lake.create(path: path("s.sqlite"), srid: 32632)
         let views = try lake.db.prepare("SELECT view_name FROM views_geometry_columns ORDER BY 1").rows().compactMap { $0[0].text }
-        XCTAssertEqual(views, ["lights", "mowing_events"])
+        XCTAssertEqual(views, ["decisions_all_runs", "events", "events_all_runs", "foi_latest", "heterogeneity_latest", "lights", "mowing_events"])
         let styles = try lake.db.prepare("SELECT f_table_name, f_geometry_column, styleQML, styleSLD FROM layer_styles WHERE useAsDefault ORDER BY 1").rows()
         XCTAssertEqual(styles.compactMap { $0[0].text }, views)
         for row in styles {
@@ -44,12 +45,14 @@ final class LakeFileTests: XCTestCase {
             XCTAssertTrue(XMLParser(data: Data(qml.utf8)).parse(), "QML of \(row[0]) is not well-formed")
             if let sld = row[3].text, !sld.isEmpty { XCTAssertTrue(XMLParser(data: Data(sld.utf8)).parse()) }
         }
-        let lights = try XCTUnwrap(styles.first?[2].text)
+        let lights = try XCTUnwrap(styles.first { $0[0].text == "lights" }?[2].text)
+        let perRun = try XCTUnwrap(styles.first { $0[0].text == "decisions_all_runs" }?[2].text)
         XCTAssertTrue(lights.contains("type=\"categorizedSymbol\" attr=\"light\""))
         let schema = try XCTUnwrap(try lake.db.scalar("SELECT sql FROM sqlite_master WHERE name = 'decisions'")?.text)
         for colour in ["green", "yellow", "red", "grey"] {
             XCTAssertTrue(schema.contains("'\(colour)'"), colour)
             XCTAssertTrue(lights.contains("value=\"\(colour)\""), colour)
+            XCTAssertTrue(perRun.contains("value=\"\(colour)\""), colour)
         }
         // A lake at version 8 whose user saved a default style for lights keeps it at version 9.
         let old = path("v8.sqlite")
@@ -65,7 +68,8 @@ final class LakeFileTests: XCTestCase {
             """)
         try Migrator.migrate(db, srid: 32632, path: old)
         let kept = try db.prepare("SELECT f_table_name, styleName FROM layer_styles WHERE useAsDefault ORDER BY 1").rows()
-        XCTAssertEqual(kept, [[.text("lights"), .text("mine")], [.text("mowing_events"), .text("lake mowing events")]])
+        XCTAssertEqual(kept.filter { ["lights", "mowing_events"].contains($0[0].text) },
+                       [[.text("lights"), .text("mine")], [.text("mowing_events"), .text("lake mowing events")]])
     }
 
     /// A lake written by a newer lake (a later schema, with objects this one does not know)

@@ -65,24 +65,36 @@ final class StartUpPathTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(p[0].double), try XCTUnwrap(p[2].double), accuracy: 1e-12)
         XCTAssertGreaterThan(try XCTUnwrap(p[0].double), before + 0.5)
 
-        // Back to schema 6 as an older lake wrote it (with a run, which has no uid there);
+        // parcel_points (schema 10) follows the geometry too.
+        let moved = try lake.db.prepare("SELECT ST_Within(pt.geom, p.geom) FROM parcels p JOIN parcel_points pt USING (pid)").rows()
+        XCTAssertEqual(moved, [[.int(1)]])
+        try lake.db.run("DELETE FROM parcels")
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM parcel_points")?.int, 0)
+
+        // A lake at schema 6 as an older lake wrote it (with a run, which has no uid there);
         // opening for writing migrates and fills.
-        try lake.db.execute("""
-            INSERT INTO runs (kind, started, lake_version) VALUES ('markers', '2024-01-01T00:00:00Z', '0.0.9');
-            DROP TRIGGER runs_uid_on_insert; DROP INDEX runs_by_uid; ALTER TABLE runs DROP COLUMN uid;
-            DROP TRIGGER parcels_point_on_insert; DROP TRIGGER parcels_point_on_update;
-            ALTER TABLE parcels DROP COLUMN lon; ALTER TABLE parcels DROP COLUMN lat;
-            DROP TABLE layer_styles;
-            PRAGMA user_version = 6;
-            """)
-        let old = try Lake.open(path: path, spatial: false)
+        let oldPath = dir.appendingPathComponent("v6.sqlite").path
+        do {
+            let db = try Connection(path: oldPath, mode: .create)
+            try Lake.configure(db)
+            try db.execute("PRAGMA application_id = \(Lake.applicationID)")
+            try Migrator.migrate(db, srid: 3035, path: oldPath, upTo: 6)
+            try db.run("INSERT OR REPLACE INTO lake_meta (key, value) VALUES ('srid', '3035')")
+            try db.run("INSERT INTO parcels (parcel_id, area, source, geom) VALUES ('a', 10000, 't', MultiPolygonFromText(?, 3035))", .text(square))
+            try db.run("INSERT INTO runs (kind, started, lake_version) VALUES ('markers', '2024-01-01T00:00:00Z', '0.0.9')")
+        }
+        let old = try Lake.open(path: oldPath, spatial: false)
         XCTAssertEqual(old.schemaVersion, 6)
         XCTAssertFalse(old.db.hasSpatiaLite)
-        let migrated = try Lake.open(path: path, writable: true, spatial: false)
+        let migrated = try Lake.open(path: oldPath, writable: true, spatial: false)
         XCTAssertEqual(migrated.schemaVersion, Lake.latestSchemaVersion)
-        XCTAssertEqual(try migrated.db.scalar("SELECT count(*) FROM layer_styles WHERE useAsDefault")?.int, 2)
-        let row = try migrated.db.prepare("SELECT lon, X(Transform(ST_PointOnSurface(geom), 4326)) FROM parcels").rows()[0]
+        XCTAssertEqual(try migrated.db.scalar("SELECT count(*) FROM layer_styles WHERE useAsDefault")?.int, 7)
+        let row = try migrated.db.prepare("""
+            SELECT lon, X(Transform(ST_PointOnSurface(geom), 4326)), (SELECT ST_Within(pt.geom, parcels.geom) FROM parcel_points pt WHERE pt.pid = parcels.pid)
+            FROM parcels
+            """).rows()[0]
         XCTAssertEqual(try XCTUnwrap(row[0].double), try XCTUnwrap(row[1].double), accuracy: 1e-12)
+        XCTAssertEqual(row[2], .int(1), "the migration gives every parcel its point")
         let uid = try XCTUnwrap(try migrated.db.scalar("SELECT uid FROM runs")?.text)
         XCTAssertEqual(uid.count, 32)
         XCTAssertTrue(uid.allSatisfy(\.isHexDigit))
