@@ -101,7 +101,7 @@ final class DecisionQualityTests: XCTestCase {
 
     /// Coherence pairs every 6 days: a standing sward near 0.2 (pair-to-pair noise ±0.02), rain
     /// pairs at 0.08, the pair of the cut decorrelated, two high pairs after it.
-    func coherencePairs(cut: Int?, rain: [Int] = [], from: String = "2024-04-02", to: String = "2024-10-30") -> [Observed] {
+    func coherencePairs(cut: Int?, rain: [Int] = [], from: String = "2024-04-02", to: String = "2024-10-30", strength: Double = 1) -> [Observed] {
         var out: [Observed] = []
         var day = Days.number(from)!, k = 0
         while day < Days.number(to)! {
@@ -109,8 +109,8 @@ final class DecisionQualityTests: XCTestCase {
             if rain.contains(where: { $0 > day - 6 && $0 <= day }) { v = 0.08 }
             if let cut {
                 if cut > day - 6 && cut <= day { v = 0.06 }
-                else if day - cut > 0 && day - cut <= 6 { v = 0.48 }
-                else if day - cut > 6 && day - cut <= 12 { v = 0.36 }
+                else if day - cut > 0 && day - cut <= 6 { v = 0.2 + 0.28 * strength }
+                else if day - cut > 6 && day - cut <= 12 { v = 0.2 + 0.16 * strength }
             }
             out.append(Observed(day: day, clear: nil, means: [nil, nil, nil, nil, v, v * 0.8, nil], kind: .coherence))
             day += 6; k += 1
@@ -132,7 +132,14 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(cuts.first?.details["seen_by"], "coherence")
         let date = try XCTUnwrap(cuts.first?.event.date)
         XCTAssertTrue((-3...15).contains(date - cut), Days.text(date))
-        XCTAssertEqual(decision?.colour, "green")
+        XCTAssertEqual(decision?.colour, "green", "\(cuts.map { ($0.event.confidence, $0.event.magnitude, $0.details) }) \(decision?.reasons ?? [])")
+        // A weaker rise alone (rain, wind and grazing lift coherence too) is not enough for green:
+        // yellow, saying why.
+        let weak = (optical + coherencePairs(cut: cut, rain: [Days.number("2024-08-14")!], strength: 0.75)).sorted { $0.day < $1.day }
+        let (weakMarkers, weakDecision) = engine.analyse(weak, year: 2024, crop: "6100", names: ["grassland"])
+        XCTAssertEqual(weakMarkers.filter { $0.detector == "mowing" }.map { $0.details["seen_by"] }, ["coherence"])
+        XCTAssertEqual(weakDecision?.colour, "yellow")
+        XCTAssertTrue(weakDecision?.reasons.first?.contains("coherence only") ?? false, "\(weakDecision?.reasons ?? [])")
         // Without coherence the same parcel has a hole a cut could hide in: yellow, not green.
         let opticalOnly = engine.analyse(optical, year: 2024, crop: "6100", names: ["grassland"])
         XCTAssertEqual(opticalOnly.markers.filter { $0.detector == "mowing" }.count, 0)

@@ -295,6 +295,10 @@ struct MarkerEngine {
         }
         let greenCount = count(d.green)
         let dates = markers.filter { $0.detector == d.green.detector }.map { Days.text($0.event.date) }
+        if satisfied(d.green), let weak = radarOnlyShortfall(markers.filter { $0.detector == d.green.detector && (w?.contains(day: $0.event.date) ?? true) }) {
+            return Decision(scheme: d.scheme, colour: "yellow", clearObservations: inWindow.count,
+                            reasons: [weak, "\(greenCount) \(d.green.detector) marker(s): \(dates.joined(separator: ", "))", "\(inWindow.count) usable observations"])
+        }
         if satisfied(d.green) {
             reasons.append("\(greenCount) \(d.green.detector) marker(s)\(dates.isEmpty ? "" : ": " + dates.joined(separator: ", "))")
             reasons.append("\(inWindow.count) usable observations")
@@ -320,6 +324,18 @@ struct MarkerEngine {
         return Decision(scheme: d.scheme, colour: "red", clearObservations: inWindow.count,
                         reasons: ["\(greenCount) \(d.green.detector) marker(s) where at least \(d.green.at_least ?? 0) are required",
                                   "\(inWindow.count) usable observations"])
+    }
+
+    /// Why radar-only evidence is too weak for green (nil when it is not radar-only or is
+    /// strong enough): a coherence rise also follows rain, wind or grazing, so a green that no
+    /// optical observation supports needs repeated or strong rises.
+    func radarOnlyShortfall(_ found: [Marker]) -> String? {
+        guard let rule = options.decision?.radar_only, !found.isEmpty, found.allSatisfy({ $0.details["seen_by"] != nil }) else { return nil }
+        let minCuts = rule.min_cuts ?? 2, minConfidence = rule.min_confidence ?? 0.8
+        let strongest = found.map(\.event.confidence).max() ?? 0
+        guard found.count < minCuts && strongest < minConfidence - 1e-9 else { return nil }
+        return "cut(s) seen by Sentinel-1 coherence only (\(found.count), confidence at most \(String(format: "%.2f", strongest))): "
+            + "green needs \(minCuts) such cuts or one of confidence \(String(format: "%.2f", minConfidence)); check with a photo or a field visit"
     }
 
     func phenologyDecision(_ scheme: String, _ p: (outcome: RuleOutcome?, others: [String]), clearObservations: Int) -> Decision {

@@ -156,11 +156,21 @@ public struct MarkerOptions: Decodable, Sendable {
         /// Yellow when a gap in the window is longer than this.
         public var max_gap_days: Int?
         public var green: Requirement
+        /// Green on Sentinel-1 coherence alone (every green marker `seen_by` coherence, none
+        /// seen by Sentinel-2) only with this much evidence; otherwise yellow, saying so.
+        public var radar_only: RadarOnly?
         /// Checked first: red when one of these holds (e.g. a declared meadow whose curve is
         /// bare for weeks, as an arable field's is).
         public var reject: [Requirement]?
         /// When not given: red when the green requirement fails with enough evidence.
         public var red: Requirement?
+    }
+
+    /// How much radar-only evidence a green needs: at least `min_cuts` cuts, or one of
+    /// confidence `min_confidence` or more.
+    public struct RadarOnly: Decodable, Sendable {
+        public var min_cuts: Int?
+        public var min_confidence: Double?
     }
 
     public struct Window: Decodable, Sendable {
