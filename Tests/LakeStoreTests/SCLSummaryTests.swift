@@ -62,6 +62,44 @@ final class SCLSummaryTests: XCTestCase {
         XCTAssertEqual(try SCLSummary.refresh(lake.db), 0)
     }
 
+    /// A bulk load marks each touched parcel once (inserted or changed, not unchanged) with
+    /// the triggers off, and puts the triggers back byte for byte; one that fails rolls back
+    /// with the triggers in place.
+    func testABulkLoadMarksTouchedParcelsAndRestoresTheTriggers() throws {
+        let lake = try lake("b.sqlite")
+        func triggers() throws -> [[SQLValue]] {
+            try lake.db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'scl_hist' ORDER BY name").rows()
+        }
+        let before = try triggers()
+        XCTAssertEqual(before.count, 3)
+        var clear = [Int](repeating: 0, count: 12); clear[4] = 90
+        try SCLStore(db: lake.db).upsert(pid: 2, obsid: 2, counts: clear)
+        try SCLSummary.refresh(lake.db)
+        try lake.db.transaction {
+            let store = try SCLStore(db: lake.db)
+            try store.beginBulk()
+            XCTAssertEqual(try triggers().count, 0)
+            _ = try store.upsert(batch: [(1, 1, clear), (1, 300, clear), (2, 2, clear)])   // pid 2 unchanged
+            XCTAssertEqual(try dirty(lake), [])
+            try store.endBulk()
+        }
+        XCTAssertEqual(try triggers(), before)
+        XCTAssertEqual(try dirty(lake), [1])
+        XCTAssertThrowsError(try lake.db.transaction {
+            let store = try SCLStore(db: lake.db)
+            try store.beginBulk()
+            var cloudy = clear; cloudy[9] = 5
+            _ = try store.upsert(batch: [(2, 1, cloudy)])
+            throw LakeError.usage("the load fails half-way")
+        })
+        XCTAssertEqual(try triggers(), before)
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM scl_hist WHERE pid = 2 AND obsid = 1")?.int, 0)
+        // The triggers work again for everyone's SQL.
+        try SCLSummary.refresh(lake.db)
+        try lake.db.execute("DELETE FROM scl_hist WHERE pid = 2")
+        XCTAssertEqual(try dirty(lake), [2])
+    }
+
     func testLakesFromBeforeSummariesGetThemOnUpgrade() throws {
         let path = dir.appendingPathComponent("old.sqlite").path
         do {

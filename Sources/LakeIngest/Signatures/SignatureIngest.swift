@@ -43,6 +43,7 @@ public struct SignatureIngest {
         try db.transaction {
             let resolver = try Resolver(lake: lake, options: options, path: path)
             let sink = try Sink(lake: lake)
+            try sink.histograms.beginBulk()
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
             let progress = Progress("signatures \(URL(fileURLWithPath: path).lastPathComponent)", total: size, unit: .bytes)
             // The file is parsed on one thread while this one resolves and writes.
@@ -62,6 +63,7 @@ public struct SignatureIngest {
             progress.finish()
             try sink.flush()
             try sink.flushHistograms(&summary)
+            try sink.histograms.endBulk()
             let counts = try SignatureStore(db: db).mergePending()
             if let (pid, obsid, band) = counts.firstConflict {
                 // Which of two different rows for one key is right cannot be told: nothing of the file is kept.
