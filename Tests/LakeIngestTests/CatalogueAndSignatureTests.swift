@@ -74,6 +74,45 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertEqual([again.inserted, again.updated, again.skipped], [0, 0, 20 * 36 * 8])
     }
 
+    /// Parcel-ordered input into parcels without a series is written packed at once, skipping
+    /// the pending log: the stored series equal those of the same rows loaded scene by scene
+    /// (the pending path); a parcel met again later in the file goes to the log, and a repeat
+    /// there with other statistics is still a conflict (nothing loaded), one as it was is not.
+    func testParcelOrderedRowsAreWrittenPackedAndEqualTheLogsResult() throws {
+        let rows = try String(contentsOfFile: Paths.fixture("signatures.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = rows[0], body = rows.dropFirst().filter { !$0.isEmpty }
+        func column(_ line: String, _ i: Int) -> String { String(line.split(separator: ",")[i]) }
+        let byParcel = body.sorted { (column($0, 0), column($0, 1)) < (column($1, 0), column($1, 1)) }
+        let byScene = body.sorted { (column($0, 1), column($0, 0)) < (column($1, 1), column($1, 0)) }
+        func load(_ lines: [String], _ name: String) throws -> (Lake, IngestSummary) {
+            let lake = try demoLake()
+            let s = try SignatureIngest(lake: lake).run(path: try write(([header] + lines).joined(separator: "\n") + "\n", name), options: .init())
+            return (lake, s)
+        }
+        let (packed, a) = try load(byParcel, "parcel-ordered.csv")
+        let (logged, b) = try load(byScene, "scene-ordered.csv")
+        XCTAssertEqual([a.inserted, a.updated, a.skipped], [body.count, 0, 0])
+        XCTAssertEqual([b.inserted, b.updated, b.skipped], [body.count, 0, 0])
+        XCTAssertEqual(try packed.db.scalar("SELECT value FROM lake_meta WHERE key = 'bands'")?.text,
+                       try logged.db.scalar("SELECT value FROM lake_meta WHERE key = 'bands'")?.text)
+        let series = "SELECT group_concat(pid || ':' || nrows || ':' || hex(data), ',') FROM (SELECT * FROM signatures_packed ORDER BY pid)"
+        XCTAssertEqual(try packed.db.scalar(series)?.text, try logged.db.scalar(series)?.text)
+        XCTAssertEqual(try packed.db.scalar("SELECT count(*) FROM signatures_pending")?.int, 0)
+        // P000001 met again after P000002: a different mean for a row already given is a conflict.
+        let first = byParcel.filter { column($0, 0) == "P000001" }, second = byParcel.filter { column($0, 0) == "P000002" }
+        var changed = first[0].split(separator: ",").map(String.init); changed[5] = "1.5"   // another std
+        let fresh = try temporaryLake(self)
+        _ = try ParcelIngest(lake: fresh).run(path: Paths.fixture("parcels.geojson"), options: { var o = ParcelIngestOptions(); o.aoi = "demo"; o.year = 2024; return o }())
+        _ = try CatalogueIngest(lake: fresh).run(path: Paths.fixture("scenes.stac.json"), options: .init())
+        XCTAssertThrowsError(try SignatureIngest(lake: fresh).run(path: try write(([header] + first + second + [changed.joined(separator: ",")]).joined(separator: "\n") + "\n", "again.csv"), options: .init())) { error in
+            XCTAssertEqual((error as? LakeError)?.exitCode, 4)
+            XCTAssertTrue("\(error)".contains("P000001"), "\(error)")
+        }
+        XCTAssertEqual(try fresh.db.scalar("SELECT count(*) FROM signatures_packed")?.int, 0)
+        let same = try SignatureIngest(lake: fresh).run(path: try write(([header] + first + second + [first[0]]).joined(separator: "\n") + "\n", "same.csv"), options: .init())
+        XCTAssertEqual([same.inserted, same.skipped, same.rejected.count], [first.count + second.count, 1, 0])
+    }
+
     /// SCL histograms are written in batches of 64 with RETURNING telling the new ones: a second
     /// load with some histograms changed, some new and the rest the same is counted row by row,
     /// and the stored values are the last given; the parse of the common form and of the JSON

@@ -61,10 +61,11 @@ public struct SignatureIngest {
                 }
             }
             progress.finish()
-            try sink.flush()
+            try sink.finishSignatures()
             try sink.flushHistograms(&summary)
             try sink.histograms.endBulk()
-            let counts = try SignatureStore(db: db).mergePending()
+            var counts = try SignatureStore(db: db).mergePending(fresh: sink.fresh)
+            counts.inserted += sink.freshRows
             if let (pid, obsid, band) = counts.firstConflict {
                 // Which of two different rows for one key is right cannot be told: nothing of the file is kept.
                 let parcel = try db.scalar("SELECT parcel_id FROM parcels WHERE pid = ?", .int(pid))?.text ?? "pid \(pid)"
@@ -87,7 +88,13 @@ public struct SignatureIngest {
     }
 }
 
-/// Groups consecutive rows of one (parcel, scene) into one pending row and writes SCL rows.
+/// Groups consecutive rows of one (parcel, scene) and writes them, and writes SCL rows.
+///
+/// Rows of one parcel that arrive together (parcel-ordered input) are kept until the parcel
+/// changes: a parcel the lake has no series of, seen for the first time in this load with
+/// several scenes, is written packed at once (`SignatureStore.writeFresh`); anything else —
+/// a parcel with a series already, one met again later in the file, scene-ordered input —
+/// goes to the pending log and its merge.
 final class Sink {
     let store: SignatureStore
     let bands: BandDictionary
@@ -96,11 +103,23 @@ final class Sink {
     var group: [(UInt8, SignatureStats)] = []
     /// Band names as written in the input → band id (nil for SCL, which is a histogram).
     var bandIDs: [String: UInt8?] = [:]
+    /// The current parcel's (scene, bands) groups, in input order.
+    var parcel: Int64?
+    var parcelGroups: [(obsid: Int64, bands: [(UInt8, SignatureStats)])] = []
+    /// Parcels met in this load; those written packed at once; the bands they hold.
+    var met = Set<Int64>()
+    var fresh = Set<Int64>()
+    var freshBands = Set<UInt8>()
+    var freshRows = 0
+    /// The packed path needs the pending log empty when the load begins (a parcel with pending
+    /// rows from elsewhere must be merged with them).
+    let packedPathOpen: Bool
 
     init(lake: Lake) throws {
         store = SignatureStore(db: lake.db)
         bands = try BandDictionary(db: lake.db)
         histograms = try SCLStore(db: lake.db)
+        packedPathOpen = try store.pendingCount() == 0
     }
 
     func bandID(_ raw: String) throws -> UInt8? {
@@ -117,9 +136,32 @@ final class Sink {
     }
 
     func flush() throws {
-        if let key, !group.isEmpty { try store.append(pid: key.0, obsid: key.1, bands: group) }
+        if let key, !group.isEmpty {
+            if key.0 != parcel { try flushParcel(); parcel = key.0 }
+            parcelGroups.append((key.1, group))
+        }
         key = nil
         group.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the current parcel's rows: packed at once where it can, else to the pending log.
+    func flushParcel() throws {
+        guard let pid = parcel, !parcelGroups.isEmpty else { return }
+        defer { parcelGroups.removeAll(keepingCapacity: true); parcel = nil }
+        let first = met.insert(pid).inserted
+        if packedPathOpen && first && parcelGroups.count >= 2, try !store.hasPacked(pid: pid), try store.writeFresh(pid: pid, groups: parcelGroups) {
+            fresh.insert(pid)
+            for g in parcelGroups { freshRows += g.bands.count; for (band, _) in g.bands { freshBands.insert(band) } }
+            return
+        }
+        for g in parcelGroups { try store.append(pid: pid, obsid: g.obsid, bands: g.bands) }
+    }
+
+    /// Ends the load's signature rows: the last parcel written, the bands recorded.
+    func finishSignatures() throws {
+        try flush()
+        try flushParcel()
+        try store.noteBands(freshBands)
     }
 
     /// Histograms wait here until a batch is full (keys distinct within a batch).

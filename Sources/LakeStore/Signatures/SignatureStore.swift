@@ -26,6 +26,7 @@ public final class SignatureStore {
     // Prepared once per store: a reader that keeps its store (SeriesReader) pays no parsing.
     private lazy var seriesPacked = try? db.prepare("SELECT data FROM signatures_packed WHERE pid = ?")
     private lazy var storePacked = try? db.prepare("INSERT OR REPLACE INTO signatures_packed (pid, nrows, data) VALUES (?, ?, ?)")
+    private lazy var findPacked = try? db.prepare("SELECT 1 FROM signatures_packed WHERE pid = ?")
     private lazy var seriesPending = try? db.prepare("SELECT obsid, data FROM signatures_pending WHERE pid = ? ORDER BY rowid")
 
     public init(db: Connection) { self.db = db }
@@ -55,6 +56,35 @@ public final class SignatureStore {
         try statement.step()
     }
 
+    /// Whether `pid` has a packed series.
+    public func hasPacked(pid: Int64) throws -> Bool {
+        guard let statement = findPacked else { throw LakeError.database("cannot prepare the packed-series lookup") }
+        statement.reset()
+        statement.bind(int: pid, at: 1)
+        defer { statement.reset() }
+        return try statement.step()
+    }
+
+    /// Writes the whole series of a parcel that has none yet, from rows given in any order,
+    /// straight into `signatures_packed` — the path of parcel-ordered input, which needs neither
+    /// the pending log nor its merge. Returns false, writing nothing, when a (scene, band) comes
+    /// twice: those rows take the pending path, whose merge tells repeats from conflicts.
+    public func writeFresh(pid: Int64, groups: [(obsid: Int64, bands: [(UInt8, SignatureStats)])]) throws -> Bool {
+        var rows: [SignatureRow] = []
+        rows.reserveCapacity(groups.count * (groups.first?.bands.count ?? 1))
+        for g in groups { for (band, stats) in g.bands { rows.append(SignatureRow(obsid: g.obsid, bandID: band, stats: stats)) } }
+        rows.sort { ($0.bandID, $0.obsid) < ($1.bandID, $1.obsid) }
+        for i in rows.indices.dropFirst() where rows[i].bandID == rows[i - 1].bandID && rows[i].obsid == rows[i - 1].obsid { return false }
+        try writePacked(pid: pid, rows: rows)
+        return true
+    }
+
+    /// Records band ids written by `writeFresh` (the merge records its own).
+    public func noteBands(_ bands: Set<UInt8>) throws {
+        guard !bands.isEmpty else { return }
+        try recordBands(bands)
+    }
+
     /// Number of pending (pid, obsid) rows not yet merged.
     public func pendingCount() throws -> Int {
         Int(try db.scalar("SELECT count(*) FROM signatures_pending")?.int ?? 0)
@@ -63,7 +93,10 @@ public final class SignatureStore {
     /// Merges every pending row into the packed series, parcel by parcel. Later rows replace
     /// earlier ones for the same (scene, band). Call inside the caller's transaction.
     @discardableResult
-    public func mergePending(progress: ((Int) -> Void)? = nil) throws -> SignatureMergeCounts {
+    ///
+    /// `fresh`: parcels whose packed series this same load wrote (`writeFresh`): their packed
+    /// rows count as rows of the load, so a pending row meeting one is a repeat in the input.
+    public func mergePending(fresh: Set<Int64> = [], progress: ((Int) -> Void)? = nil) throws -> SignatureMergeCounts {
         var counts = SignatureMergeCounts()
         let scan = try db.prepare("SELECT pid, obsid, data FROM signatures_pending ORDER BY pid, rowid")
         let load = try db.prepare("SELECT data FROM signatures_packed WHERE pid = ?")
@@ -93,7 +126,7 @@ public final class SignatureStore {
                 if try load.step() {
                     for row in try load.withBlob(0, SeriesCodec.decode) {
                         series[Key(band: row.bandID, obsid: row.obsid)] = row.stats
-                        packedUntouched.insert(Key(band: row.bandID, obsid: row.obsid))
+                        if !fresh.contains(pid) { packedUntouched.insert(Key(band: row.bandID, obsid: row.obsid)) }
                     }
                 }
             }
