@@ -116,7 +116,7 @@ public struct CropCheck {
         let db = lake.db
         var summary = Summary()
         try db.transaction { try SCLSummary.refresh(db) }
-        try db.transaction {
+        try BatchPipeline.writing(lake) { try db.transaction {
             // Stage 1: every parcel's profile.
             let bins = 366 / options.binDays + 1
             let readers = try BatchPipeline.Readers(lake, screen: plan.cloudScreen)
@@ -160,7 +160,7 @@ public struct CropCheck {
             summary.parcels = writer.rows
             summary.seconds = Date().timeIntervalSince(started)
             try RunLog.finish(db, run: summary.run, summary: summary.json)
-        }
+        } }
         return summary
     }
 

@@ -198,7 +198,7 @@ public struct MarkerRun {
         // outside a transaction).
         try db.execute("PRAGMA foreign_keys = OFF")
         defer { try? db.execute("PRAGMA foreign_keys = ON") }
-        try db.transaction {
+        try BatchPipeline.writing(lake) { try db.transaction {
             summary.run = try RunLog.begin(db, kind: "markers", options: text, inputs: try RunInputs.describe(lake).merging(
                 ["option_file": options.name, "scope": ["parcels": scope.parcelIDs ?? [], "aoi": scope.aoi ?? "", "year": scope.year ?? 0]]) { a, _ in a })
             let writer = try ResultWriter(db: db, run: summary.run, signal: options.signal)
@@ -228,7 +228,7 @@ public struct MarkerRun {
             summary.phases["write"] = timing.deliver
             summary.seconds = Date().timeIntervalSince(started)
             try RunLog.finish(db, run: summary.run, summary: summary.json)
-        }
+        } }
         return summary
     }
 

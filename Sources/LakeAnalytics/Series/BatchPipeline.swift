@@ -23,9 +23,23 @@ struct ParcelInput {
 ///
 /// The writer holds the lake's write lock from before the workers start until after they have
 /// finished, so every worker reads the same committed state and no other process can change it.
-/// What the writer writes stays in its own page cache until it commits (`cache_spill` is off
-/// meanwhile: spilling would need the lock the readers hold).
+/// What the writer writes stays in its own page cache until it commits: callers wrap their
+/// transaction in `writing`, which turns `cache_spill` off (spilling would need the lock the
+/// readers hold).
 enum BatchPipeline {
+    /// Runs `body` — the writer's transaction around one or more `run`s — with `cache_spill`
+    /// off: a writer that spilled dirty pages to the file mid-transaction would need the
+    /// exclusive lock while the readers hold theirs, and they would fail with "database is
+    /// locked" (seen at 500,000 parcels, when a markers run's rows outgrew the page cache). The
+    /// pragma reaches the pager only outside a transaction, so it is set before the transaction
+    /// begins. The cost: the run's written pages stay in memory until it commits.
+    static func writing<T>(_ lake: Lake, _ body: () throws -> T) throws -> T {
+        precondition(!lake.db.isInTransaction, "cache_spill changes only outside a transaction")
+        try lake.db.execute("PRAGMA cache_spill = OFF")
+        defer { try? lake.db.execute("PRAGMA cache_spill = ON") }
+        return try body()
+    }
+
     /// Parcels per chunk (a variable so that tests can cut small lakes into many chunks).
     nonisolated(unsafe) static var chunkSize = 512
 
@@ -55,8 +69,6 @@ enum BatchPipeline {
         let workers = max(1, min(own.scans.count, chunks.count))
         // Connections and their statements are made before, used by one worker each.
         let scans = Array(own.scans.prefix(workers))
-        try lake.db.execute("PRAGMA cache_spill = OFF")
-        defer { try? lake.db.execute("PRAGMA cache_spill = ON") }
 
         let state = SharedState<Result>(window: 2 * workers + 2)
         let group = DispatchGroup()
