@@ -185,4 +185,25 @@ final class MarkerTests: XCTestCase {
         XCTAssertEqual(try rows(decisions, one.run), try rows(decisions, many.run))
         XCTAssertGreaterThan(try rows(markers, one.run).count, 0)
     }
+
+    /// A run whose written rows outgrow the writer's page cache while the reading threads are
+    /// still at work (at country scale; here a 10-page cache and one parcel per chunk) keeps its
+    /// pages in memory: spilling them into the file would take the exclusive lock and the
+    /// readers' next statement would fail with "database is locked".
+    func testARunLargerThanThePageCacheDoesNotLockOutItsReaders() throws {
+        let lake = try fixtureLake()
+        let (options, text) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        var all = options; all.parcels = nil
+        let saved = BatchPipeline.chunkSize
+        defer { BatchPipeline.chunkSize = saved }
+        BatchPipeline.chunkSize = 1
+        try lake.db.execute("PRAGMA cache_size = 10")
+        // The run's own record (its options text, here 400 kB) alone outgrows that cache before
+        // the readers begin: once spilled, the writer holds the exclusive lock until it commits.
+        let long = text + "\n# " + String(repeating: "x", count: 400_000) + "\n"
+        let run = try MarkerRun(lake: lake).run(all, text: long, scope: ParcelScope())
+        XCTAssertEqual(run.parcels, 20)
+        var check = CropCheckOptions(); check.minPeers = 3; check.minBins = 4
+        XCTAssertEqual(try CropCheck(lake: lake).run(check, scope: ParcelScope(), optionsText: "").parcels, 20)
+    }
 }
