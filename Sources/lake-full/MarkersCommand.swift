@@ -39,6 +39,7 @@ struct MarkersRun: ParsableCommand {
                 return list
             }
             let summary = try MarkerRun(lake: lake).run(options, text: text, scope: scope)
+            for note in summary.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
             if json { printJSON(summary.json) } else {
                 let colours = (["green", "yellow", "red"] + (summary.decisions["grey"] == nil ? [] : ["grey"]))
                     .map { "\(summary.decisions[$0] ?? 0) \($0)" }.joined(separator: ", ")

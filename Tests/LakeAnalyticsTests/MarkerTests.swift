@@ -186,6 +186,22 @@ final class MarkerTests: XCTestCase {
         XCTAssertGreaterThan(try rows(markers, one.run).count, 0)
     }
 
+    /// Parcels that declare no crop at all (a field campaign's polygons, a mowing data set) are
+    /// all analysed, with a note, rather than none selected by the option file's crop names; one
+    /// declared crop in scope and the selection applies again (exit 5 when it finds nothing).
+    func testParcelsWithoutADeclaredCropAreAllAnalysed() throws {
+        let lake = try fixtureLake()
+        let (options, text) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        try lake.db.execute("UPDATE parcels SET crop_code = NULL, crop_name = NULL")
+        let run = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())
+        XCTAssertEqual(run.parcels, 20)
+        XCTAssertTrue(run.notes.first?.contains("declares a crop") ?? false, "\(run.notes)")
+        try lake.db.execute("UPDATE parcels SET crop_code = '1110', crop_name = 'maize' WHERE pid = 1")
+        XCTAssertThrowsError(try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())) {
+            XCTAssertEqual(($0 as? LakeError)?.exitCode, 5)
+        }
+    }
+
     /// A run whose written rows outgrow the writer's page cache while the reading threads are
     /// still at work (at country scale; here a 10-page cache and one parcel per chunk) keeps its
     /// pages in memory: spilling them into the file would take the exclusive lock and the

@@ -36,6 +36,8 @@ public struct MarkerRunSummary: Sendable {
     public var regionalDates = 0
     /// Coherence pairs with an area reference (the weather divided out of the cut detector's pairs).
     public var coherenceReferencePairs = 0
+    /// What the user should know about how the run read its input (said on stderr).
+    public var notes: [String] = []
     public var json: [String: Any] {
         ["run": run, "parcels": parcels, "markers": markers, "decisions": decisions, "seconds": seconds, "regional_dates": regionalDates,
          "coherence_reference_pairs": coherenceReferencePairs,
@@ -87,6 +89,7 @@ public struct MarkerRun {
         let wanted: Set<UInt8>
         let cloudScreen: CloudScreen
         let engine: MarkerEngine
+        var notes: [String] = []
 
         func observations(_ item: ParcelInput) throws -> [Observed] {
             try ObservationReader.read(item, wanted: wanted, bandIDs: bandIDs, calendar: calendar, blueStd: engine.screen != nil)
@@ -104,14 +107,25 @@ public struct MarkerRun {
         try p.bind([scope.aoi.map(SQLValue.text) ?? .null, scope.year.map { .int(Int64($0)) } ?? .null])
         let wantedIDs = scope.parcelIDs.map(Set.init)
         var area: [Int64: Int] = [:], crops: [Int64: String] = [:]
+        var inScope: [(Int64, ParcelInfo)] = []
         while try p.step() {
             let info = ParcelInfo(id: p.text(1) ?? "", aoi: p.text(6) ?? "", year: Int(p.int(2)), crop: p.text(3), names: [p.text(4) ?? "", p.text(5) ?? ""])
             area[p.int(0)] = info.year
             crops[p.int(0)] = info.crop ?? ""
             if let wantedIDs, !wantedIDs.contains(info.id) { continue }
-            let (codes, groups) = scope.crops.map { ($0, $0) } ?? (options.parcels?.crops, options.parcels?.groups)
+            inScope.append((p.int(0), info))
+        }
+        // The option file selects by declared crop; parcels that declare none at all (a field
+        // campaign's own polygons, a mowing data set) were given for this analysis: all of them.
+        let declaresNone = !inScope.isEmpty && inScope.allSatisfy { ($0.1.crop ?? "").isEmpty && $0.1.names.allSatisfy(\.isEmpty) }
+        var notes: [String] = []
+        let (codes, groups) = scope.crops.map { ($0, $0) } ?? (declaresNone ? (nil, nil) : (options.parcels?.crops, options.parcels?.groups))
+        if declaresNone && scope.crops == nil && (options.parcels?.crops != nil || options.parcels?.groups != nil) {
+            notes.append("no parcel in scope declares a crop: the option file's crop selection is not applied, all \(inScope.count) parcels are analysed")
+        }
+        for (pid, info) in inScope {
             if (codes != nil || groups != nil) && !ParcelScope.selects(code: info.crop, names: info.names, codes: codes, groups: groups) { continue }
-            parcels[p.int(0)] = info
+            parcels[pid] = info
         }
         if let wantedIDs, parcels.isEmpty {
             throw LakeError.notFound("none of the parcels \(wantedIDs.sorted().prefix(5).joined(separator: ", ")) is in the lake (in scope)")
@@ -130,7 +144,7 @@ public struct MarkerRun {
                     bandIDs: ["B02", "B04", "B08", "B11", "VV", "VH"].map { dictionary.id($0) },
                     wanted: Set(needed.compactMap { dictionary.id($0) }),
                     cloudScreen: options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen(),
-                    engine: engine)
+                    engine: engine, notes: notes)
     }
 
     /// Why a selection found nothing: what it asked for and the crops the lake has in scope.
@@ -190,6 +204,7 @@ public struct MarkerRun {
         }
         let db = lake.db
         let plan = try self.plan(options, scope: scope)
+        summary.notes = plan.notes
         let progress = Progress("markers \(options.name)", total: plan.parcels.count)
         // Committed before the run: the reading threads see the lake as last committed.
         try db.transaction { try SCLSummary.refresh(db) }
