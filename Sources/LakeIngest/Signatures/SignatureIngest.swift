@@ -13,6 +13,10 @@ public struct SignatureIngestOptions: Sendable {
     /// Create catalogue scenes named by a row's reference (and date) when they are unknown.
     public var createScenes = false
     public var strict = false
+    /// Memory for sorting rows that do not arrive parcel by parcel before they spill to run
+    /// files beside the lake (`LAKE_SORT_MEMORY_MB`, default 256 MiB).
+    public var sortMemoryBudget = Int(ProcessInfo.processInfo.environment["LAKE_SORT_MEMORY_MB"] ?? "").map { $0 << 20 }
+        ?? SignatureRuns.defaultMemoryBudget
     public init() {}
 }
 
@@ -42,7 +46,7 @@ public struct SignatureIngest {
         defer { try? db.execute("PRAGMA foreign_keys = ON") }
         try db.transaction {
             let resolver = try Resolver(lake: lake, options: options, path: path)
-            let sink = try Sink(lake: lake)
+            let sink = try Sink(lake: lake, memoryBudget: options.sortMemoryBudget)
             try sink.histograms.beginBulk()
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
             let progress = Progress("signatures \(URL(fileURLWithPath: path).lastPathComponent)", total: size, unit: .bytes)
@@ -64,8 +68,14 @@ public struct SignatureIngest {
             try sink.finishSignatures()
             try sink.flushHistograms(&summary)
             try sink.histograms.endBulk()
-            var counts = try SignatureStore(db: db).mergePending(fresh: sink.fresh)
-            counts.inserted += sink.freshRows
+            let store = SignatureStore(db: db)
+            var counts = try store.merge(sink.runs, fresh: sink.fresh)
+            let logged = try store.mergePending(fresh: sink.fresh)
+            counts.inserted += sink.freshRows + logged.inserted
+            counts.updated += logged.updated
+            counts.unchanged += logged.unchanged
+            counts.conflicts += logged.conflicts
+            if counts.firstConflict == nil { counts.firstConflict = logged.firstConflict }
             if let (pid, obsid, band) = counts.firstConflict {
                 // Which of two different rows for one key is right cannot be told: nothing of the file is kept.
                 let parcel = try db.scalar("SELECT parcel_id FROM parcels WHERE pid = ?", .int(pid))?.text ?? "pid \(pid)"
@@ -94,7 +104,9 @@ public struct SignatureIngest {
 /// changes: a parcel the lake has no series of, seen for the first time in this load with
 /// several scenes, is written packed at once (`SignatureStore.writeFresh`); anything else —
 /// a parcel with a series already, one met again later in the file, scene-ordered input —
-/// goes to the pending log and its merge.
+/// goes to the load's external sort (`SignatureRuns`, bounded memory, run files beside the
+/// lake) and is merged parcel by parcel at the end. When the lake's pending log holds rows
+/// from elsewhere, everything goes to the log instead and its merge applies both together.
 final class Sink {
     let store: SignatureStore
     let bands: BandDictionary
@@ -114,12 +126,15 @@ final class Sink {
     /// The packed path needs the pending log empty when the load begins (a parcel with pending
     /// rows from elsewhere must be merged with them).
     let packedPathOpen: Bool
+    /// Rows not written at once, sorted by parcel for the merge (used while packedPathOpen).
+    let runs: SignatureRuns
 
-    init(lake: Lake) throws {
+    init(lake: Lake, memoryBudget: Int) throws {
         store = SignatureStore(db: lake.db)
         bands = try BandDictionary(db: lake.db)
         histograms = try SCLStore(db: lake.db)
         packedPathOpen = try store.pendingCount() == 0
+        runs = SignatureRuns(directory: URL(fileURLWithPath: lake.path).deletingLastPathComponent().path, memoryBudget: memoryBudget)
     }
 
     func bandID(_ raw: String) throws -> UInt8? {
@@ -154,7 +169,10 @@ final class Sink {
             for g in parcelGroups { freshRows += g.bands.count; for (band, _) in g.bands { freshBands.insert(band) } }
             return
         }
-        for g in parcelGroups { try store.append(pid: pid, obsid: g.obsid, bands: g.bands) }
+        for g in parcelGroups {
+            if packedPathOpen { try runs.add(pid: pid, obsid: g.obsid, bands: g.bands) }
+            else { try store.append(pid: pid, obsid: g.obsid, bands: g.bands) }
+        }
     }
 
     /// Ends the load's signature rows: the last parcel written, the bands recorded.
@@ -225,14 +243,26 @@ final class Resolver {
         scenesByDate[date, default: []].append((obsid, card))
     }
 
-    func pid(_ id: String?, _ summary: inout IngestSummary, _ location: String) -> Int64? {
+    /// The previous row's identifiers and keys: consecutive rows mostly repeat them, and the
+    /// reader hands the same String for the same bytes, so `==` is a pointer comparison.
+    private var lastParcel: (id: String, pid: Int64)?
+    private var lastReference: (raw: String, obsid: Int64)?
+
+    func pid(_ id: String?, _ summary: inout IngestSummary, _ location: @autoclosure () -> String) -> Int64? {
+        if let id, let last = lastParcel, last.id == id { return last.pid }
+        guard let pid = lookUpPid(id, &summary, location) else { return nil }
+        lastParcel = (id!, pid)
+        return pid
+    }
+
+    private func lookUpPid(_ id: String?, _ summary: inout IngestSummary, _ location: () -> String) -> Int64? {
         guard let id, !id.isEmpty else {
-            summary.reject(location, "no parcel identifier (a pid or parcel_id column, or --parcel)"); return nil
+            summary.reject(location(), "no parcel identifier (a pid or parcel_id column, or --parcel)"); return nil
         }
         if ambiguousParcels.contains(id) {
-            summary.reject(location, "parcel \(id) is in more than one declaration set; give --aoi/--year/--ptype"); return nil
+            summary.reject(location(), "parcel \(id) is in more than one declaration set; give --aoi/--year/--ptype"); return nil
         }
-        guard let pid = parcels[id] else { summary.reject(location, "unknown parcel \(id)"); return nil }
+        guard let pid = parcels[id] else { summary.reject(location(), "unknown parcel \(id)"); return nil }
         return pid
     }
 
@@ -253,7 +283,8 @@ final class Resolver {
     }
 
     func obsid(_ row: SignatureSource.Row, _ summary: inout IngestSummary) throws -> Int64? {
-        if let raw = row.reference, let obsid = scenesByRawReference[raw] { return obsid }
+        if let raw = row.reference, let last = lastReference, last.raw == raw { return last.obsid }
+        if let raw = row.reference, let obsid = scenesByRawReference[raw] { lastReference = (raw, obsid); return obsid }
         if let reference = row.reference.map(ProductName.strip), !reference.isEmpty {
             if let obsid = scenesByReference[reference] { scenesByRawReference[row.reference!] = obsid; return obsid }
             guard options.createScenes else {

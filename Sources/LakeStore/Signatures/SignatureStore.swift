@@ -1,4 +1,5 @@
 import LakeSQLite
+import LakeSupport
 
 /// Counts of what a signature load did.
 public struct SignatureMergeCounts: Equatable, Sendable {
@@ -10,6 +11,12 @@ public struct SignatureMergeCounts: Equatable, Sendable {
     public var conflicts = 0
     public var firstConflict: (pid: Int64, obsid: Int64, band: UInt8)?
     public init() {}
+
+    mutating func add(_ other: SignatureMergeCounts) {
+        inserted += other.inserted; updated += other.updated; unchanged += other.unchanged
+        conflicts += other.conflicts
+        if firstConflict == nil { firstConflict = other.firstConflict }
+    }
 
     public static func == (a: SignatureMergeCounts, b: SignatureMergeCounts) -> Bool {
         (a.inserted, a.updated, a.unchanged, a.conflicts) == (b.inserted, b.updated, b.unchanged, b.conflicts)
@@ -47,11 +54,15 @@ public final class SignatureStore {
     /// Replaces one parcel's packed series with `rows`, which are in (band, obsid) order with
     /// one row per key (the codec's order). Pending rows of the parcel are not touched.
     public func writePacked(pid: Int64, rows: [SignatureRow]) throws {
+        try writePacked(pid: pid, nrows: rows.count, blob: SeriesCodec.encode(rows))
+    }
+
+    /// Writes an encoded series (`SeriesCodec.encode` of `nrows` rows).
+    func writePacked(pid: Int64, nrows: Int, blob: [UInt8]) throws {
         guard let statement = storePacked else { throw LakeError.database("cannot prepare the packed-series write") }
-        let blob = SeriesCodec.encode(rows)
         statement.reset()
         statement.bind(int: pid, at: 1)
-        statement.bind(int: Int64(rows.count), at: 2)
+        statement.bind(int: Int64(nrows), at: 2)
         blob.withUnsafeBytes { statement.bind(blob: $0, at: 3) }
         try statement.step()
     }
@@ -70,10 +81,7 @@ public final class SignatureStore {
     /// the pending log nor its merge. Returns false, writing nothing, when a (scene, band) comes
     /// twice: those rows take the pending path, whose merge tells repeats from conflicts.
     public func writeFresh(pid: Int64, groups: [(obsid: Int64, bands: [(UInt8, SignatureStats)])]) throws -> Bool {
-        var rows: [SignatureRow] = []
-        rows.reserveCapacity(groups.count * (groups.first?.bands.count ?? 1))
-        for g in groups { for (band, stats) in g.bands { rows.append(SignatureRow(obsid: g.obsid, bandID: band, stats: stats)) } }
-        rows.sort { ($0.bandID, $0.obsid) < ($1.bandID, $1.obsid) }
+        let rows = SeriesAssembly.order(groups)
         for i in rows.indices.dropFirst() where rows[i].bandID == rows[i - 1].bandID && rows[i].obsid == rows[i - 1].obsid { return false }
         try writePacked(pid: pid, rows: rows)
         return true
@@ -92,45 +100,110 @@ public final class SignatureStore {
 
     /// Merges every pending row into the packed series, parcel by parcel. Later rows replace
     /// earlier ones for the same (scene, band). Call inside the caller's transaction.
-    @discardableResult
     ///
     /// `fresh`: parcels whose packed series this same load wrote (`writeFresh`): their packed
     /// rows count as rows of the load, so a pending row meeting one is a repeat in the input.
+    @discardableResult
     public func mergePending(fresh: Set<Int64> = [], progress: ((Int) -> Void)? = nil) throws -> SignatureMergeCounts {
-        var counts = SignatureMergeCounts()
+        let merge = try ParcelMerge(store: self, fresh: fresh)
         let scan = try db.prepare("SELECT pid, obsid, data FROM signatures_pending ORDER BY pid, rowid")
-        let load = try db.prepare("SELECT data FROM signatures_packed WHERE pid = ?")
-        var currentPid: Int64? = nil
-        var series: [Key: SignatureStats] = [:]
-        // Keys of the current parcel's packed series that no pending row has replaced yet: a
-        // pending row meeting any other key meets an earlier pending row (a repeat in the input).
-        var packedUntouched = Set<Key>()
         var seen = 0
+        while try scan.step() {
+            try scan.withBlob(2) { try merge.add(pid: scan.int(0), obsid: scan.int(1), blob: $0) }
+            seen += 1
+            if seen % 50_000 == 0 { progress?(seen) }
+        }
+        try merge.finish()
+        try db.execute("DELETE FROM signatures_pending")
+        // Lakes created with auto_vacuum = INCREMENTAL give the log's pages back, so the file
+        // stays the size of what it holds (a no-op on older files).
+        try db.execute("PRAGMA incremental_vacuum")
+        return merge.counts
+    }
+
+    /// Merges a load's sorted rows (`SignatureRuns`) into the packed series, as `mergePending`
+    /// merges the log's: the runs stand in for the log when it was empty at the load's start.
+    ///
+    /// A parcel without a packed series (most of a large load) needs nothing from the lake: a
+    /// second thread assembles and encodes its series while this one writes, and only parcels
+    /// with a series already are merged here against it (`ParcelMerge`).
+    @discardableResult
+    public func merge(_ runs: SignatureRuns, fresh: Set<Int64> = []) throws -> SignatureMergeCounts {
+        guard !runs.isEmpty else { return SignatureMergeCounts() }
+        var withSeries = Set<Int64>()
+        let scan = try db.prepare("SELECT pid FROM signatures_packed")
+        while try scan.step() { withSeries.insert(scan.int(0)) }
+        let merge = try ParcelMerge(store: self, fresh: fresh)
+        var counts = SignatureMergeCounts()
+        var bands = Set<UInt8>()
+        let known = withSeries
+        try pipelined(batchSize: 16, produce: { (emit: (MergedParcel) throws -> Void) in
+            var current: Int64?
+            var groups: [(obsid: Int64, bands: [(UInt8, SignatureStats)])] = []
+            var raw: [(obsid: Int64, blob: [UInt8])] = []
+            func flush() throws {
+                guard let pid = current else { return }
+                if known.contains(pid) {
+                    try emit(.againstSeries(pid: pid, rows: raw))
+                } else {
+                    let (rows, merged) = SeriesAssembly.fold(SeriesAssembly.order(groups), pid: pid)
+                    try emit(.new(pid: pid, nrows: rows.count, blob: SeriesCodec.encode(rows), counts: merged,
+                                  bands: Set(rows.map(\.bandID))))
+                }
+                groups.removeAll(keepingCapacity: true)
+                raw.removeAll(keepingCapacity: true)
+            }
+            try runs.forEachInOrder { pid, obsid, blob in
+                if pid != current { try flush(); current = pid }
+                if known.contains(pid) { raw.append((obsid, Array(blob))) }
+                else { groups.append((obsid, try PendingCodec.decode(blob))) }
+            }
+            try flush()
+        }, consume: { item in
+            switch item {
+            case .new(let pid, let nrows, let blob, let merged, let parcelBands):
+                try writePacked(pid: pid, nrows: nrows, blob: blob)
+                counts.add(merged)
+                bands.formUnion(parcelBands)
+            case .againstSeries(let pid, let rows):
+                for row in rows { try row.blob.withUnsafeBytes { try merge.add(pid: pid, obsid: row.obsid, blob: $0) } }
+            }
+        })
+        try merge.finish()
+        counts.add(merge.counts)
+        try recordBands(bands)
+        return counts
+    }
+
+    /// What the merge's assembling thread hands to the writing one.
+    enum MergedParcel {
+        case new(pid: Int64, nrows: Int, blob: [UInt8], counts: SignatureMergeCounts, bands: Set<UInt8>)
+        case againstSeries(pid: Int64, rows: [(obsid: Int64, blob: [UInt8])])
+    }
+
+    /// Applies rows given in parcel order (and arrival order within a parcel) to each parcel's
+    /// packed series: the merge shared by the pending log and a load's sorted runs.
+    final class ParcelMerge {
+        let store: SignatureStore
+        let fresh: Set<Int64>
+        let load: Statement
+        var counts = SignatureMergeCounts()
+        var currentPid: Int64?
+        var series: [Key: SignatureStats] = [:]
+        /// Keys of the current parcel's packed series that no merged row has replaced yet: a
+        /// row meeting any other key meets an earlier row of the same input (a repeat).
+        var packedUntouched = Set<Key>()
         var bandsSeen = Set<UInt8>()
 
-        func flush() throws {
-            guard let pid = currentPid else { return }
-            try writePacked(pid: pid, rows: series.sorted { $0.key < $1.key }
-                .map { SignatureRow(obsid: $0.key.obsid, bandID: $0.key.band, stats: $0.value) })
+        init(store: SignatureStore, fresh: Set<Int64>) throws {
+            self.store = store
+            self.fresh = fresh
+            load = try store.db.prepare("SELECT data FROM signatures_packed WHERE pid = ?")
         }
 
-        while try scan.step() {
-            let pid = scan.int(0), obsid = scan.int(1)
-            if pid != currentPid {
-                try flush()
-                currentPid = pid
-                series = [:]
-                packedUntouched.removeAll(keepingCapacity: true)
-                load.reset()
-                load.bind(int: pid, at: 1)
-                if try load.step() {
-                    for row in try load.withBlob(0, SeriesCodec.decode) {
-                        series[Key(band: row.bandID, obsid: row.obsid)] = row.stats
-                        if !fresh.contains(pid) { packedUntouched.insert(Key(band: row.bandID, obsid: row.obsid)) }
-                    }
-                }
-            }
-            for (band, stats) in try scan.withBlob(2, PendingCodec.decode) {
+        func add(pid: Int64, obsid: Int64, blob: UnsafeRawBufferPointer) throws {
+            if pid != currentPid { try flush(); try begin(pid) }
+            for (band, stats) in try PendingCodec.decode(blob) {
                 bandsSeen.insert(band)
                 let key = Key(band: band, obsid: obsid)
                 if let old = series.updateValue(stats, forKey: key) {
@@ -143,16 +216,34 @@ public final class SignatureStore {
                     counts.inserted += 1
                 }
             }
-            seen += 1
-            if seen % 50_000 == 0 { progress?(seen) }
         }
-        try flush()
-        try db.execute("DELETE FROM signatures_pending")
-        // Lakes created with auto_vacuum = INCREMENTAL give the log's pages back, so the file
-        // stays the size of what it holds (a no-op on older files).
-        try db.execute("PRAGMA incremental_vacuum")
-        try recordBands(bandsSeen)
-        return counts
+
+        private func begin(_ pid: Int64) throws {
+            currentPid = pid
+            series = [:]
+            packedUntouched.removeAll(keepingCapacity: true)
+            load.reset()
+            load.bind(int: pid, at: 1)
+            if try load.step() {
+                for row in try load.withBlob(0, SeriesCodec.decode) {
+                    series[Key(band: row.bandID, obsid: row.obsid)] = row.stats
+                    if !fresh.contains(pid) { packedUntouched.insert(Key(band: row.bandID, obsid: row.obsid)) }
+                }
+            }
+            load.reset()
+        }
+
+        private func flush() throws {
+            guard let pid = currentPid else { return }
+            try store.writePacked(pid: pid, rows: series.sorted { $0.key < $1.key }
+                .map { SignatureRow(obsid: $0.key.obsid, bandID: $0.key.band, stats: $0.value) })
+        }
+
+        func finish() throws {
+            try flush()
+            currentPid = nil
+            try store.recordBands(bandsSeen)
+        }
     }
 
     /// The whole series of one parcel: packed rows with pending rows applied, sorted by
@@ -215,5 +306,56 @@ public final class SignatureStore {
         let band: UInt8
         let obsid: Int64
         static func < (a: Key, b: Key) -> Bool { (a.band, a.obsid) < (b.band, b.obsid) }
+    }
+}
+
+/// Puts one parcel's arrived rows into the packed series' order, (band, obsid), keeping a
+/// repeated key's rows side by side in arrival order: shared by the at-once write of a new
+/// parcel and the merge of a load's sorted runs.
+enum SeriesAssembly {
+    static func order(_ groups: [(obsid: Int64, bands: [(UInt8, SignatureStats)])]) -> [SignatureRow] {
+        var buckets = [[SignatureRow]](repeating: [], count: 256)
+        var usedBands: [UInt8] = []
+        for g in groups {
+            for (band, stats) in g.bands {
+                if buckets[Int(band)].isEmpty { usedBands.append(band) }
+                buckets[Int(band)].append(SignatureRow(obsid: g.obsid, bandID: band, stats: stats))
+            }
+        }
+        var rows: [SignatureRow] = []
+        rows.reserveCapacity(groups.count * (groups.first?.bands.count ?? 1))
+        for band in usedBands.sorted() {
+            var bucket = buckets[Int(band)]
+            // Scenes mostly arrive in increasing order (one pass); otherwise a sort that keeps
+            // arrival order among repeats of a scene.
+            if !bucket.indices.dropFirst().allSatisfy({ bucket[$0 - 1].obsid < bucket[$0].obsid }) {
+                bucket = bucket.enumerated().sorted { ($0.element.obsid, $0.offset) < ($1.element.obsid, $1.offset) }.map(\.element)
+            }
+            rows.append(contentsOf: bucket)
+        }
+        return rows
+    }
+
+    /// Folds repeated keys of ordered rows into the last one, counting as a merge counts a
+    /// parcel without a series: each key inserted once, a repeat unchanged when identical,
+    /// else an update and a conflict (two different rows for one key in one load).
+    static func fold(_ rows: [SignatureRow], pid: Int64) -> ([SignatureRow], SignatureMergeCounts) {
+        var counts = SignatureMergeCounts()
+        var out: [SignatureRow] = []
+        out.reserveCapacity(rows.count)
+        for row in rows {
+            if let last = out.last, last.bandID == row.bandID, last.obsid == row.obsid {
+                if last.stats.identical(to: row.stats) { counts.unchanged += 1 } else {
+                    counts.updated += 1
+                    counts.conflicts += 1
+                    if counts.firstConflict == nil { counts.firstConflict = (pid, row.obsid, row.bandID) }
+                }
+                out[out.count - 1] = row
+            } else {
+                counts.inserted += 1
+                out.append(row)
+            }
+        }
+        return (out, counts)
     }
 }
