@@ -100,3 +100,129 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         pthread_mutex_lock(&mutex); cancelled = true; items.removeAll(); pthread_cond_broadcast(&notFull); pthread_mutex_unlock(&mutex)
     }
 }
+
+/// `produce` (on a thread of its own) emits jobs in order; `workers` threads turn each into a
+/// result with `work`; `consume` receives the results on the calling thread in the jobs' order.
+/// At most `inFlight` jobs are out (emitted and not yet consumed), so memory stays bounded.
+/// A job whose `work` throws ends the run there: every earlier result is consumed first, as
+/// a sequential loop would have done. An error on the consuming side, or the producer's, stops
+/// everything; all threads have finished when this returns.
+///
+/// `workerNice`: the helpers' niceness (Linux, per thread). When the consuming thread is the
+/// bound — a writer — fair scheduling would give each of three runnable threads two-thirds of
+/// a core and slow the writer by as much; niced helpers take only what it leaves.
+public func parallelOrdered<Job, Output>(workers: Int, inFlight: Int, workerNice: Int32 = 0,
+                                         produce: @escaping (_ emit: (Job) throws -> Void) throws -> Void,
+                                         work: @escaping (Job) throws -> Output,
+                                         consume: (Output) throws -> Void) throws {
+    let jobs = BoundedQueue<(Int, Job)>(capacity: max(inFlight, 1))
+    let results = OrderedResults<Output>()
+    let slots = DispatchSemaphore(value: max(inFlight, 1))
+    let producer = UncheckedBox(produce), worker = UncheckedBox(work)
+    // Threads of their own (not the shared pool), so that their niceness ends with them.
+    var threads: [pthread_t] = []
+    threads.append(spawn(nice: workerNice) {
+        var emitted = 0
+        var failure: Error?
+        do {
+            try producer.value { job in
+                slots.wait()
+                guard !results.isCancelled, jobs.put((emitted, job)) else { throw PipelineStopped() }
+                emitted += 1
+            }
+        } catch is PipelineStopped {
+        } catch {
+            failure = error
+        }
+        jobs.close()
+        results.finish(total: emitted, error: failure)
+    })
+    for _ in 0..<max(workers, 1) {
+        threads.append(spawn(nice: workerNice) {
+            while let (index, job) = jobs.take() {
+                if results.isCancelled { continue }
+                results.put(index, Result { try worker.value(job) })
+            }
+        })
+    }
+    defer {
+        results.cancel()
+        jobs.cancel()
+        jobs.close()
+        for _ in 0..<max(inFlight, 1) + 1 { slots.signal() }
+        for t in threads { pthread_join(t, nil) }
+    }
+    var next = 0
+    while true {
+        switch results.take(next) {
+        case .result(let r):
+            next += 1
+            let output = try r.get()
+            try consume(output)
+            slots.signal()
+        case .end(let error):
+            if let error { throw error }
+            return
+        }
+    }
+}
+
+/// Starts a thread running `body` at niceness `nice` (Linux keeps one per thread: `who` 0 is
+/// the calling thread); join it with `pthread_join`.
+private func spawn(nice: Int32, _ body: @escaping () -> Void) -> pthread_t {
+    final class Body { let run: () -> Void; let nice: Int32; init(_ run: @escaping () -> Void, _ nice: Int32) { self.run = run; self.nice = nice } }
+    let context = Unmanaged.passRetained(Body(body, nice)).toOpaque()
+    var thread = pthread_t()
+    let status = pthread_create(&thread, nil, { raw in
+        let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
+        #if os(Linux)
+        if body.nice != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, body.nice) }
+        #endif
+        body.run()
+        return nil
+    }, context)
+    precondition(status == 0, "cannot start a thread (pthread_create: \(status))")
+    return thread
+}
+
+/// The results of `parallelOrdered`, handed out by job index.
+private final class OrderedResults<Output>: @unchecked Sendable {
+    private var ready: [Int: Result<Output, Error>] = [:]
+    private var total: Int?
+    private var producerError: Error?
+    private var cancelled = false
+    private var mutex = pthread_mutex_t()
+    private var changed = pthread_cond_t()
+
+    enum Next { case result(Result<Output, Error>), end(Error?) }
+
+    init() { pthread_mutex_init(&mutex, nil); pthread_cond_init(&changed, nil) }
+    deinit { pthread_mutex_destroy(&mutex); pthread_cond_destroy(&changed) }
+
+    var isCancelled: Bool {
+        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
+        return cancelled
+    }
+
+    func put(_ index: Int, _ result: Result<Output, Error>) {
+        pthread_mutex_lock(&mutex); ready[index] = result; pthread_cond_broadcast(&changed); pthread_mutex_unlock(&mutex)
+    }
+
+    func finish(total: Int, error: Error?) {
+        pthread_mutex_lock(&mutex); self.total = total; producerError = error; pthread_cond_broadcast(&changed); pthread_mutex_unlock(&mutex)
+    }
+
+    func cancel() {
+        pthread_mutex_lock(&mutex); cancelled = true; ready = [:]; pthread_cond_broadcast(&changed); pthread_mutex_unlock(&mutex)
+    }
+
+    /// Waits for job `index`'s result, or for the end (every emitted job handed out).
+    func take(_ index: Int) -> Next {
+        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
+        while true {
+            if let r = ready.removeValue(forKey: index) { return .result(r) }
+            if let total, index >= total { return .end(producerError) }
+            pthread_cond_wait(&changed, &mutex)
+        }
+    }
+}

@@ -35,12 +35,13 @@ class BinaryTestCase: XCTestCase {
     }
 
     /// Starts a binary without waiting; its output goes to files in the test folder.
-    func start(_ args: [String], tool: String = "lake") throws -> Process {
+    func start(_ args: [String], tool: String = "lake", env: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = try binary(tool)
         process.arguments = args
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "LAKE_DB")
+        for (k, v) in env { environment[k] = v }
         process.environment = environment
         process.currentDirectoryURL = dir
         process.standardOutput = FileHandle.nullDevice

@@ -7,7 +7,8 @@ import XCTest
 final class InterruptTests: BinaryTestCase {
     func testKilledSignatureIngestIsAllOrNothingAndRerunCompletes() throws {
         let data = dir.appendingPathComponent("data").path
-        let generated = try run(["--out", data, "--parcels", "250", "--scenes", "73", "--seed", "11"], tool: "lake-fixtures")
+        // Scene-ordered, and sorted in 1 MiB: the kills also land while sort runs are on disk.
+        let generated = try run(["--out", data, "--parcels", "250", "--scenes", "73", "--seed", "11", "--scene-order"], tool: "lake-fixtures")
         XCTAssertEqual(generated.code, 0, generated.err)
         let signatures = data + "/signatures.csv"
         let total = 250 * 73 * 8
@@ -19,13 +20,13 @@ final class InterruptTests: BinaryTestCase {
         let copy = dir.appendingPathComponent("timing.sqlite").path
         try FileManager.default.copyItem(atPath: db, toPath: copy)
         let t0 = Date()
-        let clean = try run(["--db", copy, "ingest", "signatures", signatures])
+        let clean = try run(["--db", copy, "ingest", "signatures", signatures], env: ["LAKE_SORT_MEMORY_MB": "1"])
         let duration = Date().timeIntervalSince(t0)
         XCTAssertEqual(clean.code, 0, clean.err)
         XCTAssertEqual(try info(copy)["signature_rows"] as? Int, total)
 
         for fraction in [0.1, 0.5, 0.85, 0.95] {
-            let process = try start(["--db", db, "ingest", "signatures", signatures])
+            let process = try start(["--db", db, "ingest", "signatures", signatures], env: ["LAKE_SORT_MEMORY_MB": "1"])
             Thread.sleep(forTimeInterval: duration * fraction)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -36,6 +37,8 @@ final class InterruptTests: BinaryTestCase {
             let check = try Connection(path: db, mode: .readWrite)
             XCTAssertEqual(try check.scalar("PRAGMA integrity_check")?.text, "ok", "killed at \(fraction)")
             XCTAssertEqual(try check.scalar("SELECT count(*) FROM signatures_pending")?.int, 0)
+            // Sort runs are unlinked as soon as they are made: a kill leaves none behind.
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".lake-sort") }, [])
             print("killed at \(fraction) of \(duration) s: \(rows ?? -1) rows")
             if rows == total { break }   // the kill came after the commit: nothing more to test
         }

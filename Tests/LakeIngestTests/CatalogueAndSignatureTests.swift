@@ -181,6 +181,83 @@ final class CatalogueAndSignatureTests: XCTestCase {
         }
     }
 
+    /// The parallel parse: results in job order whatever order the workers finish in; a job
+    /// that fails ends the run after every earlier result; the consumer's error stops all.
+    func testParallelWorkKeepsOrderAndStopsWhereASequentialLoopWould() {
+        var got: [Int] = []
+        XCTAssertNoThrow(try parallelOrdered(workers: 3, inFlight: 4, produce: { emit in for i in 0..<500 { try emit(i) } },
+                                             work: { (i: Int) -> Int in if i % 7 == 0 { usleep(200) }; return i * i },
+                                             consume: { got.append($0) }))
+        XCTAssertEqual(got, (0..<500).map { $0 * $0 })
+        struct Bad: Error { let job: Int }
+        got = []
+        XCTAssertThrowsError(try parallelOrdered(workers: 2, inFlight: 3, produce: { emit in for i in 0..<1_000 { try emit(i) } },
+                                                 work: { (i: Int) -> Int in if i == 123 { throw Bad(job: i) }; return i },
+                                                 consume: { got.append($0) })) { XCTAssertEqual(($0 as? Bad)?.job, 123) }
+        XCTAssertEqual(got, Array(0..<123))
+        got = []
+        XCTAssertThrowsError(try parallelOrdered(workers: 2, inFlight: 3, produce: { emit in for i in 0..<1_000_000 { try emit(i) } },
+                                                 work: { (i: Int) -> Int in i },
+                                                 consume: { (i: Int) in got.append(i); if i == 40 { throw Bad(job: i) } })) { XCTAssertEqual(($0 as? Bad)?.job, 40) }
+        XCTAssertEqual(got, Array(0...40))
+    }
+
+    /// A CSV file cut into 200-byte pieces parsed on two threads loads as it does whole: the
+    /// same series and histograms, the same rejections at the same line numbers (quoted fields
+    /// with commas, doubled quotes and a newline inside among them), and a broken quote at the
+    /// end is reported at its line.
+    func testACSVFileCutIntoPiecesLoadsAsItDoesWhole() throws {
+        var lines = try String(contentsOfFile: Paths.fixture("signatures.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        let scl = try String(contentsOfFile: Paths.fixture("scl.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        // One file with both: signature rows, then the SCL rows as extra columns of their own rows.
+        lines[0] += ",hist"
+        for i in 1..<lines.count where !lines[i].isEmpty { lines[i] += "," }
+        let sclRows = scl.dropFirst().filter { !$0.isEmpty }.map { row -> String in
+            let f = row.split(separator: ",", maxSplits: 2).map(String.init)
+            return "\(f[0]),\(f[1]),,,,,,,,,,\(f[2])"
+        }
+        lines += sclRows
+        lines.insert("P999999,S2A_x,B02,1,1,0,1,1,1,1,1,", at: 50)                      // unknown parcel
+        lines.insert("\"P000001\",\"S2A, with a comma\",B02,1,1,0,1,1,1,1,1,", at: 300)  // unknown scene
+        lines.insert("P000002,\"two\nlines \"\"quoted\"\"\",B03,1,1,0,1,1,1,1,1,", at: 301)
+        lines.insert("P000003,S2A_y,B04,1,x,0,1,1,1,1,1,", at: 2_000)                  // not a number
+        let text = lines.joined(separator: "\n") + "\n"
+        func load(_ pieceBytes: Int, _ text: String) throws -> (Lake, IngestSummary) {
+            let lake = try demoLake()
+            var o = SignatureIngestOptions(); o.pieceBytes = pieceBytes
+            return (lake, try SignatureIngest(lake: lake).run(path: try write(text, "pieces.csv"), options: o))
+        }
+        let (whole, a) = try load(1 << 30, text)
+        let (cut, b) = try load(200, text)
+        XCTAssertEqual(a.rejected.map(\.location), ["line 51", "line 301", "line 302", "line 2002"])
+        XCTAssertEqual(b.rejected.map(\.location), a.rejected.map(\.location))
+        XCTAssertEqual(b.rejected.map(\.reason), a.rejected.map(\.reason))
+        XCTAssertEqual([b.read, b.inserted, b.skipped], [a.read, a.inserted, a.skipped])
+        XCTAssertEqual(a.inserted, 20 * 36 * 8 + 20 * 36)
+        let series = "SELECT group_concat(pid || ':' || hex(data), ',') FROM (SELECT * FROM signatures_packed ORDER BY pid)"
+        let hists = "SELECT group_concat(pid || obsid || c4 || c8 || c9, ',') FROM (SELECT * FROM scl_hist ORDER BY pid, obsid)"
+        XCTAssertEqual(try whole.db.scalar(series)?.text, try cut.db.scalar(series)?.text)
+        XCTAssertEqual(try whole.db.scalar(hists)?.text, try cut.db.scalar(hists)?.text)
+        // Records with a newline inside a quoted field every few lines: some piece boundary
+        // falls near each kind of byte, and no cut lands inside a quote.
+        var quoted = lines
+        for i in stride(from: quoted.count - 1, to: 1, by: -7) {
+            quoted.insert("P000002,\"S2A \"\"x\"\",\n\nend\",B03,1,1,0,1,1,1,1,1,", at: i)
+        }
+        let (_, c) = try load(1 << 30, quoted.joined(separator: "\n") + "\n")
+        let (_, d) = try load(97, quoted.joined(separator: "\n") + "\n")
+        XCTAssertGreaterThan(c.rejected.count, 900)
+        XCTAssertEqual(d.rejected.map(\.location), c.rejected.map(\.location))
+        XCTAssertEqual(d.rejected.map(\.reason), c.rejected.map(\.reason))
+        XCTAssertEqual([d.read, d.inserted], [c.read, c.inserted])
+        // An unterminated quote: the error names the line it starts on, cut or whole.
+        let broken = text + "P000004,\"never closed,B02\n1,2\n"
+        let expected = "line \(lines.count + 2)"   // the record with a newline inside takes two lines
+        for size in [200, 1 << 30] {
+            XCTAssertThrowsError(try load(size, broken)) { XCTAssertTrue("\($0)".contains(expected), "\(size): \($0)") }
+        }
+    }
+
     func testAFailureOnEitherSideOfThePipelineStopsBoth() {
         struct Stop: Error {}
         var consumed = 0

@@ -14,9 +14,11 @@ public struct SignatureIngestOptions: Sendable {
     public var createScenes = false
     public var strict = false
     /// Memory for sorting rows that do not arrive parcel by parcel before they spill to run
-    /// files beside the lake (`LAKE_SORT_MEMORY_MB`, default 256 MiB).
+    /// files beside the lake (`LAKE_SORT_MEMORY_MB`, default 128 MiB).
     public var sortMemoryBudget = Int(ProcessInfo.processInfo.environment["LAKE_SORT_MEMORY_MB"] ?? "").map { $0 << 20 }
         ?? SignatureRuns.defaultMemoryBudget
+    /// Bytes per piece of a CSV file parsed in parallel (small in tests, to cut many pieces).
+    var pieceBytes = SignatureSource.defaultPieceBytes
     public init() {}
 }
 
@@ -50,8 +52,8 @@ public struct SignatureIngest {
             try sink.histograms.beginBulk()
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
             let progress = Progress("signatures \(URL(fileURLWithPath: path).lastPathComponent)", total: size, unit: .bytes)
-            // The file is parsed on one thread while this one resolves and writes.
-            try pipelined(produce: { emit in try SignatureSource.read(path: path, emit) }) { (row: SignatureSource.Row) in
+            // The file is parsed on other threads while this one resolves and writes.
+            try SignatureSource.stream(path: path, pieceBytes: options.pieceBytes) { (row: SignatureSource.Row) in
                 summary.read += 1
                 if summary.read % 10_000 == 0 { progress.set(row.offset) }
                 if let error = row.error { summary.reject(row.location, error); return }

@@ -23,90 +23,75 @@ enum SignatureSource {
         var error: String?
     }
 
-    static func read(path: String, _ body: (Row) throws -> Void) throws {
-        let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 64)) ?? nil
-        let first = head?.first { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13) }
-        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") { try json(path: path, body) }
-        else { try csv(path: path, body) }
-    }
-
     // MARK: CSV
 
-    static func csv(path: String, _ body: (Row) throws -> Void) throws {
-        let reader: CSVReader
-        do { reader = try CSVReader(path: path) } catch { throw LakeError.input(file: path, location: nil, reason: "\(error)") }
-        do {
-            guard let header = try reader.next() else { throw LakeError.input(file: path, location: "line 1", reason: "empty file") }
-            let columns = Columns(header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
-            try columns.validate(path: path)
-            // Identifiers repeat from row to row (8 bands of one parcel and scene): reuse the
-            // String of the previous row when the bytes are the same.
-            var parcel = Memo(), reference = Memo(), date = Memo(normaliseDate), band = Memo(), collection = Memo()
-            while let record = try reader.nextRecord() {
-                var row = Row(position: reader.line)
-                row.offset = reader.bytesConsumed
-                row.parcel = parcel.text(record, columns.parcel)
-                row.reference = reference.text(record, columns.reference)
-                if case .value(let v) = record.int(columns.obsid) { row.obsid = v }
-                row.date = date.text(record, columns.date)
-                row.band = band.text(record, columns.band)
-                row.collection = collection.text(record, columns.collection)
-                if !columns.wideBands.isEmpty {
-                    // One value per band column (a composite or a point sample): count 1.
-                    for (index, name) in columns.wideBands {
-                        switch record.float(index) {
-                        case .blank: continue
-                        case .invalid:
-                            var bad = row; bad.error = "\(name) is not a number: \(record.text(index) ?? "")"; try body(bad)
-                        case .value(let v):
-                            if v == wideNodata || v.isNaN { continue }
-                            var one = row
-                            one.band = name
-                            one.stats = SignatureStats(count: 1, mean: v, std: 0, min: v, max: v, p25: v, p50: v, p75: v)
-                            try body(one)
-                        }
-                    }
-                    continue
-                }
-                if record.count < columns.width {
-                    row.error = "\(record.count) fields where the header has \(columns.width)"; try body(row); continue
-                }
-                if columns.hasStats {
-                    var stats = SignatureStats.zero
-                    var bad: String?
-                    for (k, index) in columns.stats.enumerated() {
-                        switch record.float(index) {
-                        case .value(let v): stats[k] = v
-                        case .blank: stats[k] = .nan
-                        case .invalid: bad = "\(SignatureStats.fieldNames[k]) is not a number: \(record.text(index) ?? "")"
-                        }
-                        if bad != nil { break }
-                    }
-                    if let bad { row.error = bad; try body(row); continue }
-                    if !stats.mean.isNaN || row.band != nil {
-                        if let problem = stats.problem { row.error = problem; try body(row); continue }
-                        row.stats = stats
+    /// The rows of the records `reader` has left (after the header), in the shape `columns` reads.
+    static func records(_ reader: CSVReader, _ columns: Columns, _ body: (Row) throws -> Void) throws {
+        // Identifiers repeat from row to row (8 bands of one parcel and scene): reuse the
+        // String of the previous row when the bytes are the same.
+        var parcel = Memo(), reference = Memo(), date = Memo(normaliseDate), band = Memo(), collection = Memo()
+        while let record = try reader.nextRecord() {
+            var row = Row(position: reader.line)
+            row.offset = reader.bytesConsumed
+            row.parcel = parcel.text(record, columns.parcel)
+            row.reference = reference.text(record, columns.reference)
+            if case .value(let v) = record.int(columns.obsid) { row.obsid = v }
+            row.date = date.text(record, columns.date)
+            row.band = band.text(record, columns.band)
+            row.collection = collection.text(record, columns.collection)
+            if !columns.wideBands.isEmpty {
+                // One value per band column (a composite or a point sample): count 1.
+                for (index, name) in columns.wideBands {
+                    switch record.float(index) {
+                    case .blank: continue
+                    case .invalid:
+                        var bad = row; bad.error = "\(name) is not a number: \(record.text(index) ?? "")"; try body(bad)
+                    case .value(let v):
+                        if v == wideNodata || v.isNaN { continue }
+                        var one = row
+                        one.band = name
+                        one.stats = SignatureStats(count: 1, mean: v, std: 0, min: v, max: v, p25: v, p50: v, p75: v)
+                        try body(one)
                     }
                 }
-                if let h = columns.histJSON, let text = record.text(h) {
-                    do { row.hist = try parseHist(text) } catch { row.error = "\(error)"; try body(row); continue }
-                } else if !columns.histColumns.isEmpty {
-                    var hist = [Int](repeating: 0, count: 12)
-                    var bad: String?
-                    for (k, i) in columns.histColumns {
-                        switch record.int(i) {
-                        case .value(let v) where v >= 0: hist[k] = Int(v)
-                        case .blank: break
-                        default: bad = "SCL class \(k) count is not a whole number ≥ 0: \(record.text(i) ?? "")"
-                        }
-                    }
-                    if let bad { row.error = bad; try body(row); continue }
-                    if hist.contains(where: { $0 > 0 }) { row.hist = hist }
-                }
-                try body(row)
+                continue
             }
-        } catch let error as CSVError {
-            throw LakeError.input(file: path, location: "line \(error.line)", reason: error.reason)
+            if record.count < columns.width {
+                row.error = "\(record.count) fields where the header has \(columns.width)"; try body(row); continue
+            }
+            if columns.hasStats {
+                var stats = SignatureStats.zero
+                var bad: String?
+                for (k, index) in columns.stats.enumerated() {
+                    switch record.float(index) {
+                    case .value(let v): stats[k] = v
+                    case .blank: stats[k] = .nan
+                    case .invalid: bad = "\(SignatureStats.fieldNames[k]) is not a number: \(record.text(index) ?? "")"
+                    }
+                    if bad != nil { break }
+                }
+                if let bad { row.error = bad; try body(row); continue }
+                if !stats.mean.isNaN || row.band != nil {
+                    if let problem = stats.problem { row.error = problem; try body(row); continue }
+                    row.stats = stats
+                }
+            }
+            if let h = columns.histJSON, let text = record.text(h) {
+                do { row.hist = try parseHist(text) } catch { row.error = "\(error)"; try body(row); continue }
+            } else if !columns.histColumns.isEmpty {
+                var hist = [Int](repeating: 0, count: 12)
+                var bad: String?
+                for (k, i) in columns.histColumns {
+                    switch record.int(i) {
+                    case .value(let v) where v >= 0: hist[k] = Int(v)
+                    case .blank: break
+                    default: bad = "SCL class \(k) count is not a whole number ≥ 0: \(record.text(i) ?? "")"
+                    }
+                }
+                if let bad { row.error = bad; try body(row); continue }
+                if hist.contains(where: { $0 > 0 }) { row.hist = hist }
+            }
+            try body(row)
         }
     }
 

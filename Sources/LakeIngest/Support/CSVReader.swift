@@ -8,7 +8,7 @@ import Foundation
 /// caller can parse numbers and compare identifiers without building a String per field
 /// (`make bench` prints the rows/s this gives; String fields cost 4× more).
 public final class CSVReader {
-    private let handle: FileHandle
+    private let handle: FileHandle?
     private var buffer: [UInt8] = []
     private var position = 0
     private var eof = false
@@ -34,7 +34,23 @@ public final class CSVReader {
         separator = candidates.max { a, b in head.filter { $0 == a }.count < head.filter { $0 == b }.count } ?? 44
     }
 
-    deinit { try? handle.close() }
+    /// A reader over one piece of a file already read into memory and cut at a record boundary
+    /// (`SignatureSource`'s parallel parse): line numbers count from `firstLine`, byte offsets
+    /// from `offset`, where the piece starts in the file.
+    public init(piece: [UInt8], path: String, firstLine: Int, offset: Int, separator: UInt8) {
+        handle = nil
+        self.path = path
+        buffer = piece
+        eof = true
+        nextLine = firstLine
+        bytesRead = offset + piece.count
+        self.separator = separator
+    }
+
+    deinit { try? handle?.close() }
+
+    /// The number of the line the next record starts on (after the header: where the body begins).
+    public var nextLineNumber: Int { nextLine }
 
     /// Bytes of the file read so far and not yet handed out as records (for progress).
     private var bytesRead = 0
@@ -46,7 +62,7 @@ public final class CSVReader {
             buffer.removeSubrange(0..<position)
             position = 0
         }
-        if let data = try? handle.read(upToCount: 1 << 20), !data.isEmpty {
+        if let data = try? handle?.read(upToCount: 1 << 20), !data.isEmpty {
             bytesRead += data.count
             buffer.append(contentsOf: data)
         } else {

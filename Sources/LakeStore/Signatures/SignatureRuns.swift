@@ -18,20 +18,21 @@ import Glibc
 /// its pid index turned into random reads of a table larger than the page cache (BENCHMARKS,
 /// country scale). Runs are written and read back sequentially, and each byte only twice.
 ///
-/// The run files are the load's own scratch: removed when the sorter goes, whatever happens.
+/// The run files are the load's own scratch, unlinked as soon as they are created: the space
+/// comes back when the sorter closes them or the process ends, however it ends (even SIGKILL).
 public final class SignatureRuns {
-    public static let defaultMemoryBudget = 256 << 20
+    public static let defaultMemoryBudget = 128 << 20
 
     let memoryBudget: Int
     let directory: String
     /// Rows in memory: their bytes, and (pid, obsid, where in `arena`) in arrival order.
     private var arena: [UInt8] = []
     private var entries: [Entry] = []
-    private var runPaths: [String] = []
+    private var runFiles: [UnsafeMutablePointer<FILE>] = []
     public private(set) var rows = 0
     public var isEmpty: Bool { rows == 0 }
     /// How many runs went to disk (0 while everything fits in memory).
-    public var spilledRuns: Int { runPaths.count }
+    public var spilledRuns: Int { runFiles.count }
 
     struct Entry {
         let pid: Int64
@@ -46,7 +47,12 @@ public final class SignatureRuns {
         self.memoryBudget = max(memoryBudget, 1 << 16)
     }
 
-    deinit { for path in runPaths { unlink(path) } }
+    deinit { closeRuns() }
+
+    private func closeRuns() {
+        for file in runFiles { fclose(file) }
+        runFiles = []
+    }
 
     public func add(pid: Int64, obsid: Int64, bands: [(UInt8, SignatureStats)]) throws {
         let offset = arena.count
@@ -68,12 +74,12 @@ public final class SignatureRuns {
 
     private func spill() throws {
         guard !entries.isEmpty else { return }
-        let path = (directory.hasSuffix("/") ? directory : directory + "/") + ".lake-sort-\(getpid())-\(UUID().uuidString.prefix(8))-\(runPaths.count)"
-        guard let file = fopen(path, "wbx") else {
+        let path = (directory.hasSuffix("/") ? directory : directory + "/") + ".lake-sort-\(getpid())-\(UUID().uuidString.prefix(8))-\(runFiles.count)"
+        guard let file = fopen(path, "w+xb") else {
             throw LakeError.database("\(path): cannot create a sort run file: \(String(cString: strerror(errno)))")
         }
-        runPaths.append(path)
-        defer { fclose(file) }
+        unlink(path)
+        runFiles.append(file)
         setvbuf(file, nil, _IOFBF, 1 << 20)
         var header = [UInt8](repeating: 0, count: 20)
         for e in sortedEntries() {
@@ -95,10 +101,9 @@ public final class SignatureRuns {
     public func forEachInOrder(_ body: (Int64, Int64, UnsafeRawBufferPointer) throws -> Void) throws {
         defer {
             arena = []; entries = []; rows = 0
-            for path in runPaths { unlink(path) }
-            runPaths = []
+            closeRuns()
         }
-        if runPaths.isEmpty {
+        if runFiles.isEmpty {
             try arena.withUnsafeBytes { bytes in
                 for e in sortedEntries() { try body(e.pid, e.obsid, UnsafeRawBufferPointer(rebasing: bytes[e.offset..<(e.offset + e.length)])) }
             }
@@ -106,7 +111,7 @@ public final class SignatureRuns {
         }
         try spill()
         arena = []; entries = []
-        let readers = try runPaths.map { try RunReader(path: $0) }
+        let readers = try runFiles.map { try RunReader(file: $0, path: directory) }
         // A binary heap of run indexes ordered by (head pid, run index): runs hold arrival order.
         var heap = readers.indices.filter { readers[$0].head != nil }
         func less(_ a: Int, _ b: Int) -> Bool {
@@ -138,7 +143,7 @@ public final class SignatureRuns {
         }
     }
 
-    /// Reads one run file sequentially through a 1 MiB buffer.
+    /// Reads one run file from its start, sequentially through a 1 MiB buffer.
     final class RunReader {
         let path: String
         let file: UnsafeMutablePointer<FILE>
@@ -146,16 +151,15 @@ public final class SignatureRuns {
         var position = 0
         var head: (pid: Int64, obsid: Int64, length: Int)?
 
-        init(path: String) throws {
+        /// - path: for messages (the folder the run was in; the file has no name any more).
+        init(file: UnsafeMutablePointer<FILE>, path: String) throws {
             self.path = path
-            guard let f = fopen(path, "rb") else {
-                throw LakeError.database("\(path): cannot read a sort run: \(String(cString: strerror(errno)))")
+            self.file = file
+            guard fseeko(file, 0, SEEK_SET) == 0 else {
+                throw LakeError.database("\(path): cannot read a sort run back: \(String(cString: strerror(errno)))")
             }
-            file = f
             try advance()
         }
-
-        deinit { fclose(file) }
 
         /// Ensures `count` bytes from `position` are in the buffer; false at a clean end.
         private func ensure(_ count: Int) throws -> Bool {
@@ -165,7 +169,10 @@ public final class SignatureRuns {
             var chunk = [UInt8](repeating: 0, count: max(1 << 20, count))
             while buffer.count < count {
                 let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-                if n == 0 { break }
+                if n == 0 {
+                    if ferror(file) != 0 { throw LakeError.database("\(path): cannot read a sort run back: \(String(cString: strerror(errno)))") }
+                    break
+                }
                 buffer.append(contentsOf: chunk[0..<n])
             }
             if buffer.count >= count { return true }

@@ -124,8 +124,8 @@ public final class SignatureStore {
     /// Merges a load's sorted rows (`SignatureRuns`) into the packed series, as `mergePending`
     /// merges the log's: the runs stand in for the log when it was empty at the load's start.
     ///
-    /// A parcel without a packed series (most of a large load) needs nothing from the lake: a
-    /// second thread assembles and encodes its series while this one writes, and only parcels
+    /// A parcel without a packed series (most of a large load) needs nothing from the lake: two
+    /// other threads assemble and encode such series while this one writes, and only parcels
     /// with a series already are merged here against it (`ParcelMerge`).
     @discardableResult
     public func merge(_ runs: SignatureRuns, fresh: Set<Int64> = []) throws -> SignatureMergeCounts {
@@ -137,36 +137,45 @@ public final class SignatureStore {
         var counts = SignatureMergeCounts()
         var bands = Set<UInt8>()
         let known = withSeries
-        try pipelined(batchSize: 16, produce: { (emit: (MergedParcel) throws -> Void) in
-            var current: Int64?
-            var groups: [(obsid: Int64, bands: [(UInt8, SignatureStats)])] = []
-            var raw: [(obsid: Int64, blob: [UInt8])] = []
+        // Parcels in batches of about 64 k rows: a job per parcel would cost more in hand-overs.
+        try parallelOrdered(workers: 2, inFlight: 6, produce: { (emit: ([ParcelRows]) throws -> Void) in
+            var batch: [ParcelRows] = [], batchRows = 0
+            var current: ParcelRows?
             func flush() throws {
-                guard let pid = current else { return }
-                if known.contains(pid) {
-                    try emit(.againstSeries(pid: pid, rows: raw))
-                } else {
-                    let (rows, merged) = SeriesAssembly.fold(SeriesAssembly.order(groups), pid: pid)
-                    try emit(.new(pid: pid, nrows: rows.count, blob: SeriesCodec.encode(rows), counts: merged,
-                                  bands: Set(rows.map(\.bandID))))
-                }
-                groups.removeAll(keepingCapacity: true)
-                raw.removeAll(keepingCapacity: true)
+                guard let parcel = current else { return }
+                batch.append(parcel)
+                batchRows += parcel.rows
+                current = nil
+                if batchRows >= 65_536 { try emit(batch); batch = []; batchRows = 0 }
             }
             try runs.forEachInOrder { pid, obsid, blob in
-                if pid != current { try flush(); current = pid }
-                if known.contains(pid) { raw.append((obsid, Array(blob))) }
-                else { groups.append((obsid, try PendingCodec.decode(blob))) }
+                if pid != current?.pid {
+                    try flush()
+                    current = ParcelRows(pid: pid, againstSeries: known.contains(pid))
+                }
+                if current!.againstSeries { current!.raw.append((obsid, Array(blob))) }
+                else { current!.groups.append((obsid, try PendingCodec.decode(blob))) }
+                current!.rows += blob.count / 33
             }
             try flush()
-        }, consume: { item in
-            switch item {
-            case .new(let pid, let nrows, let blob, let merged, let parcelBands):
-                try writePacked(pid: pid, nrows: nrows, blob: blob)
-                counts.add(merged)
-                bands.formUnion(parcelBands)
-            case .againstSeries(let pid, let rows):
-                for row in rows { try row.blob.withUnsafeBytes { try merge.add(pid: pid, obsid: row.obsid, blob: $0) } }
+            if !batch.isEmpty { try emit(batch) }
+        }, work: { batch in
+            batch.map { parcel -> MergedParcel in
+                if parcel.againstSeries { return .againstSeries(pid: parcel.pid, rows: parcel.raw) }
+                let (rows, merged) = SeriesAssembly.fold(SeriesAssembly.order(parcel.groups), pid: parcel.pid)
+                return .new(pid: parcel.pid, nrows: rows.count, blob: SeriesCodec.encode(rows), counts: merged,
+                            bands: Set(rows.map(\.bandID)))
+            }
+        }, consume: { items in
+            for item in items {
+                switch item {
+                case .new(let pid, let nrows, let blob, let merged, let parcelBands):
+                    try writePacked(pid: pid, nrows: nrows, blob: blob)
+                    counts.add(merged)
+                    bands.formUnion(parcelBands)
+                case .againstSeries(let pid, let rows):
+                    for row in rows { try row.blob.withUnsafeBytes { try merge.add(pid: pid, obsid: row.obsid, blob: $0) } }
+                }
             }
         })
         try merge.finish()
@@ -175,7 +184,17 @@ public final class SignatureStore {
         return counts
     }
 
-    /// What the merge's assembling thread hands to the writing one.
+    /// One parcel's rows of a load's runs, as the merge's reading thread gathers them.
+    struct ParcelRows {
+        let pid: Int64
+        let againstSeries: Bool
+        var groups: [(obsid: Int64, bands: [(UInt8, SignatureStats)])] = []
+        var raw: [(obsid: Int64, blob: [UInt8])] = []
+        var rows = 0
+        init(pid: Int64, againstSeries: Bool) { self.pid = pid; self.againstSeries = againstSeries }
+    }
+
+    /// What the merge's assembling threads hand to the writing one.
     enum MergedParcel {
         case new(pid: Int64, nrows: Int, blob: [UInt8], counts: SignatureMergeCounts, bands: Set<UInt8>)
         case againstSeries(pid: Int64, rows: [(obsid: Int64, blob: [UInt8])])
