@@ -64,13 +64,19 @@ public final class SCLStore {
             for (k, c) in row.counts.enumerated() { statement.bind(int: Int64(c), at: index + 2 + Int32(k)) }
             index += 14
         }
-        var inserted = Set<Pair>()
-        while try statement.step() { inserted.insert(Pair(pid: statement.int(0), obsid: statement.int(1))) }
+        // What RETURNING gives back is gathered as it comes; a set is built only when some rows
+        // were already there (a first load never needs one).
+        returned.removeAll(keepingCapacity: true)
+        while try statement.step() { returned.append(Pair(pid: statement.int(0), obsid: statement.int(1))) }
         statement.reset()
-        if heldTriggers != nil { for pair in inserted { touched.insert(pair.pid) } }
-        counts.inserted = inserted.count
-        mostlyNew = inserted.count * 2 > rows.count
-        guard inserted.count < rows.count else { return counts }
+        if heldTriggers != nil {
+            var last: Int64?
+            for pair in returned where pair.pid != last { touched.insert(pair.pid); last = pair.pid }
+        }
+        counts.inserted = returned.count
+        mostlyNew = returned.count * 2 > rows.count
+        guard returned.count < rows.count else { return counts }
+        let inserted = Set(returned)
         for row in rows where !inserted.contains(Pair(pid: row.pid, obsid: row.obsid)) {
             counts.add(try upsert(pid: row.pid, obsid: row.obsid, counts: row.counts, knownFirst: true))
         }
@@ -78,6 +84,7 @@ public final class SCLStore {
     }
 
     private struct Pair: Hashable { let pid: Int64, obsid: Int64 }
+    private var returned: [Pair] = []
 
     /// The triggers that mark a parcel in `scl_dirty` on every histogram written, as the file
     /// holds them, while a bulk load has them off.
