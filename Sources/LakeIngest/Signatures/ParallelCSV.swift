@@ -118,7 +118,7 @@ extension SignatureSource {
                 }
                 scanned = count
             }
-            if lastCut >= pieceBytes {
+            if lastCut > 0, pending.count >= pieceBytes {
                 try emit((Array(pending[0..<lastCut]), offset))
                 offset += lastCut
                 pending.removeSubrange(0..<lastCut)
