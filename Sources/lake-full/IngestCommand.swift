@@ -87,7 +87,12 @@ struct IngestCatalogue: ParsableCommand {
 struct IngestSignatures: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "signatures",
-        abstract: "Load signature statistics and SCL histograms (JRC signature CSV, parcelTimeSeries JSON/CSV).")
+        abstract: "Load signature statistics and SCL histograms (JRC signature CSV, parcelTimeSeries JSON/CSV).",
+        discussion: """
+            Rows that do not come parcel by parcel (scene-ordered files) are sorted in at most \
+            LAKE_SORT_MEMORY_MB of memory (default 128); beyond that, sorted runs go to unnamed \
+            files in the lake's folder (about 290 bytes per parcel and scene) until the ingest ends.
+            """)
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: "Signature files.") var paths: [String]
