@@ -36,7 +36,7 @@ extension SignatureSource {
             guard let h = try reader.next() else { throw LakeError.input(file: path, location: "line 1", reason: "empty file") }
             header = h
         } catch let error as CSVError {
-            throw LakeError.input(file: path, location: "line \(error.line)", reason: error.reason)
+            throw inputError(path, error)
         }
         let columns = Columns(header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
         try columns.validate(path: path)
@@ -45,9 +45,7 @@ extension SignatureSource {
             // bound — more parsing threads would only take the core it needs (3.0 s against
             // 2.85 s for 1.46 M histograms). One parsing thread, as the reader stands.
             try pipelined(produce: { emit in
-                do { try records(reader, columns, emit) } catch let error as CSVError {
-                    throw LakeError.input(file: path, location: "line \(error.line)", reason: error.reason)
-                }
+                do { try records(reader, columns, emit) } catch let error as CSVError { throw inputError(path, error) }
             }, consume: consume)
             return
         }
@@ -66,11 +64,14 @@ extension SignatureSource {
                 row.position += base - 1
                 try consume(row)
             }
-            if let error = piece.error {
-                throw LakeError.input(file: path, location: "line \(error.line + base - 1)", reason: error.reason)
-            }
+            if let error = piece.error { throw inputError(path, error, firstLine: base) }
             base += piece.lines
         })
+    }
+
+    /// A CSV error as the input error it is, its line counted from `firstLine` (a piece's).
+    static func inputError(_ path: String, _ error: CSVError, firstLine: Int = 1) -> LakeError {
+        .input(file: path, location: "line \(error.line + firstLine - 1)", reason: error.reason)
     }
 
     /// Reads the file from `start` and emits pieces of about `pieceBytes`, each ending after a

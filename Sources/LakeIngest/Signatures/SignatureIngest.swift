@@ -72,12 +72,8 @@ public struct SignatureIngest {
             try sink.histograms.endBulk()
             let store = SignatureStore(db: db)
             var counts = try store.merge(sink.runs, fresh: sink.fresh)
-            let logged = try store.mergePending(fresh: sink.fresh)
-            counts.inserted += sink.freshRows + logged.inserted
-            counts.updated += logged.updated
-            counts.unchanged += logged.unchanged
-            counts.conflicts += logged.conflicts
-            if counts.firstConflict == nil { counts.firstConflict = logged.firstConflict }
+            counts.add(try store.mergePending(fresh: sink.fresh))
+            counts.inserted += sink.freshRows
             if let (pid, obsid, band) = counts.firstConflict {
                 // Which of two different rows for one key is right cannot be told: nothing of the file is kept.
                 let parcel = try db.scalar("SELECT parcel_id FROM parcels WHERE pid = ?", .int(pid))?.text ?? "pid \(pid)"

@@ -343,17 +343,29 @@ public enum SeriesCodec {
 /// The form of a `signatures_pending` row: all bands of one (parcel, scene) as they arrived.
 /// Per band: u8 band_id, then the 8 statistics as float32 little-endian.
 public enum PendingCodec {
+    /// Bytes per band: the band id and eight float32.
+    public static let bytesPerBand = 33
+
     public static func encode(_ bands: [(UInt8, SignatureStats)]) -> [UInt8] {
-        var w = ByteWriter(capacity: bands.count * 33)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(bands.count * bytesPerBand)
+        append(bands, to: &bytes)
+        return bytes
+    }
+
+    /// Appends the encoded bands to `bytes` (a load's sort keeps many rows in one buffer).
+    public static func append(_ bands: [(UInt8, SignatureStats)], to bytes: inout [UInt8]) {
+        var w = ByteWriter()
+        swap(&w.bytes, &bytes)   // moved, not copied: the buffer stays uniquely held
         for (band, stats) in bands {
             w.u8(band)
             for i in 0..<8 { w.f32(stats[i]) }
         }
-        return w.bytes
+        swap(&w.bytes, &bytes)
     }
 
     public static func decode(_ blob: UnsafeRawBufferPointer) throws -> [(UInt8, SignatureStats)] {
-        guard blob.count % 33 == 0 else { throw SeriesCodec.Corrupt(reason: "pending row of \(blob.count) bytes") }
+        guard blob.count % bytesPerBand == 0 else { throw SeriesCodec.Corrupt(reason: "pending row of \(blob.count) bytes") }
         var r = ByteReader(blob)
         var out: [(UInt8, SignatureStats)] = []
         while !r.atEnd {

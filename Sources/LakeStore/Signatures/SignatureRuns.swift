@@ -31,8 +31,6 @@ public final class SignatureRuns {
     private var runFiles: [UnsafeMutablePointer<FILE>] = []
     public private(set) var rows = 0
     public var isEmpty: Bool { rows == 0 }
-    /// How many runs went to disk (0 while everything fits in memory).
-    public var spilledRuns: Int { runFiles.count }
 
     struct Entry {
         let pid: Int64
@@ -56,10 +54,7 @@ public final class SignatureRuns {
 
     public func add(pid: Int64, obsid: Int64, bands: [(UInt8, SignatureStats)]) throws {
         let offset = arena.count
-        for (band, stats) in bands {
-            arena.append(band)
-            for i in 0..<8 { withUnsafeBytes(of: stats[i].bitPattern.littleEndian) { arena.append(contentsOf: $0) } }
-        }
+        PendingCodec.append(bands, to: &arena)
         entries.append(Entry(pid: pid, obsid: obsid, offset: offset, length: arena.count - offset))
         rows += 1
         if arena.count + entries.count * MemoryLayout<Entry>.stride >= memoryBudget { try spill() }

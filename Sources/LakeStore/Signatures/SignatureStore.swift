@@ -12,7 +12,8 @@ public struct SignatureMergeCounts: Equatable, Sendable {
     public var firstConflict: (pid: Int64, obsid: Int64, band: UInt8)?
     public init() {}
 
-    mutating func add(_ other: SignatureMergeCounts) {
+    /// Adds another merge's counts (its first conflict where this one has none).
+    public mutating func add(_ other: SignatureMergeCounts) {
         inserted += other.inserted; updated += other.updated; unchanged += other.unchanged
         conflicts += other.conflicts
         if firstConflict == nil { firstConflict = other.firstConflict }
@@ -104,14 +105,11 @@ public final class SignatureStore {
     /// `fresh`: parcels whose packed series this same load wrote (`writeFresh`): their packed
     /// rows count as rows of the load, so a pending row meeting one is a repeat in the input.
     @discardableResult
-    public func mergePending(fresh: Set<Int64> = [], progress: ((Int) -> Void)? = nil) throws -> SignatureMergeCounts {
+    public func mergePending(fresh: Set<Int64> = []) throws -> SignatureMergeCounts {
         let merge = try ParcelMerge(store: self, fresh: fresh)
         let scan = try db.prepare("SELECT pid, obsid, data FROM signatures_pending ORDER BY pid, rowid")
-        var seen = 0
         while try scan.step() {
             try scan.withBlob(2) { try merge.add(pid: scan.int(0), obsid: scan.int(1), blob: $0) }
-            seen += 1
-            if seen % 50_000 == 0 { progress?(seen) }
         }
         try merge.finish()
         try db.execute("DELETE FROM signatures_pending")
@@ -155,7 +153,7 @@ public final class SignatureStore {
                 }
                 if current!.againstSeries { current!.raw.append((obsid, Array(blob))) }
                 else { current!.groups.append((obsid, try PendingCodec.decode(blob))) }
-                current!.rows += blob.count / 33
+                current!.rows += blob.count / PendingCodec.bytesPerBand
             }
             try flush()
             if !batch.isEmpty { try emit(batch) }
@@ -295,7 +293,7 @@ public final class SignatureStore {
     /// Total signature rows (packed + pending bands).
     public func rowCount() throws -> Int {
         let packed = try db.scalar("SELECT coalesce(sum(nrows), 0) FROM signatures_packed")?.int ?? 0
-        let pending = try db.scalar("SELECT coalesce(sum(length(data) / 33), 0) FROM signatures_pending")?.int ?? 0
+        let pending = try db.scalar("SELECT coalesce(sum(length(data) / \(PendingCodec.bytesPerBand)), 0) FROM signatures_pending")?.int ?? 0
         return Int(packed + pending)
     }
 
