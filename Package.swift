@@ -72,7 +72,7 @@ let package = Package(
                 swiftSettings: hot),
         .target(name: "LakeSQLiteExtension", dependencies: ["LakeAnalytics", "LakeSQLite"]),
         // Answers → files: CSV, JSON, GeoJSON (streaming).
-        .target(name: "LakeReports", dependencies: ["LakeStore", "LakeSQLite", "LakeAnalytics", "LakeGDAL"]),
+        .target(name: "LakeReports", dependencies: ["LakeStore", "LakeSQLite", "LakeAnalytics", "LakeGDAL", "LakeSupport"]),
 
         // Store → the JRC query API over HTTP (`lake serve`).
         .target(name: "LakeServer", dependencies: ["LakeStore", "LakeQuery", "LakeAnalytics", "LakeSQLite", "LakeSupport", "LakeChips", "LakePlots",

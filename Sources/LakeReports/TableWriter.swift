@@ -1,5 +1,6 @@
 import Foundation
 import LakeAnalytics
+import LakeSupport
 
 /// Output forms for tables.
 public enum TableFormat: String, Sendable, CaseIterable {

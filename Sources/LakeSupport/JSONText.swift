@@ -68,6 +68,61 @@ public enum JSONText {
         out += close
     }
 
+    /// A JSON string of `s` (quoted, escaped).
+    public static func string(_ s: String) -> String {
+        var out: [UInt8] = []
+        append(string: s, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `s` as a JSON string: quote, backslash and control characters escaped, everything
+    /// else (UTF-8 included) copied as it is. Results carry thousands of reasons and details
+    /// per run, nearly all without a character to escape: those are copied whole.
+    public static func append(string s: String, to out: inout [UInt8]) {
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
+        out.append(quote)
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != quote && $0 != backslash }) {
+            out.append(contentsOf: s.utf8)
+            out.append(quote)
+            return
+        }
+        for b in s.utf8 {
+            switch b {
+            case quote, backslash: out.append(backslash); out.append(b)
+            case 0x0A: out.append(backslash); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(backslash); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(backslash); out.append(UInt8(ascii: "t"))
+            case ..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [backslash, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: out.append(b)
+            }
+        }
+        out.append(quote)
+    }
+
+    /// Appends a JSON array of strings.
+    public static func append(array items: [String], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (i, item) in items.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            append(string: item, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// Appends a JSON object of strings, keys sorted.
+    public static func append(object items: [String: String], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (i, item) in items.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            append(string: item.key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            append(string: item.value, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     static func number(_ d: Double, into out: inout String) {
         guard d.isFinite else { out += "null"; return }
         if d == d.rounded(), abs(d) < 1e15 { out += String(Int64(d)); return }
@@ -181,23 +236,6 @@ struct JSONBytes {
         bytes.append(contentsOf: f.description.utf8)
     }
 
-    /// A JSON string: quote, backslash and control characters escaped, everything else (UTF-8
-    /// included) copied as it is.
-    mutating func string(_ s: String) {
-        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
-        bytes.append(quote)
-        for b in s.utf8 {
-            switch b {
-            case quote, backslash: bytes.append(backslash); bytes.append(b)
-            case 0x0A: bytes.append(backslash); bytes.append(UInt8(ascii: "n"))
-            case 0x0D: bytes.append(backslash); bytes.append(UInt8(ascii: "r"))
-            case 0x09: bytes.append(backslash); bytes.append(UInt8(ascii: "t"))
-            case ..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [backslash, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
-            default: bytes.append(b)
-            }
-        }
-        bytes.append(quote)
-    }
+    /// A JSON string (see `JSONText.append(string:to:)`).
+    mutating func string(_ s: String) { JSONText.append(string: s, to: &bytes) }
 }

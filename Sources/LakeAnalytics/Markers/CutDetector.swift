@@ -158,17 +158,22 @@ public struct CutDetector: Sendable {
 
     /// Step 4: lows after a gap that regrow, where the fall itself fell in the gap.
     func unseenFalls(_ points: [IndexPoint], depth: Double, near known: [Int]) -> [Found] {
-        let inSeason = { (p: IndexPoint) in (growingSeasonStart...growingSeasonEnd).contains(Days.dayOfYear(p.day)) }
-        var season = points.filter(inSeason).map(\.value)
+        // Each point's place in the growing season, computed once.
+        let inSeason = points.map { (growingSeasonStart...growingSeasonEnd).contains(Days.dayOfYear($0.day)) }
+        var season: [Double] = []
+        season.reserveCapacity(points.count)
+        for (p, s) in zip(points, inSeason) where s { season.append(p.value) }
         guard season.count >= 4 else { return [] }
         season.sort()
-        var upper = Array(season[(season.count / 2)...])
-        guard let level = RobustStatistics.median(reordering: &upper) else { return [] }
+        // The median of the upper half, read from the sorted values.
+        let upper = season[(season.count / 2)...]
+        let middle = upper.startIndex + upper.count / 2
+        let level = upper.count % 2 == 1 ? upper[middle] : (upper[middle - 1] + upper[middle]) / 2
+        guard let firstOfSeason = inSeason.firstIndex(of: true).map({ points[$0].day }) else { return [] }
         var out: [Found] = []
-        for i in points.indices where inSeason(points[i]) && points[i].value <= level - depth {
+        for i in points.indices where inSeason[i] && points[i].value <= level - depth {
             let p = points[i]
             if i > 0 && p.day - points[i - 1].day <= 20 { continue }
-            let firstOfSeason = points.first(where: inSeason)?.day ?? p.day
             guard points[..<i].contains(where: { $0.day >= firstOfSeason - 30 && $0.value >= level - levelTolerance }) else { continue }
             var best = p.value
             for q in points[(i + 1)...] where q.day - p.day <= regrowDays { best = max(best, q.value) }

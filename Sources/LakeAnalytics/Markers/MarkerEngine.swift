@@ -11,6 +11,8 @@ struct MarkerEngine {
     let decisionWindow: SeasonWindow?
     /// Observation screening beyond SCL, when on (see `ObservationScreen`).
     let screen: ObservationScreen?
+    /// Whether a detector works on the smoothed daily series (drop, rise, state).
+    let smooths: Bool
 
     init(options: MarkerOptions) {
         self.options = options
@@ -24,6 +26,7 @@ struct MarkerEngine {
         requireSCL = options.observations?.require_scl ?? true
         detectorWindows = options.detectors.map { Self.window($0.from, $0.to) }
         decisionWindow = options.decision?.window.flatMap { SeasonWindow($0.from, $0.to) }
+        smooths = options.detectors.contains { ["drop", "rise", "state"].contains($0.type) }
         let readsObservations = options.detectors.contains { $0.type == "cut" || $0.type == "spell" }
         if options.screening?.enabled ?? readsObservations {
             var sc = ObservationScreen()
@@ -48,7 +51,10 @@ struct MarkerEngine {
     /// tests (bright, haze, shadow, edge, regional, dip) screen them alone, and the decision says so.
     func screened(_ all: [Observed], year: Int, regional: Set<Int>)
         -> (observations: [Observed], verdicts: [Quality], usable: [IndexPoint], withoutSCL: Bool) {
-        let observations = Self.ofYear(all, year).filter { $0.kind == .optical }
+        var observations: [Observed] = []
+        observations.reserveCapacity(all.count)
+        let days = Self.yearDays(year)
+        for o in all where o.kind == .optical && days.contains(o.day) { observations.append(o) }
         let withoutSCL = requireSCL && !observations.isEmpty && !observations.contains { $0.clear != nil }
         var parcelScreen = screen
         if withoutSCL { parcelScreen?.requireSCL = false }
@@ -63,8 +69,13 @@ struct MarkerEngine {
     /// The observations of `year` (all when 0), keeping their order.
     static func ofYear<T>(_ items: [T], _ year: Int, day: (T) -> Int) -> [T] {
         guard year > 0 else { return items }
-        let days = Days.number(year: year, month: 1, day: 1)..<Days.number(year: year + 1, month: 1, day: 1)
+        let days = yearDays(year)
         return items.filter { days.contains(day($0)) }
+    }
+
+    /// The day numbers of `year` (every day when 0).
+    static func yearDays(_ year: Int) -> Range<Int> {
+        year > 0 ? Days.number(year: year, month: 1, day: 1)..<Days.number(year: year + 1, month: 1, day: 1) : Int.min..<Int.max
     }
     static func ofYear(_ items: [Observed], _ year: Int) -> [Observed] { ofYear(items, year) { $0.day } }
 
@@ -95,19 +106,19 @@ struct MarkerEngine {
             clean = preprocessing.clean(Self.ofYear(points, year) { $0.day }, requireSCL: requireSCL)
         }
         // Smoothed daily segments only for the detectors that want them.
-        let segments = options.detectors.contains { ["drop", "rise", "state"].contains($0.type) } ? preprocessing.dailySeries(clean) : []
+        let segments = smooths ? preprocessing.dailySeries(clean) : []
         var markers: [Marker] = []
         // Coherence series that can rule a cut out of a Sentinel-2 hole (see `decide`).
         var watchers: [(Int, Int) -> Bool] = []
         for (index, d) in options.detectors.enumerated() {
-            let w = detectorWindows[index]
+            let w = DayTest(detectorWindows[index], year: year)
             switch d.type {
             case "cut":
                 let radar = d.coherence ?? true ? coherencePairs(observations, year: year, window: w) : []
                 markers += cuts(d, clean, radar: radar, reference: coherenceReference, window: w)
                 if !radar.isEmpty { watchers.append(CoherenceCutDetector(d).watcher(radar)) }
             case "spell":
-                let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
+                let inWindow = clean.filter { w($0.day) }
                 for (event, n) in SpellDetector(below: d.below ?? 0.35, minDays: d.min_days ?? 30).detect(inWindow) {
                     markers.append(Marker(detector: d.name, kind: "spell", event: event, details: ["observations": String(n)]))
                 }
@@ -121,18 +132,18 @@ struct MarkerEngine {
                             e = Event(start: e.start, date: d.date == "start" ? e.start : (e.settled ?? e.end), end: e.end, valueStart: e.valueStart,
                                       valueEnd: e.valueEnd, magnitude: e.magnitude, confidence: e.confidence, settled: e.settled)
                         }
-                        if w?.contains(day: e.date) ?? true { markers.append(Marker(detector: d.name, kind: d.type, event: e)) }
+                        if w(e.date) { markers.append(Marker(detector: d.name, kind: d.type, event: e)) }
                     }
                 }
             case "state":
                 let detector = StateChangeDetector(minChange: d.min_change ?? 0.2, days: d.days ?? 30)
                 for segment in segments {
-                    for e in detector.detect(segment.points) where w?.contains(day: e.date) ?? true {
+                    for e in detector.detect(segment.points) where w(e.date) {
                         markers.append(Marker(detector: d.name, kind: "state", event: e))
                     }
                 }
             case "threshold":
-                let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
+                let inWindow = clean.filter { w($0.day) }
                 guard let median = RobustStatistics.median(inWindow.map(\.value)) else { continue }
                 let hit = d.below.map { median < $0 } ?? d.above.map { median > $0 } ?? false
                 if hit, let first = inWindow.first, let last = inWindow.last {
@@ -144,7 +155,7 @@ struct MarkerEngine {
                                           details: ["observations": String(inWindow.count)]))
                 }
             case "gap":
-                let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
+                let inWindow = clean.filter { w($0.day) }
                 for (a, b) in Preprocessing.gaps(inWindow, longerThan: d.min_days ?? 20) {
                     markers.append(Marker(detector: d.name, kind: "gap",
                                           event: Event(start: a, date: (a + b) / 2, end: b, valueStart: 0, valueEnd: 0,
@@ -171,9 +182,9 @@ struct MarkerEngine {
     }
 
     /// The parcel's coherence pairs (VV) of `year` within the detector's season window.
-    func coherencePairs(_ observations: [Observed], year: Int, window w: SeasonWindow?) -> [IndexPoint] {
+    func coherencePairs(_ observations: [Observed], year: Int, window w: DayTest) -> [IndexPoint] {
         Self.ofYear(observations, year).compactMap { o in
-            guard let c = o.coherence, w?.contains(day: o.day) ?? true else { return nil }
+            guard let c = o.coherence, w(o.day) else { return nil }
             return IndexPoint(day: o.day, value: c, clear: true)
         }
     }
@@ -184,11 +195,11 @@ struct MarkerEngine {
     /// observation in the 20 days before or the 10 days after it) and found none near it; an
     /// optical cut that a coherence rise accompanies says so (`confirmed_by`).
     func cuts(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], radar: [IndexPoint], reference: [Int: Double] = [:],
-              window w: SeasonWindow?) -> [Marker] {
+              window w: DayTest) -> [Marker] {
         var out: [Marker] = []
         // Unconfirmed falls (no data after them to tell) are not kept: they prove nothing.
         let cutDetector = CutDetector(d)
-        let optical = cutDetector.detect(clean).filter { $0.kind != .unconfirmed && w?.contains(day: $0.event.date) ?? true }
+        let optical = cutDetector.detect(clean).filter { $0.kind != .unconfirmed && w($0.event.date) }
         // A rise after the growing season is the sward's senescence, not a cut (as for optical falls).
         let rises = radar.isEmpty ? [] : CoherenceCutDetector(d).detect(radar, reference: reference).filter { Days.dayOfYear($0.event.date) <= cutDetector.growingSeasonEnd }
         for f in optical {
@@ -198,7 +209,7 @@ struct MarkerEngine {
             if f.kind == .cut, rises.contains(where: { abs($0.event.date - f.event.date) <= 12 }) { details["confirmed_by"] = "coherence" }
             out.append(Marker(detector: f.kind == .cut ? d.name : d.name + "-rejected", kind: f.kind.rawValue, event: f.event, details: details))
         }
-        for r in rises where w?.contains(day: r.event.date) ?? true {
+        for r in rises where w(r.event.date) {
             let date = r.event.date
             guard !optical.contains(where: { abs($0.event.date - date) <= 20 }) else { continue }
             let seenBefore = clean.contains { $0.day < date && $0.day >= date - 20 }
@@ -270,7 +281,8 @@ struct MarkerEngine {
             return phenologyDecision("crop-phenology", phenology, clearObservations: clean.count)
         }
         let w = decisionWindow
-        let inWindow = clean.filter { w?.contains(day: $0.day) ?? true }
+        let inW = DayTest(w, year: year)
+        let inWindow = clean.filter { inW($0.day) }
         if d.green.detector == "phenology", let phenology {
             return phenologyDecision(d.scheme, phenology, clearObservations: inWindow.count)
         }
@@ -281,7 +293,7 @@ struct MarkerEngine {
                             reasons: ["\(inWindow.count) clear observations in the window, fewer than \(minClear)"])
         }
         func count(_ r: MarkerOptions.Requirement) -> Int {
-            markers.filter { $0.detector == r.detector && (w?.contains(day: $0.event.date) ?? true) }.count
+            markers.filter { $0.detector == r.detector && inW($0.event.date) }.count
         }
         func satisfied(_ r: MarkerOptions.Requirement) -> Bool {
             let n = count(r)
@@ -295,7 +307,7 @@ struct MarkerEngine {
         }
         let greenCount = count(d.green)
         let dates = markers.filter { $0.detector == d.green.detector }.map { Days.text($0.event.date) }
-        if satisfied(d.green), let weak = radarOnlyShortfall(markers.filter { $0.detector == d.green.detector && (w?.contains(day: $0.event.date) ?? true) }) {
+        if satisfied(d.green), let weak = radarOnlyShortfall(markers.filter { $0.detector == d.green.detector && inW($0.event.date) }) {
             return Decision(scheme: d.scheme, colour: "yellow", clearObservations: inWindow.count,
                             reasons: [weak, "\(greenCount) \(d.green.detector) marker(s): \(dates.joined(separator: ", "))", "\(inWindow.count) usable observations"])
         }
@@ -356,5 +368,29 @@ struct MarkerEngine {
             return Decision(scheme: scheme, colour: "yellow", clearObservations: clearObservations,
                             reasons: ["\(outcome.crop) rule undecided: \(outcome.unknown) condition(s) without data"] + conditions)
         }
+    }
+}
+
+/// A season window as a test of day numbers, for one parcel's year: a range comparison for the
+/// days of that year (markers test every observation against several windows), the window's
+/// month and day otherwise. No window: every day.
+struct DayTest {
+    private let window: SeasonWindow?
+    private let year: Range<Int>
+    private let days: Range<Int>
+
+    init(_ window: SeasonWindow?, year: Int) {
+        self.window = window
+        if let window, year > 0 {
+            self.year = MarkerEngine.yearDays(year)
+            days = window.days(of: year)
+        } else {
+            self.year = 0..<0; days = 0..<0
+        }
+    }
+
+    @inline(__always) func callAsFunction(_ day: Int) -> Bool {
+        guard let window else { return true }
+        return year.contains(day) ? days.contains(day) : window.contains(day: day)
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LakeSQLite
 import LakeStore
+import LakeSupport
 
 /// Records analysis runs: each run's id, time, lake version, options text and inputs, so that
 /// results (which carry the run id) can be traced and reproduced.

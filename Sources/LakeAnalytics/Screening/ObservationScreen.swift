@@ -71,9 +71,20 @@ public struct ObservationScreen: Sendable {
     /// reflectances: the median NIR (B08) of its observations says which (vegetation and soil
     /// reflect 0.1–0.6 in NIR; as DN that is 1,000–6,000).
     static func unit(_ obs: [Observed]) -> Double {
-        var nir = obs.compactMap { $0.means[2] }
-        guard let median = RobustStatistics.median(reordering: &nir) else { return 1 }
-        return median < 5 ? 1e-4 : 1
+        // Whether the median is below 5, in one pass and without sorting: with n values and
+        // `below` of them under 5, the middle value(s) are under 5 when more than half are; for
+        // an even count with exactly half under, the median is the mean of the largest value
+        // under 5 and the smallest at or above it.
+        var n = 0, below = 0
+        var largestBelow = -Double.infinity, smallestAbove = Double.infinity
+        for o in obs {
+            guard let v = o.means[2] else { continue }
+            n += 1
+            if v < 5 { below += 1; largestBelow = max(largestBelow, v) } else { smallestAbove = min(smallestAbove, v) }
+        }
+        guard n > 0 else { return 1 }
+        let medianBelow5 = 2 * below > n + 1 || (2 * below == n + 1) || (2 * below == n && (largestBelow + smallestAbove) / 2 < 5)
+        return medianBelow5 ? 1e-4 : 1
     }
 
     /// NIR not well below the usual (or unknown).
@@ -88,18 +99,21 @@ public struct ObservationScreen: Sendable {
         let line: ClearLine?
         let nir: Double?, swir: Double?, blueStd: Double?
 
-        init?(_ obs: [Observed]) {
-            guard obs.count >= 4 else { return nil }
+        init?(_ obs: [Observed]) { self.init(obs, obs.indices) }
+
+        /// From the observations of `obs` at `indices`.
+        init?<C: Collection>(_ obs: [Observed], _ indices: C) where C.Element == Int {
+            guard indices.count >= 4 else { return nil }
             var scratch: [Double] = []
-            scratch.reserveCapacity(obs.count)
+            scratch.reserveCapacity(indices.count)
             func median(_ k: Int) -> Double? {
                 scratch.removeAll(keepingCapacity: true)
-                for o in obs { if let v = o.means[k] { scratch.append(v) } }
+                for i in indices { if let v = obs[i].means[k] { scratch.append(v) } }
                 return RobustStatistics.median(reordering: &scratch)
             }
             var points: [(x: Double, y: Double)] = []
-            points.reserveCapacity(obs.count)
-            for o in obs { if let b = o.means[0], let r = o.means[1] { points.append((r, b)) } }
+            points.reserveCapacity(indices.count)
+            for i in indices { if let b = obs[i].means[0], let r = obs[i].means[1] { points.append((r, b)) } }
             line = ClearLine(points)
             nir = median(2); swir = median(3); blueStd = median(BandMeans.blueStd)
         }
@@ -118,7 +132,7 @@ public struct ObservationScreen: Sendable {
             if let blue = obs[i].means[0], blue > brightBlue * unit { verdicts[i] = .bright }
         }
         let clearIdx = verdicts.indices.filter { verdicts[$0] == .clear }
-        guard let usual = Usual(clearIdx.map { obs[$0] }) ?? peers else { return verdicts }
+        guard let usual = Usual(obs, clearIdx) ?? peers else { return verdicts }
         let line = usual.line
         for i in clearIdx {
             let o = obs[i]
@@ -163,18 +177,20 @@ struct ClearLine {
         // separated pairs, as robust as all pairs for a line and O(n log n).
         let sorted = points.sorted { $0.x < $1.x }
         let half = sorted.count / 2
-        var slopes: [Double] = []
-        slopes.reserveCapacity(half)
+        // One buffer for the slopes, then the residuals and their deviations.
+        var buffer: [Double] = []
+        buffer.reserveCapacity(points.count)
         for i in 0..<half where sorted[i + half].x - sorted[i].x > 1e-9 {
-            slopes.append((sorted[i + half].y - sorted[i].y) / (sorted[i + half].x - sorted[i].x))
+            buffer.append((sorted[i + half].y - sorted[i].y) / (sorted[i + half].x - sorted[i].x))
         }
         // Physically the clear line rises (soil is brighter in blue and red alike); clamp so a
         // few points cannot tilt it absurdly.
-        let b = min(2, max(0, RobustStatistics.median(reordering: &slopes) ?? 0))
-        var residuals = points.map { $0.y - b * $0.x }
-        guard let a = RobustStatistics.median(reordering: &residuals) else { return nil }
-        for i in residuals.indices { residuals[i] = abs(residuals[i] - a) }
-        guard let mad = RobustStatistics.median(reordering: &residuals) else { return nil }
+        let b = min(2, max(0, RobustStatistics.median(reordering: &buffer) ?? 0))
+        buffer.removeAll(keepingCapacity: true)
+        for p in points { buffer.append(p.y - b * p.x) }
+        guard let a = RobustStatistics.median(reordering: &buffer) else { return nil }
+        for i in buffer.indices { buffer[i] = abs(buffer[i] - a) }
+        guard let mad = RobustStatistics.median(reordering: &buffer) else { return nil }
         intercept = a; slope = b; spread = 1.4826 * mad
     }
 
