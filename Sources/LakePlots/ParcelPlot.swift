@@ -91,7 +91,8 @@ public enum ParcelPlot {
         // Markers of the latest run that has any for this parcel.
         let markers = try lake.db.prepare("""
             SELECT detector, kind, start_date, date, end_date FROM markers
-            WHERE pid = ?1 AND run_id = (SELECT max(run_id) FROM markers WHERE pid = ?1) ORDER BY date
+            WHERE pid = ?1 AND run_id = (SELECT r.run_id FROM runs r WHERE EXISTS (SELECT 1 FROM markers x WHERE x.run_id = r.run_id AND x.pid = ?1)
+                                         ORDER BY r.run_id DESC LIMIT 1) ORDER BY date
             """)
         try markers.bind([.int(parcel.pid)])
         for row in try markers.rows() {

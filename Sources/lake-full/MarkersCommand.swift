@@ -72,9 +72,11 @@ struct MarkersShow: ParsableCommand {
                 WHERE d.pid = ?1 AND (?2 IS NULL OR d.run_id = ?2) ORDER BY d.run_id DESC
                 """)
             try decisions.bind([.int(parcel.pid), runID.map { .int($0) } ?? .null])
+            // Run by run (markers are indexed by run, then parcel).
             let markers = try lake.db.prepare("""
-                SELECT run_id, detector, kind, start_date, date, end_date, value_start, value_end, magnitude, confidence FROM markers
-                WHERE pid = ?1 AND (?2 IS NULL OR run_id = ?2) ORDER BY run_id DESC, date
+                SELECT m.run_id, m.detector, m.kind, m.start_date, m.date, m.end_date, m.value_start, m.value_end, m.magnitude, m.confidence
+                FROM runs r CROSS JOIN markers m ON m.run_id = r.run_id AND m.pid = ?1
+                WHERE (?2 IS NULL OR r.run_id = ?2) ORDER BY r.run_id DESC, m.date
                 """)
             try markers.bind([.int(parcel.pid), runID.map { .int($0) } ?? .null])
             if output.format == .text {
