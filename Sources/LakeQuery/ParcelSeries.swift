@@ -21,10 +21,12 @@ public struct Observation: Sendable {
 
     public func mean(_ band: String) -> Float? { bands.first { $0.band == band }?.stats.mean }
 
-    /// NDVI from the B08 and B04 means.
+    /// NDVI from the B08 and B04 means; without them, an NDVI band's mean (as given, or scaled
+    /// by 10,000 as NDVI rasters often are).
     public var ndvi: Double? {
-        guard let nir = mean("B08"), let red = mean("B04"), nir + red != 0 else { return nil }
-        return Double((nir - red) / (nir + red))
+        if let nir = mean("B08"), let red = mean("B04") { return nir + red != 0 ? Double((nir - red) / (nir + red)) : nil }
+        guard let v = mean("NDVI") else { return nil }
+        return abs(v) > 1.5 ? Double(v) / 10_000 : Double(v)
     }
 }
 

@@ -136,6 +136,60 @@ final class MarkerTests: XCTestCase {
         }
     }
 
+    /// A lake whose signatures carry an NDVI band instead of red and NIR (extracted from NDVI
+    /// rasters, or NDVI series given as they are, scaled by 10,000 or not) gets the markers the
+    /// band form gives: the same cuts where both read SCL alone, and its series' NDVI.
+    func testAnNDVIBandStandsInForRedAndNIR() throws {
+        let bands = try fixtureLake()
+        let pids = try bands.db.prepare("SELECT pid, parcel_id FROM parcels ORDER BY pid").rows()
+        let reader = try SeriesReader(bands)
+        // The fixture's NDVI (offsets applied) as an NDVI band: ×10,000 in one lake, as is in another.
+        var scaled = "parcel_id,reference,band,count,mean,std,min,max,p25,p50,p75\n", plain = scaled
+        var expected: [String: [Double]] = [:]
+        for row in pids {
+            for o in try reader.read(pid: row[0].int!, filter: SeriesFilter()) {
+                guard let v = o.ndvi else { continue }
+                let id = row[1].text!
+                let dn = Int((v * 10_000).rounded())
+                scaled += "\(id),\(o.reference),NDVI,90,\(dn),0,\(dn),\(dn),\(dn),\(dn),\(dn)\n"
+                plain += "\(id),\(o.reference),NDVI,90,\(v),0,\(v),\(v),\(v),\(v),\(v)\n"
+                expected[id, default: []].append(v)
+            }
+        }
+        func ndviLake(_ csv: String) throws -> Lake {
+            let lake = try temporaryLake(self, srid: 32632)
+            var parcels = ParcelIngestOptions(); parcels.aoi = "demo"; parcels.year = 2024
+            _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: parcels)
+            _ = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: CatalogueIngestOptions())
+            _ = try SignatureIngest(lake: lake).run(path: Paths.fixture("scl.csv"), options: SignatureIngestOptions())
+            _ = try SignatureIngest(lake: lake).run(path: try write(csv, "ndvi.csv"), options: SignatureIngestOptions())
+            return lake
+        }
+        // SCL alone screens in both forms: the same cuts, dated alike.
+        let (shipped, text) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        let sclOnly = try write(text.replacingOccurrences(of: "  regional: true", with: "  enabled: false"), "scl-only.yaml")
+        let (options, sclText) = try MarkerOptions.load(path: sclOnly)
+        func cuts(_ lake: Lake, _ options: MarkerOptions, _ text: String) throws -> [[SQLValue]] {
+            let run = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope()).run
+            return try lake.db.prepare("""
+                SELECT p.parcel_id, m.detector, m.date FROM markers m JOIN parcels p USING (pid) WHERE m.run_id = \(run) ORDER BY 1, 3, 2
+                """).rows()
+        }
+        let reference = try cuts(bands, options, sclText)
+        XCTAssertTrue(reference.contains { $0[1].text == "mowing" }, "the fixture meadows are mown")
+        for csv in [scaled, plain] {
+            let lake = try ndviLake(csv)
+            XCTAssertEqual(try cuts(lake, options, sclText), reference)
+            // The series reads the band as NDVI, whichever its scale.
+            let pid = try lake.db.scalar("SELECT pid FROM parcels WHERE parcel_id = 'P000002'")!.int!
+            let series = try SeriesReader(lake).read(pid: pid, filter: SeriesFilter()).compactMap(\.ndvi)
+            XCTAssertEqual(series.count, expected["P000002"]!.count)
+            for (a, b) in zip(series, expected["P000002"]!) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+            // With the shipped screening (its band tests skipped for want of bands) cuts are still found.
+            XCTAssertTrue(try cuts(lake, shipped, text).contains { $0[1].text == "mowing" })
+        }
+    }
+
     /// Clear flags read from the per-parcel SCL summaries are those of the histograms, and the
     /// same when a parcel's summary is out of date and the scan reads scl_hist instead.
     func testClearFlagsFromSummariesMatchTheHistograms() throws {

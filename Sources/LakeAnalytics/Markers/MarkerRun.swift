@@ -138,10 +138,13 @@ public struct MarkerRun {
         // Only the bands the signal needs (and the phenology check's NDVI, NIR and SWIR, and
         // the screening's blue, red, NIR and SWIR).
         let coherence = engine.readsCoherence
-        let needed = Set(options.signalKind.bands + (options.phenology == nil ? [] : ["B04", "B08", "B11"])
+        // A lake without red and NIR but with an NDVI band (extracted from NDVI rasters, or NDVI
+        // series ingested as they were given) reads NDVI from that band.
+        let ndviBand = options.signalKind == .ndvi || options.phenology != nil ? ["NDVI"] : []
+        let needed = Set(options.signalKind.bands + ndviBand + (options.phenology == nil ? [] : ["B04", "B08", "B11"])
                          + (engine.screen != nil ? ["B02", "B04", "B08", "B11"] : []) + (coherence ? ["VV"] : []))
         return Plan(parcels: parcels, area: area, crops: crops, calendar: try SceneCalendar(db),
-                    bandIDs: ["B02", "B04", "B08", "B11", "VV", "VH"].map { dictionary.id($0) },
+                    bandIDs: ["B02", "B04", "B08", "B11", "VV", "VH", "NDVI"].map { dictionary.id($0) },
                     wanted: Set(needed.compactMap { dictionary.id($0) }),
                     cloudScreen: options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen(),
                     engine: engine, notes: notes)

@@ -2,7 +2,8 @@ import LakeStore
 
 /// A parcel's observations from its packed series, as the marker chain reads them.
 enum ObservationReader {
-    /// The means of the bands markers use (`bandIDs`, in `BandMeans` order), with offsets
+    /// The means of the bands markers use (`bandIDs`: B02, B04, B08, B11, VV, VH and an NDVI
+    /// band, each nil where the lake has none), with offsets
     /// applied to reflectances, with each observation's clear flag, sorted by day. Band columns
     /// arrive sorted by obsid and are merged without hashing.
     static func read(_ item: ParcelInput, wanted: Set<UInt8>, bandIDs: [UInt8?], calendar: SceneCalendar, blueStd: Bool = false) throws -> [Observed] {
@@ -33,7 +34,14 @@ enum ObservationReader {
             try SeriesCodec.forEachColumn(item.blob, bands: wanted, field: 1) { band, obsids, values in
                 guard let k = bandIDs.firstIndex(where: { $0 == band }) else { return }
                 let reflectance = k < 4
-                put(k, obsids) { j in Double(reflectance ? values[j] + calendar.offset(obsids[j]) : values[j]) }
+                if k == 6 {
+                    // NDVI as given (−1…1) or scaled by 10,000 (sen2r, openEO, the JRC's integer
+                    // rasters): the parcel's whole column says which.
+                    let scale = values.contains { abs($0) > 1.5 } ? 1e-4 : 1
+                    put(BandMeans.ndvi, obsids) { j in Double(values[j]) * scale }
+                } else {
+                    put(k, obsids) { j in Double(reflectance ? values[j] + calendar.offset(obsids[j]) : values[j]) }
+                }
             }
             if blueStd, let blue = bandIDs[0], wanted.contains(blue) {
                 try SeriesCodec.forEachColumn(item.blob, bands: [blue], field: 2) { _, obsids, values in
@@ -58,23 +66,26 @@ enum ObservationReader {
     }
 }
 
-/// The band means of one observation that markers use: B02, B04, B08, B11, VV, VH, and the
-/// within-parcel standard deviation of B02 (slot `blueStd`) (NaN: none).
+/// The band means of one observation that markers use: B02, B04, B08, B11, VV, VH, the
+/// within-parcel standard deviation of B02 (slot `blueStd`) and the mean of an NDVI band (slot
+/// `ndvi`: lakes extracted from NDVI rasters or given NDVI series) (NaN: none).
 struct BandMeans {
     static let blueStd = 6
+    static let ndvi = 7
     private var b02 = Double.nan, b04 = Double.nan, b08 = Double.nan, b11 = Double.nan, vv = Double.nan, vh = Double.nan, sd02 = Double.nan
+    private var ndviBand = Double.nan
     init() {}
     init(_ values: [Double?]) { for (k, v) in values.enumerated() { self[k] = v } }
 
     subscript(k: Int) -> Double? {
         get {
             let v: Double
-            switch k { case 0: v = b02 case 1: v = b04 case 2: v = b08 case 3: v = b11 case 4: v = vv case 5: v = vh default: v = sd02 }
+            switch k { case 0: v = b02 case 1: v = b04 case 2: v = b08 case 3: v = b11 case 4: v = vv case 5: v = vh case 6: v = sd02 default: v = ndviBand }
             return v.isNaN ? nil : v
         }
         set {
             let v = newValue ?? .nan
-            switch k { case 0: b02 = v case 1: b04 = v case 2: b08 = v case 3: b11 = v case 4: vv = v case 5: vh = v default: sd02 = v }
+            switch k { case 0: b02 = v case 1: b04 = v case 2: b08 = v case 3: b11 = v case 4: vv = v case 5: vh = v case 6: sd02 = v default: ndviBand = v }
         }
     }
 }
@@ -97,7 +108,7 @@ struct Observed {
 
     func value(_ signal: Signal) -> Double? {
         switch signal {
-        case .ndvi: return SeriesScanner.ndvi(red: means[1], nir: means[2])
+        case .ndvi: return SeriesScanner.ndvi(red: means[1], nir: means[2]) ?? means[BandMeans.ndvi]
         case .bsi: return SeriesScanner.bsi(b02: means[0], b04: means[1], b08: means[2], b11: means[3])
         case .vv: return kind == .coherence ? nil : means[4]
         case .vh: return kind == .coherence ? nil : means[5]
