@@ -64,7 +64,7 @@ printf "query peers %s (10 nearest within 1 km): %s, %.1f ms whole process (mean
 t0=$(now); peak $BIN/lake --db "$db" heterogeneity --top 1; t1=$(now)
 printf "heterogeneity ranking of all %d parcels: %.2f s = %.0f parcels/s, peak memory %d MB\n" "$P" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P / ($t1 - $t0)" | bc -l)" "$rss"
 # The shipped mowing chain over every parcel (not only grassland): markers + decisions.
-sed '/^parcels:/,/^  groups:/d' options/mowing.yaml > "$OUT/mowing-all-parcels.yaml"
+sed '/^parcels:/,/^  crops:/d' options/mowing.yaml > "$OUT/mowing-all-parcels.yaml"
 summary=$(/usr/bin/time -f %M -o "$OUT/rss" $BIN/lake --db "$db" markers run "$OUT/mowing-all-parcels.yaml" --json | tr -d '\n ')
 rss=$(( $(tail -1 "$OUT/rss") / 1024 ))
 secs=$(echo "$summary" | sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p')

@@ -250,7 +250,19 @@ final class MarkerTests: XCTestCase {
         let run = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())
         XCTAssertEqual(run.parcels, 20)
         XCTAssertTrue(run.notes.first?.contains("declares a crop") ?? false, "\(run.notes)")
-        try lake.db.execute("UPDATE parcels SET crop_code = '1110', crop_name = 'maize' WHERE pid = 1")
+        // Codes only, of a list the option file does not name, and no names to select by: all
+        // of them too, and the note says which codes and how to select.
+        try lake.db.execute("UPDATE parcels SET crop_code = CASE WHEN pid % 2 = 0 THEN 'PG' ELSE 'TA' END")
+        let codesOnly = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())
+        XCTAssertEqual(codesOnly.parcels, 20)
+        XCTAssertTrue(codesOnly.notes.first?.contains("crop codes only (PG, TA)") ?? false, "\(codesOnly.notes)")
+        var chosen = ParcelScope(); chosen.crops = ["PG"]
+        XCTAssertEqual(try MarkerRun(lake: lake).run(options, text: text, scope: chosen).parcels, 10)
+        // A code the file names selects as before (HCAT3's grassland).
+        try lake.db.execute("UPDATE parcels SET crop_code = '3302000000' WHERE pid <= 3")
+        XCTAssertEqual(try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope()).parcels, 3)
+        // Named crops none of which the file selects: an error that names them.
+        try lake.db.execute("UPDATE parcels SET crop_code = '1110', crop_name = 'maize'")
         XCTAssertThrowsError(try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())) {
             XCTAssertEqual(($0 as? LakeError)?.exitCode, 5)
         }

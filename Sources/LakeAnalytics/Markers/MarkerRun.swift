@@ -117,11 +117,23 @@ public struct MarkerRun {
         }
         // The option file selects by declared crop; parcels that declare none at all (a field
         // campaign's own polygons, a mowing data set) were given for this analysis: all of them.
+        // So were parcels that carry only codes of a list the file does not name and no crop
+        // name to select them by (a data set's own codes, and no crop table in the lake).
         let declaresNone = !inScope.isEmpty && inScope.allSatisfy { ($0.1.crop ?? "").isEmpty && $0.1.names.allSatisfy(\.isEmpty) }
+        // (`parcel_groups` gives a parcel without a crop table entry its code as group name.)
+        let namesNone = !inScope.isEmpty && inScope.allSatisfy { $0.1.names[0].isEmpty && ($0.1.names[1].isEmpty || $0.1.names[1] == $0.1.crop) }
+        let fileCodes = Set(options.parcels?.crops ?? [])
+        let codesOnly = !declaresNone && namesNone && options.parcels?.groups != nil && !inScope.contains { fileCodes.contains($0.1.crop ?? "") }
         var notes: [String] = []
-        let (codes, groups) = scope.crops.map { ($0, $0) } ?? (declaresNone ? (nil, nil) : (options.parcels?.crops, options.parcels?.groups))
+        let selectsAll = scope.crops == nil && (declaresNone || codesOnly)
+        let (codes, groups) = scope.crops.map { ($0, $0) } ?? (selectsAll ? (nil, nil) : (options.parcels?.crops, options.parcels?.groups))
         if declaresNone && scope.crops == nil && (options.parcels?.crops != nil || options.parcels?.groups != nil) {
             notes.append("no parcel in scope declares a crop: the option file's crop selection is not applied, all \(inScope.count) parcels are analysed")
+        } else if codesOnly && scope.crops == nil {
+            let seen = Array(Set(inScope.compactMap(\.1.crop)).sorted().prefix(6))
+            notes.append("the parcels in scope declare crop codes only (\(seen.joined(separator: ", "))\(seen.count == 6 ? ", …" : "")), none of them named in "
+                         + "the option file and no crop name to select by: all \(inScope.count) parcels are analysed (select with --crops CODE,…, "
+                         + "or give the lake a crop table: lake ingest crops)")
         }
         for (pid, info) in inScope {
             if (codes != nil || groups != nil) && !ParcelScope.selects(code: info.crop, names: info.names, codes: codes, groups: groups) { continue }
