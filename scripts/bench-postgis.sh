@@ -155,6 +155,21 @@ for q in "parcelTimeSeries|series|parcelTimeSeries?aoi=bench&year=2024&pid=$id" 
   record "$name over HTTP, requests/s (PostGIS: pgbench tps)" "$lrps" "$prps" "$(ratio "$lrps" "$prps")"
   record "$name over HTTP, p50 / p99 ms" "$lp50 / $lp99" "$pp50 / $pp99" "$(ratio "$lp99" "$pp50")"
 done
+# One request at a time: the point-query figures (issue 12: series ≤ 0.3 ms, peers ≤ 0.5, point
+# ≤ 0.3) through HTTP, beside the same query on PostgreSQL without HTTP (pgbench, 1 client).
+wrk1() {  # p50 ms of one connection for 5 s
+  wrk -t1 -c1 -d5s --latency "http://127.0.0.1:$port/query/$1" 2>/dev/null | awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    $1 == "50%" { printf "%.3f\n", ms($2) }'
+}
+for q in "parcelTimeSeries|series|parcelTimeSeries?aoi=bench&year=2024&pid=$id" "parcelPeers|peers|parcelPeers?aoi=bench&year=2024&pid=$id" \
+         "parcelByLocation|at|parcelByLocation?aoi=bench&year=2024&lon=$lon&lat=$lat"; do
+  name=${q%%|*}; rest=${q#*|}; tag=${rest%%|*}; path=${rest#*|}
+  served=$(wrk1 "$path")
+  pg1=$("$(pg_bin)/pgbench" -n -M prepared -T 5 -c 1 -h 127.0.0.1 -p "$PGPORT" -U "$PGUSER" -D pid="$pid" -f "$OUT/pgbench-$tag.sql" lake 2>/dev/null \
+    | sed -n 's/^latency average = \([0-9.]*\) ms/\1/p')
+  record "$name over HTTP one request at a time, p50 ms (PostGIS: the query alone)" "$served" "$pg1" "$(ratio "$served" "$pg1")"
+done
 kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true
 
 echo

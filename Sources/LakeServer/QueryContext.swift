@@ -31,6 +31,13 @@ final class ContextPool: Sendable {
         for context in contexts { free.put(context) }
     }
 
+    /// `body` with a context if one is free now; nil (and `body` not run) when all are lent.
+    func withFree<T>(_ body: (QueryContext) throws -> T) rethrows -> T? {
+        guard let context = free.takeIfAny() else { return nil }
+        defer { free.put(context) }
+        return try body(context)
+    }
+
     func with<T>(_ body: (QueryContext) throws -> T) throws -> T {
         guard let context = free.take() else { throw APIError(status: 503, message: "the server is stopping") }
         defer { free.put(context) }

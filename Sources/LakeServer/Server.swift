@@ -37,6 +37,10 @@ public enum LakeServer {
         ("info", { c, _, _ in JSONText.render(try JRCQueries.options(c), pretty: false) }),
     ]
 
+    /// Routes whose answer is an index lookup or two (well under a millisecond): answered on the
+    /// request's thread when a connection is free (see `answered`).
+    static let quickRoutes: Set<String> = ["parcelByID", "parcelByLocation", "parcelPeers", "options", "info"]
+
     /// The chip queries: (name, content type, answer from a lent connection, the cache and the request's key).
     static let chipRoutes: [(String, String, @Sendable (QueryContext, JRCQueries.Parameters, ChipCache, String) throws -> String)] = [
         ("chipByLocation", "text/html; charset=utf-8", { c, p, cache, key in try ChipQueries.chipByLocation(c, p, cache: cache, key: key) }),
@@ -60,11 +64,15 @@ public enum LakeServer {
         let maxRows = options.maxRows, timeLimit = options.timeLimit
         /// Runs `body` on NIO's blocking-work pool (off Swift's cooperative threads, as many as
         /// cores: waiting for a connection there harms no one) and answers with its text.
-        @Sendable func answered(_ request: Request, contentType: String, _ body: @escaping @Sendable (JRCQueries.Parameters) throws -> String) async -> Response {
+        /// `inline`: a query that answers in well under a millisecond (a parcel, its peers) runs
+        /// on the request's own thread when a connection is free, saving the two thread hops.
+        @Sendable func answered(_ request: Request, contentType: String, inline: (@Sendable (JRCQueries.Parameters) throws -> String?)? = nil,
+                                _ body: @escaping @Sendable (JRCQueries.Parameters) throws -> String) async -> Response {
             var query: JRCQueries.Parameters = [:]
             for (k, v) in request.uri.queryParameters { query[String(k)] = String(v).removingPercentEncoding ?? String(v) }
             let parameters = query
             do {
+                if let inline, let answer = try inline(parameters) { return text(answer, contentType: contentType, status: .ok) }
                 return text(try await NIOThreadPool.singleton.runIfActive { try body(parameters) }, contentType: contentType, status: .ok)
             } catch let error as APIError {
                 return json(["error": error.message], status: HTTPResponse.Status(code: error.status))
@@ -76,9 +84,19 @@ public enum LakeServer {
         @Sendable func pooled(_ answer: @escaping @Sendable (QueryContext) throws -> String) throws -> String {
             try pool.with { context in try limited(context.lake, timeLimit) { try answer(context) } }
         }
+        /// The answer from a connection free now, nil when all are lent.
+        @Sendable func freeNow(_ answer: @escaping @Sendable (QueryContext) throws -> String) throws -> String? {
+            try pool.withFree { context in try limited(context.lake, timeLimit) { try answer(context) } }
+        }
         for (name, answer) in routes {
+            let inline: (@Sendable (JRCQueries.Parameters) throws -> String?)?
+            if quickRoutes.contains(name) {
+                inline = { p in try freeNow { try answer($0, p, maxRows) } }
+            } else {
+                inline = nil
+            }
             router.get("query/\(name)") { request, _ -> Response in
-                await answered(request, contentType: "application/json") { p in try pooled { try answer($0, p, maxRows) } }
+                await answered(request, contentType: "application/json", inline: inline) { p in try pooled { try answer($0, p, maxRows) } }
             }
         }
         for (name, contentType, answer) in chipRoutes {

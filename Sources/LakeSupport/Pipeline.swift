@@ -92,6 +92,15 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         return item
     }
 
+    /// An element if one is waiting, without waiting.
+    public func takeIfAny() -> Element? {
+        pthread_mutex_lock(&mutex); defer { pthread_mutex_unlock(&mutex) }
+        guard !items.isEmpty else { return nil }
+        let item = items.removeFirst()
+        pthread_cond_signal(&notFull)
+        return item
+    }
+
     public func close() {
         pthread_mutex_lock(&mutex); closed = true; pthread_cond_broadcast(&notEmpty); pthread_mutex_unlock(&mutex)
     }

@@ -135,6 +135,34 @@ final class ServeTests: BinaryTestCase {
     /// Request limits: an answer past --max-rows is refused (413), bad parameters are 400 — each
     /// as JSON, and the server goes on. (The time limit's interrupt is tested on a connection,
     /// StartUpPathTests: no query of this small lake runs long enough.)
+    /// Quick queries answer on the request's own thread when a connection is free and hop to
+    /// the blocking pool when all are lent: sixteen clients at once get, every time, the answer
+    /// one client gets alone.
+    func testQuickAnswersAreTheSameWhetherAConnectionIsFreeOrNot() throws {
+        try loadSmallLake()
+        let (server, port) = try startServer(["--connections", "1"])
+        defer { server.terminate(); server.waitUntilExit() }
+        let script = """
+            import json, urllib.request
+            from concurrent.futures import ThreadPoolExecutor
+            queries = ["parcelPeers?aoi=demo&year=2024&pid=P000004&distance=2000", "parcelByID?aoi=demo&year=2024&pid=P000007", "options",
+                       "parcelTimeSeries?aoi=demo&year=2024&pid=P000004&band=B04"]
+            def get(q):
+                with urllib.request.urlopen("http://127.0.0.1:\(port)/query/" + q) as r:
+                    return r.status, r.read().decode()
+            alone = {q: get(q) for q in queries}
+            with ThreadPoolExecutor(16) as pool:
+                together = list(pool.map(get, queries * 40))
+            print(json.dumps({"requests": len(together), "differ": sum(1 for q, a in zip(queries * 40, together) if a != alone[q]),
+                              "statuses": sorted(set(s for s, _ in alone.values()))}))
+            """
+        let out = try shell("/usr/bin/env", ["python3", "-c", script])
+        let answer = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
+        XCTAssertEqual(answer["requests"] as? Int, 160)
+        XCTAssertEqual(answer["differ"] as? Int, 0)
+        XCTAssertEqual(answer["statuses"] as? [Int], [200])
+    }
+
     func testLimitsAnswerWithStatusAndTheServerGoesOn() throws {
         try loadSmallLake()
         let python = try cbmPython()
