@@ -64,7 +64,8 @@ final class SCLSummaryTests: XCTestCase {
 
     /// A bulk load marks each touched parcel once (inserted or changed, not unchanged) with
     /// the triggers off, and puts the triggers back byte for byte; one that fails rolls back
-    /// with the triggers in place.
+    /// with the triggers in place. A batch of new and known histograms counts each right and
+    /// may mark a parcel it did not change (rebuilt to the same summary).
     func testABulkLoadMarksTouchedParcelsAndRestoresTheTriggers() throws {
         let lake = try lake("b.sqlite")
         func triggers() throws -> [[SQLValue]] {
@@ -79,12 +80,27 @@ final class SCLSummaryTests: XCTestCase {
             let store = try SCLStore(db: lake.db)
             try store.beginBulk()
             XCTAssertEqual(try triggers().count, 0)
-            _ = try store.upsert(batch: [(1, 1, clear), (1, 300, clear), (2, 2, clear)])   // pid 2 unchanged
+            let new = try store.upsert(batch: [(1, 1, clear), (1, 300, clear)])
+            let known = try store.upsert(batch: [(2, 2, clear)])   // pid 2 unchanged
+            XCTAssertEqual([new.inserted, new.updated, new.unchanged, known.inserted, known.updated, known.unchanged], [2, 0, 0, 0, 0, 1])
             XCTAssertEqual(try dirty(lake), [])
             try store.endBulk()
         }
         XCTAssertEqual(try triggers(), before)
         XCTAssertEqual(try dirty(lake), [1])
+        try SCLSummary.refresh(lake.db)
+        try lake.db.transaction {
+            let store = try SCLStore(db: lake.db)
+            try store.beginBulk()
+            var cloudy = clear; cloudy[9] = 5
+            // One changed (pid 1), one unchanged and one new (pid 2) in one batch.
+            let mixed = try store.upsert(batch: [(1, 1, cloudy), (2, 2, clear), (2, 300, clear)])
+            XCTAssertEqual([mixed.inserted, mixed.updated, mixed.unchanged], [1, 1, 1])
+            try store.endBulk()
+        }
+        XCTAssertEqual(try dirty(lake), [1, 2])
+        try SCLSummary.refresh(lake.db)
+        XCTAssertEqual(try lake.db.scalar("SELECT c9 FROM scl_hist WHERE pid = 1 AND obsid = 1")?.int, 5)
         XCTAssertThrowsError(try lake.db.transaction {
             let store = try SCLStore(db: lake.db)
             try store.beginBulk()

@@ -39,7 +39,10 @@ public final class SCLStore {
     }
 
     /// Upserts `rows` (at most `batchSize`, keys distinct within the batch): new histograms in one
-    /// multi-row statement, whose RETURNING names them; the others compared and written one by one.
+    /// multi-row INSERT OR IGNORE. When it inserted them all (a first load: SQLite's change count
+    /// says so) that is all; otherwise each row is compared with what the lake holds and written
+    /// where it differs: the change count is the number inserted, the rows that differed were
+    /// updated, the rest were there already.
     public func upsert(batch rows: [(pid: Int64, obsid: Int64, counts: [Int])]) throws -> Counts {
         var counts = Counts()
         guard !rows.isEmpty else { return counts }
@@ -52,10 +55,7 @@ public final class SCLStore {
         let statement: Statement
         if let known = batchInserts[rows.count] { statement = known } else {
             let one = "(?" + String(repeating: ", ?", count: 13) + ")"
-            statement = try db.prepare("""
-                INSERT OR IGNORE INTO scl_hist (pid, obsid, \(columns)) VALUES \(Array(repeating: one, count: rows.count).joined(separator: ", "))
-                RETURNING pid, obsid
-                """)
+            statement = try db.prepare("INSERT OR IGNORE INTO scl_hist (pid, obsid, \(columns)) VALUES \(Array(repeating: one, count: rows.count).joined(separator: ", "))")
             batchInserts[rows.count] = statement
         }
         var index: Int32 = 1
@@ -64,32 +64,32 @@ public final class SCLStore {
             for (k, c) in row.counts.enumerated() { statement.bind(int: Int64(c), at: index + 2 + Int32(k)) }
             index += 14
         }
-        // What RETURNING gives back is gathered as it comes; a set is built only when some rows
-        // were already there (a first load never needs one).
-        returned.removeAll(keepingCapacity: true)
-        while try statement.step() { returned.append(Pair(pid: statement.int(0), obsid: statement.int(1))) }
+        try statement.step()
         statement.reset()
-        if heldTriggers != nil {
+        let inserted = db.changes
+        // The parcels to mark for a summary rebuild: none when nothing was new (the comparison
+        // below marks the changed ones), else every parcel of the batch — exact for a batch of
+        // new histograms; in a batch of new and known ones a parcel whose histograms were all
+        // there already may be marked too, which costs only its rebuild (to the same summary).
+        if heldTriggers != nil && inserted > 0 {
             var last: Int64?
-            for pair in returned where pair.pid != last { touched.insert(pair.pid); last = pair.pid }
+            for row in rows where row.pid != last { touched.insert(row.pid); last = row.pid }
         }
-        counts.inserted = returned.count
-        mostlyNew = returned.count * 2 > rows.count
-        guard returned.count < rows.count else { return counts }
-        let inserted = Set(returned)
-        for row in rows where !inserted.contains(Pair(pid: row.pid, obsid: row.obsid)) {
-            counts.add(try upsert(pid: row.pid, obsid: row.obsid, counts: row.counts, knownFirst: true))
-        }
+        counts.inserted = inserted
+        mostlyNew = inserted * 2 > rows.count
+        guard inserted < rows.count else { return counts }
+        // Some were there: a row that now differs from the lake's was there before with other
+        // counts (an update); one that equals it was inserted just now or was there already.
+        for row in rows where try compareAndWrite(pid: row.pid, obsid: row.obsid, counts: row.counts) == .updated { counts.updated += 1 }
+        counts.unchanged = rows.count - inserted - counts.updated
         return counts
     }
-
-    private struct Pair: Hashable { let pid: Int64, obsid: Int64 }
-    private var returned: [Pair] = []
 
     /// The triggers that mark a parcel in `scl_dirty` on every histogram written, as the file
     /// holds them, while a bulk load has them off.
     private var heldTriggers: [String]?
-    /// Parcels whose histograms the bulk load inserted or changed.
+    /// Parcels whose histograms the bulk load inserted or changed (and, in a batch of new and
+    /// known histograms, possibly others of that batch: see `upsert(batch:)`).
     private var touched = Set<Int64>()
 
     /// A load of many histograms inside one transaction: rather than a trigger marking the
