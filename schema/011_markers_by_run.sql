@@ -5,5 +5,5 @@
 -- accumulated in the lake (on the 20,000-parcel bench lake the writing took 0.25 s on a fresh
 -- lake and 0.5 s with 25 runs in it). Under (run_id, pid) a run's entries are appended. One
 -- parcel's markers are read run by run: one probe of this index per run.
-DROP INDEX markers_by_pid;
-CREATE INDEX markers_by_run_pid ON markers (run_id, pid);
+DROP INDEX IF EXISTS markers_by_pid;
+CREATE INDEX IF NOT EXISTS markers_by_run_pid ON markers (run_id, pid);
