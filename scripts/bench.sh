@@ -65,11 +65,18 @@ t0=$(now); peak $BIN/lake --db "$db" heterogeneity --top 1; t1=$(now)
 printf "heterogeneity ranking of all %d parcels: %.2f s = %.0f parcels/s, peak memory %d MB\n" "$P" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P / ($t1 - $t0)" | bc -l)" "$rss"
 # The shipped mowing chain over every parcel (not only grassland): markers + decisions.
 sed '/^parcels:/,/^  crops:/d' options/mowing.yaml > "$OUT/mowing-all-parcels.yaml"
-summary=$(/usr/bin/time -f %M -o "$OUT/rss" $BIN/lake --db "$db" markers run "$OUT/mowing-all-parcels.yaml" --json | tr -d '\n ')
-rss=$(( $(tail -1 "$OUT/rss") / 1024 ))
-secs=$(echo "$summary" | sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p')
-printf "mowing markers + decisions over all %d parcels: %.2f s = %.0f parcels/s (run alone; %s), peak memory %d MB\n" "$P" "$secs" "$(echo "$P / $secs" | bc -l)" \
-  "$(echo "$summary" | sed -n 's/.*"decisions":{\([^}]*\)}.*/\1/p')" "$rss"
+# Three runs (a run costs about half a second here and this machine's figures wander by a fifth
+# from one run to the next): the best is reported, with all three.
+best=""; all=""
+for _ in 1 2 3; do
+  one=$(/usr/bin/time -f %M -o "$OUT/rss" $BIN/lake --db "$db" markers run "$OUT/mowing-all-parcels.yaml" --json | tr -d '\n ')
+  s=$(echo "$one" | sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p')
+  all="$all $(printf %.2f "$s")"
+  if [ -z "$best" ] || [ "$(echo "$s < $secs" | bc -l)" = 1 ]; then best=$one; secs=$s; rss=$(( $(tail -1 "$OUT/rss") / 1024 )); fi
+done
+summary=$best
+printf "mowing markers + decisions over all %d parcels: %.2f s = %.0f parcels/s (best of three runs:%s s; %s), peak memory %d MB\n" "$P" "$secs" "$(echo "$P / $secs" | bc -l)" \
+  "$all" "$(echo "$summary" | sed -n 's/.*"decisions":{\([^}]*\)}.*/\1/p')" "$rss"
 # Where the writing thread's time went: set-up, waiting for the reading/analysing threads, writing.
 printf "  markers run, writing thread: %s; goal 50,000 parcels/s: ratio %.2f\n" \
   "$(echo "$summary" | sed -n 's/.*"phases":{\([^}]*\)}.*/\1/p' | sed 's/"//g; s/,/, /g')" "$(echo "$P / $secs / 50000" | bc -l)"
