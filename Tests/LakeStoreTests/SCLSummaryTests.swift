@@ -62,18 +62,36 @@ final class SCLSummaryTests: XCTestCase {
         XCTAssertEqual(try SCLSummary.refresh(lake.db), 0)
     }
 
-    /// A bulk load marks each touched parcel once (inserted or changed, not unchanged) with
-    /// the triggers off, and puts the triggers back byte for byte; one that fails rolls back
-    /// with the triggers in place. A batch of new and known histograms counts each right and
-    /// may mark a parcel it did not change (rebuilt to the same summary).
-    func testABulkLoadMarksTouchedParcelsAndRestoresTheTriggers() throws {
+    /// A bulk load writes the summaries of the parcels it touched as a rebuild from `scl_hist`
+    /// would (new, changed, and a batch of new and known histograms; a parcel marked dirty before
+    /// it, or past the memory limit, is marked for the rebuild instead), with the triggers off,
+    /// and puts the triggers back byte for byte; one that fails rolls back with the triggers and
+    /// summaries in place.
+    func testABulkLoadKeepsSummariesAsARebuildWouldAndRestoresTheTriggers() throws {
         let lake = try lake("b.sqlite")
         func triggers() throws -> [[SQLValue]] {
             try lake.db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'scl_hist' ORDER BY name").rows()
         }
+        func summaries() throws -> [[SQLValue]] { try lake.db.prepare("SELECT pid, data FROM scl_summary ORDER BY pid").rows() }
+        /// The summaries as a rebuild of every parcel from scl_hist makes them.
+        func rebuilt() throws -> [[SQLValue]] {
+            let kept = try summaries()
+            var out: [[SQLValue]] = []
+            // Rebuilt inside a transaction that is then rolled back.
+            _ = try? lake.db.transaction { () throws -> Void in
+                try lake.db.execute("INSERT OR IGNORE INTO scl_dirty SELECT pid FROM parcels")
+                try SCLSummary.refresh(lake.db)
+                out = try summaries()
+                throw LakeError.usage("back to what the load wrote")
+            }
+            XCTAssertFalse(out.isEmpty)
+            XCTAssertEqual(try summaries(), kept)
+            return out
+        }
         let before = try triggers()
         XCTAssertEqual(before.count, 3)
         var clear = [Int](repeating: 0, count: 12); clear[4] = 90
+        var cloudy = clear; cloudy[9] = 5
         try SCLStore(db: lake.db).upsert(pid: 2, obsid: 2, counts: clear)
         try SCLSummary.refresh(lake.db)
         try lake.db.transaction {
@@ -83,35 +101,54 @@ final class SCLSummaryTests: XCTestCase {
             let new = try store.upsert(batch: [(1, 1, clear), (1, 300, clear)])
             let known = try store.upsert(batch: [(2, 2, clear)])   // pid 2 unchanged
             XCTAssertEqual([new.inserted, new.updated, new.unchanged, known.inserted, known.updated, known.unchanged], [2, 0, 0, 0, 0, 1])
-            XCTAssertEqual(try dirty(lake), [])
             try store.endBulk()
         }
         XCTAssertEqual(try triggers(), before)
-        XCTAssertEqual(try dirty(lake), [1])
-        try SCLSummary.refresh(lake.db)
+        XCTAssertEqual(try dirty(lake), [])
+        XCTAssertEqual(try summary(lake, 1), [SCLSummary.Entry(obsid: 1, classes: 1 << 4), SCLSummary.Entry(obsid: 300, classes: 1 << 4)])
+        XCTAssertEqual(try summaries(), try rebuilt())
+        // One changed (pid 1), one unchanged and one new (pid 2) in one batch; then pid 1 again.
         try lake.db.transaction {
             let store = try SCLStore(db: lake.db)
             try store.beginBulk()
-            var cloudy = clear; cloudy[9] = 5
-            // One changed (pid 1), one unchanged and one new (pid 2) in one batch.
             let mixed = try store.upsert(batch: [(1, 1, cloudy), (2, 2, clear), (2, 300, clear)])
             XCTAssertEqual([mixed.inserted, mixed.updated, mixed.unchanged], [1, 1, 1])
+            _ = try store.upsert(batch: [(1, 300, cloudy)])
+            try store.endBulk()
+        }
+        XCTAssertEqual(try dirty(lake), [])
+        XCTAssertEqual(try summary(lake, 1)?.map(\.classes), [1 << 4 | 1 << 9, 1 << 4 | 1 << 9])
+        XCTAssertEqual(try summaries(), try rebuilt())
+        // A parcel marked dirty before the load (someone's SQL), and a load past the memory
+        // limit: marked for the rebuild, which gives the same summaries.
+        try lake.db.execute("DELETE FROM scl_hist WHERE pid = 2 AND obsid = 300")
+        XCTAssertEqual(try dirty(lake), [2])
+        let limit = SCLStore.recordLimit
+        SCLStore.recordLimit = 1
+        defer { SCLStore.recordLimit = limit }
+        try lake.db.transaction {
+            let store = try SCLStore(db: lake.db)
+            try store.beginBulk()
+            _ = try store.upsert(batch: [(1, 2, cloudy), (1, 1, clear), (2, 1, clear)])
             try store.endBulk()
         }
         XCTAssertEqual(try dirty(lake), [1, 2])
         try SCLSummary.refresh(lake.db)
-        XCTAssertEqual(try lake.db.scalar("SELECT c9 FROM scl_hist WHERE pid = 1 AND obsid = 1")?.int, 5)
+        XCTAssertEqual(try summaries(), try rebuilt())
+        XCTAssertEqual(try summary(lake, 2)?.map(\.obsid), [1, 2])
+        SCLStore.recordLimit = limit
+        let kept = try summaries()
         XCTAssertThrowsError(try lake.db.transaction {
             let store = try SCLStore(db: lake.db)
             try store.beginBulk()
-            var cloudy = clear; cloudy[9] = 5
-            _ = try store.upsert(batch: [(2, 1, cloudy)])
+            _ = try store.upsert(batch: [(2, 300, cloudy)])
+            try store.endBulk()
             throw LakeError.usage("the load fails half-way")
         })
         XCTAssertEqual(try triggers(), before)
-        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM scl_hist WHERE pid = 2 AND obsid = 1")?.int, 0)
+        XCTAssertEqual(try summaries(), kept)
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM scl_hist WHERE pid = 2 AND obsid = 300")?.int, 0)
         // The triggers work again for everyone's SQL.
-        try SCLSummary.refresh(lake.db)
         try lake.db.execute("DELETE FROM scl_hist WHERE pid = 2")
         XCTAssertEqual(try dirty(lake), [2])
     }

@@ -67,13 +67,11 @@ public final class SCLStore {
         try statement.step()
         statement.reset()
         let inserted = db.changes
-        // The parcels to mark for a summary rebuild: none when nothing was new (the comparison
-        // below marks the changed ones), else every parcel of the batch — exact for a batch of
-        // new histograms; in a batch of new and known ones a parcel whose histograms were all
-        // there already may be marked too, which costs only its rebuild (to the same summary).
+        // What the parcels' summaries get: nothing when nothing was new (the comparison below
+        // records the changed ones), else every row of the batch — in a batch of new and known
+        // histograms a known one is recorded with the mask it already has.
         if heldTriggers != nil && inserted > 0 {
-            var last: Int64?
-            for row in rows where row.pid != last { touched.insert(row.pid); last = row.pid }
+            for row in rows { record(row.pid, row.obsid, row.counts) }
         }
         counts.inserted = inserted
         mostlyNew = inserted * 2 > rows.count
@@ -88,16 +86,29 @@ public final class SCLStore {
     /// The triggers that mark a parcel in `scl_dirty` on every histogram written, as the file
     /// holds them, while a bulk load has them off.
     private var heldTriggers: [String]?
-    /// Parcels whose histograms the bulk load inserted or changed (and, in a batch of new and
-    /// known histograms, possibly others of that batch: see `upsert(batch:)`).
-    private var touched = Set<Int64>()
+    /// Per parcel, the class mask of each histogram the bulk load wrote, in the order written
+    /// (`record`): what `endBulk` brings the parcel's summary up to date with.
+    private var written: [Int64: [SCLSummary.Entry]] = [:]
+    /// The parcel being recorded (rows usually arrive parcel by parcel): kept apart from
+    /// `written` until another parcel comes, so that a row costs no hashing.
+    private var current: (pid: Int64, entries: [SCLSummary.Entry])?
+    private var recorded = 0
+    /// Parcels the load wrote to after `recordLimit` entries were held: marked for a rebuild
+    /// from `scl_hist` instead (memory stays bounded whatever the file's size).
+    private var unrecorded = Set<Int64>()
+    /// About 16 bytes an entry: 64 MB at most (a variable so that tests can make it small).
+    nonisolated(unsafe) public static var recordLimit = 4_000_000
 
-    /// A load of many histograms inside one transaction: rather than a trigger marking the
-    /// parcel in `scl_dirty` on each row (half of what SQLite spends on a first load), the
-    /// triggers are dropped for this transaction and each touched parcel is marked once by
-    /// `endBulk`, which puts the triggers back with their exact text before the transaction
-    /// ends. A load that fails rolls back, triggers included: no one ever sees the file without
-    /// them.
+    /// A load of many histograms inside one transaction. Rather than a trigger marking the
+    /// parcel in `scl_dirty` on each row (half of what SQLite spends on a first load), and the
+    /// summaries then rebuilt from `scl_hist` (a fifth of a first load), the triggers are dropped
+    /// for this transaction, the masks of the histograms written are kept, and `endBulk` writes
+    /// each touched parcel's summary: its trusted summary (or none, when it had no histograms)
+    /// with the load's histograms put in. A parcel whose summary cannot be trusted (marked in
+    /// `scl_dirty`, damaged) or that came after the memory limit is marked for the usual
+    /// rebuild. `endBulk` puts the triggers back with their exact text before the transaction
+    /// ends. A load that fails rolls back, triggers and summaries included: no one ever sees the
+    /// file without them.
     public func beginBulk() throws {
         precondition(db.isInTransaction, "a bulk load runs inside a transaction")
         guard heldTriggers == nil else { return }
@@ -107,21 +118,62 @@ public final class SCLStore {
         guard names.count == 3 else { return }   // not lake's schema as expected: leave the triggers on
         for name in names { try db.execute("DROP TRIGGER \(name)") }
         heldTriggers = texts
-        touched.removeAll()
+        written.removeAll(); current = nil; recorded = 0; unrecorded.removeAll()
     }
 
-    /// Marks the parcels the load touched and restores the triggers (see `beginBulk`).
+    /// Keeps the mask of a histogram the bulk load wrote.
+    private func record(_ pid: Int64, _ obsid: Int64, _ counts: [Int]) {
+        if current?.pid != pid {
+            if let (p, entries) = current { written[p, default: []].append(contentsOf: entries) }
+            current = (pid, written.removeValue(forKey: pid) ?? [])
+        }
+        if recorded >= Self.recordLimit || (!unrecorded.isEmpty && unrecorded.contains(pid)) { unrecorded.insert(pid); return }
+        current!.entries.append(SCLSummary.Entry(obsid: obsid, classes: SCLSummary.mask(counts)))
+        recorded += 1
+    }
+
+    /// Brings the summaries of the parcels the load touched up to date (or marks them for a
+    /// rebuild) and restores the triggers (see `beginBulk`).
     public func endBulk() throws {
         guard let texts = heldTriggers else { return }
+        if let (p, entries) = current { written[p, default: []].append(contentsOf: entries); current = nil }
         let mark = try db.prepare("INSERT OR IGNORE INTO scl_dirty (pid) VALUES (?)")
-        for pid in touched.sorted() {
-            mark.bind(int: pid, at: 1)
-            try mark.step()
-            mark.reset()
+        let isDirty = try db.prepare("SELECT 1 FROM scl_dirty WHERE pid = ?")
+        let old = try db.prepare("SELECT data FROM scl_summary WHERE pid = ?")
+        let put = try db.prepare("INSERT OR REPLACE INTO scl_summary (pid, data) VALUES (?, ?)")
+        for pid in Set(written.keys).union(unrecorded).sorted() {
+            isDirty.bind(int: pid, at: 1)
+            let dirty = try isDirty.step()
+            isDirty.reset()
+            var summary: [Int64: UInt16]? = nil
+            if !dirty && !unrecorded.contains(pid), let entries = written[pid] {
+                // The parcel's summary before the load is the truth about its other histograms
+                // (a parcel with histograms has one unless it is marked); none: it had none.
+                old.bind(int: pid, at: 1)
+                var before: [SCLSummary.Entry]? = []
+                if try old.step() { before = old.withBlob(0) { try? SCLSummary.decode(Array($0)) } }
+                old.reset()
+                if let before {
+                    var masks: [Int64: UInt16] = [:]
+                    for e in before { masks[e.obsid] = e.classes }
+                    for e in entries { masks[e.obsid] = e.classes }   // later writes win
+                    summary = masks
+                }
+            }
+            if let summary {
+                let entries = summary.sorted { $0.key < $1.key }.map { SCLSummary.Entry(obsid: $0.key, classes: $0.value) }
+                put.bind(int: pid, at: 1)
+                try SCLSummary.encode(entries).withUnsafeBytes { put.bind(blob: $0, at: 2); try put.step() }
+                put.reset()
+            } else {
+                mark.bind(int: pid, at: 1)
+                try mark.step()
+                mark.reset()
+            }
         }
         for text in texts { try db.execute(text) }
         heldTriggers = nil
-        touched.removeAll()
+        written.removeAll(); unrecorded.removeAll(); recorded = 0
     }
 
     @discardableResult
@@ -134,7 +186,7 @@ public final class SCLStore {
         try insert.step()
         insert.reset()
         if db.changes == 1 {
-            if heldTriggers != nil { touched.insert(pid) }
+            if heldTriggers != nil { record(pid, obsid, counts) }
             return .inserted
         }
         return try compareAndWrite(pid: pid, obsid: obsid, counts: counts)
@@ -148,7 +200,7 @@ public final class SCLStore {
         let same = existed && (0..<12).allSatisfy { find.int(Int32($0)) == Int64(counts[$0]) }
         find.reset()
         if same { return .unchanged }
-        if heldTriggers != nil { touched.insert(pid) }
+        if heldTriggers != nil { record(pid, obsid, counts) }
         write.bind(int: pid, at: 1)
         write.bind(int: obsid, at: 2)
         for (k, count) in counts.enumerated() { write.bind(int: Int64(count), at: Int32(k + 3)) }
