@@ -182,13 +182,13 @@ final class Sink {
 
     /// Histograms wait here until a batch is full (keys distinct within a batch).
     var pendingHistograms: [(pid: Int64, obsid: Int64, counts: [Int])] = []
-    struct Key: Hashable { let pid: Int64, obsid: Int64 }
-    var pendingKeys = Set<Key>()
-
     func scl(pid: Int64, obsid: Int64, hist: [Int], _ summary: inout IngestSummary) throws {
-        if pendingHistograms.count == SCLStore.batchSize || pendingKeys.contains(Key(pid: pid, obsid: obsid)) { try flushHistograms(&summary) }
+        // A key already in the batch (the file repeats a histogram) ends the batch: its keys
+        // stay distinct. A scan of at most 64 pairs costs less than hashing every row twice.
+        if pendingHistograms.count == SCLStore.batchSize || pendingHistograms.contains(where: { $0.pid == pid && $0.obsid == obsid }) {
+            try flushHistograms(&summary)
+        }
         pendingHistograms.append((pid, obsid, hist))
-        pendingKeys.insert(Key(pid: pid, obsid: obsid))
     }
 
     func flushHistograms(_ summary: inout IngestSummary) throws {
@@ -197,7 +197,6 @@ final class Sink {
         summary.updated += counts.updated
         summary.skipped += counts.unchanged
         pendingHistograms.removeAll(keepingCapacity: true)
-        pendingKeys.removeAll(keepingCapacity: true)
     }
 }
 
