@@ -25,8 +25,8 @@ public struct Observation: Sendable {
     /// by 10,000 as NDVI rasters often are).
     public var ndvi: Double? {
         if let nir = mean("B08"), let red = mean("B04") { return nir + red != 0 ? Double((nir - red) / (nir + red)) : nil }
-        guard let v = mean("NDVI") else { return nil }
-        return abs(v) > 1.5 ? Double(v) / 10_000 : Double(v)
+        guard let v = mean(Bands.ndvi) else { return nil }
+        return Double(v) * Bands.ndviFactor([v])
     }
 }
 

@@ -9,6 +9,15 @@ import Foundation
 /// the scene classification as SCL (SC, SCL_20m → SCL), Sentinel-1 polarisations upper case.
 public enum Bands {
     public static let scl = "SCL"
+    /// A band of NDVI values (NDVI rasters extracted, NDVI series ingested as given).
+    public static let ndvi = "NDVI"
+
+    /// The factor that turns an NDVI band's values into NDVI: 1 as given (−1…1), 1e-4 when
+    /// they are scaled by 10,000 (sen2r, openEO, the JRC's integer rasters) — which values
+    /// beyond ±1.5 show. Given all of a parcel's values, one observation cannot be misread.
+    public static func ndviFactor<S: Sequence>(_ values: S) -> Double where S.Element: BinaryFloatingPoint {
+        values.contains { abs($0) > 1.5 } ? 1e-4 : 1
+    }
 
     public static func normalise(_ raw: String) -> String {
         var name = raw.trimmed().uppercased()

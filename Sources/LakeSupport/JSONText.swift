@@ -81,7 +81,7 @@ public enum JSONText {
     public static func append(string s: String, to out: inout [UInt8]) {
         let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
         out.append(quote)
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != quote && $0 != backslash }) {
+        if !needsEscaping(s) {
             out.append(contentsOf: s.utf8)
             out.append(quote)
             return
@@ -136,24 +136,15 @@ public enum JSONText {
     }
 
     static func string(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
+        if !needsEscaping(s) { out += "\""; out += s; out += "\""; return }
+        var bytes: [UInt8] = []
+        append(string: s, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether `s` holds a quote, a backslash or a control character.
+    private static func needsEscaping(_ s: String) -> Bool {
+        !s.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
     }
 }
 

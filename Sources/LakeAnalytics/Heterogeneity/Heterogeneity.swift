@@ -33,15 +33,12 @@ public struct SeasonWindow: Sendable, Equatable, CustomStringConvertible {
     /// The window's days in `year`: for a day n of that year, `days(of: year).contains(n)` is
     /// `contains(day: n)`. What a loop over one year's observations tests instead of each date.
     public func days(of year: Int) -> Range<Int> {
-        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-        let jan1 = Days.number(year: year, month: 1, day: 1)
-        let firsts = leap ? [0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335] : [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334]
-        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        // The first day of the year whose (month, day) is at or after `from`, and the last at or
-        // before `to` (29 February in a common year falls between 28 February and 1 March).
-        let start = from.day > lengths[from.month - 1] ? firsts[from.month - 1] + lengths[from.month - 1] : firsts[from.month - 1] + from.day - 1
-        let end = firsts[to.month - 1] + min(to.day, lengths[to.month - 1]) - 1
-        return start <= end ? (jan1 + start)..<(jan1 + end + 1) : jan1..<jan1
+        // 29 February of a common year: `Days.number` makes it 1 March, the first day of the
+        // window for `from`; for `to`, the last is the 28th.
+        let start = Days.number(year: year, month: from.month, day: from.day)
+        var end = Days.number(year: year, month: to.month, day: to.day)
+        if Days.civil(end).month != to.month { end -= 1 }
+        return start <= end ? start..<(end + 1) : start..<start
     }
 
     public var description: String { String(format: "%02d-%02d..%02d-%02d", from.month, from.day, to.month, to.day) }

@@ -152,11 +152,11 @@ public struct MarkerRun {
         let coherence = engine.readsCoherence
         // A lake without red and NIR but with an NDVI band (extracted from NDVI rasters, or NDVI
         // series ingested as they were given) reads NDVI from that band.
-        let ndviBand = options.signalKind == .ndvi || options.phenology != nil ? ["NDVI"] : []
+        let ndviBand = options.signalKind == .ndvi || options.phenology != nil ? [Bands.ndvi] : []
         let needed = Set(options.signalKind.bands + ndviBand + (options.phenology == nil ? [] : ["B04", "B08", "B11"])
                          + (engine.screen != nil ? ["B02", "B04", "B08", "B11"] : []) + (coherence ? ["VV"] : []))
         return Plan(parcels: parcels, area: area, crops: crops, calendar: try SceneCalendar(db),
-                    bandIDs: ["B02", "B04", "B08", "B11", "VV", "VH", "NDVI"].map { dictionary.id($0) },
+                    bandIDs: ["B02", "B04", "B08", "B11", "VV", "VH", Bands.ndvi].map { dictionary.id($0) },
                     wanted: Set(needed.compactMap { dictionary.id($0) }),
                     cloudScreen: options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen(),
                     engine: engine, notes: notes)

@@ -35,10 +35,8 @@ enum ObservationReader {
                 guard let k = bandIDs.firstIndex(where: { $0 == band }) else { return }
                 let reflectance = k < 4
                 if k == 6 {
-                    // NDVI as given (−1…1) or scaled by 10,000 (sen2r, openEO, the JRC's integer
-                    // rasters): the parcel's whole column says which.
-                    let scale = values.contains { abs($0) > 1.5 } ? 1e-4 : 1
-                    put(BandMeans.ndvi, obsids) { j in Double(values[j]) * scale }
+                    let factor = Bands.ndviFactor(values)   // the parcel's whole column says which scale
+                    put(BandMeans.ndvi, obsids) { j in Double(values[j]) * factor }
                 } else {
                     put(k, obsids) { j in Double(reflectance ? values[j] + calendar.offset(obsids[j]) : values[j]) }
                 }

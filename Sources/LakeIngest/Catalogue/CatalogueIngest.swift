@@ -116,7 +116,7 @@ public struct CatalogueIngest {
         [.text(scene.reference), .text(scene.obstime), scene.platform.map(SQLValue.text) ?? .null,
          .text(scene.sensor), .text(scene.card), scene.tile.map(SQLValue.text) ?? .null,
          scene.relativeOrbit.map { .int(Int64($0)) } ?? .null, scene.cloudCover.map(SQLValue.double) ?? .null,
-         scene.baseline.map(SQLValue.text) ?? .null, .double(scene.offset), .text(jsonText(scene.assets)),
+         scene.baseline.map(SQLValue.text) ?? .null, .double(scene.offset), .text(JSONText.render(scene.assets, pretty: false)),
          .text(source), scene.footprintWKB.map(SQLValue.blob) ?? .null]
     }
 

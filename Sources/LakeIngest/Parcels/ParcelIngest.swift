@@ -165,7 +165,7 @@ public struct ParcelIngest {
                 let code = codeField.flatMap { index[$0] }.flatMap { feature.string($0) }
                 let name = nameField.flatMap { index[$0] }.flatMap { feature.string($0) }
                 let year = options.year ?? yearField.flatMap { index[$0] }.flatMap { feature.string($0) }.flatMap { Int($0) } ?? 0
-                let attributesJSON = jsonText(attributes)
+                let attributesJSON = JSONText.render(attributes, pretty: false)
                 let key: [SQLValue] = [.text(options.aoi), .int(Int64(year)), .text(options.ptype), .text(parcelID)]
                 try find.bind(key)
                 let values: [SQLValue] = [.text(parcelID), .text(options.aoi), .int(Int64(year)), .text(options.ptype),

@@ -7,7 +7,7 @@ import LakeSupport
 public enum IngestLog {
     public static func record(_ db: Connection, _ summary: IngestSummary, started: Date, options: [String: Any]) throws {
         let iso = ISO8601DateFormatter()
-        let optionsJSON = String(decoding: try JSONSerialization.data(withJSONObject: options, options: [.sortedKeys]), as: UTF8.self)
+        let optionsJSON = JSONText.render(options, pretty: false)
         try db.run("""
             INSERT INTO ingest_log (kind, source, started, finished, options, read, inserted, updated, skipped, rejected)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -17,11 +17,4 @@ public enum IngestLog {
             .int(Int64(summary.inserted)), .int(Int64(summary.updated)), .int(Int64(summary.skipped)),
             .int(Int64(summary.rejected.count)))
     }
-}
-
-/// Compact JSON text with sorted keys, for attribute and asset columns (LakeSupport's writer:
-/// through `JSONSerialization`, with its bridging casts and locale-aware key sort, this was a
-/// fifth of a parcel ingest).
-func jsonText(_ object: Any) -> String {
-    JSONText.render(object, pretty: false)
 }
