@@ -49,6 +49,38 @@ final class InterruptTests: BinaryTestCase {
     }
 }
 
+/// A write killed after SQLite began changing the file leaves a hot journal. Made here without a
+/// race: the file and its journal copied in the middle of a transaction that has spilled pages
+/// to the file. `lake info` (the fast front-end, which opens read-only) rolls it back first and
+/// sees the lake as it was; `lake check` reads it with the journal, not as an immutable file.
+final class HotJournalTests: BinaryTestCase {
+    func testReadsAfterAKilledWriteSeeTheLakeAsItWas() throws {
+        XCTAssertEqual(try run(["--db", db, "ingest", "parcels", fixture("parcels.geojson")]).code, 0)
+        let parcels = try info(db)["parcels"] as? Int
+        XCTAssertEqual(parcels, 20)
+        let hot = dir.appendingPathComponent("hot.sqlite").path
+        let writer = try Connection(path: db, mode: .readWrite, spatial: false)
+        try writer.execute("PRAGMA cache_size = 1; PRAGMA cache_spill = 1")
+        try writer.execute("BEGIN IMMEDIATE")
+        try writer.execute("DELETE FROM parcel_points; UPDATE lake_meta SET value = value")
+        try writer.execute("CREATE TABLE filler (x BLOB); INSERT INTO filler SELECT randomblob(4000) FROM parcels, parcels")
+        let journal = try XCTUnwrap(FileManager.default.contents(atPath: db + "-journal"))
+        XCTAssertGreaterThan(journal.count, 0)
+        try FileManager.default.copyItem(atPath: db, toPath: hot)
+        FileManager.default.createFile(atPath: hot + "-journal", contents: journal)
+        try writer.execute("ROLLBACK")
+        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: hot)), try Data(contentsOf: URL(fileURLWithPath: db)), "the copy holds spilled pages")
+
+        // check writes nothing: it says what it found and leaves the journal.
+        let check = try run(["check", hot, "--json"])
+        XCTAssertTrue(check.out.contains("an interrupted write left") && check.out.contains("half-written"), check.out + check.err)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: hot + "-journal"))
+        XCTAssertEqual(try info(hot)["parcels"] as? Int, parcels)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: hot + "-journal"))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: hot)), try Data(contentsOf: URL(fileURLWithPath: db)))
+    }
+}
+
 /// Killing `lake extract` and re-running it ends with exactly the rows of a clean run.
 final class ExtractInterruptTests: BinaryTestCase {
     func testKilledExtractionRerunEqualsCleanRun() throws {

@@ -50,7 +50,7 @@ public struct SignatureIngest {
             let resolver = try Resolver(lake: lake, options: options, path: path)
             let sink = try Sink(lake: lake, memoryBudget: options.sortMemoryBudget)
             try sink.histograms.beginBulk()
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            let size = fileSize(path)
             let progress = Progress("signatures \(URL(fileURLWithPath: path).lastPathComponent)", total: size, unit: .bytes)
             // The file is parsed on other threads while this one resolves and writes.
             try SignatureSource.stream(path: path, pieceBytes: options.pieceBytes) { (row: SignatureSource.Row) in

@@ -108,7 +108,7 @@ public final class Lake {
     /// read through a read-write connection makes SQLite restore the file first.
     private static func rollBackInterruptedWrite(path: String) throws {
         let journal = path + "-journal"
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: journal))?[.size] as? Int, size > 0 else { return }
+        guard let size = fileSize(journal), size > 0 else { return }
         guard FileManager.default.isWritableFile(atPath: path) else {
             throw LakeError.lakeFile(path: path, reason: "an interrupted write left \(journal); open the lake once with write access (any lake ingest) to roll it back")
         }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import LakeSQLite
+import LakeSupport
 
 /// `lake check FILE`: what a receiver runs before trusting a lake file from someone else. It
 /// opens the file read-only without running anything of it, and reports:
@@ -47,11 +48,14 @@ public enum LakeCheck {
         }
         var report = Report(path: path)
         func add(_ check: String, _ ok: Bool, _ detail: String) { report.items.append(Item(check: check, ok: ok, detail: detail)) }
-        let journal = (try? FileManager.default.attributesOfItem(atPath: path + "-journal"))?[.size] as? Int ?? 0
+        let journal = fileSize(path + "-journal") ?? 0
         let wal = FileManager.default.fileExists(atPath: path + "-wal")
         let db: Connection
         let uriPath = path.replacing("%", with: "%25").replacing("?", with: "%3f").replacing("#", with: "%23")
-        do { db = try Connection(path: "file:\(uriPath)?mode=ro&immutable=\(journal > 0 || wal ? 0 : 1)", mode: .readOnly) } catch {
+        // A journal left by an interrupted write is hot: a read-only connection that sees it
+        // cannot read at all (only a writer may roll it back, and check writes nothing). The
+        // file is then read as it is on disk, ignoring the journal, and the report says so.
+        do { db = try Connection(path: "file:\(uriPath)?mode=ro&immutable=\(wal ? 0 : 1)", mode: .readOnly) } catch {
             add("file", false, "cannot be opened as SQLite: \(error)"); return report
         }
         guard let appID = try? db.scalar("PRAGMA application_id")?.int else {
@@ -60,7 +64,7 @@ public enum LakeCheck {
         guard appID == Int64(Lake.applicationID) else {
             add("file", false, "not a lake file (SQLite application id \(appID))"); return report
         }
-        add("file", journal == 0 && !wal, journal > 0 ? "an interrupted write left \(path)-journal: open it once with write access to roll it back"
+        add("file", journal == 0 && !wal, journal > 0 ? "an interrupted write left \(path)-journal (\(journal) bytes): the checks below read the file as it is on disk, half-written; open it once with write access (any lake ingest) to roll it back"
             : wal ? "\(path)-wal beside it: the lake is in WAL mode or was copied while open" : "a lake file")
         var problems: [String] = []
         do {
