@@ -78,6 +78,34 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertGreaterThan(found[1].uncertainty, 20)
     }
 
+    /// A meadow left standing dries from July: NDVI 0.85 → 0.60 over seven weeks, five days
+    /// apart, with noise upticks (0.015) and a rebound after rain. Gathered step by step, the fall
+    /// is as deep as a cut and rebounds by more than its share: before `fall_days`, it was taken
+    /// for a cut. The same depth in one step, and a fall across a 25-day cloudy gap,
+    /// stay cuts.
+    func testASlowDeclineOverWeeksIsNoCutButTheSameDepthInOneStepIs() {
+        let start = Days.number("2024-06-20")!
+        func series(_ values: [Double]) -> [IndexPoint] {
+            values.enumerated().map { IndexPoint(day: start + 5 * $0.offset, value: $0.element, clear: true) }
+        }
+        let decline = [0.85, 0.86, 0.84, 0.82, 0.835, 0.80, 0.78, 0.795, 0.76, 0.74, 0.755, 0.72, 0.70, 0.71, 0.67, 0.65, 0.66, 0.62, 0.60, 0.64, 0.67, 0.66]
+        let points = series(decline)
+        XCTAssertGreaterThan(points[0].value - points.map(\.value).min()!, 0.2)
+        XCTAssertEqual(CutDetector().detect(points).filter { $0.kind == .cut }.count, 0,
+                       "\(CutDetector().detect(points).map { (Days.text($0.event.date), $0.event.magnitude) })")
+        // Old behaviour, kept reachable: a fall of any duration.
+        var patient = CutDetector(); patient.fallDays = 366
+        XCTAssertGreaterThan(patient.detect(points).filter { $0.kind == .cut }.count, 0, "the series must be one a duration-blind detector takes for a cut")
+
+        let cut = [0.85, 0.86, 0.84, 0.85, 0.62, 0.60, 0.64, 0.69, 0.74, 0.78, 0.81, 0.83]
+        let found = CutDetector().detect(series(cut)).filter { $0.kind == .cut }
+        XCTAssertEqual(found.map { Days.text($0.event.date) }, [Days.text(start + 17)])
+        // The first low observation 25 days after the last high one (clouds in between).
+        let gap = [(-10, 0.85), (-5, 0.86), (20, 0.60), (25, 0.64), (30, 0.69), (35, 0.74), (40, 0.78), (45, 0.81)]
+            .map { IndexPoint(day: start + $0.0, value: $0.1, clear: true) }
+        XCTAssertEqual(CutDetector().detect(gap).filter { $0.kind == .cut }.count, 1)
+    }
+
     /// A sparse series (cloudy spring and summer: observations 5 to 30 days apart) of a meadow
     /// cut on 2024-08-17 (a generated fixture parcel's usable observations). Differences across
     /// long gaps hold green-up and earlier cuts; counted as noise they raised the depth a cut needs
@@ -428,6 +456,20 @@ final class DecisionQualityTests: XCTestCase {
         meadows.learn(residuals)
         XCTAssertEqual(mixed.days(for: 3), [day])
         XCTAssertEqual(meadows.days(for: 3), [])
+    }
+
+    /// Parcel lists that carry crop names and no codes (e.g. a generated or exported lake):
+    /// the regional context tells crops apart by name. It read codes only, so every parcel was
+    /// of crop "" — one crop everywhere — and no shared drop was ever learned.
+    func testTheRegionalContextTellsCropsApartByNameWhenCodesAreMissing() throws {
+        let lake = try fixtureLake()
+        let (options, _) = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        let names = try lake.db.scalar("SELECT count(DISTINCT crop_name) FROM parcels")?.int ?? 0
+        XCTAssertGreaterThan(names, 1)
+        try lake.db.execute("UPDATE parcels SET crop_code = NULL")
+        let plan = try MarkerRun(lake: lake).plan(options, scope: ParcelScope())
+        XCTAssertFalse(plan.crops.values.contains(""))
+        XCTAssertEqual(Set(plan.crops.values).count, Int(names))
     }
 
     /// On the project's fixtures (20 parcels: too few peers per crop), every crop-check

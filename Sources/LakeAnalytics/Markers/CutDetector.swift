@@ -2,7 +2,8 @@
 ///
 /// 1. **Candidates**: each fall of the series, a run of consecutive lower observations, whose
 ///    depth is at least `minDrop` and `noiseFactor` times the parcel's own noise, from a level
-///    of at least `minStart`. A fall may span a cloudy
+///    of at least `minStart`, and that deep already within `fallDays` of its first lower
+///    observation (a slow decline over weeks is not a cut). A fall may span a cloudy
 ///    spell: it is measured between the observations on either side.
 /// 2. **Confirmation by regrowth**: within `regrowDays` after the lowest observation the signal
 ///    climbs back by at least `regrowShare` of the depth (and `minRegrow`). A fall that stays low
@@ -44,6 +45,9 @@ public struct CutDetector: Sendable {
     public var settleDays = 30
     /// Observation noise: a step up smaller than this does not end a fall.
     public var tolerance = 0.02
+    /// A cut's fall: the depth must be reached within this many days of the first lower
+    /// observation (see `fastFall`).
+    public var fallDays = 8
 
     public init() {}
 
@@ -54,6 +58,7 @@ public struct CutDetector: Sendable {
         regrowDays = d.regrow_days ?? regrowDays
         regrowShare = d.regrow_share ?? regrowShare
         settleDays = d.settle_days ?? settleDays
+        fallDays = d.fall_days ?? fallDays
         noiseFactor = d.noise_factor ?? noiseFactor
     }
 
@@ -94,6 +99,22 @@ public struct CutDetector: Sendable {
         return (RobustStatistics.spread(reordering: &r) ?? 0) / 1.5.squareRoot()
     }
 
+    /// The deepest part of the fall from `top` to `bottom` that happened fast: from an
+    /// observation to the lowest one at most `fallDays` after the next observation. A mower takes
+    /// the canopy in a day and the hay is gone within a week, so a cut's fall is one step (across
+    /// however long a cloudy gap) and at most a few days' drying after it; the same depth gathered
+    /// step by step over weeks is senescence, drought, lodging or grazing.
+    func fastFall(_ points: [IndexPoint], from top: Int, to bottom: Int) -> Double {
+        var deepest = 0.0
+        for j in top..<bottom {
+            let reach = points[j + 1].day + fallDays
+            var k = j + 1, lowest = points[j + 1].value
+            while k + 1 <= bottom && points[k + 1].day <= reach { k += 1; lowest = min(lowest, points[k].value) }
+            deepest = max(deepest, points[j].value - lowest)
+        }
+        return deepest
+    }
+
     /// `points`: usable observations in day order (one per day).
     public func detect(_ points: [IndexPoint]) -> [Found] {
         let n = points.count
@@ -118,7 +139,7 @@ public struct CutDetector: Sendable {
             if s > 0 && points[s - 1].value > points[top].value && points[s].day - points[s - 1].day <= 20 { top = s - 1 }
             let depth = points[top].value - points[e].value
             defer { i = max(e, s + 1) }
-            guard depth >= minDrop, points[top].value >= minStart else { continue }
+            guard depth >= minDrop, points[top].value >= minStart, fastFall(points, from: top, to: e) >= minDrop else { continue }
             // The steepest step dates the event.
             var step = top
             for j in top..<e where points[j].value - points[j + 1].value > points[step].value - points[step + 1].value { step = j }

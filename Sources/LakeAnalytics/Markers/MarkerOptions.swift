@@ -126,6 +126,9 @@ public struct MarkerOptions: Decodable, Sendable {
         public var regrow_days: Int?
         public var regrow_share: Double?
         public var settle_days: Int?
+        /// cut: the depth must be reached within this many days of the first lower observation
+        /// (default 8: a slow decline over weeks is not a cut).
+        public var fall_days: Int?
         /// cut: the depth must also be this many times the parcel's own noise.
         public var noise_factor: Double?
         /// cut: use Sentinel-1 coherence (scenes of card c6/c12) where the lake has it, to see

@@ -111,7 +111,8 @@ public struct MarkerRun {
         while try p.step() {
             let info = ParcelInfo(id: p.text(1) ?? "", aoi: p.text(6) ?? "", year: Int(p.int(2)), crop: p.text(3), names: [p.text(4) ?? "", p.text(5) ?? ""])
             area[p.int(0)] = info.year
-            crops[p.int(0)] = info.crop ?? ""
+            // The declared crop by code, else by name (lists that carry names only).
+            crops[p.int(0)] = info.crop.flatMap { $0.isEmpty ? nil : $0 } ?? info.names[0]
             if let wantedIDs, !wantedIDs.contains(info.id) { continue }
             inScope.append((p.int(0), info))
         }

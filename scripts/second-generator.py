@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+"""A second planted-anomaly lake, written apart from lake-fixtures, to check that lake's mowing
+chain is not tuned to one generator.
+
+Everything that matters is modelled differently from lake-fixtures (Sources/lake-fixtures):
+another year (2023), CRS (EPSG:32631) and region; weather as a persistent day-by-day cloud
+process; clouds as discs drifting over the area, each with its shadow cast to the north-west
+and a thin, mostly unflagged rim; scene-wide haze as path radiance added band by band; a
+meadow whose cut leaves a green swath for a few days before the hay is taken, then regrows
+after a lag along a logistic curve (slower in summer); grazing as shallow irregular dips;
+declared meadows that are really cereals, maize or ploughed and resown; an SCL that misses
+some clouds and most rims, flags some shadows, and sees false clouds on bright soil; an
+illumination difference between the two relative orbits; the +1000 DN offset of processing
+baselines 04.00 and later.
+
+Writes into OUT: parcels.geojson, signatures.csv (JRC form, product references), scl.csv
+(hist JSON) and truth.csv (declared crop, what the field really was, its cut dates).
+
+  python3 scripts/second-generator.py OUT [--parcels 1200] [--seed 7]
+  python3 scripts/second-generator.py score OUT/truth.csv LAKE.sqlite [--naive]
+
+Standard library only.
+"""
+import argparse, csv, datetime as dt, json, math, os, random, sqlite3, sys
+
+YEAR = 2023
+BANDS = ["B02", "B03", "B04", "B08", "B11", "B12"]
+# Path radiance of haze, per band, relative to B02 (scattering falls with wavelength).
+HAZE = {"B02": 1.0, "B03": 0.8, "B04": 0.62, "B08": 0.38, "B11": 0.12, "B12": 0.07}
+CLOUD = {"B02": 0.52, "B03": 0.50, "B04": 0.49, "B08": 0.52, "B11": 0.38, "B12": 0.28}
+ARABLE = ["winter wheat", "maize", "sugar beet", "potatoes"]
+
+
+def logistic(x, mid, width):
+    return 1 / (1 + math.exp(-(x - mid) / width))
+
+
+def reflectance(ndvi, soil_moisture):
+    """Vegetation of a given NDVI as surface reflectance per band."""
+    ndvi = max(0.05, min(0.93, ndvi))
+    red = 0.028 + 0.105 * (1 - ndvi) ** 1.2
+    nir = red * (1 + ndvi) / (1 - ndvi)
+    return {"B02": 0.7 * red + 0.012, "B03": 1.05 * red + 0.025, "B04": red, "B08": nir,
+            "B11": 0.31 - 0.17 * ndvi - 0.05 * soil_moisture, "B12": 0.24 - 0.17 * ndvi - 0.05 * soil_moisture}
+
+
+class Field:
+    def __init__(self, rng, kind, area):
+        self.kind, self.area = kind, area
+        self.cuts, self.events = [], []
+        self.green_up = rng.uniform(70, 110)
+        self.winter = rng.uniform(0.42, 0.6)
+        self.peak = rng.uniform(0.78, 0.9)
+        self.sow = rng.uniform(-8, 8)        # crop calendar shift (days)
+        self.swath = rng.uniform(0.05, 0.2)  # how green the cut grass lying in swaths still is
+        if kind == "mown":
+            day = rng.uniform(125, 170)
+            while day < 272:
+                self.cuts.append(day)
+                day += rng.uniform(34, 62)
+        elif kind == "grazed":
+            self.dips = [(rng.uniform(110, 290), rng.uniform(0.04, 0.12), rng.uniform(8, 25)) for _ in range(rng.randint(3, 7))]
+        elif kind == "ploughed":
+            self.plough = rng.uniform(150, 230)
+        elif kind == "arable":
+            self.crop = rng.choice(ARABLE)
+
+    def grass(self, d):
+        season = logistic(d, self.green_up, 9) * (1 - logistic(d, 300, 12))
+        return self.winter + (self.peak - self.winter) * season
+
+    def ndvi(self, d):
+        k = self.kind
+        if k == "arable":
+            s = self.sow
+            c = self.crop
+            if c == "winter wheat":  # green from autumn, ripening in June, harvest mid-July
+                v = 0.35 + 0.5 * logistic(d, 85 + s, 10) * (1 - logistic(d, 178 + s, 7))
+                return v - 0.12 * logistic(d, 198 + s, 2) + 0.25 * logistic(d, 250 + s, 8)  # stubble, then volunteers
+            if c == "maize":
+                return 0.16 + 0.7 * logistic(d, 175 + s, 8) * (1 - logistic(d, 268 + s, 7))
+            if c == "sugar beet":
+                return 0.17 + 0.72 * logistic(d, 160 + s, 8) * (1 - logistic(d, 295 + s, 6))
+            return 0.17 + 0.66 * logistic(d, 155 + s, 7) * (1 - logistic(d, 225 + s, 6))
+        v = self.grass(d)
+        if k == "unmown":  # left standing: it flowers, dries and lodges over the summer
+            return v - 0.22 * logistic(d, 200, 12)
+        if k == "grazed":
+            for day, depth, width in self.dips:
+                v -= depth * math.exp(-((d - day) / width) ** 2)
+            return v
+        if k == "ploughed":
+            if d < self.plough:
+                return v
+            return 0.18 + (v - 0.18) * logistic(d, self.plough + 40, 6)
+        for c in self.cuts:
+            if d < c:
+                continue
+            age = d - c
+            residual = 0.28 + 0.1 * (self.winter - 0.42) / 0.18
+            low = residual + (self.swath if age < 4 else 0)
+            lag = 8 + (6 if 180 < c < 240 else 0)          # slower regrowth in the summer drought
+            regrown = logistic(age, lag + 6, 4.5)
+            v = min(v, low + (v - low) * regrown)
+        return v
+
+
+def scenes():
+    """A Sentinel-2 acquisition every 5 days, S2A and S2B on alternating relative orbits."""
+    day = dt.date(YEAR, 1, 2)
+    n = 0
+    while day.year == YEAR:
+        sat, orbit = ("S2A", "R051") if n % 2 == 0 else ("S2B", "R008")
+        stamp = day.strftime("%Y%m%d")
+        yield day, sat, f"{sat}_MSIL2A_{stamp}T105031_N0509_{orbit}_T31UFT_{stamp}T131512"
+        day += dt.timedelta(days=5)
+        n += 1
+
+
+def generate(out, parcels, seed):
+    rng = random.Random(seed)
+    os.makedirs(out, exist_ok=True)
+    # Parcels on a jittered grid over ~12 × 12 km.
+    side = math.ceil(math.sqrt(parcels))
+    step = 12000 / side
+    x0, y0 = 640000, 5740000
+    fields, features = [], []
+    for i in range(parcels):
+        cx = x0 + (i % side + 0.5) * step + rng.uniform(-0.2, 0.2) * step
+        cy = y0 + (i // side + 0.5) * step + rng.uniform(-0.2, 0.2) * step
+        w, h = rng.uniform(60, 0.6 * step), rng.uniform(40, 0.45 * step)
+        a = rng.uniform(0, math.pi)
+        corners = [(cx + dx * math.cos(a) - dy * math.sin(a), cy + dx * math.sin(a) + dy * math.cos(a))
+                   for dx, dy in ((-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2))]
+        r = rng.random()
+        if r < 0.5:   # declared meadow
+            q = rng.random()
+            kind = "mown" if q < 0.62 else "unmown" if q < 0.72 else "grazed" if q < 0.84 else "arable" if q < 0.94 else "ploughed"
+            declared = "permanent grassland"
+        else:
+            kind = "arable"
+            declared = None
+        f = Field(rng, kind, w * h)
+        if declared is None:
+            declared = f.crop
+        f.id, f.declared, f.centre, f.radius = f"F{i + 1:05d}", declared, (cx, cy), math.sqrt(w * h / math.pi)
+        f.moisture = rng.uniform(0, 1)
+        f.texture = rng.uniform(0.012, 0.035)   # within-field spread of reflectance
+        fields.append(f)
+        ring = [[round(x, 2), round(y, 2)] for x, y in corners + corners[:1]]
+        features.append({"type": "Feature", "properties": {"parcel_id": f.id, "crop_name": declared},
+                         "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    with open(os.path.join(out, "parcels.geojson"), "w") as fh:
+        json.dump({"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::32631"}},
+                   "features": features}, fh)
+
+    sig = csv.writer(open(os.path.join(out, "signatures.csv"), "w", newline=""))
+    sig.writerow(["parcel_id", "reference", "band", "count", "mean", "std", "min", "max", "p25", "p50", "p75"])
+    scl = csv.writer(open(os.path.join(out, "scl.csv"), "w", newline=""))
+    scl.writerow(["parcel_id", "reference", "hist"])
+    # What each observation really was: the shares of the parcel under cloud, shadow and cloud
+    # rim, and the haze's path radiance in B02.
+    sky = csv.writer(open(os.path.join(out, "sky.csv"), "w", newline=""))
+    sky.writerow(["parcel_id", "date", "cloud", "shadow", "rim", "haze", "ndvi"])
+    # Weather: a persistent daily cloudiness (logit AR(1)), cloudier in winter.
+    logit, weather = rng.gauss(0, 1), {}
+    for doy in range(1, 366):
+        mean = 0.6 * math.cos(2 * math.pi * (doy - 15) / 365) - 0.1
+        logit = 0.88 * logit + 0.12 * mean * 8 + rng.gauss(0, 0.75)
+        weather[doy] = 1 / (1 + math.exp(-logit))
+    cx0, cy0 = x0 + 6000, y0 + 6000
+    for day, sat, ref in scenes():
+        doy = day.timetuple().tm_yday
+        cover = weather[doy]
+        # Cloud discs: numerous small cumulus on partly cloudy days, large decks on grey days.
+        discs = []
+        budget = cover * 1.6 * 144e6
+        while budget > 0:
+            radius = math.exp(rng.gauss(math.log(400 + 2500 * cover), 0.7))
+            discs.append((cx0 + rng.uniform(-8000, 8000), cy0 + rng.uniform(-8000, 8000), radius, rng.uniform(0.4, 1.0)))
+            budget -= math.pi * radius * radius
+        shift = (-rng.uniform(300, 1500), rng.uniform(200, 1000))
+        haze = rng.uniform(0.01, 0.09) if rng.random() < 0.3 else 0
+        phase, wave = rng.uniform(0, 2 * math.pi), rng.uniform(2000, 9000)
+        gain = 1.0 if sat == "S2A" else 0.975          # view-angle difference of the two orbits
+        for f in fields:
+            x, y = f.centre
+            cloud = shadow = rim = 0.0
+            thick = 0.0
+            for (dx, dy, r, t) in discs:
+                d = math.hypot(x - dx, y - dy)
+                cover_here = min(1, max(0, (r - d + f.radius) / (2 * f.radius)))
+                if cover_here > cloud:
+                    cloud, thick = cover_here, t
+                rim = max(rim, min(1, max(0, (r + 250 - d + f.radius) / (2 * f.radius))) - cover_here)
+                ds = math.hypot(x - dx - shift[0], y - dy - shift[1])
+                shadow = max(shadow, min(1, max(0, (r - ds + f.radius) / (2 * f.radius))))
+            shadow = min(shadow, 1 - cloud)
+            rim = min(rim, 1 - cloud - shadow)
+            clear = 1 - cloud - shadow - rim
+            h = haze * (0.6 + 0.4 * math.sin(x / wave + phase))
+            v = f.ndvi(doy) + rng.gauss(0, 0.012)
+            surface = reflectance(v, f.moisture)
+            pixels = max(4, int(f.area / 100))
+            pix20 = max(1, int(f.area / 400))
+            for b in BANDS:
+                s = surface[b] * gain
+                part = {"clear": s + HAZE[b] * h,
+                        "rim": s * 0.8 + 0.12 * CLOUD[b] + HAZE[b] * (h + 0.03),
+                        "shadow": s * 0.35 + 0.02 * HAZE[b] * (1 + 4 * h),
+                        "cloud": CLOUD[b] * thick + s * (1 - thick) * 0.5}
+                w = {"clear": clear, "rim": rim, "shadow": shadow, "cloud": cloud}
+                mean = sum(w[k] * part[k] for k in w)
+                var = sum(w[k] * ((f.texture * part[k] / max(0.05, s)) ** 2 + (part[k] - mean) ** 2) for k in w)
+                sd = math.sqrt(var) * 10000
+                m = mean * 10000 + 1000
+                q = [max(1000, m + z * sd) for z in (-2.4, -0.674, 0, 0.674, 2.4)]
+                m = min(max(m, q[0]), q[4])
+                sig.writerow([f.id, ref, b, pixels if b not in ("B11", "B12") else pix20, f"{m:.1f}", f"{sd:.1f}",
+                              int(q[0]), int(q[4]) + 1, f"{q[1]:.1f}", f"{q[2]:.1f}", f"{q[3]:.1f}"])
+            # Scene classification: misses some cloud, most rims and half the shadows.
+            hist = {}
+            def put(cls, n):
+                if n > 0:
+                    hist[str(cls)] = hist.get(str(cls), 0) + n
+            n_cloud = round(cloud * pix20)
+            n_shadow = round(shadow * pix20)
+            n_rim = round(rim * pix20)
+            n_clear = pix20 - n_cloud - n_shadow - n_rim
+            detected = thick > 0.55 or rng.random() < 0.5
+            put(9 if thick > 0.8 else 8, n_cloud if detected else 0)
+            put(4, 0 if detected else n_cloud)
+            put(3 if rng.random() < 0.5 else 2, n_shadow)
+            put(10 if rng.random() < 0.2 else 4, n_rim)
+            veg = 4 if v > 0.35 else 5
+            false_cloud = round(n_clear * 0.3) if veg == 5 and rng.random() < 0.1 else 0
+            put(8, false_cloud)
+            put(10 if h > 0.06 and rng.random() < 0.3 else veg, n_clear - false_cloud)
+            scl.writerow([f.id, ref, json.dumps(hist)])
+            sky.writerow([f.id, day.isoformat(), f"{cloud:.3f}", f"{shadow:.3f}", f"{rim:.3f}", f"{h:.4f}", f"{v:.4f}"])
+    with open(os.path.join(out, "truth.csv"), "w", newline="") as fh:
+        t = csv.writer(fh)
+        t.writerow(["parcel_id", "declared", "truth", "mowing_dates", "expected_mowing"])
+        for f in fields:
+            if f.declared != "permanent grassland":
+                continue
+            dates = [(dt.date(YEAR, 1, 1) + dt.timedelta(days=round(c) - 1)).isoformat() for c in f.cuts]
+            t.writerow([f.id, f.declared, f.kind if f.kind != "arable" else f.crop, ";".join(dates),
+                        "green" if dates else "red"])
+
+
+def score(truth_path, lake_path, naive):
+    truth = {r["parcel_id"]: r for r in csv.DictReader(open(truth_path))}
+    db = sqlite3.connect(f"file:{lake_path}?mode=ro", uri=True)
+    run = db.execute("SELECT max(run_id) FROM markers WHERE detector = 'mowing'").fetchone()[0]
+    found = {}
+    if naive:
+        # The naive detector of issue 9, on the generated files: an NDVI drop of at least 0.1
+        # between consecutive clear observations (SCL: no pixel of class 3, 8, 9 or 10), dated
+        # at the lower one.
+        folder = os.path.dirname(truth_path)
+        cloudy = set()
+        for r in csv.DictReader(open(os.path.join(folder, "scl.csv"))):
+            if r["parcel_id"] in truth and any(json.loads(r["hist"]).get(k, 0) for k in ("3", "8", "9", "10")):
+                cloudy.add((r["parcel_id"], r["reference"]))
+        bands = {}
+        for r in csv.DictReader(open(os.path.join(folder, "signatures.csv"))):
+            if r["parcel_id"] in truth and r["band"] in ("B04", "B08") and (r["parcel_id"], r["reference"]) not in cloudy:
+                bands.setdefault((r["parcel_id"], r["reference"]), {})[r["band"]] = float(r["mean"]) - 1000
+        last = {}
+        for (pid, ref), b in sorted(bands.items(), key=lambda kv: (kv[0][0], kv[0][1][11:19])):
+            v = (b["B08"] - b["B04"]) / (b["B08"] + b["B04"])
+            when = f"{ref[11:15]}-{ref[15:17]}-{ref[17:19]}"
+            if pid in last and last[pid] - v >= 0.1 and "04-01" <= when[5:] <= "10-31":
+                found.setdefault(pid, []).append(when)
+            last[pid] = v
+    else:
+        for pid, date in db.execute("SELECT p.parcel_id, m.date FROM markers m JOIN parcels p USING (pid) WHERE m.run_id = ? AND m.detector = 'mowing'", (run,)):
+            found.setdefault(pid, []).append(date)
+    tp = fp = fn = 0
+    errors = []
+    day = lambda s: dt.date.fromisoformat(s[:10]).toordinal()
+    for pid, t in truth.items():
+        cuts = [day(s) for s in t["mowing_dates"].split(";") if s]
+        marks = sorted(day(s) for s in found.get(pid, []))
+        used = set()
+        for c in cuts:
+            best = None
+            for i, m in enumerate(marks):
+                if i not in used and -3 <= m - c <= 15 and (best is None or abs(m - c) < abs(marks[best] - c)):
+                    best = i
+            if best is None:
+                fn += 1
+            else:
+                used.add(best); tp += 1; errors.append(marks[best] - c)
+        fp += len(marks) - len(used)
+    p = tp / (tp + fp) if tp + fp else 0
+    r = tp / (tp + fn) if tp + fn else 0
+    f1 = 2 * p * r / (p + r) if p + r else 0
+    name = "naive NDVI drop ≥ 0.1" if naive else f"lake (run {run})"
+    bias = sum(errors) / len(errors) if errors else 0
+    print(f"mowing events (−3/+15 d), {name}: precision {p:.3f}  recall {r:.3f}  (tp {tp}, fp {fp}, fn {fn})  F1 {f1:.3f}  bias {bias:+.1f} d")
+    if not naive:
+        counts = {}
+        for pid, colour in db.execute("SELECT p.parcel_id, d.colour FROM decisions d JOIN parcels p USING (pid) WHERE d.run_id = ?", (run,)):
+            if pid in truth:
+                key = (truth[pid]["expected_mowing"], colour)
+                counts[key] = counts.get(key, 0) + 1
+        print("mowing light (expected \\ lake):", ", ".join(f"{a}→{b} {n}" for (a, b), n in sorted(counts.items())))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "score":
+        ap = argparse.ArgumentParser()
+        ap.add_argument("cmd"); ap.add_argument("truth"); ap.add_argument("lake")
+        ap.add_argument("--naive", action="store_true")
+        a = ap.parse_args()
+        score(a.truth, a.lake, a.naive)
+    else:
+        ap = argparse.ArgumentParser()
+        ap.add_argument("out")
+        ap.add_argument("--parcels", type=int, default=1200)
+        ap.add_argument("--seed", type=int, default=7)
+        a = ap.parse_args()
+        generate(a.out, a.parcels, a.seed)
