@@ -70,10 +70,14 @@ done
 # weather, cloud and haze model, another meadow curve, slow declines, grazing, ploughing, names
 # without codes): a threshold fitted to lake-fixtures would show here.
 if command -v python3 >/dev/null; then
-  for seed in ${SECOND_SEEDS:-7 8}; do
-    dir="$OUT/second-$seed"; rm -rf "$dir"
-    echo "== second generator (scripts/second-generator.py), 1200 parcels × 73 scenes of 2023, seed $seed, scored on the declared meadows"
-    python3 scripts/second-generator.py "$dir" --parcels 1200 --seed "$seed"
+  # seed:overlap — "7o": the same area where two relative orbits overlap (146 scenes, each
+  # field seen 2–3 times in 5 days from two angles, haze on consecutive acquisitions).
+  for run in ${SECOND_SEEDS:-7 8 7o}; do
+    seed=${run%o}; overlap=""; scenes=73
+    if [ "$run" != "$seed" ]; then overlap="--overlap"; scenes=146; fi
+    dir="$OUT/second-$run"; rm -rf "$dir"
+    echo "== second generator (scripts/second-generator.py), 1200 parcels × $scenes scenes of 2023, seed $seed${overlap:+, two overlapping orbits}, scored on the declared meadows"
+    python3 scripts/second-generator.py "$dir" --parcels 1200 --seed "$seed" $overlap
     db="$dir/lake.sqlite"
     $BIN/lake --db "$db" init --srid 32631 >/dev/null
     $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1

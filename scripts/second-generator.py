@@ -105,19 +105,23 @@ class Field:
         return v
 
 
-def scenes():
-    """A Sentinel-2 acquisition every 5 days, S2A and S2B on alternating relative orbits."""
-    day = dt.date(YEAR, 1, 2)
-    n = 0
-    while day.year == YEAR:
-        sat, orbit = ("S2A", "R051") if n % 2 == 0 else ("S2B", "R008")
-        stamp = day.strftime("%Y%m%d")
-        yield day, sat, f"{sat}_MSIL2A_{stamp}T105031_N0509_{orbit}_T31UFT_{stamp}T131512"
-        day += dt.timedelta(days=5)
-        n += 1
+def scenes(overlap):
+    """A Sentinel-2 acquisition every 5 days, S2A and S2B on alternating relative orbits; with
+    `overlap`, also those of the neighbouring relative orbit two days later (areas where two
+    orbits overlap see every field two or three times in five days, from another angle)."""
+    out = []
+    for first, orbits in ((dt.date(YEAR, 1, 2), ("R051", "R008")),) + (((dt.date(YEAR, 1, 4), ("R094", "R137")),) if overlap else ()):
+        day, n = first, 0
+        while day.year == YEAR:
+            sat = "S2A" if n % 2 == 0 else "S2B"
+            stamp = day.strftime("%Y%m%d")
+            out.append((day, sat, orbits[n % 2], f"{sat}_MSIL2A_{stamp}T105031_N0509_{orbits[n % 2]}_T31UFT_{stamp}T131512"))
+            day += dt.timedelta(days=5)
+            n += 1
+    return sorted(out)
 
 
-def generate(out, parcels, seed):
+def generate(out, parcels, seed, overlap=False):
     rng = random.Random(seed)
     os.makedirs(out, exist_ok=True)
     # Parcels on a jittered grid over ~12 × 12 km.
@@ -169,7 +173,7 @@ def generate(out, parcels, seed):
         logit = 0.88 * logit + 0.12 * mean * 8 + rng.gauss(0, 0.75)
         weather[doy] = 1 / (1 + math.exp(-logit))
     cx0, cy0 = x0 + 6000, y0 + 6000
-    for day, sat, ref in scenes():
+    for day, sat, orbit, ref in scenes(overlap):
         doy = day.timetuple().tm_yday
         cover = weather[doy]
         # Cloud discs: numerous small cumulus on partly cloudy days, large decks on grey days.
@@ -182,7 +186,8 @@ def generate(out, parcels, seed):
         shift = (-rng.uniform(300, 1500), rng.uniform(200, 1000))
         haze = rng.uniform(0.01, 0.09) if rng.random() < 0.3 else 0
         phase, wave = rng.uniform(0, 2 * math.pi), rng.uniform(2000, 9000)
-        gain = 1.0 if sat == "S2A" else 0.975          # view-angle difference of the two orbits
+        # Illumination and view angle differ between relative orbits.
+        gain = {"R051": 1.0, "R008": 0.975, "R094": 1.04, "R137": 1.015}[orbit]
         for f in fields:
             x, y = f.centre
             cloud = shadow = rim = 0.0
@@ -321,5 +326,6 @@ if __name__ == "__main__":
         ap.add_argument("out")
         ap.add_argument("--parcels", type=int, default=1200)
         ap.add_argument("--seed", type=int, default=7)
+        ap.add_argument("--overlap", action="store_true", help="also the acquisitions of an overlapping relative orbit (146 scenes)")
         a = ap.parse_args()
-        generate(a.out, a.parcels, a.seed)
+        generate(a.out, a.parcels, a.seed, a.overlap)

@@ -106,6 +106,44 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(CutDetector().detect(gap).filter { $0.kind == .cut }.count, 1)
     }
 
+    /// Haze over two acquisitions in a row (two relative orbits overlap: a field is seen two or
+    /// three times in five days) that the screening missed: a fall of two observations back at
+    /// the next one. No sward regrows that fast; a real cut regrows over weeks.
+    func testAFallBackWithinAWeekIsNoCutButAFallThatRegrowsOverWeeksIs() {
+        let start = Days.number("2024-05-10")!
+        func series(_ values: [(Int, Double)]) -> [IndexPoint] { values.map { IndexPoint(day: start + $0.0, value: $0.1, clear: true) } }
+        let haze = series([(0, 0.82), (2, 0.83), (5, 0.735), (7, 0.717), (10, 0.80), (12, 0.82), (15, 0.83), (17, 0.82), (20, 0.83)])
+        XCTAssertEqual(CutDetector().detect(haze).filter { $0.kind == .cut }.count, 0)
+        var patient = CutDetector(); patient.transientDays = 0
+        XCTAssertEqual(patient.detect(haze).filter { $0.kind == .cut }.count, 1, "without the rule the haze is a cut")
+        let cut = series([(0, 0.82), (2, 0.83), (5, 0.55), (7, 0.57), (10, 0.60), (12, 0.65), (15, 0.70), (20, 0.75), (25, 0.80)])
+        XCTAssertEqual(CutDetector().detect(cut).filter { $0.kind == .cut }.map { Days.text($0.event.date) }, [Days.text(start + 3)])
+    }
+
+    /// The haze line of a parcel whose SCL-clear observations are partly hazy (haze thicker on
+    /// the brighter days) with three clouds SCL missed: fitted once, those points tilt and widen
+    /// it; fitted again without the points more than two spreads above it, the line is closer
+    /// to the clear ground's (blue = 0.7 red + 120) and a haze of 120 DN in blue stands further
+    /// out of the spread.
+    func testTheHazeLineIsRefittedWithoutTheHazyObservations() {
+        var points: [(x: Double, y: Double)] = []
+        for k in 0..<36 {
+            let red = 300 + Double(k) * 20
+            points.append((red, 0.7 * red + 120 + Double((k * 7) % 11 - 5) * 3))
+        }
+        for k in 0..<14 {
+            let red = 500 + Double(k) * 40, lift = 40 + Double(k) * 15
+            points.append((red + 0.62 * lift, 0.7 * red + 120 + lift))
+        }
+        for k in 0..<3 { points.append((2500 + Double(k) * 40, 2650 + Double(k) * 30)) }
+        let once = ClearLine.fit(points)!, line = ClearLine(points)!
+        XCTAssertLessThan(abs(line.slope - 0.7), abs(once.slope - 0.7) / 2)
+        XCTAssertLessThan(abs(line.intercept - 120), abs(once.intercept - 120) / 2)
+        XCTAssertLessThan(line.spread, once.spread)
+        let hazy = (x: 400 + 0.62 * 120, y: 0.7 * 400 + 120 + 120)
+        XCTAssertGreaterThan(line.residual(x: hazy.x, y: hazy.y) / line.spread, 1.15 * once.residual(x: hazy.x, y: hazy.y) / once.spread)
+    }
+
     /// A sparse series (cloudy spring and summer: observations 5 to 30 days apart) of a meadow
     /// cut on 2024-08-17 (a generated fixture parcel's usable observations). Differences across
     /// long gaps hold green-up and earlier cuts; counted as noise they raised the depth a cut needs

@@ -5,6 +5,8 @@
 ///    of at least `minStart`, and that deep already within `fallDays` of its first lower
 ///    observation (a slow decline over weeks is not a cut). A fall may span a cloudy
 ///    spell: it is measured between the observations on either side.
+///    A fall back by three quarters of its depth within 8 days of its lowest observation is no
+///    cut: no sward regrows that fast.
 /// 2. **Confirmation by regrowth**: within `regrowDays` after the lowest observation the signal
 ///    climbs back by at least `regrowShare` of the depth (and `minRegrow`). A fall that stays low
 ///    while observations keep coming for `settleDays` is *not* a cut: it is a harvest or ploughing
@@ -48,6 +50,10 @@ public struct CutDetector: Sendable {
     /// A cut's fall: the depth must be reached within this many days of the first lower
     /// observation (see `fastFall`).
     public var fallDays = 8
+    /// A fall that climbs back by `transientRecovery` of its depth within `transientDays` of its
+    /// lowest observation is not a cut (the screening's dip rule, for falls of several observations).
+    public var transientDays = 8
+    public var transientRecovery = 0.75
 
     public init() {}
 
@@ -140,6 +146,13 @@ public struct CutDetector: Sendable {
             let depth = points[top].value - points[e].value
             defer { i = max(e, s + 1) }
             guard depth >= minDrop, points[top].value >= minStart, fastFall(points, from: top, to: e) >= minDrop else { continue }
+            // Back within a week: no sward regrows that fast. A fall of several observations that
+            // recovers most of its depth this soon is atmosphere the screening missed (haze over
+            // two acquisitions of overlapping orbits, a shadow, a cloud's edge), the dip rule's
+            // case over more than one observation.
+            var back = e + 1
+            while back < n && points[back].day - points[e].day <= transientDays && points[back].value - points[e].value < transientRecovery * depth { back += 1 }
+            if back < n && points[back].day - points[e].day <= transientDays { continue }
             // The steepest step dates the event.
             var step = top
             for j in top..<e where points[j].value - points[j + 1].value > points[step].value - points[step + 1].value { step = j }

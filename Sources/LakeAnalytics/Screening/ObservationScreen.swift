@@ -172,26 +172,59 @@ struct ClearLine {
     let intercept: Double, slope: Double, spread: Double
 
     init?(_ points: [(x: Double, y: Double)]) {
-        guard points.count >= 4 else { return nil }
-        // Slopes between the i-th and the (i + n/2)-th point in x order: n/2 slopes of widely
-        // separated pairs, as robust as all pairs for a line and O(n log n).
-        let sorted = points.sorted { $0.x < $1.x }
-        let half = sorted.count / 2
-        // One buffer for the slopes, then the residuals and their deviations.
         var buffer: [Double] = []
         buffer.reserveCapacity(points.count)
+        var sorted = points.sorted { $0.x < $1.x }
+        guard let first = Self.fit(sorted, &buffer) else { return nil }
+        // Haze only lifts blue: the SCL-clear observations it touched (a third of a hazy region's
+        // scenes, twice as many where two orbits overlap) lie above the line and tilt and lift
+        // it. Fitted again without those more than two spreads above, the line is the clear
+        // ground's, the lower boundary the haze-optimised transform looks for; the spread stays
+        // that of all points around it (the kept ones alone would make it too tight).
+        let limit = 2 * first.spread
+        sorted.removeAll { $0.y - first.intercept - first.slope * $0.x > limit }   // keeps the x order
+        guard sorted.count < points.count, let line = Self.fit(sorted, &buffer) else {
+            intercept = first.intercept; slope = first.slope; spread = first.spread
+            return
+        }
+        buffer.removeAll(keepingCapacity: true)
+        for p in points { buffer.append(p.y - line.intercept - line.slope * p.x) }
+        let centre = RobustStatistics.median(reordering: &buffer) ?? 0
+        for i in buffer.indices { buffer[i] = abs(buffer[i] - centre) }
+        intercept = line.intercept; slope = line.slope
+        spread = 1.4826 * (RobustStatistics.median(reordering: &buffer) ?? 0)
+    }
+
+    private init(intercept: Double, slope: Double, spread: Double) {
+        self.intercept = intercept; self.slope = slope; self.spread = spread
+    }
+
+    /// One Theil–Sen fit with the robust spread of its residuals (any order).
+    static func fit(_ points: [(x: Double, y: Double)]) -> ClearLine? {
+        var buffer: [Double] = []
+        return fit(points.sorted { $0.x < $1.x }, &buffer)
+    }
+
+    /// One Theil–Sen fit of points in x order, `buffer` its scratch space.
+    private static func fit(_ sorted: [(x: Double, y: Double)], _ buffer: inout [Double]) -> ClearLine? {
+        guard sorted.count >= 4 else { return nil }
+        // Slopes between the i-th and the (i + n/2)-th point in x order: n/2 slopes of widely
+        // separated pairs, as robust as all pairs for a line and O(n log n).
+        let half = sorted.count / 2
+        buffer.removeAll(keepingCapacity: true)
         for i in 0..<half where sorted[i + half].x - sorted[i].x > 1e-9 {
             buffer.append((sorted[i + half].y - sorted[i].y) / (sorted[i + half].x - sorted[i].x))
         }
         // Physically the clear line rises (soil is brighter in blue and red alike); clamp so a
         // few points cannot tilt it absurdly.
         let b = min(2, max(0, RobustStatistics.median(reordering: &buffer) ?? 0))
+        // The same buffer for the residuals and their deviations.
         buffer.removeAll(keepingCapacity: true)
-        for p in points { buffer.append(p.y - b * p.x) }
+        for p in sorted { buffer.append(p.y - b * p.x) }
         guard let a = RobustStatistics.median(reordering: &buffer) else { return nil }
         for i in buffer.indices { buffer[i] = abs(buffer[i] - a) }
         guard let mad = RobustStatistics.median(reordering: &buffer) else { return nil }
-        intercept = a; slope = b; spread = 1.4826 * mad
+        return ClearLine(intercept: a, slope: b, spread: 1.4826 * mad)
     }
 
     func residual(x: Double, y: Double) -> Double { y - intercept - slope * x }
