@@ -70,14 +70,18 @@ done
 # weather, cloud and haze model, another meadow curve, slow declines, grazing, ploughing, names
 # without codes): a threshold fitted to lake-fixtures would show here.
 if command -v python3 >/dev/null; then
-  # seed:overlap — "7o": the same area where two relative orbits overlap (146 scenes, each
-  # field seen 2–3 times in 5 days from two angles, haze on consecutive acquisitions).
-  for run in ${SECOND_SEEDS:-7 8 7o}; do
-    seed=${run%o}; overlap=""; scenes=73
-    if [ "$run" != "$seed" ]; then overlap="--overlap"; scenes=146; fi
+  # "7o": the same area where two relative orbits overlap (146 scenes, each field seen 2–3
+  # times in 5 days from two angles, haze on consecutive acquisitions); "7r": band statistics
+  # as reflectance (0–1, offset taken off) for scenes whose catalogue offset is −1000.
+  for run in ${SECOND_SEEDS:-7 8 7o 7r}; do
+    seed=${run%[or]}; flag=""; scenes=73; what=""
+    case "$run" in
+      *o) flag="--overlap"; scenes=146; what=", two overlapping orbits" ;;
+      *r) flag="--reflectance"; what=", statistics as reflectance" ;;
+    esac
     dir="$OUT/second-$run"; rm -rf "$dir"
-    echo "== second generator (scripts/second-generator.py), 1200 parcels × $scenes scenes of 2023, seed $seed${overlap:+, two overlapping orbits}, scored on the declared meadows"
-    python3 scripts/second-generator.py "$dir" --parcels 1200 --seed "$seed" $overlap
+    echo "== second generator (scripts/second-generator.py), 1200 parcels × $scenes scenes of 2023, seed $seed$what, scored on the declared meadows"
+    python3 scripts/second-generator.py "$dir" --parcels 1200 --seed "$seed" $flag
     db="$dir/lake.sqlite"
     $BIN/lake --db "$db" init --srid 32631 >/dev/null
     $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1

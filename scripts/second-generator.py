@@ -16,7 +16,7 @@ baselines 04.00 and later.
 Writes into OUT: parcels.geojson, signatures.csv (JRC form, product references), scl.csv
 (hist JSON) and truth.csv (declared crop, what the field really was, its cut dates).
 
-  python3 scripts/second-generator.py OUT [--parcels 1200] [--seed 7]
+  python3 scripts/second-generator.py OUT [--parcels 1200] [--seed 7] [--overlap] [--reflectance]
   python3 scripts/second-generator.py score OUT/truth.csv LAKE.sqlite [--naive]
 
 Standard library only.
@@ -121,7 +121,7 @@ def scenes(overlap):
     return sorted(out)
 
 
-def generate(out, parcels, seed, overlap=False):
+def generate(out, parcels, seed, overlap=False, as_reflectance=False):
     rng = random.Random(seed)
     os.makedirs(out, exist_ok=True)
     # Parcels on a jittered grid over ~12 × 12 km.
@@ -221,8 +221,13 @@ def generate(out, parcels, seed, overlap=False):
                 m = mean * 10000 + 1000
                 q = [max(1000, m + z * sd) for z in (-2.4, -0.674, 0, 0.674, 2.4)]
                 m = min(max(m, q[0]), q[4])
-                sig.writerow([f.id, ref, b, pixels if b not in ("B11", "B12") else pix20, f"{m:.1f}", f"{sd:.1f}",
-                              int(q[0]), int(q[4]) + 1, f"{q[1]:.1f}", f"{q[2]:.1f}", f"{q[3]:.1f}"])
+                count = pixels if b not in ("B11", "B12") else pix20
+                if as_reflectance:   # as openEO or Earth Engine export them: 0–1, the offset taken off
+                    r = lambda dn: f"{max(0.0, (dn - 1000) / 10000):.5f}"
+                    sig.writerow([f.id, ref, b, count, r(m), f"{sd / 10000:.5f}", r(int(q[0])), r(int(q[4]) + 1), r(q[1]), r(q[2]), r(q[3])])
+                else:
+                    sig.writerow([f.id, ref, b, count, f"{m:.1f}", f"{sd:.1f}",
+                                  int(q[0]), int(q[4]) + 1, f"{q[1]:.1f}", f"{q[2]:.1f}", f"{q[3]:.1f}"])
             # Scene classification: misses some cloud, most rims and half the shadows.
             hist = {}
             def put(cls, n):
@@ -271,7 +276,8 @@ def score(truth_path, lake_path, naive):
         bands = {}
         for r in csv.DictReader(open(os.path.join(folder, "signatures.csv"))):
             if r["parcel_id"] in truth and r["band"] in ("B04", "B08") and (r["parcel_id"], r["reference"]) not in cloudy:
-                bands.setdefault((r["parcel_id"], r["reference"]), {})[r["band"]] = float(r["mean"]) - 1000
+                v = float(r["mean"])
+                bands.setdefault((r["parcel_id"], r["reference"]), {})[r["band"]] = v if abs(v) <= 2 else v - 1000
         last = {}
         for (pid, ref), b in sorted(bands.items(), key=lambda kv: (kv[0][0], kv[0][1][11:19])):
             v = (b["B08"] - b["B04"]) / (b["B08"] + b["B04"])
@@ -327,5 +333,6 @@ if __name__ == "__main__":
         ap.add_argument("--parcels", type=int, default=1200)
         ap.add_argument("--seed", type=int, default=7)
         ap.add_argument("--overlap", action="store_true", help="also the acquisitions of an overlapping relative orbit (146 scenes)")
+        ap.add_argument("--reflectance", action="store_true", help="band statistics as reflectance (0–1, offset taken off) instead of DN")
         a = ap.parse_args()
-        generate(a.out, a.parcels, a.seed, a.overlap)
+        generate(a.out, a.parcels, a.seed, a.overlap, a.reflectance)

@@ -109,7 +109,11 @@ public final class SeriesReader {
             var observations: [Observation] = []
             var index: [Int64: Int] = [:]
             // Rows come in (obsid, band) order: one observation per run of an obsid.
-            for row in try store.series(pid: pid) {
+            let rows = try store.series(pid: pid)
+            // Offsets apply to the bands this parcel has in digital numbers (not in reflectance).
+            var inDN = Set<UInt8>()
+            for row in rows where !inDN.contains(row.bandID) && Bands.holdsDigitalNumbers(CollectionOfOne(row.stats.mean)) { inDN.insert(row.bandID) }
+            for row in rows {
                 let band = names.name(row.bandID)
                 if let wanted = filter.bands, !wanted.contains(band) { continue }
                 if observations.last?.obsid != row.obsid {
@@ -121,7 +125,7 @@ public final class SeriesReader {
                                                     offset: scene.offset, bands: [], scl: nil, cloudFree: nil))
                 }
                 let offset = observations[observations.count - 1].offset
-                let stats = filter.harmonise && Bands.takesOffset(band) ? row.stats.offset(by: offset) : row.stats
+                let stats = filter.harmonise && Bands.takesOffset(band) && inDN.contains(row.bandID) ? row.stats.offset(by: offset) : row.stats
                 observations[observations.count - 1].bands.append((band, stats))
             }
             histStatement.reset()

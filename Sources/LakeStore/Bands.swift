@@ -19,6 +19,15 @@ public enum Bands {
         values.contains { abs($0) > 1.5 } ? 1e-4 : 1
     }
 
+    /// Whether a parcel's column of a reflectance band holds digital numbers (reflectance ×
+    /// 10,000, as L2A products and the JRC tables give them), to which a scene's radiometric
+    /// offset applies: some value beyond ±2. A column of reflectances (0–1: openEO, Sentinel Hub,
+    /// Earth Engine exports) was converted with the offset already taken off — subtracting
+    /// 1,000 DN from it would make every value −1,000.
+    public static func holdsDigitalNumbers<S: Sequence>(_ values: S) -> Bool where S.Element: BinaryFloatingPoint {
+        values.contains { abs($0) > 2 }
+    }
+
     public static func normalise(_ raw: String) -> String {
         var name = raw.trimmed().uppercased()
         // Strip resolution suffixes used by SAFE products and STAC assets: B04_10m, SCL_20m.

@@ -190,6 +190,56 @@ final class MarkerTests: XCTestCase {
         }
     }
 
+    /// Band statistics given as reflectance (0–1, offset already taken off, as openEO, Sentinel
+    /// Hub or Earth Engine export them) for scenes of processing baseline 05.10, whose catalogue
+    /// offset is −1,000 DN: the offset must not be applied to them. It was, and every value read
+    /// −1,000: no marker, every parcel yellow.
+    func testReflectanceStatisticsAreNotOffsetLikeDigitalNumbers() throws {
+        let dn = try fixtureLake()
+        let offsets = try dn.db.scalar("SELECT count(*) FROM catalogue WHERE radiometric_offset = -1000")?.int ?? 0
+        XCTAssertGreaterThan(offsets, 0, "the fixture scenes carry the offset")
+        // The fixture's signatures as reflectances: (DN − 1000) / 10,000, the std / 10,000.
+        let lines = try String(contentsOfFile: Paths.fixture("signatures.csv"), encoding: .utf8).split(separator: "\n")
+        var csv = String(lines[0]) + "\n"
+        for line in lines.dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let stats = f[4...].enumerated().map { k, v -> String in
+                let x = Double(v)!
+                return String(format: "%.6f", k == 1 ? x / 10_000 : max(0, (x - 1_000) / 10_000))
+            }
+            csv += (f[..<4] + stats).joined(separator: ",") + "\n"
+        }
+        let lake = try temporaryLake(self, srid: 32632)
+        var parcels = ParcelIngestOptions(); parcels.aoi = "demo"; parcels.year = 2024
+        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: parcels)
+        _ = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: CatalogueIngestOptions())
+        _ = try SignatureIngest(lake: lake).run(path: Paths.fixture("scl.csv"), options: SignatureIngestOptions())
+        _ = try SignatureIngest(lake: lake).run(path: try write(csv, "reflectance.csv"), options: SignatureIngestOptions())
+        // SCL screening (the 20 fixture parcels are too few for the area's context): the band
+        // tests would see the same reflectances either way.
+        let (_, shipped) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        let (options, text) = try MarkerOptions.load(path: try write(shipped.replacingOccurrences(of: "  regional: true", with: "  enabled: false"), "scl-only.yaml"))
+        func cuts(_ lake: Lake) throws -> [[SQLValue]] {
+            let run = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope()).run
+            return try lake.db.prepare("""
+                SELECT p.parcel_id, m.detector, m.date FROM markers m JOIN parcels p USING (pid) WHERE m.run_id = \(run) ORDER BY 1, 3, 2
+                """).rows()
+        }
+        let reference = try cuts(dn)
+        XCTAssertTrue(reference.contains { $0[1].text == "mowing" })
+        XCTAssertEqual(try cuts(lake), reference)
+        // The parcel's series reads the same reflectances either way (to rounding).
+        for parcel in ["P000002", "P000007"] {
+            func series(_ lake: Lake) throws -> [Double] {
+                let pid = try lake.db.scalar("SELECT pid FROM parcels WHERE parcel_id = ?", .text(parcel))!.int!
+                return try SeriesReader(lake).read(pid: pid, filter: SeriesFilter()).flatMap { $0.bands.filter { $0.0 == "B08" }.map { Double($0.1.mean) } }
+            }
+            let a = try series(dn), b = try series(lake)
+            XCTAssertEqual(a.count, b.count)
+            for (x, y) in zip(a, b) { XCTAssertEqual(x / 10_000, y, accuracy: 1e-4) }
+        }
+    }
+
     /// Clear flags read from the per-parcel SCL summaries are those of the histograms, and the
     /// same when a parcel's summary is out of date and the scan reads scl_hist instead.
     func testClearFlagsFromSummariesMatchTheHistograms() throws {

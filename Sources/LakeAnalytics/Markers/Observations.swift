@@ -3,8 +3,8 @@ import LakeStore
 /// A parcel's observations from its packed series, as the marker chain reads them.
 enum ObservationReader {
     /// The means of the bands markers use (`bandIDs`: B02, B04, B08, B11, VV, VH and an NDVI
-    /// band, each nil where the lake has none), with offsets
-    /// applied to reflectances, with each observation's clear flag, sorted by day. Band columns
+    /// band, each nil where the lake has none), with scene offsets applied to reflectance bands
+    /// given in digital numbers (`Bands.holdsDigitalNumbers`), with each observation's clear flag, sorted by day. Band columns
     /// arrive sorted by obsid and are merged without hashing.
     static func read(_ item: ParcelInput, wanted: Set<UInt8>, bandIDs: [UInt8?], calendar: SceneCalendar, blueStd: Bool = false) throws -> [Observed] {
         var rows: [(obsid: Int64, means: BandMeans)] = []
@@ -33,12 +33,13 @@ enum ObservationReader {
         do {
             try SeriesCodec.forEachColumn(item.blob, bands: wanted, field: 1) { band, obsids, values in
                 guard let k = bandIDs.firstIndex(where: { $0 == band }) else { return }
-                let reflectance = k < 4
+                // Scene offsets apply to the reflectance bands' digital numbers, not to reflectances.
+                let offsets = k < 4 && Bands.holdsDigitalNumbers(values)
                 if k == 6 {
                     let factor = Bands.ndviFactor(values)   // the parcel's whole column says which scale
                     put(BandMeans.ndvi, obsids) { j in Double(values[j]) * factor }
                 } else {
-                    put(k, obsids) { j in Double(reflectance ? values[j] + calendar.offset(obsids[j]) : values[j]) }
+                    put(k, obsids) { j in Double(offsets ? values[j] + calendar.offset(obsids[j]) : values[j]) }
                 }
             }
             if blueStd, let blue = bandIDs[0], wanted.contains(blue) {
