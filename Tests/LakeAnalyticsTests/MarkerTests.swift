@@ -139,6 +139,18 @@ final class MarkerTests: XCTestCase {
     /// A lake whose signatures carry an NDVI band instead of red and NIR (extracted from NDVI
     /// rasters, or NDVI series given as they are, scaled by 10,000 or not) gets the markers the
     /// band form gives: the same cuts where both read SCL alone, and its series' NDVI.
+    /// The fixtures' parcels, scenes and SCL histograms with `signatures` (CSV text) as the
+    /// band statistics.
+    func fixtureLake(signatures csv: String) throws -> Lake {
+        let lake = try temporaryLake(self, srid: 32632)
+        var parcels = ParcelIngestOptions(); parcels.aoi = "demo"; parcels.year = 2024
+        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: parcels)
+        _ = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: CatalogueIngestOptions())
+        _ = try SignatureIngest(lake: lake).run(path: Paths.fixture("scl.csv"), options: SignatureIngestOptions())
+        _ = try SignatureIngest(lake: lake).run(path: try write(csv, "signatures.csv"), options: SignatureIngestOptions())
+        return lake
+    }
+
     func testAnNDVIBandStandsInForRedAndNIR() throws {
         let bands = try fixtureLake()
         let pids = try bands.db.prepare("SELECT pid, parcel_id FROM parcels ORDER BY pid").rows()
@@ -156,15 +168,7 @@ final class MarkerTests: XCTestCase {
                 expected[id, default: []].append(v)
             }
         }
-        func ndviLake(_ csv: String) throws -> Lake {
-            let lake = try temporaryLake(self, srid: 32632)
-            var parcels = ParcelIngestOptions(); parcels.aoi = "demo"; parcels.year = 2024
-            _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: parcels)
-            _ = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: CatalogueIngestOptions())
-            _ = try SignatureIngest(lake: lake).run(path: Paths.fixture("scl.csv"), options: SignatureIngestOptions())
-            _ = try SignatureIngest(lake: lake).run(path: try write(csv, "ndvi.csv"), options: SignatureIngestOptions())
-            return lake
-        }
+        func ndviLake(_ csv: String) throws -> Lake { try fixtureLake(signatures: csv) }
         // SCL alone screens in both forms: the same cuts, dated alike.
         let (shipped, text) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
         let sclOnly = try write(text.replacingOccurrences(of: "  regional: true", with: "  enabled: false"), "scl-only.yaml")
@@ -209,12 +213,7 @@ final class MarkerTests: XCTestCase {
             }
             csv += (f[..<4] + stats).joined(separator: ",") + "\n"
         }
-        let lake = try temporaryLake(self, srid: 32632)
-        var parcels = ParcelIngestOptions(); parcels.aoi = "demo"; parcels.year = 2024
-        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: parcels)
-        _ = try CatalogueIngest(lake: lake).run(path: Paths.fixture("scenes.stac.json"), options: CatalogueIngestOptions())
-        _ = try SignatureIngest(lake: lake).run(path: Paths.fixture("scl.csv"), options: SignatureIngestOptions())
-        _ = try SignatureIngest(lake: lake).run(path: try write(csv, "reflectance.csv"), options: SignatureIngestOptions())
+        let lake = try fixtureLake(signatures: csv)
         // SCL screening (the 20 fixture parcels are too few for the area's context): the band
         // tests would see the same reflectances either way.
         let (_, shipped) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
