@@ -72,16 +72,21 @@ done
 if command -v python3 >/dev/null; then
   # "7o": the same area where two relative orbits overlap (146 scenes, each field seen 2–3
   # times in 5 days from two angles, haze on consecutive acquisitions); "7r": band statistics
-  # as reflectance (0–1, offset taken off) for scenes whose catalogue offset is −1000.
-  for run in ${SECOND_SEEDS:-7 8 7o 7r}; do
-    seed=${run%[or]}; flag=""; scenes=73; what=""
+  # as reflectance (0–1, offset taken off) for scenes whose catalogue offset is −1000; "7b":
+  # no blue or green band (B04, B08, B11, B12 only: the haze line cannot be drawn).
+  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b}; do
+    seed=${run%[orb]}; flag=""; scenes=73; what=""
     case "$run" in
       *o) flag="--overlap"; scenes=146; what=", two overlapping orbits" ;;
       *r) flag="--reflectance"; what=", statistics as reflectance" ;;
+      *b) what=", no blue or green band" ;;
     esac
     dir="$OUT/second-$run"; rm -rf "$dir"
     echo "== second generator (scripts/second-generator.py), 1200 parcels × $scenes scenes of 2023, seed $seed$what, scored on the declared meadows"
     python3 scripts/second-generator.py "$dir" --parcels 1200 --seed "$seed" $flag
+    if [ "${run%b}" != "$run" ]; then
+      awk -F, '$3 != "B02" && $3 != "B03"' "$dir/signatures.csv" > "$dir/red-nir-swir.csv" && mv "$dir/red-nir-swir.csv" "$dir/signatures.csv"
+    fi
     db="$dir/lake.sqlite"
     $BIN/lake --db "$db" init --srid 32631 >/dev/null
     $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1

@@ -62,6 +62,32 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(ObservationScreen().screen(reflectances), verdicts)
     }
 
+    /// A lake without a blue band (B04, B08, B11 only) cannot draw the haze line. Haze still
+    /// adds light to NIR as it lowers NDVI; a cut lowers both. A haze that stays low two
+    /// observations running (not a dip) is told apart from the cut by NIR.
+    func testWithoutBlueHazeIsToldFromACutByNIR() {
+        let cut = Days.number("2024-06-12")!
+        var obs = meadow(cuts: [cut]).map { observation($0.0, ndvi: $0.1) }
+        func at(_ date: String) -> Int { obs.indices.min { abs(obs[$0].day - Days.number(date)!) < abs(obs[$1].day - Days.number(date)!) }! }
+        let hazy = [at("2024-05-01"), at("2024-05-06")]
+        for i in hazy { obs[i] = observation(obs[i].day, ndvi: 0.78, haze: 500) }
+        obs = obs.map { o in var means = o.means; means[0] = nil; return Observed(day: o.day, clear: o.clear, means: means, kind: o.kind) }   // no blue
+        XCTAssertGreaterThan(obs[hazy[0]].value(.ndvi)!, 0, "the hazy observations keep an NDVI")
+        XCTAssertLessThan(obs[hazy[0]].value(.ndvi)!, 0.78 - 0.08, "haze lowers NDVI as much as a cut needs")
+        let verdicts = ObservationScreen().screen(obs)
+        XCTAssertEqual(hazy.map { verdicts[$0] }, [.haze, .haze])
+        // The cut's low observations stay.
+        let after = obs.indices.filter { obs[$0].day > cut && obs[$0].day <= cut + 15 }
+        XCTAssertFalse(after.isEmpty)
+        for i in after { XCTAssertEqual(verdicts[i], .clear, Days.text(obs[i].day)) }
+        XCTAssertEqual(verdicts.indices.filter { !hazy.contains($0) && verdicts[$0] != .clear }, [])
+        // And the cut is found, the haze is not.
+        let usable = obs.indices.filter { verdicts[$0] == .clear }.map { IndexPoint(day: obs[$0].day, value: obs[$0].value(.ndvi)!, clear: true) }
+        let cuts = CutDetector().detect(usable).filter { $0.kind == .cut }.map(\.event.date)
+        XCTAssertEqual(cuts.count, 1)
+        XCTAssertTrue((cut - 3...cut + 15).contains(cuts[0]), Days.text(cuts[0]))
+    }
+
     func testCutsAreConfirmedByRegrowthDatedAfterTheHighAndNotBlockedByRejectedOnes() {
         let cuts = [Days.number("2024-05-20")!, Days.number("2024-07-04")!]
         var points = meadow(cuts: cuts).map { IndexPoint(day: $0.0, value: $0.1, clear: true) }

@@ -13,7 +13,8 @@ public enum Quality: String, Sendable, CaseIterable {
     case bright
     /// Bluer than the parcel's clear observations: haze or thin cloud over it (haze-optimised
     /// transform fitted per parcel), its NIR not well below the parcel's usual (a cut or bare soil
-    /// lifts blue with red but darkens NIR).
+    /// lifts blue with red but darkens NIR). Or, between its neighbours: NDVI well below their
+    /// line while NIR is not (haze adds light; a cut takes NIR away).
     case haze
     /// Darker in NIR and SWIR at once than usual: a cloud or terrain shadow (a cut or a harvest
     /// darkens NIR but brightens SWIR).
@@ -119,6 +120,30 @@ public struct ObservationScreen: Sendable {
         }
     }
 
+    /// Runs of `length` usable observations below the line through the usable observations
+    /// around them (each within 30 days) by `dipDrop` in NDVI while not below it in NIR: haze.
+    func hazeBetweenNeighbours(_ obs: [Observed], _ verdicts: inout [Quality], length: Int) {
+        let kept = verdicts.indices.filter { verdicts[$0] == .clear }
+        guard kept.count >= length + 2 else { return }
+        var k = 1
+        while k + length < kept.count {
+            let a = obs[kept[k - 1]], b = obs[kept[k + length]]
+            guard let va = a.value(.ndvi), let vb = b.value(.ndvi), let na = a.means[2], let nb = b.means[2],
+                  obs[kept[k]].day - a.day <= 30, b.day - obs[kept[k + length - 1]].day <= 30 else { k += 1; continue }
+            let hazy = kept[k..<(k + length)].allSatisfy { i in
+                guard let v = obs[i].value(.ndvi), let n = obs[i].means[2] else { return false }
+                let w = Double(obs[i].day - a.day) / Double(b.day - a.day)
+                return va + (vb - va) * w - v >= dipDrop && n >= na + (nb - na) * w
+            }
+            if hazy {
+                for i in kept[k..<(k + length)] { verdicts[i] = .haze }
+                k += length + 1
+            } else {
+                k += 1
+            }
+        }
+    }
+
     /// One verdict per observation (same order). `regional`: days on which the parcel's area
     /// had a shared drop; `peers`: what is usual for the parcel's peers, used when the parcel has
     /// fewer than 4 clear observations of its own.
@@ -159,6 +184,13 @@ public struct ObservationScreen: Sendable {
                       obs[kept[k + 1]].day - obs[kept[k]].day <= dipDays else { continue }
                 verdicts[kept[k]] = .dip
             }
+            // Haze in its temporal context, from red and NIR alone (the only test of haze where a
+            // lake has no blue band): haze adds light to every band, so NDVI falls while NIR
+            // holds or rises; a cut (or a harvest, bare soil, drought) takes the canopy away, and
+            // NDVI falls with NIR. One observation, then two in a row (haze over consecutive
+            // acquisitions), below the line through the usable ones around them by `dipDrop` in
+            // NDVI and not below it in NIR: haze.
+            for length in 1...2 { hazeBetweenNeighbours(obs, &verdicts, length: length) }
         }
         return verdicts
     }
