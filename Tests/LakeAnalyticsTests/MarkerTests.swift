@@ -239,6 +239,29 @@ final class MarkerTests: XCTestCase {
         }
     }
 
+    /// Parcels ingested without a year (no `--year`, a list without a year column) are analysed
+    /// in the year of their observations: the same markers and decisions as with the year given.
+    /// Before, a season with no usable observation from the window's start was not seen as a hole,
+    /// and such parcels were red where the same parcels with a year were yellow.
+    func testParcelsWithoutAYearAreDecidedAsInTheYearOfTheirObservations() throws {
+        let (options, text) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        func outcome(_ lake: Lake) throws -> [[SQLValue]] {
+            let run = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope()).run
+            return try lake.db.prepare("""
+                SELECT p.parcel_id, 'decision', d.colour, d.reasons FROM decisions d JOIN parcels p USING (pid) WHERE d.run_id = \(run)
+                UNION ALL SELECT p.parcel_id, m.detector, m.date, m.kind FROM markers m JOIN parcels p USING (pid) WHERE m.run_id = \(run)
+                ORDER BY 1, 2, 3, 4
+                """).rows()
+        }
+        let dated = try fixtureLake()
+        let reference = try outcome(dated)
+        XCTAssertTrue(reference.contains { $0[1].text == "data-gap" || ($0[3].text ?? "").contains("no usable observation") },
+                      "the fixtures must have a season hole for the test to mean something")
+        let undated = try fixtureLake()
+        try undated.db.execute("UPDATE parcels SET year = 0")
+        XCTAssertEqual(try outcome(undated), reference)
+    }
+
     /// Clear flags read from the per-parcel SCL summaries are those of the histograms, and the
     /// same when a parcel's summary is out of date and the scan reads scl_hist instead.
     func testClearFlagsFromSummariesMatchTheHistograms() throws {

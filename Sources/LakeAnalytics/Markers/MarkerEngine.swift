@@ -49,8 +49,9 @@ struct MarkerEngine {
     /// `withoutSCL`: the option file requires SCL but the parcel has no histogram at all that
     /// year (none was ingested or extracted): rather than drop every observation, lake's own
     /// tests (bright, haze, shadow, edge, regional, dip) screen them alone, and the decision says so.
-    func screened(_ all: [Observed], year: Int, regional: Set<Int>)
+    func screened(_ all: [Observed], year declared: Int, regional: Set<Int>)
         -> (observations: [Observed], verdicts: [Quality], usable: [IndexPoint], withoutSCL: Bool) {
+        let year = Self.seasonYear(all, declared: declared)
         var observations: [Observed] = []
         observations.reserveCapacity(all.count)
         let days = Self.yearDays(year)
@@ -90,8 +91,20 @@ struct MarkerEngine {
 
     /// `regional`: days of drops shared by the area (atmosphere); `coherenceReference`: the
     /// area's typical coherence per pair day (see `CoherenceCutDetector`).
-    func analyse(_ observations: [Observed], year: Int, crop: String?, names: [String], regional: Set<Int> = [],
+    /// The year a parcel is analysed in: its declared year, else (a parcel list without years)
+    /// the year most of its optical observations fall in — so that its season windows are that
+    /// year's, and a season with no usable observation from the window's start is a hole, not
+    /// nothing (a parcel without a year was red where the same parcel with one was yellow).
+    static func seasonYear(_ observations: [Observed], declared: Int) -> Int {
+        guard declared == 0 else { return declared }
+        var counts: [Int: Int] = [:]
+        for o in observations where o.kind == .optical { counts[Days.civil(o.day).year, default: 0] += 1 }
+        return counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key ?? 0
+    }
+
+    func analyse(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: Set<Int> = [],
                  coherenceReference: [Int: Double] = [:]) -> (markers: [Marker], decision: Decision?) {
+        let year = Self.seasonYear(observations, declared: declared)
         let signal = options.signalKind
         var clean: [IndexPoint]
         var screening: [Quality: Int] = [:]
@@ -256,12 +269,7 @@ struct MarkerEngine {
 
     func checkPhenology(_ ph: PhenologyOptions, _ observations: [Observed], year: Int, crop: String?, names: [String]) -> (outcome: RuleOutcome?, others: [String]) {
         let clear = observations.filter { $0.clear == true || ($0.clear == nil && !requireSCL) }
-        var y = year
-        if y == 0 {
-            let years = Dictionary(grouping: clear) { Days.civil($0.day).year }
-            y = years.max { $0.value.count < $1.value.count }?.key ?? 0
-        }
-        let features = MonthlyFeatures.compute(clear.map { o in (o.day, [o.value(.ndvi), o.means[2], o.means[3]]) }, year: y,
+        let features = MonthlyFeatures.compute(clear.map { o in (o.day, [o.value(.ndvi), o.means[2], o.means[3]]) }, year: year,
                                                gapMonths: ph.interpolate_gap_months ?? 1)
         var own: RuleOutcome?
         var others: [String] = []
