@@ -122,21 +122,26 @@ public struct ObservationScreen: Sendable {
 
     /// Runs of `length` usable observations below the line through the usable observations
     /// around them (each within 30 days) by `dipDrop` in NDVI while not below it in NIR: haze.
+    /// Observations without NDVI or NIR take no part.
     func hazeBetweenNeighbours(_ obs: [Observed], _ verdicts: inout [Quality], length: Int) {
-        let kept = verdicts.indices.filter { verdicts[$0] == .clear }
+        var kept: [(i: Int, day: Int, ndvi: Double, nir: Double)] = []
+        kept.reserveCapacity(verdicts.count)
+        for i in verdicts.indices where verdicts[i] == .clear {
+            if let v = obs[i].value(.ndvi), let n = obs[i].means[2] { kept.append((i, obs[i].day, v, n)) }
+        }
         guard kept.count >= length + 2 else { return }
         var k = 1
         while k + length < kept.count {
-            let a = obs[kept[k - 1]], b = obs[kept[k + length]]
-            guard let va = a.value(.ndvi), let vb = b.value(.ndvi), let na = a.means[2], let nb = b.means[2],
-                  obs[kept[k]].day - a.day <= 30, b.day - obs[kept[k + length - 1]].day <= 30 else { k += 1; continue }
-            let hazy = kept[k..<(k + length)].allSatisfy { i in
-                guard let v = obs[i].value(.ndvi), let n = obs[i].means[2] else { return false }
-                let w = Double(obs[i].day - a.day) / Double(b.day - a.day)
-                return va + (vb - va) * w - v >= dipDrop && n >= na + (nb - na) * w
+            let a = kept[k - 1], b = kept[k + length]
+            var hazy = kept[k].day - a.day <= 30 && b.day - kept[k + length - 1].day <= 30
+            var j = k
+            while hazy && j < k + length {
+                let o = kept[j], w = Double(o.day - a.day) / Double(b.day - a.day)
+                hazy = a.ndvi + (b.ndvi - a.ndvi) * w - o.ndvi >= dipDrop && o.nir >= a.nir + (b.nir - a.nir) * w
+                j += 1
             }
             if hazy {
-                for i in kept[k..<(k + length)] { verdicts[i] = .haze }
+                for o in kept[k..<(k + length)] { verdicts[o.i] = .haze }
                 k += length + 1
             } else {
                 k += 1
