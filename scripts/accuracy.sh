@@ -73,10 +73,12 @@ if command -v python3 >/dev/null; then
   # "7o": the same area where two relative orbits overlap (146 scenes, each field seen 2–3
   # times in 5 days from two angles, haze on consecutive acquisitions); "7r": band statistics
   # as reflectance (0–1, offset taken off) for scenes whose catalogue offset is −1000; "7b":
-  # no blue or green band (B04, B08, B11, B12 only: the haze line cannot be drawn).
-  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b}; do
-    seed=${run%[orb]}; flag=""; scenes=73; what=""
+  # no blue or green band (B04, B08, B11, B12 only: the haze line cannot be drawn); "7c": a
+  # cloudy year (a third of the growing season's observations clear).
+  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b 7c}; do
+    seed=${run%[orbc]}; flag=""; scenes=73; what=""
     case "$run" in
+      *c) flag="--cloudy"; what=", a cloudy year" ;;
       *o) flag="--overlap"; scenes=146; what=", two overlapping orbits" ;;
       *r) flag="--reflectance"; what=", statistics as reflectance" ;;
       *b) what=", no blue or green band" ;;

@@ -16,7 +16,7 @@ baselines 04.00 and later.
 Writes into OUT: parcels.geojson, signatures.csv (JRC form, product references), scl.csv
 (hist JSON) and truth.csv (declared crop, what the field really was, its cut dates).
 
-  python3 scripts/second-generator.py OUT [--parcels 1200] [--seed 7] [--overlap] [--reflectance]
+  python3 scripts/second-generator.py OUT [--parcels 1200] [--seed 7] [--overlap] [--reflectance] [--cloudy]
   python3 scripts/second-generator.py score OUT/truth.csv LAKE.sqlite [--naive]
 
 Standard library only.
@@ -121,7 +121,7 @@ def scenes(overlap):
     return sorted(out)
 
 
-def generate(out, parcels, seed, overlap=False, as_reflectance=False):
+def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=False):
     rng = random.Random(seed)
     os.makedirs(out, exist_ok=True)
     # Parcels on a jittered grid over ~12 × 12 km.
@@ -169,7 +169,7 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False):
     # Weather: a persistent daily cloudiness (logit AR(1)), cloudier in winter.
     logit, weather = rng.gauss(0, 1), {}
     for doy in range(1, 366):
-        mean = 0.6 * math.cos(2 * math.pi * (doy - 15) / 365) - 0.1
+        mean = 0.6 * math.cos(2 * math.pi * (doy - 15) / 365) + (0.5 if cloudy else -0.1)
         logit = 0.88 * logit + 0.12 * mean * 8 + rng.gauss(0, 0.75)
         weather[doy] = 1 / (1 + math.exp(-logit))
     cx0, cy0 = x0 + 6000, y0 + 6000
@@ -334,5 +334,6 @@ if __name__ == "__main__":
         ap.add_argument("--seed", type=int, default=7)
         ap.add_argument("--overlap", action="store_true", help="also the acquisitions of an overlapping relative orbit (146 scenes)")
         ap.add_argument("--reflectance", action="store_true", help="band statistics as reflectance (0–1, offset taken off) instead of DN")
+        ap.add_argument("--cloudy", action="store_true", help="a cloudy year: about a third of the growing season's observations clear")
         a = ap.parse_args()
-        generate(a.out, a.parcels, a.seed, a.overlap, a.reflectance)
+        generate(a.out, a.parcels, a.seed, a.overlap, a.reflectance, a.cloudy)

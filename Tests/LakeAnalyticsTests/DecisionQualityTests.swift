@@ -191,6 +191,22 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(CutDetector.noise(Array(points[12...17])), 0)
     }
 
+    /// A cloudy season's usable observations (the second generator's cloudy variant, meadow cut
+    /// on 4 August): of its 5 close triples, three hold the cut and its regrowth, so their spread
+    /// made the parcel look noisy (0.13) and the depth a cut needs (4×) exceeded the cut's 0.51.
+    /// Too few triples to tell noise from events: only `min_drop` holds, and the cut is found.
+    func testTheFewCloseTriplesOfACloudySeasonDoNotMakeItsCutsNoise() {
+        let series: [(String, Double)] = [
+            ("03-18", 0.762), ("04-17", 0.794), ("05-17", 0.870), ("06-06", 0.871), ("06-26", 0.629), ("07-21", 0.881),
+            ("07-31", 0.894), ("08-10", 0.384), ("08-20", 0.534), ("08-30", 0.744), ("09-04", 0.731), ("09-09", 0.880),
+            ("10-29", 0.606), ("11-18", 0.632), ("11-23", 0.620), ("12-23", 0.601), ("12-28", 0.520)]
+        let points = series.map { IndexPoint(day: Days.number("2023-" + $0.0)!, value: $0.1, clear: true) }
+        XCTAssertEqual(CutDetector.noise(points), 0)
+        let cut = Days.number("2023-08-04")!
+        let found = CutDetector().detect(points).filter { $0.kind == .cut && (-3...15).contains($0.event.date - cut) }
+        XCTAssertEqual(found.count, 1, "\(CutDetector().detect(points).map { Days.text($0.event.date) })")
+    }
+
     /// Coherence pairs every 6 days: a standing sward near 0.2 (pair-to-pair noise ±0.02), rain
     /// pairs at 0.08, the pair of the cut decorrelated, two high pairs after it.
     func coherencePairs(cut: Int?, rain: [Int] = [], from: String = "2024-04-02", to: String = "2024-10-30", strength: Double = 1) -> [Observed] {

@@ -90,7 +90,7 @@ public struct CutDetector: Sendable {
     /// through its neighbours; 1.4826 · MAD of those / √1.5 (the spread of one observation).
     /// Only close triples count: over a long cloudy gap the canopy itself changes (green-up,
     /// cuts, senescence), and differences across such gaps would make a sparse series look
-    /// noisy and hide its cuts. Fewer than 4 close triples: 0 (only `minDrop` holds).
+    /// noisy and hide its cuts. Fewer than `minTriples` close triples: 0 (only `minDrop` holds).
     static func noise(_ points: [IndexPoint], spanDays: Int = 20) -> Double {
         guard points.count >= 3 else { return 0 }
         var r: [Double] = []
@@ -101,9 +101,15 @@ public struct CutDetector: Sendable {
             let w = Double(b.day - a.day) / Double(c.day - a.day)
             r.append(b.value - (a.value + (c.value - a.value) * w))
         }
-        guard r.count >= 4 else { return 0 }
+        guard r.count >= minTriples else { return 0 }
         return (RobustStatistics.spread(reordering: &r) ?? 0) / 1.5.squareRoot()
     }
+
+    /// The fewest close triples a parcel's noise is estimated from. In a cloudy season the few
+    /// close triples there are often hold the cuts themselves (the low and its regrowth within 20
+    /// days): from 5 of them a meadow's noise came out at 0.13, four times that (0.52) exceeded
+    /// its 0.51-deep cut, and the cut was lost. With fewer, only `minDrop` holds.
+    static let minTriples = 10
 
     /// The deepest part of the fall from `top` to `bottom` that happened fast: from an
     /// observation to the lowest one at most `fallDays` after the next observation. A mower takes
