@@ -262,6 +262,44 @@ final class MarkerTests: XCTestCase {
         XCTAssertEqual(try outcome(undated), reference)
     }
 
+    /// The mowing file selects meadows by name in the languages of national LPIS lists, and not
+    /// the arable crops beside them.
+    func testTheMowingFileSelectsMeadowsByTheirNationalNames() throws {
+        let (options, _) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        func selected(_ name: String) -> Bool {
+            ParcelScope.selects(code: nil, names: [name, ""], codes: options.parcels?.crops, groups: options.parcels?.groups)
+        }
+        for name in ["Dauergrünland", "Mähwiese", "Grasland, blijvend", "Prairie permanente", "Permanent græs", "Trvalý trávny porast",
+                     "Pašnjak", "Ganyklos-pievos iki 5m.", "Pajişti naturale", "Slåtter och betesvall på åkermark", "Betesmark (ej åker)",
+                     "Monivuotiset nurmet", "Ilggadīgie zālāji", "Festulolium", "Timothee", "PASTIZAL", "Prato polifita"] {
+            XCTAssertTrue(selected(name), name)
+        }
+        for name in ["Silomais", "Winterweizen", "Kartoffeln", "Zuckerrüben", "Vårkorn", "Maïs grain", "Suikerbieten", "Ozimá pšenice"] {
+            XCTAssertFalse(selected(name), name)
+        }
+        // On the EuroCrops mappings of the national lists (real names, HCAT3 grass classes):
+        // most grass names selected, few others.
+        let mappings = try Paths.requireRealdata("eurocrops-hcat/csvs/country_mappings")
+        var grass = 0, grassSelected = 0, othersSelected = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: mappings.path) where file.hasSuffix(".csv") {
+            let rows = try String(contentsOf: mappings.appendingPathComponent(file), encoding: .utf8).split(whereSeparator: \.isNewline)
+            guard let header = rows.first.map({ $0.split(separator: ",").map(String.init) }),
+                  let nameColumn = header.firstIndex(where: { $0.hasPrefix("original_name") }), let codeColumn = header.firstIndex(of: "HCAT3_code") else { continue }
+            for row in rows.dropFirst() {
+                let fields = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                // Names holding commas are quoted: those rows are left out rather than misread.
+                guard fields.count == header.count, !row.contains("\"") else { continue }
+                let code = fields[codeColumn]
+                let isGrass = code.hasPrefix("3302") || code.hasPrefix("33010901") || code.hasPrefix("33010902")
+                let chosen = selected(fields[nameColumn])
+                if isGrass { grass += 1; if chosen { grassSelected += 1 } } else if chosen { othersSelected += 1 }
+            }
+        }
+        XCTAssertGreaterThan(grass, 200)
+        XCTAssertGreaterThan(Double(grassSelected) / Double(grass), 0.55, "\(grassSelected) of \(grass)")
+        XCTAssertLessThan(othersSelected, grassSelected / 2)
+    }
+
     /// Clear flags read from the per-parcel SCL summaries are those of the histograms, and the
     /// same when a parcel's summary is out of date and the scan reads scl_hist instead.
     func testClearFlagsFromSummariesMatchTheHistograms() throws {
