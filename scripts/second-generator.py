@@ -109,8 +109,11 @@ def scenes(overlap):
     """A Sentinel-2 acquisition every 5 days, S2A and S2B on alternating relative orbits; with
     `overlap`, also those of the neighbouring relative orbit two days later (areas where two
     orbits overlap see every field two or three times in five days, from another angle)."""
+    passes = [(dt.date(YEAR, 1, 2), ("R051", "R008"))]
+    if overlap:
+        passes.append((dt.date(YEAR, 1, 4), ("R094", "R137")))
     out = []
-    for first, orbits in ((dt.date(YEAR, 1, 2), ("R051", "R008")),) + (((dt.date(YEAR, 1, 4), ("R094", "R137")),) if overlap else ()):
+    for first, orbits in passes:
         day, n = first, 0
         while day.year == YEAR:
             sat = "S2A" if n % 2 == 0 else "S2B"

@@ -111,8 +111,7 @@ public final class SeriesReader {
             // Rows come in (obsid, band) order: one observation per run of an obsid.
             let rows = try store.series(pid: pid)
             // Offsets apply to the bands this parcel has in digital numbers (not in reflectance).
-            var inDN = Set<UInt8>()
-            for row in rows where !inDN.contains(row.bandID) && Bands.holdsDigitalNumbers(CollectionOfOne(row.stats.mean)) { inDN.insert(row.bandID) }
+            let inDN = Bands.inDigitalNumbers(rows)
             for row in rows {
                 let band = names.name(row.bandID)
                 if let wanted = filter.bands, !wanted.contains(band) { continue }

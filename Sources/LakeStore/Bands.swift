@@ -28,6 +28,14 @@ public enum Bands {
         values.contains { abs($0) > 2 }
     }
 
+    /// The bands of a parcel's series held in digital numbers (`holdsDigitalNumbers` over each
+    /// band's means): those a scene's radiometric offset applies to.
+    public static func inDigitalNumbers(_ rows: [SignatureRow]) -> Set<UInt8> {
+        var bands = Set<UInt8>()
+        for row in rows where !bands.contains(row.bandID) && holdsDigitalNumbers(CollectionOfOne(row.stats.mean)) { bands.insert(row.bandID) }
+        return bands
+    }
+
     public static func normalise(_ raw: String) -> String {
         var name = raw.trimmed().uppercased()
         // Strip resolution suffixes used by SAFE products and STAC assets: B04_10m, SCL_20m.

@@ -89,8 +89,6 @@ struct MarkerEngine {
     /// area's typical coherence per pair).
     var readsCoherence: Bool { options.detectors.contains { $0.type == "cut" && $0.coherence ?? true } }
 
-    /// `regional`: days of drops shared by the area (atmosphere); `coherenceReference`: the
-    /// area's typical coherence per pair day (see `CoherenceCutDetector`).
     /// The year a parcel is analysed in: its declared year, else (a parcel list without years)
     /// the year most of its optical observations fall in — so that its season windows are that
     /// year's, and a season with no usable observation from the window's start is a hole, not
@@ -102,6 +100,8 @@ struct MarkerEngine {
         return counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key ?? 0
     }
 
+    /// `regional`: days of drops shared by the area (atmosphere); `coherenceReference`: the
+    /// area's typical coherence per pair day (see `CoherenceCutDetector`).
     func analyse(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: Set<Int> = [],
                  coherenceReference: [Int: Double] = [:]) -> (markers: [Marker], decision: Decision?) {
         let year = Self.seasonYear(observations, declared: declared)

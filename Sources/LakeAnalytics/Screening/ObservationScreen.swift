@@ -224,12 +224,8 @@ struct ClearLine {
             intercept = first.intercept; slope = first.slope; spread = first.spread
             return
         }
-        buffer.removeAll(keepingCapacity: true)
-        for p in points { buffer.append(p.y - line.intercept - line.slope * p.x) }
-        let centre = RobustStatistics.median(reordering: &buffer) ?? 0
-        for i in buffer.indices { buffer[i] = abs(buffer[i] - centre) }
         intercept = line.intercept; slope = line.slope
-        spread = 1.4826 * (RobustStatistics.median(reordering: &buffer) ?? 0)
+        spread = Self.residuals(points, slope: line.slope, intercept: line.intercept, &buffer)?.spread ?? 0
     }
 
     private init(intercept: Double, slope: Double, spread: Double) {
@@ -255,13 +251,20 @@ struct ClearLine {
         // Physically the clear line rises (soil is brighter in blue and red alike); clamp so a
         // few points cannot tilt it absurdly.
         let b = min(2, max(0, RobustStatistics.median(reordering: &buffer) ?? 0))
-        // The same buffer for the residuals and their deviations.
+        guard let r = residuals(sorted, slope: b, intercept: 0, &buffer) else { return nil }
+        return ClearLine(intercept: r.centre, slope: b, spread: r.spread)
+    }
+
+    /// The median of the points' residuals from the line, and their robust spread (1.4826 ·
+    /// MAD); `buffer` is scratch space.
+    private static func residuals(_ points: [(x: Double, y: Double)], slope: Double, intercept: Double,
+                                  _ buffer: inout [Double]) -> (centre: Double, spread: Double)? {
         buffer.removeAll(keepingCapacity: true)
-        for p in sorted { buffer.append(p.y - b * p.x) }
-        guard let a = RobustStatistics.median(reordering: &buffer) else { return nil }
-        for i in buffer.indices { buffer[i] = abs(buffer[i] - a) }
+        for p in points { buffer.append(p.y - intercept - slope * p.x) }
+        guard let centre = RobustStatistics.median(reordering: &buffer) else { return nil }
+        for i in buffer.indices { buffer[i] = abs(buffer[i] - centre) }
         guard let mad = RobustStatistics.median(reordering: &buffer) else { return nil }
-        return ClearLine(intercept: a, slope: b, spread: 1.4826 * mad)
+        return (centre, 1.4826 * mad)
     }
 
     func residual(x: Double, y: Double) -> Double { y - intercept - slope * x }

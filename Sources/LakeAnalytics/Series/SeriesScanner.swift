@@ -44,18 +44,16 @@ public final class SeriesScanner {
     }
 
     /// Every parcel with signatures, in pid order, with the rows of its series (offsets applied
-    /// to reflectance bands given in digital numbers) and the clear flag of each observation that has an SCL histogram.
+    /// to reflectance bands given in digital numbers) and the clear flag of each observation
+    /// that has an SCL histogram.
     public func forEachParcel(_ body: (Int64, [SignatureRow], [Int64: Bool]) throws -> Void) throws {
         let offsetBands = Set((0...255).compactMap { id -> UInt8? in Bands.takesOffset(dictionary.name(UInt8(id))) ? UInt8(id) : nil })
         try PackedScan.forEach(lake, screen: cloudScreen) { pid, blob, clearList in
             if let pids, !pids.contains(pid) { return }
             var rows = try SeriesCodec.decode(blob)
             // Offsets apply to the bands this parcel has in digital numbers (not in reflectance).
-            var inDN = Set<UInt8>()
-            for row in rows where offsetBands.contains(row.bandID) && !inDN.contains(row.bandID) && Bands.holdsDigitalNumbers(CollectionOfOne(row.stats.mean)) {
-                inDN.insert(row.bandID)
-            }
-            for i in rows.indices where inDN.contains(rows[i].bandID) {
+            let inDN = Bands.inDigitalNumbers(rows)
+            for i in rows.indices where offsetBands.contains(rows[i].bandID) && inDN.contains(rows[i].bandID) {
                 let offset = calendar.offset(rows[i].obsid)
                 if offset != 0 { rows[i] = SignatureRow(obsid: rows[i].obsid, bandID: rows[i].bandID, stats: rows[i].stats.offset(by: offset)) }
             }
