@@ -45,7 +45,7 @@ def reflectance(ndvi, soil_moisture):
 
 
 class Field:
-    def __init__(self, rng, kind, area):
+    def __init__(self, rng, kind, area, variant=frozenset()):
         self.kind, self.area = kind, area
         self.cuts, self.events = [], []
         self.green_up = rng.uniform(70, 110)
@@ -53,11 +53,13 @@ class Field:
         self.peak = rng.uniform(0.78, 0.9)
         self.sow = rng.uniform(-8, 8)        # crop calendar shift (days)
         self.swath = rng.uniform(0.05, 0.2)  # how green the cut grass lying in swaths still is
+        self.residual_lift = rng.uniform(0.12, 0.25) if "shallow" in variant else 0.0
         if kind == "mown":
-            day = rng.uniform(125, 170)
+            intensive = "intensive" in variant
+            day = rng.uniform(112, 135) if intensive else rng.uniform(125, 170)
             while day < 272:
                 self.cuts.append(day)
-                day += rng.uniform(34, 62)
+                day += rng.uniform(26, 38) if intensive else rng.uniform(34, 62)
         elif kind == "grazed":
             self.dips = [(rng.uniform(110, 290), rng.uniform(0.04, 0.12), rng.uniform(8, 25)) for _ in range(rng.randint(3, 7))]
         elif kind == "ploughed":
@@ -97,7 +99,7 @@ class Field:
             if d < c:
                 continue
             age = d - c
-            residual = 0.28 + 0.1 * (self.winter - 0.42) / 0.18
+            residual = 0.28 + 0.1 * (self.winter - 0.42) / 0.18 + self.residual_lift
             low = residual + (self.swath if age < 4 else 0)
             lag = 8 + (6 if 180 < c < 240 else 0)          # slower regrowth in the summer drought
             regrown = logistic(age, lag + 6, 4.5)
@@ -105,7 +107,7 @@ class Field:
         return v
 
 
-def scenes(overlap):
+def scenes(overlap, one_satellite=False):
     """A Sentinel-2 acquisition every 5 days, S2A and S2B on alternating relative orbits; with
     `overlap`, also those of the neighbouring relative orbit two days later (areas where two
     orbits overlap see every field two or three times in five days, from another angle)."""
@@ -117,6 +119,10 @@ def scenes(overlap):
         day, n = first, 0
         while day.year == YEAR:
             sat = "S2A" if n % 2 == 0 else "S2B"
+            if one_satellite and sat == "S2B":   # as in 2022-2024, after S2B's failure: every 10 days
+                day += dt.timedelta(days=5)
+                n += 1
+                continue
             stamp = day.strftime("%Y%m%d")
             out.append((day, sat, orbits[n % 2], f"{sat}_MSIL2A_{stamp}T105031_N0509_{orbits[n % 2]}_T31UFT_{stamp}T131512"))
             day += dt.timedelta(days=5)
@@ -124,7 +130,7 @@ def scenes(overlap):
     return sorted(out)
 
 
-def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=False):
+def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=False, variant=frozenset()):
     rng = random.Random(seed)
     os.makedirs(out, exist_ok=True)
     # Parcels on a jittered grid over ~12 × 12 km.
@@ -136,6 +142,8 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
         cx = x0 + (i % side + 0.5) * step + rng.uniform(-0.2, 0.2) * step
         cy = y0 + (i // side + 0.5) * step + rng.uniform(-0.2, 0.2) * step
         w, h = rng.uniform(60, 0.6 * step), rng.uniform(40, 0.45 * step)
+        if "small" in variant:   # 0.1-0.6 ha: 10-60 pixels of 10 m, a handful at 20 m
+            w, h = w * 0.3, h * 0.3
         a = rng.uniform(0, math.pi)
         corners = [(cx + dx * math.cos(a) - dy * math.sin(a), cy + dx * math.sin(a) + dy * math.cos(a))
                    for dx, dy in ((-w / 2, -h / 2), (w / 2, -h / 2), (w / 2, h / 2), (-w / 2, h / 2))]
@@ -147,7 +155,9 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
         else:
             kind = "arable"
             declared = None
-        f = Field(rng, kind, w * h)
+        f = Field(rng, kind, w * h, variant)
+        if "small" in variant:   # a small field's edge pixels mix in what lies around it (a maize or wheat field, a track)
+            f.neighbour, f.mix = Field(rng, "arable", 1e4), rng.uniform(0.1, 0.3)
         if declared is None:
             declared = f.crop
         f.id, f.declared, f.centre, f.radius = f"F{i + 1:05d}", declared, (cx, cy), math.sqrt(w * h / math.pi)
@@ -176,7 +186,7 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
         logit = 0.88 * logit + 0.12 * mean * 8 + rng.gauss(0, 0.75)
         weather[doy] = 1 / (1 + math.exp(-logit))
     cx0, cy0 = x0 + 6000, y0 + 6000
-    for day, sat, orbit, ref in scenes(overlap):
+    for day, sat, orbit, ref in scenes(overlap, "one-satellite" in variant):
         doy = day.timetuple().tm_yday
         cover = weather[doy]
         # Cloud discs: numerous small cumulus on partly cloudy days, large decks on grey days.
@@ -208,6 +218,8 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
             clear = 1 - cloud - shadow - rim
             h = haze * (0.6 + 0.4 * math.sin(x / wave + phase))
             v = f.ndvi(doy) + rng.gauss(0, 0.012)
+            if "small" in variant:
+                v = (1 - f.mix) * v + f.mix * f.neighbour.ndvi(doy)
             surface = reflectance(v, f.moisture)
             pixels = max(4, int(f.area / 100))
             pix20 = max(1, int(f.area / 400))
@@ -338,5 +350,10 @@ if __name__ == "__main__":
         ap.add_argument("--overlap", action="store_true", help="also the acquisitions of an overlapping relative orbit (146 scenes)")
         ap.add_argument("--reflectance", action="store_true", help="band statistics as reflectance (0–1, offset taken off) instead of DN")
         ap.add_argument("--cloudy", action="store_true", help="a cloudy year: about a third of the growing season's observations clear")
+        ap.add_argument("--one-satellite", action="store_true", help="Sentinel-2A alone, every 10 days (as in 2022-2024)")
+        ap.add_argument("--shallow", action="store_true", help="cuts that leave more green (a high cut, lush stubble): 0.12-0.25 less deep")
+        ap.add_argument("--intensive", action="store_true", help="intensive meadows: first cut late April to mid-May, then every 26-38 days")
+        ap.add_argument("--small", action="store_true", help="small fields, 0.1-0.6 ha")
         a = ap.parse_args()
-        generate(a.out, a.parcels, a.seed, a.overlap, a.reflectance, a.cloudy)
+        variant = frozenset(k for k in ("one_satellite", "shallow", "intensive", "small") if getattr(a, k))
+        generate(a.out, a.parcels, a.seed, a.overlap, a.reflectance, a.cloudy, frozenset(v.replace("_", "-") for v in variant))

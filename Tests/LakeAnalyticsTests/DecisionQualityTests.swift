@@ -207,6 +207,54 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(found.count, 1, "\(CutDetector().detect(points).map { Days.text($0.event.date) })")
     }
 
+    /// One satellite, every 10 days (Sentinel-2 in 2022–2024): a meadow cut on 8 June, 1 August
+    /// and 18 September, as lake read it from the second generator's `--one-satellite` lake, with
+    /// an unflagged haze on 22 May left in. At this revisit every cut touches three of the
+    /// parcel's 16 close triples (its low, and the low at either end of the next ones): their
+    /// spread made the noise 0.175, so a cut needed a fall of 0.70 and all three were lost (the
+    /// meadow red). Triples explained by an event's low leave the noise estimate.
+    func testAtATenDayRevisitTheCutsThemselvesAreNotNoise() {
+        let series: [(String, Double)] = [
+            ("01-02", 0.518), ("02-01", 0.483), ("03-23", 0.677), ("04-12", 0.808), ("04-22", 0.818), ("05-12", 0.836),
+            ("05-22", 0.592), ("06-01", 0.815), ("06-11", 0.486), ("06-21", 0.569), ("07-01", 0.785), ("07-11", 0.833),
+            ("07-21", 0.831), ("08-10", 0.407), ("08-20", 0.573), ("08-30", 0.771), ("09-09", 0.834), ("09-19", 0.463),
+            ("09-29", 0.51), ("10-19", 0.669), ("11-08", 0.661)]
+        let points = series.map { IndexPoint(day: Days.number("2023-" + $0.0)!, value: $0.1, clear: true) }
+        XCTAssertLessThan(CutDetector.noise(points), 0.03)
+        let found = CutDetector().detect(points).filter { $0.kind == .cut }.map(\.event.date)
+        for date in ["2023-06-08", "2023-08-01", "2023-09-18"] {
+            let cut = Days.number(date)!
+            XCTAssertTrue(found.contains { (-3...15).contains($0 - cut) }, "\(date): \(found.map(Days.text))")
+        }
+        // A noisy parcel stays noisy: a year of a meadow cut twice, every 10 days, with ±0.05 on
+        // every observation; its dips are back at once, so they count as noise.
+        let cuts = [Days.number("2024-06-01")!, Days.number("2024-08-01")!]
+        let noisy = meadow(cuts: cuts, every: 10, from: "2024-01-01", to: "2024-12-31").enumerated().map {
+            IndexPoint(day: $0.element.0, value: $0.element.1 + ($0.offset % 2 == 0 ? 0.05 : -0.05), clear: true)
+        }
+        XCTAssertGreaterThan(CutDetector.noise(noisy), 0.04)
+    }
+
+    /// Haze adds light to NIR, but the canopy under it varies a little between acquisitions:
+    /// an unflagged haze whose NIR is 3 % below the line through its neighbours' is still haze
+    /// (a cut takes 20–50 % of NIR away). Without blue, at a 10-day revisit (no dip rule).
+    func testHazeWhoseNIRIsALittleBelowItsNeighboursIsHaze() {
+        var obs = meadow(cuts: [], every: 10).map { observation($0.0, ndvi: $0.1) }
+        let hazy = obs.count / 2
+        obs[hazy] = observation(obs[hazy].day, ndvi: 0.78, haze: 500)
+        obs = obs.map { o in var means = o.means; means[0] = nil; return Observed(day: o.day, clear: o.clear, means: means, kind: o.kind) }
+        var means = obs[hazy].means
+        let line = (obs[hazy - 1].means[2]! + obs[hazy + 1].means[2]!) / 2
+        means[2] = 0.97 * line
+        obs[hazy] = Observed(day: obs[hazy].day, clear: true, means: means, kind: obs[hazy].kind)
+        XCTAssertLessThan(obs[hazy].value(.ndvi)!, 0.78 - 0.08)
+        XCTAssertEqual(ObservationScreen().screen(obs)[hazy], .haze)
+        // A cut's NIR (a quarter below) is not.
+        means[2] = 0.75 * line
+        obs[hazy] = Observed(day: obs[hazy].day, clear: true, means: means, kind: obs[hazy].kind)
+        XCTAssertEqual(ObservationScreen().screen(obs)[hazy], .clear)
+    }
+
     /// Coherence pairs every 6 days: a standing sward near 0.2 (pair-to-pair noise ±0.02), rain
     /// pairs at 0.08, the pair of the cut decorrelated, two high pairs after it.
     func coherencePairs(cut: Int?, rain: [Int] = [], from: String = "2024-04-02", to: String = "2024-10-30", strength: Double = 1) -> [Observed] {

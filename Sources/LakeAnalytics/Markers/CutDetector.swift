@@ -90,16 +90,32 @@ public struct CutDetector: Sendable {
     /// through its neighbours; 1.4826 · MAD of those / √1.5 (the spread of one observation).
     /// Only close triples count: over a long cloudy gap the canopy itself changes (green-up,
     /// cuts, senescence), and differences across such gaps would make a sparse series look
-    /// noisy and hide its cuts. Fewer than `minTriples` close triples: 0 (only `minDrop` holds).
-    static func noise(_ points: [IndexPoint], spanDays: Int = 20) -> Double {
+    /// noisy and hide its cuts. A triple whose middle lies `eventDepth` or more below its
+    /// neighbours' line and whose next observation has made up less than half of the fall is an
+    /// event's low (a cut; a dip that is back at once is not), not noise: it is left out, and so
+    /// are the two triples that have that low at an end. Every
+    /// cut touches three triples; at a 10-day revisit (one satellite) a meadow with three cuts
+    /// has more such triples than quiet ones, and no robust spread survives that share.
+    /// Fewer than `minTriples` close triples left: 0 (only `minDrop` holds).
+    static func noise(_ points: [IndexPoint], spanDays: Int = 20, eventDepth: Double = 0.08) -> Double {
         guard points.count >= 3 else { return 0 }
-        var r: [Double] = []
-        r.reserveCapacity(points.count)
+        // residual[k - 1] is the triple centred on k (nan where the triple is not close).
+        var residual = [Double](repeating: .nan, count: points.count - 2)
+        var low = [Bool](repeating: false, count: points.count)
         for k in 1..<(points.count - 1) {
             let a = points[k - 1], b = points[k], c = points[k + 1]
             guard c.day - a.day <= spanDays, c.day > a.day else { continue }
             let w = Double(b.day - a.day) / Double(c.day - a.day)
-            r.append(b.value - (a.value + (c.value - a.value) * w))
+            let r = b.value - (a.value + (c.value - a.value) * w)
+            residual[k - 1] = r
+            // An event's low stays low: the next observation has made up less than half of the
+            // fall. A one-observation dip that is back at once is noise (or atmosphere) and counts.
+            if r <= -eventDepth && a.value - c.value >= 0.5 * (a.value - b.value) { low[k] = true }
+        }
+        var r: [Double] = []
+        r.reserveCapacity(residual.count)
+        for k in 1..<(points.count - 1) where !residual[k - 1].isNaN && !low[k - 1] && !low[k] && !low[k + 1] {
+            r.append(residual[k - 1])
         }
         guard r.count >= minTriples else { return 0 }
         return (RobustStatistics.spread(reordering: &r) ?? 0) / 1.5.squareRoot()
@@ -131,7 +147,7 @@ public struct CutDetector: Sendable {
     public func detect(_ points: [IndexPoint]) -> [Found] {
         let n = points.count
         guard n >= 2 else { return [] }
-        let minDrop = max(self.minDrop, noiseFactor * Self.noise(points))
+        let minDrop = max(self.minDrop, noiseFactor * Self.noise(points, eventDepth: self.minDrop))
         var found: [Found] = []
         var i = 0
         while i < n - 1 {

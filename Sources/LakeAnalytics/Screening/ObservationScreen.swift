@@ -47,6 +47,10 @@ public struct ObservationScreen: Sendable {
     public var dipRecovery = 0.75
     /// … at most this many days later.
     public var dipDays = 8
+    /// Haze between neighbours: NIR at least this share of the line through its neighbours' NIR.
+    /// Haze adds light to NIR too, but the canopy under it varies by a few per cent between
+    /// acquisitions; a cut or a harvest takes 20–50 % of NIR away.
+    public var nirShare = 0.95
     /// Robust deviations beyond the parcel's usual a statistic must be to count.
     public var spreads = 3.0
     public var requireSCL = true
@@ -137,7 +141,7 @@ public struct ObservationScreen: Sendable {
             var j = k
             while hazy && j < k + length {
                 let o = kept[j], w = Double(o.day - a.day) / Double(b.day - a.day)
-                hazy = a.ndvi + (b.ndvi - a.ndvi) * w - o.ndvi >= dipDrop && o.nir >= a.nir + (b.nir - a.nir) * w
+                hazy = a.ndvi + (b.ndvi - a.ndvi) * w - o.ndvi >= dipDrop && o.nir >= nirShare * (a.nir + (b.nir - a.nir) * w)
                 j += 1
             }
             if hazy {
