@@ -235,6 +235,25 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertGreaterThan(CutDetector.noise(noisy), 0.04)
     }
 
+    /// A September cut seen at its low, then only through haze (the second generator's
+    /// one-satellite lake, a meadow cut on 10 September): without the hazy observation nothing
+    /// after the low shows regrowth, so the fall was unconfirmed and, after 15 September, no cut.
+    /// Haze only lowers NDVI: the hazy 0.58 proves the sward regrew from 0.43.
+    func testAHazyObservationAfterALowProvesRegrowth() {
+        let series: [(String, Double)] = [
+            ("06-21", 0.80), ("07-01", 0.79), ("07-31", 0.35), ("08-10", 0.66), ("08-20", 0.754), ("08-30", 0.782), ("09-19", 0.430)]
+        let points = series.map { IndexPoint(day: Days.number("2023-" + $0.0)!, value: $0.1, clear: true) }
+        let cut = Days.number("2023-09-10")!
+        func found(_ floors: [IndexPoint]) -> [Int] {
+            CutDetector().detect(points, floors: floors).filter { $0.kind == .cut && (-3...15).contains($0.event.date - cut) }.map(\.event.date)
+        }
+        XCTAssertEqual(found([]), [])
+        let hazy = IndexPoint(day: Days.number("2023-09-29")!, value: 0.584, clear: false)
+        XCTAssertEqual(found([hazy]).count, 1)
+        // A hazy observation before the low proves nothing.
+        XCTAssertEqual(found([IndexPoint(day: Days.number("2023-09-09")!, value: 0.7, clear: false)]), [])
+    }
+
     /// Haze adds light to NIR, but the canopy under it varies a little between acquisitions:
     /// an unflagged haze whose NIR is 3 % below the line through its neighbours' is still haze
     /// (a cut takes 20–50 % of NIR away). Without blue, at a 10-day revisit (no dip rule).

@@ -143,8 +143,13 @@ public struct CutDetector: Sendable {
         return deepest
     }
 
-    /// `points`: usable observations in day order (one per day).
-    public func detect(_ points: [IndexPoint]) -> [Found] {
+    /// `points`: usable observations in day order (one per day). `floors`: observations screened
+    /// out as haze, in day order, that can only understate the signal (haze adds light to red
+    /// more than to NIR, so NDVI under it is lower than the canopy's): a hazy observation above
+    /// a fall's low proves at least that much regrowth. They count for regrowth only; a cut
+    /// whose one observation after the low was hazy (mild haze is common in September) was
+    /// otherwise unconfirmed, and after the growing season not a cut.
+    public func detect(_ points: [IndexPoint], floors: [IndexPoint] = []) -> [Found] {
         let n = points.count
         guard n >= 2 else { return [] }
         let minDrop = max(self.minDrop, noiseFactor * Self.noise(points, eventDepth: self.minDrop))
@@ -187,6 +192,7 @@ public struct CutDetector: Sendable {
             while j < n && points[j].day - points[e].day <= regrowDays {
                 best = max(best, points[j].value); j += 1
             }
+            for f in floors where f.day > points[e].day && f.day - points[e].day <= regrowDays { best = max(best, f.value) }
             let regrowth = best - low0
             let regrew = regrowth >= max(minRegrow, regrowShare * depth)
             // Stayed low: at least two observations over `settleDays` after the fall, none of

@@ -107,13 +107,20 @@ struct MarkerEngine {
         let year = Self.seasonYear(observations, declared: declared)
         let signal = options.signalKind
         var clean: [IndexPoint]
-        var screening: [Quality: Int] = [:]
+        // Hazy observations of NDVI: haze lowers NDVI, so each is a floor under the canopy's
+        // value that day (see `CutDetector.detect(_:floors:)`).
+        var floors: [IndexPoint] = []
+        // The days each test screened out, for the decision's reasons.
+        var screening: [Quality: [Int]] = [:]
         var withoutSCL = false
         if screen != nil {
             let s = screened(observations, year: year, regional: regional)
             clean = s.usable
             withoutSCL = s.withoutSCL
-            for q in s.verdicts where q != .clear && q != .scl && q != .noSCL { screening[q, default: 0] += 1 }
+            for (o, q) in zip(s.observations, s.verdicts) where q != .clear && q != .scl && q != .noSCL {
+                screening[q, default: []].append(o.day)
+                if q == .haze, signal == .ndvi, let v = o.value(.ndvi) { floors.append(IndexPoint(day: o.day, value: v, clear: false)) }
+            }
         } else {
             let points = observations.compactMap { o in o.value(signal).map { IndexPoint(day: o.day, value: $0, clear: o.clear) } }
             clean = preprocessing.clean(Self.ofYear(points, year) { $0.day }, requireSCL: requireSCL)
@@ -128,7 +135,7 @@ struct MarkerEngine {
             switch d.type {
             case "cut":
                 let radar = d.coherence ?? true ? coherencePairs(observations, year: year, window: w) : []
-                markers += cuts(d, clean, radar: radar, reference: coherenceReference, window: w)
+                markers += cuts(d, clean, floors: floors, radar: radar, reference: coherenceReference, window: w)
                 if !radar.isEmpty { watchers.append(CoherenceCutDetector(d).watcher(radar)) }
             case "spell":
                 let inWindow = clean.filter { w($0.day) }
@@ -186,7 +193,11 @@ struct MarkerEngine {
             watchers.contains { $0(a, b) }
         }
         if let d = decision, !screening.isEmpty || withoutSCL {
-            let text = Quality.allCases.compactMap { q in screening[q].map { "\($0) \(q.rawValue)" } }.joined(separator: ", ")
+            // "2 haze (05-22, 07-31), 1 shadow (05-02)": which observations, so that an analyst can
+            // look at them (`lake query parcel`, chips).
+            let text = Quality.allCases.compactMap { q in
+                screening[q].map { days in "\(days.count) \(q.rawValue) (" + days.map { Days.text($0).dropFirst(5) }.joined(separator: ", ") + ")" }
+            }.joined(separator: ", ")
             decision = Decision(scheme: d.scheme, colour: d.colour, clearObservations: d.clearObservations,
                                 reasons: d.reasons + (withoutSCL ? ["no SCL histogram for the parcel this year: observations screened by lake's own tests only"] : [])
                                     + (screening.isEmpty ? [] : ["screened out beyond SCL: " + text]))
@@ -207,12 +218,12 @@ struct MarkerEngine {
     /// gaps. A coherence rise counts only where Sentinel-2 could not have seen the cut (no usable
     /// observation in the 20 days before or the 10 days after it) and found none near it; an
     /// optical cut that a coherence rise accompanies says so (`confirmed_by`).
-    func cuts(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], radar: [IndexPoint], reference: [Int: Double] = [:],
-              window w: DayTest) -> [Marker] {
+    func cuts(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], floors: [IndexPoint] = [], radar: [IndexPoint],
+              reference: [Int: Double] = [:], window w: DayTest) -> [Marker] {
         var out: [Marker] = []
         // Unconfirmed falls (no data after them to tell) are not kept: they prove nothing.
         let cutDetector = CutDetector(d)
-        let optical = cutDetector.detect(clean).filter { $0.kind != .unconfirmed && w($0.event.date) }
+        let optical = cutDetector.detect(clean, floors: floors).filter { $0.kind != .unconfirmed && w($0.event.date) }
         // A rise after the growing season is the sward's senescence, not a cut (as for optical falls).
         let rises = radar.isEmpty ? [] : CoherenceCutDetector(d).detect(radar, reference: reference).filter { Days.dayOfYear($0.event.date) <= cutDetector.growingSeasonEnd }
         for f in optical {
