@@ -9,7 +9,7 @@
 #   ACCURACY_PARCELS (2000), ACCURACY_SEEDS ("2024 31"), ACCURACY_SCENES (73)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=.build/release; OUT=bench-out/accuracy
+BIN=.build/release; OUT=${ACCURACY_OUT:-bench-out/accuracy}
 P=${ACCURACY_PARCELS:-2000}; S=${ACCURACY_SCENES:-73}
 mkdir -p "$OUT"
 
@@ -70,18 +70,25 @@ done
 # weather, cloud and haze model, another meadow curve, slow declines, grazing, ploughing, names
 # without codes): a threshold fitted to lake-fixtures would show here.
 if command -v python3 >/dev/null; then
-  # "7o": the same area where two relative orbits overlap (146 scenes, each field seen 2–3
-  # times in 5 days from two angles, haze on consecutive acquisitions); "7r": band statistics
-  # as reflectance (0–1, offset taken off) for scenes whose catalogue offset is −1000; "7b":
-  # no blue or green band (B04, B08, B11, B12 only: the haze line cannot be drawn); "7c": a
-  # cloudy year (a third of the growing season's observations clear).
-  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b 7c}; do
-    seed=${run%[orbc]}; flag=""; scenes=73; what=""
+  # Suffixes: "o" the same area where two relative orbits overlap (146 scenes, each field seen
+  # 2–3 times in 5 days from two angles, haze on consecutive acquisitions); "r" band statistics
+  # as reflectance (0–1, offset taken off) for scenes whose catalogue offset is −1000; "b" no
+  # blue or green band (B04, B08, B11, B12 only: the haze line cannot be drawn); "c" a cloudy
+  # year (a third of the growing season's observations clear); "s" one satellite, every 10 days
+  # (Sentinel-2 in 2022–2024); "h" shallow cuts (a high cut, lush stubble); "i" intensive
+  # meadows (4–6 cuts from late April); "m" small fields (0.1–0.6 ha, edge pixels of the
+  # neighbouring field mixed in).
+  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b 7c 7s 7h 7i 7m}; do
+    seed=${run%[orbcshim]}; flag=""; scenes=73; what=""
     case "$run" in
       *c) flag="--cloudy"; what=", a cloudy year" ;;
       *o) flag="--overlap"; scenes=146; what=", two overlapping orbits" ;;
       *r) flag="--reflectance"; what=", statistics as reflectance" ;;
       *b) what=", no blue or green band" ;;
+      *s) flag="--one-satellite"; scenes=37; what=", one satellite (every 10 days)" ;;
+      *h) flag="--shallow"; what=", shallow cuts" ;;
+      *i) flag="--intensive"; what=", intensive meadows (4–6 cuts)" ;;
+      *m) flag="--small"; what=", small fields" ;;
     esac
     dir="$OUT/second-$run"; rm -rf "$dir"
     echo "== second generator (scripts/second-generator.py), 1200 parcels × $scenes scenes of 2023, seed $seed$what, scored on the declared meadows"

@@ -110,7 +110,8 @@ extension FixtureGenerator {
             }
             let label = cloudy ? (cover < 0.25 ? "cloud-edge" : "cloud") : shade < 1 ? "shadow" : haze >= 0.012 ? "haze" : "clear"
             labels?.write("\(parcel.id),\(scene.datetime.prefix(10)),\(label)\n")
-            // SCL: clouds (8, 9) and their shadows (3); thin edges, haze and most shadows unflagged.
+            // SCL: clouds (8, 9) and their shadows (3); thin edges, haze and most shadows unflagged;
+            // on a tenth of the clear observations of bare or cut ground, a false cloud.
             var h = [Int](repeating: 0, count: 12)
             let ground = ndvi > 0.4 ? 4 : 5
             var rest = n20
@@ -123,6 +124,10 @@ extension FixtureGenerator {
                 h[3] = max(1, n20 / 2); rest = n20 - h[3]
             } else if haze > 0.05 && rng.uniform() < 0.3 {
                 h[10] = max(1, n20 / 4); rest = n20 - h[10]
+            } else if ground == 5 && rng.uniform() < 0.1 {
+                // Sen2Cor's false cloud: bright bare soil or drying cut grass taken for cloud
+                // (medium probability) over part of a clear field.
+                h[8] = max(1, n20 * 3 / 10); rest = n20 - h[8]
             } else {
                 h[7] = rng.uniform() < 0.2 ? 1 : 0
                 rest = n20 - h[7]

@@ -104,6 +104,7 @@ struct Screen: ParsableCommand {
         abstract: "Every observation of the parcels with its quality verdict: clear, scl, no-scl, haze, shadow, edge, regional or dip.",
         discussion: """
             The verdicts are those a markers run of the option file uses (its cloud classes and screening); nothing is written. \
+            An observation SCL flagged but its bands show clear (overrule_scl) is clear. \
             Columns: parcel_id, date, value (the option file's signal), quality; a table, or --csv / --json.
             """)
 

@@ -42,7 +42,7 @@ final class DecisionQualityTests: XCTestCase {
         obs[edge] = observation(obs[edge].day, ndvi: 0.74, blueStd: 900)          // cloud edge
         let dip = at("2024-09-24")
         obs[dip] = observation(obs[dip].day, ndvi: 0.55)                           // back 5 days later
-        obs[3] = observation(obs[3].day, ndvi: 0.5, clear: false)
+        obs[3] = observation(obs[3].day, ndvi: 0.5, clear: false, haze: 2500, blueStd: 1500)   // a cloud SCL saw
         let verdicts = ObservationScreen().screen(obs)
         XCTAssertEqual(verdicts[hazy], .haze)
         XCTAssertEqual(verdicts[shaded], .shadow)
@@ -233,6 +233,31 @@ final class DecisionQualityTests: XCTestCase {
             IndexPoint(day: $0.element.0, value: $0.element.1 + ($0.offset % 2 == 0 ? 0.05 : -0.05), clear: true)
         }
         XCTAssertGreaterThan(CutDetector.noise(noisy), 0.04)
+    }
+
+    /// Sen2Cor takes bright bare soil and drying hay for cloud: SCL flags the low right after a
+    /// cut. Its bands say otherwise (blue on the parcel's clear line, as uniform as usual, NIR
+    /// and SWIR not dark), so the observation is clear again; a real cloud (bright blue, patchy),
+    /// a shadow (dark NIR and SWIR) and a flagged observation without a blue band stay out.
+    func testSCLsFalseCloudOnACutIsOverruledByTheBands() {
+        let cut = Days.number("2024-06-12")!
+        var obs = meadow(cuts: [cut]).map { observation($0.0, ndvi: $0.1) }
+        let low = obs.firstIndex { $0.day > cut }!
+        obs[low] = observation(obs[low].day, ndvi: obs[low].value(.ndvi)!, clear: false)
+        let cloud = low + 8, shade = low + 12
+        obs[cloud] = observation(obs[cloud].day, ndvi: 0.4, clear: false, haze: 2500, blueStd: 1500)
+        obs[shade] = observation(obs[shade].day, ndvi: 0.7, clear: false, shade: 0.5)
+        var verdicts = ObservationScreen().screen(obs)
+        XCTAssertEqual(verdicts[low], .clear)
+        XCTAssertEqual(verdicts[cloud], .scl)
+        XCTAssertEqual(verdicts[shade], .scl)
+        var screen = ObservationScreen()
+        screen.overruleSCL = false
+        XCTAssertEqual(screen.screen(obs)[low], .scl)
+        // Without blue there is no line to judge by: SCL stands.
+        let noBlue = obs.map { o in var means = o.means; means[0] = nil; return Observed(day: o.day, clear: o.clear, means: means, kind: o.kind) }
+        verdicts = ObservationScreen().screen(noBlue)
+        XCTAssertEqual(verdicts[low], .scl)
     }
 
     /// A September cut seen at its low, then only through haze (the second generator's

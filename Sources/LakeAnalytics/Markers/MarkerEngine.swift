@@ -37,6 +37,7 @@ struct MarkerEngine {
             sc.dipDrop = o?.dip_drop ?? sc.dipDrop
             sc.dipDays = o?.dip_days ?? sc.dipDays
             sc.brightBlue = o?.bright_blue ?? sc.brightBlue
+            sc.overruleSCL = o?.overrule_scl ?? sc.overruleSCL
             sc.requireSCL = requireSCL
             screen = sc
         } else {
@@ -112,11 +113,14 @@ struct MarkerEngine {
         var floors: [IndexPoint] = []
         // The days each test screened out, for the decision's reasons.
         var screening: [Quality: [Int]] = [:]
+        // Days SCL flagged that the parcel's bands showed clear (`overrule_scl`).
+        var overruled: [Int] = []
         var withoutSCL = false
         if screen != nil {
             let s = screened(observations, year: year, regional: regional)
             clean = s.usable
             withoutSCL = s.withoutSCL
+            for (o, q) in zip(s.observations, s.verdicts) where q == .clear && o.clear == false { overruled.append(o.day) }
             for (o, q) in zip(s.observations, s.verdicts) where q != .clear && q != .scl && q != .noSCL {
                 screening[q, default: []].append(o.day)
                 if q == .haze, signal == .ndvi, let v = o.value(.ndvi) { floors.append(IndexPoint(day: o.day, value: v, clear: false)) }
@@ -192,15 +196,17 @@ struct MarkerEngine {
         var decision = decide(clean, markers: markers, phenology: phenology, year: year) { a, b in
             watchers.contains { $0(a, b) }
         }
-        if let d = decision, !screening.isEmpty || withoutSCL {
+        if let d = decision, !screening.isEmpty || withoutSCL || !overruled.isEmpty {
             // "2 haze (05-22, 07-31), 1 shadow (05-02)": which observations, so that an analyst can
             // look at them (`lake query parcel`, chips).
-            let text = Quality.allCases.compactMap { q in
-                screening[q].map { days in "\(days.count) \(q.rawValue) (" + days.map { Days.text($0).dropFirst(5) }.joined(separator: ", ") + ")" }
-            }.joined(separator: ", ")
+            func dates(_ days: [Int], _ what: String = "") -> String {
+                "\(days.count)\(what.isEmpty ? "" : " " + what) (" + days.map { Days.text($0).dropFirst(5) }.joined(separator: ", ") + ")"
+            }
+            let text = Quality.allCases.compactMap { q in screening[q].map { dates($0, q.rawValue) } }.joined(separator: ", ")
             decision = Decision(scheme: d.scheme, colour: d.colour, clearObservations: d.clearObservations,
                                 reasons: d.reasons + (withoutSCL ? ["no SCL histogram for the parcel this year: observations screened by lake's own tests only"] : [])
-                                    + (screening.isEmpty ? [] : ["screened out beyond SCL: " + text]))
+                                    + (screening.isEmpty ? [] : ["screened out beyond SCL: " + text])
+                                    + (overruled.isEmpty ? [] : ["SCL overruled by the bands (on the clear line, usual spread, no shadow): " + dates(overruled)]))
         }
         return (markers, decision)
     }

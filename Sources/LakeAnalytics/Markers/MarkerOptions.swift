@@ -93,6 +93,10 @@ public struct MarkerOptions: Decodable, Sendable {
         public var dip_days: Int?
         /// Without SCL, an observation whose mean blue (B02, reflectance × 10 000) is above this is cloud.
         public var bright_blue: Double?
+        /// SCL-flagged observations whose bands contradict SCL (on the parcel's clear line, as
+        /// uniform as usual, not shadow-dark) are clear: Sen2Cor's false clouds on bright soil and
+        /// drying hay. Default true.
+        public var overrule_scl: Bool?
         /// Drops shared on one date by most parcels of the area (regional context).
         public var regional: Bool?
         /// Side of the square areas of the regional context, metres (degrees / 100 000 in a

@@ -54,6 +54,8 @@ public struct ObservationScreen: Sendable {
     /// Robust deviations beyond the parcel's usual a statistic must be to count.
     public var spreads = 3.0
     public var requireSCL = true
+    /// Give SCL-flagged observations whose bands contradict SCL back (see `screen`).
+    public var overruleSCL = true
     /// Bright: an observation without SCL whose mean blue (B02, DN = reflectance × 10 000) is
     /// above this is cloud. Vegetation reflects 0.02–0.06 in blue, bare and dry soils up to
     /// about 0.15; only cloud and snow reach 0.2.
@@ -181,6 +183,21 @@ public struct ObservationScreen: Sendable {
             }
             if let blueStd = usual.blueStd, let sd = o.blueStd, sd > edgeFactor * blueStd, sd - blueStd > edgeExcess * unit { verdicts[i] = .edge; continue }
             if regional.contains(o.day) { verdicts[i] = .regional; continue }
+        }
+        // SCL's false clouds: Sen2Cor takes bright bare soil and dry cut grass for cloud, most
+        // often right after a cut. An observation that SCL flagged but whose bands contradict it
+        // (blue on the parcel's clear line, blue as uniform within the parcel as usual, NIR and
+        // SWIR not shadow-dark) is clear. Needs the blue band, its spread and the line.
+        if overruleSCL, let line, let blueStd = usual.blueStd {
+            for i in obs.indices where verdicts[i] == .scl {
+                let o = obs[i]
+                guard let blue = o.means[0], let red = o.means[1], let sd = o.blueStd,
+                      line.residual(x: red, y: blue) <= line.spread, sd <= 1.5 * blueStd + edgeExcess * unit else { continue }
+                // Not even a little darker in both NIR and SWIR (a partial shadow); bright soil and
+                // cut grass are brighter in SWIR than the sward.
+                if let nir = usual.nir, let swir = usual.swir, let n = o.means[2], let s = o.means[3], n < 0.9 * nir, s < 0.9 * swir { continue }
+                verdicts[i] = .clear
+            }
         }
         // Temporal context on what is left: a dip back within a week.
         let kept = verdicts.indices.filter { verdicts[$0] == .clear }
