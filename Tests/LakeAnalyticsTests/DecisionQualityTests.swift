@@ -260,6 +260,27 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(verdicts[low], .scl)
     }
 
+    /// A lake of red and NIR alone (the JRC API's NDVI bands): no blue for the haze line, no
+    /// SWIR for the shadow test. A shadow darkens red with NIR; a cut bares brighter ground in
+    /// red as it takes NIR away. Between its neighbours, the shadow is told from the cut by red.
+    func testWithRedAndNIROnlyAShadowIsToldFromACutByRed() {
+        let cut = Days.number("2024-06-12")!
+        var obs = meadow(cuts: [cut], every: 10).map { observation($0.0, ndvi: $0.1) }
+        let shaded = obs.firstIndex { $0.day > cut + 40 }!
+        obs[shaded] = observation(obs[shaded].day, ndvi: obs[shaded].value(.ndvi)!, shade: 0.5)
+        // Half as lit in red, a third in NIR: NDVI falls as much as a cut's.
+        var means = obs[shaded].means
+        means[2] = means[2].map { $0 * 0.65 }
+        obs[shaded] = Observed(day: obs[shaded].day, clear: true, means: means, kind: .optical)
+        obs = obs.map { o in var m = o.means; m[0] = nil; m[3] = nil; return Observed(day: o.day, clear: o.clear, means: m, kind: o.kind) }
+        XCTAssertLessThan(obs[shaded].value(.ndvi)!, obs[shaded - 1].value(.ndvi)! - 0.08)
+        let verdicts = ObservationScreen().screen(obs)
+        XCTAssertEqual(verdicts[shaded], .shadow)
+        let low = obs.firstIndex { $0.day > cut }!
+        XCTAssertEqual(verdicts[low], .clear, "the cut's low")
+        XCTAssertEqual(verdicts.filter { $0 != .clear }.count, 1)
+    }
+
     /// A September cut seen at its low, then only through haze (the second generator's
     /// one-satellite lake, a meadow cut on 10 September): without the hazy observation nothing
     /// after the low shows regrowth, so the fall was unconfirmed and, after 15 September, no cut.

@@ -127,27 +127,37 @@ public struct ObservationScreen: Sendable {
     }
 
     /// Runs of `length` usable observations below the line through the usable observations
-    /// around them (each within 30 days) by `dipDrop` in NDVI while not below it in NIR: haze.
-    /// Observations without NDVI or NIR take no part.
+    /// around them (each within 30 days) by `dipDrop` in NDVI, each either not below that line in
+    /// NIR (by more than `nirShare`): haze or thin cloud, which add light; or not above it in red:
+    /// shadow, which darkens red with NIR. A cut does neither: it takes NIR away and bares brighter
+    /// ground in red. Observations without NDVI, red or NIR take no part.
     func hazeBetweenNeighbours(_ obs: [Observed], _ verdicts: inout [Quality], length: Int) {
-        var kept: [(i: Int, day: Int, ndvi: Double, nir: Double)] = []
+        var kept: [(i: Int, day: Int, ndvi: Double, red: Double, nir: Double)] = []
         kept.reserveCapacity(verdicts.count)
         for i in verdicts.indices where verdicts[i] == .clear {
-            if let v = obs[i].value(.ndvi), let n = obs[i].means[2] { kept.append((i, obs[i].day, v, n)) }
+            if let v = obs[i].value(.ndvi), let r = obs[i].means[1], let n = obs[i].means[2] { kept.append((i, obs[i].day, v, r, n)) }
         }
         guard kept.count >= length + 2 else { return }
         var k = 1
         while k + length < kept.count {
             let a = kept[k - 1], b = kept[k + length]
-            var hazy = kept[k].day - a.day <= 30 && b.day - kept[k + length - 1].day <= 30
+            var verdict: Quality? = kept[k].day - a.day <= 30 && b.day - kept[k + length - 1].day <= 30 ? .clear : nil
             var j = k
-            while hazy && j < k + length {
+            while verdict != nil && j < k + length {
                 let o = kept[j], w = Double(o.day - a.day) / Double(b.day - a.day)
-                hazy = a.ndvi + (b.ndvi - a.ndvi) * w - o.ndvi >= dipDrop && o.nir >= nirShare * (a.nir + (b.nir - a.nir) * w)
+                if a.ndvi + (b.ndvi - a.ndvi) * w - o.ndvi < dipDrop {
+                    verdict = nil
+                } else if o.nir >= nirShare * (a.nir + (b.nir - a.nir) * w) {
+                    verdict = .haze
+                } else if o.red <= a.red + (b.red - a.red) * w {
+                    verdict = verdict == .haze ? .haze : .shadow
+                } else {
+                    verdict = nil
+                }
                 j += 1
             }
-            if hazy {
-                for o in kept[k..<(k + length)] { verdicts[o.i] = .haze }
+            if let verdict, verdict != .clear {
+                for o in kept[k..<(k + length)] { verdicts[o.i] = verdict }
                 k += length + 1
             } else {
                 k += 1
