@@ -77,9 +77,10 @@ if command -v python3 >/dev/null; then
   # year (a third of the growing season's observations clear); "s" one satellite, every 10 days
   # (Sentinel-2 in 2022–2024); "h" shallow cuts (a high cut, lush stubble); "i" intensive
   # meadows (4–6 cuts from late April); "m" small fields (0.1–0.6 ha, edge pixels of the
-  # neighbouring field mixed in).
-  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b 7c 7s 7h 7i 7m}; do
-    seed=${run%[orbcshim]}; flag=""; scenes=73; what=""
+  # neighbouring field mixed in); "d" Mediterranean meadows (cut in spring, dry from late June,
+  # green again after the autumn rains).
+  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b 7c 7s 7h 7i 7m 7d}; do
+    seed=${run%[orbcshimd]}; flag=""; scenes=73; what=""
     case "$run" in
       *c) flag="--cloudy"; what=", a cloudy year" ;;
       *o) flag="--overlap"; scenes=146; what=", two overlapping orbits" ;;
@@ -89,6 +90,7 @@ if command -v python3 >/dev/null; then
       *h) flag="--shallow"; what=", shallow cuts" ;;
       *i) flag="--intensive"; what=", intensive meadows (4–6 cuts)" ;;
       *m) flag="--small"; what=", small fields" ;;
+      *d) flag="--dry-summer"; what=", Mediterranean meadows (dry summer)" ;;
     esac
     dir="$OUT/second-$run"; rm -rf "$dir"
     echo "== second generator (scripts/second-generator.py), 1200 parcels × $scenes scenes of 2023, seed $seed$what, scored on the declared meadows"

@@ -54,10 +54,15 @@ class Field:
         self.sow = rng.uniform(-8, 8)        # crop calendar shift (days)
         self.swath = rng.uniform(0.05, 0.2)  # how green the cut grass lying in swaths still is
         self.residual_lift = rng.uniform(0.12, 0.25) if "shallow" in variant else 0.0
+        self.dry = "dry-summer" in variant
+        if self.dry:   # Mediterranean: green in winter and spring, dry from late June, green again after the autumn rains
+            self.green_up = rng.uniform(40, 70)
+            self.drought, self.rains = rng.uniform(165, 185), rng.uniform(270, 290)
         if kind == "mown":
             intensive = "intensive" in variant
-            day = rng.uniform(112, 135) if intensive else rng.uniform(125, 170)
-            while day < 272:
+            day = rng.uniform(112, 135) if intensive else rng.uniform(95, 120) if self.dry else rng.uniform(125, 170)
+            last = 175 if self.dry else 272   # no cut in the dry summer
+            while day < last:
                 self.cuts.append(day)
                 day += rng.uniform(26, 38) if intensive else rng.uniform(34, 62)
         elif kind == "grazed":
@@ -68,6 +73,9 @@ class Field:
             self.crop = rng.choice(ARABLE)
 
     def grass(self, d):
+        if self.dry:
+            season = logistic(d, self.green_up, 9) * (1 - logistic(d, self.drought, 8)) + 0.8 * logistic(d, self.rains, 8)
+            return 0.3 + (self.peak - 0.3) * min(1, season)
         season = logistic(d, self.green_up, 9) * (1 - logistic(d, 300, 12))
         return self.winter + (self.peak - self.winter) * season
 
@@ -86,7 +94,7 @@ class Field:
             return 0.17 + 0.66 * logistic(d, 155 + s, 7) * (1 - logistic(d, 225 + s, 6))
         v = self.grass(d)
         if k == "unmown":  # left standing: it flowers, dries and lodges over the summer
-            return v - 0.22 * logistic(d, 200, 12)
+            return v if self.dry else v - 0.22 * logistic(d, 200, 12)
         if k == "grazed":
             for day, depth, width in self.dips:
                 v -= depth * math.exp(-((d - day) / width) ** 2)
@@ -354,6 +362,7 @@ if __name__ == "__main__":
         ap.add_argument("--shallow", action="store_true", help="cuts that leave more green (a high cut, lush stubble): 0.12-0.25 less deep")
         ap.add_argument("--intensive", action="store_true", help="intensive meadows: first cut late April to mid-May, then every 26-38 days")
         ap.add_argument("--small", action="store_true", help="small fields, 0.1-0.6 ha")
+        ap.add_argument("--dry-summer", action="store_true", help="Mediterranean meadows: cut in spring, dry (NDVI ~0.3) from late June, green again after the autumn rains")
         a = ap.parse_args()
-        variant = frozenset(k for k in ("one_satellite", "shallow", "intensive", "small") if getattr(a, k))
+        variant = frozenset(k for k in ("one_satellite", "shallow", "intensive", "small", "dry_summer") if getattr(a, k))
         generate(a.out, a.parcels, a.seed, a.overlap, a.reflectance, a.cloudy, frozenset(v.replace("_", "-") for v in variant))

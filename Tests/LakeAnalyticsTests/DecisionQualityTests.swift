@@ -281,6 +281,44 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(verdicts.filter { $0 != .clear }.count, 1)
     }
 
+    /// A Mediterranean meadow (the second generator's `--dry-summer` lake, left standing) dries
+    /// from June to August, 0.85 → 0.29, 0.20 of it within ten days, and greens again after the
+    /// autumn rains. The fast part passed `fall_days` and the autumn regrowth "confirmed" it: a
+    /// cut on 23 June. The fast part must be half of the fall. A real cut in the same curve stays.
+    func testAMeadowDryingForWeeksIsNotCut() {
+        let series: [(String, Double)] = [
+            ("05-17", 0.860), ("05-22", 0.841), ("05-27", 0.846), ("06-01", 0.843), ("06-16", 0.747), ("06-21", 0.693),
+            ("06-26", 0.561), ("07-01", 0.495), ("07-06", 0.453), ("07-11", 0.367), ("07-16", 0.349), ("07-21", 0.325),
+            ("07-26", 0.309), ("07-31", 0.319), ("08-05", 0.306), ("08-10", 0.286), ("08-15", 0.291), ("08-20", 0.317),
+            ("08-25", 0.310), ("09-04", 0.304), ("09-09", 0.323), ("09-14", 0.347), ("09-19", 0.382), ("09-24", 0.430),
+            ("09-29", 0.489), ("10-04", 0.566), ("10-09", 0.625), ("10-29", 0.699), ("11-03", 0.763)]
+        let points = series.map { IndexPoint(day: Days.number("2023-" + $0.0)!, value: $0.1, clear: true) }
+        XCTAssertEqual(CutDetector().detect(points).filter { $0.kind == .cut }.map { Days.text($0.event.date) }, [])
+        var any = CutDetector()
+        any.fastShare = 0
+        XCTAssertEqual(any.detect(points).filter { $0.kind == .cut }.count, 1, "without the share, the drying is a cut")
+        // Mown on 20 May: the cut's fall is one step.
+        var mown = points
+        for k in mown.indices where (Days.number("2023-05-22")!...Days.number("2023-06-01")!).contains(mown[k].day) {
+            mown[k] = IndexPoint(day: mown[k].day, value: mown[k].value - 0.4 + 0.1 * Double(k - 1), clear: true)
+        }
+        let cut = Days.number("2023-05-20")!
+        XCTAssertEqual(CutDetector().detect(mown).filter { $0.kind == .cut && (-3...15).contains($0.event.date - cut) }.count, 1)
+    }
+
+    /// A meadow "bare" (NDVI below 0.35) from July to September is an arable curve where the
+    /// area's meadows were green, and the season's where they were as dry.
+    func testABareSpellSharedByTheAreasMeadowsIsTheSeasons() {
+        let start = Days.number("2023-07-05")!, end = Days.number("2023-09-10")!
+        let spell = Event(start: start, date: (start + end) / 2, end: end, valueStart: 0.3, valueEnd: 0.3, magnitude: Double(end - start), confidence: 1)
+        var dry: [Int: Double] = [:], green: [Int: Double] = [:]
+        for day in stride(from: start - 30, through: end + 30, by: 5) { dry[day] = day < start ? 0.7 : 0.31; green[day] = 0.75 }
+        XCTAssertTrue(SpellDetector.shared(spell, season: dry, below: 0.35))
+        XCTAssertFalse(SpellDetector.shared(spell, season: green, below: 0.35))
+        XCTAssertFalse(SpellDetector.shared(spell, season: [:], below: 0.35), "no season known: the spell counts")
+        XCTAssertFalse(SpellDetector.shared(spell, season: [start + 5: 0.3], below: 0.35), "one day is not a season")
+    }
+
     /// A September cut seen at its low, then only through haze (the second generator's
     /// one-satellite lake, a meadow cut on 10 September): without the hazy observation nothing
     /// after the low shows regrowth, so the fall was unconfirmed and, after 15 September, no cut.

@@ -50,6 +50,10 @@ public struct CutDetector: Sendable {
     /// A cut's fall: the depth must be reached within this many days of the first lower
     /// observation (see `fastFall`).
     public var fallDays = 8
+    /// … and that fast part must be at least this share of the fall's whole depth: a meadow
+    /// drying over ten weeks in a Mediterranean summer (0.85 → 0.29, 0.20 of it within 10 days)
+    /// is not a cut, however its autumn regrowth looks.
+    public var fastShare = 0.5
     /// A fall that climbs back by `transientRecovery` of its depth within `transientDays` of its
     /// lowest observation is not a cut (the screening's dip rule, for falls of several observations).
     public var transientDays = 8
@@ -65,6 +69,7 @@ public struct CutDetector: Sendable {
         regrowShare = d.regrow_share ?? regrowShare
         settleDays = d.settle_days ?? settleDays
         fallDays = d.fall_days ?? fallDays
+        fastShare = d.fast_share ?? fastShare
         noiseFactor = d.noise_factor ?? noiseFactor
     }
 
@@ -172,7 +177,7 @@ public struct CutDetector: Sendable {
             if s > 0 && points[s - 1].value > points[top].value && points[s].day - points[s - 1].day <= 20 { top = s - 1 }
             let depth = points[top].value - points[e].value
             defer { i = max(e, s + 1) }
-            guard depth >= minDrop, points[top].value >= minStart, fastFall(points, from: top, to: e) >= minDrop else { continue }
+            guard depth >= minDrop, points[top].value >= minStart, fastFall(points, from: top, to: e) >= max(minDrop, fastShare * depth) else { continue }
             // Back within a week: no sward regrows that fast. A fall of several observations that
             // recovers most of its depth this soon is atmosphere the screening missed (haze over
             // two acquisitions of overlapping orbits, a shadow, a cloud's edge), the dip rule's
@@ -259,6 +264,22 @@ public struct SpellDetector: Sendable {
     public var below: Double
     public var minDays: Int
     public init(below: Double, minDays: Int) { self.below = below; self.minDays = minDays }
+
+    /// Whether the parcel's area shared a spell: on the days of the spell the area's season
+    /// (the median of its sampled parcels of the same selection, see `RegionalContext`) was
+    /// itself below `below + margin` on at least half of the days it is known, and known on at
+    /// least two. A meadow that is as dry as its area's meadows in a Mediterranean summer is not
+    /// an arable field; one that is bare while they are green is.
+    static func shared(_ event: Event, season: [Int: Double], below: Double, margin: Double = 0.1) -> Bool {
+        guard !season.isEmpty else { return false }
+        var known = 0, low = 0
+        for day in event.start...event.end {
+            guard let v = season[day] else { continue }
+            known += 1
+            if v < below + margin { low += 1 }
+        }
+        return known >= 2 && 2 * low >= known
+    }
 
     public func detect(_ points: [IndexPoint]) -> [(event: Event, observations: Int)] {
         var out: [(Event, Int)] = []

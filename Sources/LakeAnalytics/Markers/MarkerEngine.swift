@@ -104,7 +104,7 @@ struct MarkerEngine {
     /// `regional`: days of drops shared by the area (atmosphere); `coherenceReference`: the
     /// area's typical coherence per pair day (see `CoherenceCutDetector`).
     func analyse(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: Set<Int> = [],
-                 coherenceReference: [Int: Double] = [:]) -> (markers: [Marker], decision: Decision?) {
+                 coherenceReference: [Int: Double] = [:], season: [Int: Double] = [:]) -> (markers: [Marker], decision: Decision?) {
         let year = Self.seasonYear(observations, declared: declared)
         let signal = options.signalKind
         var clean: [IndexPoint]
@@ -143,7 +143,11 @@ struct MarkerEngine {
                 if !radar.isEmpty { watchers.append(CoherenceCutDetector(d).watcher(radar)) }
             case "spell":
                 let inWindow = clean.filter { w($0.day) }
-                for (event, n) in SpellDetector(below: d.below ?? 0.35, minDays: d.min_days ?? 30).detect(inWindow) {
+                let below = d.below ?? 0.35
+                for (event, n) in SpellDetector(below: below, minDays: d.min_days ?? 30).detect(inWindow) {
+                    // The area's parcels of the same selection as low through the spell: the
+                    // season's (a dry summer), not the field's.
+                    if d.regional ?? true, SpellDetector.shared(event, season: season, below: below) { continue }
                     markers.append(Marker(detector: d.name, kind: "spell", event: event, details: ["observations": String(n)]))
                 }
             case "drop", "rise":

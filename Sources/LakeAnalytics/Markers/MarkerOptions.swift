@@ -133,6 +133,12 @@ public struct MarkerOptions: Decodable, Sendable {
         /// cut: the depth must be reached within this many days of the first lower observation
         /// (default 8: a slow decline over weeks is not a cut).
         public var fall_days: Int?
+        /// cut: that fast part at least this share of the fall's whole depth (default 0.5: a
+        /// meadow drying over weeks is not a cut).
+        public var fast_share: Double?
+        /// spell: a spell the parcel's area shares (its parcels of the same selection as low on
+        /// those days: a dry summer) is the season's, not the field's, and not kept (default true).
+        public var regional: Bool?
         /// cut: the depth must also be this many times the parcel's own noise.
         public var noise_factor: Double?
         /// cut: use Sentinel-1 coherence (scenes of card c6/c12) where the lake has it, to see

@@ -186,24 +186,36 @@ public struct MarkerRun {
         var regional = RegionalContext()
         let drops = plan.engine.screen != nil && options.screening?.regional ?? true
         let coherence = plan.engine.readsCoherence
-        guard drops || coherence else { return regional }
+        // A spell detector compares a parcel's spell with its area's season.
+        let season = plan.engine.screen != nil && options.detectors.contains { $0.type == "spell" && $0.regional ?? true }
+        guard drops || coherence || season else { return regional }
         if let size = options.screening?.area_metres { regional.size = size }
         regional.crops = plan.crops
-        let sample = try regional.locate(lake.db, pids: Set(plan.area.keys))
+        let sampled = try regional.locate(lake.db, pids: Set(plan.area.keys), selected: season ? Set(plan.parcels.keys) : [])
+        let first = Set(sampled.first), selected = Set(sampled.season)
+        let sample = first.union(selected).sorted()
         var residuals: [(pid: Int64, values: [(Int, Double)])] = []
         var pairs: [(pid: Int64, values: [(Int, Double)])] = []
+        var levels: [(pid: Int64, values: [(Int, Double)])] = []
         _ = try BatchPipeline.run(lake, pids: sample, screen: plan.cloudScreen, readers: readers, analyse: { item in
             let year = plan.area[item.pid]!
             let observations = try plan.observations(item)
-            let r = drops ? RegionalContext.residuals(plan.engine.screened(observations, year: year, regional: []).usable) : []
-            let c = coherence ? MarkerEngine.ofYear(observations, year).compactMap { o in o.coherence.map { (o.day, $0) } } : []
-            return (r, c)
+            let isFirst = first.contains(item.pid), inSeason = selected.contains(item.pid)
+            let usable = (drops && isFirst) || inSeason ? plan.engine.screened(observations, year: year, regional: []).usable : []
+            let r = drops && isFirst ? RegionalContext.residuals(usable) : []
+            let c = coherence && isFirst ? MarkerEngine.ofYear(observations, year).compactMap { o in o.coherence.map { (o.day, $0) } } : []
+            let l = inSeason ? usable.map { ($0.day, $0.value) } : []
+            return (isFirst, r, c, l)
         }, deliver: { pid, found in
-            residuals.append((pid, found.0))
-            pairs.append((pid, found.1))
+            if found.0 {
+                residuals.append((pid, found.1))
+                pairs.append((pid, found.2))
+            }
+            if !found.3.isEmpty { levels.append((pid, found.3)) }
         })
         regional.learn(residuals)
         regional.learnCoherence(pairs)
+        regional.learnSeason(levels)
         return regional
     }
 
@@ -245,7 +257,8 @@ public struct MarkerRun {
                 let info = plan.parcels[item.pid]!
                 return ParcelOutcome(plan.engine.analyse(try plan.observations(item), year: info.year, crop: info.crop, names: info.names,
                                                          regional: regional.days(for: item.pid),
-                                                         coherenceReference: regional.coherenceReference(for: item.pid)))
+                                                         coherenceReference: regional.coherenceReference(for: item.pid),
+                                                         season: regional.season(for: item.pid)))
             }, deliver: { pid, outcome in
                 try writer.write(pid: pid, outcome)
                 summary.parcels += 1

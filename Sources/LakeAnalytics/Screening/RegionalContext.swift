@@ -15,6 +15,10 @@ import LakeStore
 /// sample is mostly one crop (above `maxCropShare`, e.g. a lake of meadows alone, mown in the
 /// same dry week) learns no shared dates — a synchronized cut and a haze look alike there.
 ///
+/// The sampled parcels of the option file's own selection (e.g. the meadows) give each area's
+/// **season**: their median signal per day. A meadow that is "bare" while most meadows of its area
+/// are as low (a Mediterranean summer, a drought) shares the weather's curve, not an arable one.
+///
 /// The same sample gives each area's typical Sentinel-1 coherence on every pair (the median of
 /// at least `minParcels` parcels): rain, wind, calm or frost between two acquisitions move the
 /// coherence of every field of the area together, and the coherence cut detector divides it out.
@@ -32,6 +36,7 @@ public struct RegionalContext: Sendable {
     private(set) var area: [Int64: Int64] = [:]
     private(set) var shared: [Int64: Set<Int>] = [:]
     private(set) var coherence: [Int64: [Int: Double]] = [:]
+    private(set) var season: [Int64: [Int: Double]] = [:]
 
     public init() {}
 
@@ -49,11 +54,40 @@ public struct RegionalContext: Sendable {
         return coherence[a] ?? [:]
     }
 
+    /// The median signal of the selection's sampled parcels of the parcel's area per day (empty
+    /// when unknown).
+    func season(for pid: Int64) -> [Int: Double] {
+        guard let a = area[pid] else { return [:] }
+        return season[a] ?? [:]
+    }
+
+    /// Days with a season level, over all areas.
+    public var seasonDays: Int { season.values.reduce(0) { $0 + $1.count } }
+
     /// Pairs with an area reference, over all areas.
     public var referencePairs: Int { coherence.values.reduce(0) { $0 + $1.count } }
 
-    /// Areas of the parcels in `pids`, and the sample to learn from.
+    /// Areas of the parcels in `pids`, and the sample to learn from: the first `samplePerArea`
+    /// of each area (`first`: every crop, for the shared drops and coherence), and as many of
+    /// those in `selected` (`season`).
+    mutating func locate(_ db: Connection, pids: Set<Int64>, selected: Set<Int64>) throws -> (first: [Int64], season: [Int64]) {
+        let members = try areas(db, pids: pids)
+        var first: [Int64] = [], season: [Int64] = []
+        for all in members.values {
+            let sorted = all.sorted()
+            first += sorted.prefix(samplePerArea)
+            if !selected.isEmpty { season += sorted.lazy.filter { selected.contains($0) }.prefix(samplePerArea) }
+        }
+        return (first, season)
+    }
+
+    /// The first `samplePerArea` parcels of each area of the parcels in `pids`.
     mutating func locate(_ db: Connection, pids: Set<Int64>) throws -> [Int64] {
+        try locate(db, pids: pids, selected: []).first
+    }
+
+    /// The parcels of `pids` per area (each parcel's area recorded).
+    private mutating func areas(_ db: Connection, pids: Set<Int64>) throws -> [Int64: [Int64]] {
         var boxes: [(Int64, Double, Double)] = []
         let s = try db.prepare("SELECT pkid, (xmin + xmax) / 2, (ymin + ymax) / 2 FROM idx_parcels_geom")
         var geographic = true
@@ -71,7 +105,7 @@ public struct RegionalContext: Sendable {
             area[pid] = key
             members[key, default: []].append(pid)
         }
-        return members.values.flatMap { $0.sorted().prefix(samplePerArea) }
+        return members
     }
 
     /// Puts a parcel in an area, with its crop (tests).
@@ -120,6 +154,11 @@ public struct RegionalContext: Sendable {
     /// Learns each area's typical coherence per pair day from the sampled parcels' pairs.
     mutating func learnCoherence(_ samples: [(pid: Int64, values: [(Int, Double)])]) {
         for (a, day, values) in byAreaAndDay(samples) { coherence[a, default: [:]][day] = RobustStatistics.median(values) }
+    }
+
+    /// Learns each area's season from the usable values of its sampled parcels of the selection.
+    mutating func learnSeason(_ samples: [(pid: Int64, values: [(Int, Double)])]) {
+        for (a, day, values) in byAreaAndDay(samples) { season[a, default: [:]][day] = RobustStatistics.median(values) }
     }
 
     /// Learns the shared dates from the sampled parcels' residuals.
