@@ -306,6 +306,25 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(CutDetector().detect(mown).filter { $0.kind == .cut && (-3...15).contains($0.event.date - cut) }.count, 1)
     }
 
+    /// A Mediterranean meadow's last cut, on 15 June, just before the summer: it stays low with
+    /// the area's meadows until the autumn rains. Alone, that looks like a harvest (a fall that
+    /// stays low while observations continue); with the area's season dormant, it is a cut.
+    func testACutBeforeTheDrySummerIsNotAHarvest() {
+        var points: [IndexPoint] = [], season: [Int: Double] = [:]
+        let cut = Days.number("2023-06-15")!
+        for day in stride(from: Days.number("2023-04-02")!, through: Days.number("2023-09-20")!, by: 5) {
+            let v = day < cut ? 0.82 : 0.33 + 0.02 * Double((day / 5) % 2)
+            points.append(IndexPoint(day: day, value: v, clear: true))
+            season[day] = day < cut + 10 ? 0.8 - 0.3 * Double(max(0, day - cut + 20)) / 30 : 0.32
+        }
+        let alone = CutDetector().detect(points)
+        XCTAssertEqual(alone.filter { $0.kind == .cut }.count, 0)
+        XCTAssertEqual(alone.filter { $0.kind == .harvest }.count, 1)
+        let found = CutDetector().detect(points, season: season).filter { $0.kind == .cut }
+        XCTAssertEqual(found.count, 1)
+        XCTAssertTrue((-3...15).contains(found[0].event.date - cut), Days.text(found[0].event.date))
+    }
+
     /// A meadow "bare" (NDVI below 0.35) from July to September is an arable curve where the
     /// area's meadows were green, and the season's where they were as dry.
     func testABareSpellSharedByTheAreasMeadowsIsTheSeasons() {

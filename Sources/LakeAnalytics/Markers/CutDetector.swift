@@ -53,7 +53,7 @@ public struct CutDetector: Sendable {
     /// … and that fast part must be at least this share of the fall's whole depth: a meadow
     /// drying over ten weeks in a Mediterranean summer (0.85 → 0.29, 0.20 of it within 10 days)
     /// is not a cut, however its autumn regrowth looks.
-    public var fastShare = 0.5
+    public var fastShare = 0.6
     /// A fall that climbs back by `transientRecovery` of its depth within `transientDays` of its
     /// lowest observation is not a cut (the screening's dip rule, for falls of several observations).
     public var transientDays = 8
@@ -154,7 +154,12 @@ public struct CutDetector: Sendable {
     /// a fall's low proves at least that much regrowth. They count for regrowth only; a cut
     /// whose one observation after the low was hazy (mild haze is common in September) was
     /// otherwise unconfirmed, and after the growing season not a cut.
-    public func detect(_ points: [IndexPoint], floors: [IndexPoint] = []) -> [Found] {
+    ///
+    /// `season`: the area's median signal per day over parcels of the same selection (see
+    /// `RegionalContext`). Where it lies below `minStart` for most of the `settleDays` after a
+    /// fall, the area's meadows are dormant (a Mediterranean summer, a drought): a meadow cut
+    /// just before stays low with them, and staying low is then no sign of a harvest.
+    public func detect(_ points: [IndexPoint], floors: [IndexPoint] = [], season: [Int: Double] = [:]) -> [Found] {
         let n = points.count
         guard n >= 2 else { return [] }
         let minDrop = max(self.minDrop, noiseFactor * Self.noise(points, eventDepth: self.minDrop))
@@ -210,6 +215,7 @@ public struct CutDetector: Sendable {
                 lowAfter += 1; lastLow = points[j].day; j += 1
             }
             let settled = stayedLow && lowAfter >= 2 && lastLow - points[e].day >= settleDays
+                && !dormant(season, from: points[e].day + 1, to: points[e].day + settleDays)
             let inSeason = Days.dayOfYear(date) <= growingSeasonEnd
             let kind: Kind = regrew || (!settled && inSeason) ? .cut : settled ? .harvest : .unconfirmed
             var confidence = min(1, depth / (2 * minDrop))
@@ -221,6 +227,19 @@ public struct CutDetector: Sendable {
                                uncertainty: low - high, regrowth: regrowth))
         }
         return found + unseenFalls(points, depth: minDrop, near: found.map(\.event.date))
+    }
+
+    /// Whether the area's season lies below `minStart` on at least half of its known days in
+    /// `from...to` (and is known on two).
+    func dormant(_ season: [Int: Double], from: Int, to: Int) -> Bool {
+        guard !season.isEmpty, from <= to else { return false }
+        var known = 0, low = 0
+        for day in from...to {
+            guard let v = season[day] else { continue }
+            known += 1
+            if v < minStart { low += 1 }
+        }
+        return known >= 2 && 2 * low >= known
     }
 
     /// Step 4: lows after a gap that regrow, where the fall itself fell in the gap.

@@ -139,7 +139,7 @@ struct MarkerEngine {
             switch d.type {
             case "cut":
                 let radar = d.coherence ?? true ? coherencePairs(observations, year: year, window: w) : []
-                markers += cuts(d, clean, floors: floors, radar: radar, reference: coherenceReference, window: w)
+                markers += cuts(d, clean, floors: floors, season: d.regional ?? true ? season : [:], radar: radar, reference: coherenceReference, window: w)
                 if !radar.isEmpty { watchers.append(CoherenceCutDetector(d).watcher(radar)) }
             case "spell":
                 let inWindow = clean.filter { w($0.day) }
@@ -228,12 +228,12 @@ struct MarkerEngine {
     /// gaps. A coherence rise counts only where Sentinel-2 could not have seen the cut (no usable
     /// observation in the 20 days before or the 10 days after it) and found none near it; an
     /// optical cut that a coherence rise accompanies says so (`confirmed_by`).
-    func cuts(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], floors: [IndexPoint] = [], radar: [IndexPoint],
+    func cuts(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], floors: [IndexPoint] = [], season: [Int: Double] = [:], radar: [IndexPoint],
               reference: [Int: Double] = [:], window w: DayTest) -> [Marker] {
         var out: [Marker] = []
         // Unconfirmed falls (no data after them to tell) are not kept: they prove nothing.
         let cutDetector = CutDetector(d)
-        let optical = cutDetector.detect(clean, floors: floors).filter { $0.kind != .unconfirmed && w($0.event.date) }
+        let optical = cutDetector.detect(clean, floors: floors, season: season).filter { $0.kind != .unconfirmed && w($0.event.date) }
         // A rise after the growing season is the sward's senescence, not a cut (as for optical falls).
         let rises = radar.isEmpty ? [] : CoherenceCutDetector(d).detect(radar, reference: reference).filter { Days.dayOfYear($0.event.date) <= cutDetector.growingSeasonEnd }
         for f in optical {

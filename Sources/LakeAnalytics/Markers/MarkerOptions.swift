@@ -136,8 +136,10 @@ public struct MarkerOptions: Decodable, Sendable {
         /// cut: that fast part at least this share of the fall's whole depth (default 0.5: a
         /// meadow drying over weeks is not a cut).
         public var fast_share: Double?
-        /// spell: a spell the parcel's area shares (its parcels of the same selection as low on
-        /// those days: a dry summer) is the season's, not the field's, and not kept (default true).
+        /// spell, cut: read the area's season (the median of its parcels of the same selection,
+        /// default true). spell: a spell the area shares (a dry summer) is the season's, not the
+        /// field's, and not kept. cut: a fall that stays low while the area's meadows are dormant
+        /// is a cut, not a harvest.
         public var regional: Bool?
         /// cut: the depth must also be this many times the parcel's own noise.
         public var noise_factor: Double?

@@ -187,7 +187,7 @@ public struct MarkerRun {
         let drops = plan.engine.screen != nil && options.screening?.regional ?? true
         let coherence = plan.engine.readsCoherence
         // A spell detector compares a parcel's spell with its area's season.
-        let season = plan.engine.screen != nil && options.detectors.contains { $0.type == "spell" && $0.regional ?? true }
+        let season = plan.engine.screen != nil && options.detectors.contains { ($0.type == "spell" || $0.type == "cut") && $0.regional ?? true }
         guard drops || coherence || season else { return regional }
         if let size = options.screening?.area_metres { regional.size = size }
         regional.crops = plan.crops

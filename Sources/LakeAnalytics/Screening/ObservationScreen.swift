@@ -51,6 +51,9 @@ public struct ObservationScreen: Sendable {
     /// Haze adds light to NIR too, but the canopy under it varies by a few per cent between
     /// acquisitions; a cut or a harvest takes 20–50 % of NIR away.
     public var nirShare = 0.95
+    /// Shadow between neighbours: red at most this share of the line through its neighbours'
+    /// red (a shadow darkens red too; a cut raises it, bare ground and hay being brighter).
+    public var redShare = 0.9
     /// Robust deviations beyond the parcel's usual a statistic must be to count.
     public var spreads = 3.0
     public var requireSCL = true
@@ -128,8 +131,8 @@ public struct ObservationScreen: Sendable {
 
     /// Runs of `length` usable observations below the line through the usable observations
     /// around them (each within 30 days) by `dipDrop` in NDVI, each either not below that line in
-    /// NIR (by more than `nirShare`): haze or thin cloud, which add light; or not above it in red:
-    /// shadow, which darkens red with NIR. A cut does neither: it takes NIR away and bares brighter
+    /// NIR (by more than `nirShare`): haze or thin cloud, which add light; or below it in red (at
+    /// most `redShare` of it): shadow, which darkens red with NIR. A cut does neither: it takes NIR away and bares brighter
     /// ground in red. Observations without NDVI, red or NIR take no part.
     func hazeBetweenNeighbours(_ obs: [Observed], _ verdicts: inout [Quality], length: Int) {
         var kept: [(i: Int, day: Int, ndvi: Double, red: Double, nir: Double)] = []
@@ -149,7 +152,7 @@ public struct ObservationScreen: Sendable {
                     verdict = nil
                 } else if o.nir >= nirShare * (a.nir + (b.nir - a.nir) * w) {
                     verdict = .haze
-                } else if o.red <= a.red + (b.red - a.red) * w {
+                } else if o.red <= redShare * (a.red + (b.red - a.red) * w) {
                     verdict = verdict == .haze ? .haze : .shadow
                 } else {
                     verdict = nil
