@@ -229,17 +229,9 @@ public struct CutDetector: Sendable {
         return found + unseenFalls(points, depth: minDrop, near: found.map(\.event.date))
     }
 
-    /// Whether the area's season lies below `minStart` on at least half of its known days in
-    /// `from...to` (and is known on two).
+    /// Whether the area's season lies below `minStart` over `from...to` (see `RegionalContext.below`).
     func dormant(_ season: [Int: Double], from: Int, to: Int) -> Bool {
-        guard !season.isEmpty, from <= to else { return false }
-        var known = 0, low = 0
-        for day in from...to {
-            guard let v = season[day] else { continue }
-            known += 1
-            if v < minStart { low += 1 }
-        }
-        return known >= 2 && 2 * low >= known
+        RegionalContext.below(season, minStart, from: from, to: to)
     }
 
     /// Step 4: lows after a gap that regrow, where the fall itself fell in the gap.
@@ -290,14 +282,7 @@ public struct SpellDetector: Sendable {
     /// least two. A meadow that is as dry as its area's meadows in a Mediterranean summer is not
     /// an arable field; one that is bare while they are green is.
     static func shared(_ event: Event, season: [Int: Double], below: Double, margin: Double = 0.1) -> Bool {
-        guard !season.isEmpty else { return false }
-        var known = 0, low = 0
-        for day in event.start...event.end {
-            guard let v = season[day] else { continue }
-            known += 1
-            if v < below + margin { low += 1 }
-        }
-        return known >= 2 && 2 * low >= known
+        RegionalContext.below(season, below + margin, from: event.start, to: event.end)
     }
 
     public func detect(_ points: [IndexPoint]) -> [(event: Event, observations: Int)] {

@@ -61,6 +61,19 @@ public struct RegionalContext: Sendable {
         return season[a] ?? [:]
     }
 
+    /// Whether an area's season (day → median signal) lies below `level` on at least half of the
+    /// days of `from...to` it is known on, and is known on at least two.
+    static func below(_ season: [Int: Double], _ level: Double, from: Int, to: Int) -> Bool {
+        guard !season.isEmpty, from <= to else { return false }
+        var known = 0, low = 0
+        for day in from...to {
+            guard let v = season[day] else { continue }
+            known += 1
+            if v < level { low += 1 }
+        }
+        return known >= 2 && 2 * low >= known
+    }
+
     /// Days with a season level, over all areas.
     public var seasonDays: Int { season.values.reduce(0) { $0 + $1.count } }
 
