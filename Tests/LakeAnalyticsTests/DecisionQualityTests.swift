@@ -325,6 +325,25 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertTrue((-3...15).contains(found[0].event.date - cut), Days.text(found[0].event.date))
     }
 
+    /// An area's season is the median of its sampled parcels of the selection per day, where at
+    /// least `minParcels` saw the day; a parcel of another area does not see it.
+    func testTheSeasonIsTheMedianOfTheAreasSelectedParcels() {
+        var regional = RegionalContext()
+        let day = Days.number("2023-07-15")!, other = Days.number("2023-07-20")!
+        for pid in Int64(1)...7 { regional.areaForTesting(pid: pid, area: 1) }
+        regional.areaForTesting(pid: 99, area: 2)
+        let samples: [(pid: Int64, values: [(Int, Double)])] = (Int64(1)...7).map { pid in
+            (pid, [(day, 0.25 + 0.01 * Double(pid))] + (pid <= 5 ? [(other, 0.8)] : []))
+        }
+        regional.learnSeason(samples)
+        XCTAssertEqual(regional.season(for: 3)[day]!, 0.29, accuracy: 1e-12)
+        XCTAssertNil(regional.season(for: 3)[other], "5 parcels are too few")
+        XCTAssertTrue(regional.season(for: 99).isEmpty)
+        XCTAssertEqual(regional.seasonDays, 1)
+        XCTAssertTrue(RegionalContext.below([day: 0.29, other: 0.3], 0.45, from: day - 1, to: other))
+        XCTAssertFalse(RegionalContext.below([day: 0.29, other: 0.8, other + 5: 0.8], 0.45, from: day, to: other + 5))
+    }
+
     /// A meadow "bare" (NDVI below 0.35) from July to September is an arable curve where the
     /// area's meadows were green, and the season's where they were as dry.
     func testABareSpellSharedByTheAreasMeadowsIsTheSeasons() {

@@ -36,11 +36,14 @@ public struct MarkerRunSummary: Sendable {
     public var regionalDates = 0
     /// Coherence pairs with an area reference (the weather divided out of the cut detector's pairs).
     public var coherenceReferencePairs = 0
+    /// Area days with a season level (the median of the selection's sampled parcels), which spell
+    /// and cut detectors compare a parcel with (a dry summer shared by the area's meadows).
+    public var seasonDays = 0
     /// What the user should know about how the run read its input (said on stderr).
     public var notes: [String] = []
     public var json: [String: Any] {
         ["run": run, "parcels": parcels, "markers": markers, "decisions": decisions, "seconds": seconds, "regional_dates": regionalDates,
-         "coherence_reference_pairs": coherenceReferencePairs,
+         "coherence_reference_pairs": coherenceReferencePairs, "season_days": seasonDays,
          "parcels_per_second": seconds > 0 ? Double(parcels) / seconds : 0, "phases": phases]
     }
 }
@@ -252,6 +255,7 @@ public struct MarkerRun {
             summary.phases["regional"] = Date().timeIntervalSince(clock)
             summary.regionalDates = regional.sharedDates
             summary.coherenceReferencePairs = regional.referencePairs
+            summary.seasonDays = regional.seasonDays
             // Stage 3: series read and analysed on every core, results written on this thread.
             let timing = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, readers: readers, analyse: { item in
                 let info = plan.parcels[item.pid]!
