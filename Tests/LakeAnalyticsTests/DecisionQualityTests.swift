@@ -344,6 +344,26 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertFalse(RegionalContext.below([day: 0.29, other: 0.8, other + 5: 0.8], 0.45, from: day, to: other + 5))
     }
 
+    /// A meadow ploughed on 10 June and resown: down to bare soil (0.18), green again within
+    /// 50 days, so its fall "regrew" like a cut's. A mower leaves stubble; a fall to below
+    /// `soilLevel` is ploughing. The same fall to 0.35 is a cut.
+    func testAFallToBareSoilIsPloughingNotACut() {
+        func series(low: Double) -> [IndexPoint] {
+            stride(from: Days.number("2023-04-02")!, through: Days.number("2023-10-20")!, by: 5).map { day in
+                let plough = Days.number("2023-06-10")!
+                let v = day < plough ? 0.84 : low + (0.84 - low) * min(1, Double(day - plough) / 60)
+                return IndexPoint(day: day, value: v, clear: true)
+            }
+        }
+        let ploughed = CutDetector().detect(series(low: 0.18))
+        XCTAssertEqual(ploughed.filter { $0.kind == .cut }.count, 0)
+        XCTAssertEqual(ploughed.filter { $0.kind == .harvest }.count, 1)
+        XCTAssertEqual(CutDetector().detect(series(low: 0.35)).filter { $0.kind == .cut }.count, 1)
+        var off = CutDetector()
+        off.soilLevel = 0
+        XCTAssertEqual(off.detect(series(low: 0.18)).filter { $0.kind == .cut }.count, 1)
+    }
+
     /// A meadow "bare" (NDVI below 0.35) from July to September is an arable curve where the
     /// area's meadows were green, and the season's where they were as dry.
     func testABareSpellSharedByTheAreasMeadowsIsTheSeasons() {

@@ -54,6 +54,9 @@ public struct CutDetector: Sendable {
     /// drying over ten weeks in a Mediterranean summer (0.85 → 0.29, 0.20 of it within 10 days)
     /// is not a cut, however its autumn regrowth looks.
     public var fastShare = 0.6
+    /// A fall whose lowest observation is below this is down to bare soil (NDVI of bare soils
+    /// 0.05–0.2; a mown sward keeps its stubble, 0.3 and above): ploughing, not a cut.
+    public var soilLevel = 0.22
     /// A fall that climbs back by `transientRecovery` of its depth within `transientDays` of its
     /// lowest observation is not a cut (the screening's dip rule, for falls of several observations).
     public var transientDays = 8
@@ -70,6 +73,7 @@ public struct CutDetector: Sendable {
         settleDays = d.settle_days ?? settleDays
         fallDays = d.fall_days ?? fallDays
         fastShare = d.fast_share ?? fastShare
+        soilLevel = d.soil_level ?? soilLevel
         noiseFactor = d.noise_factor ?? noiseFactor
     }
 
@@ -217,7 +221,10 @@ public struct CutDetector: Sendable {
             let settled = stayedLow && lowAfter >= 2 && lastLow - points[e].day >= settleDays
                 && !dormant(season, from: points[e].day + 1, to: points[e].day + settleDays)
             let inSeason = Days.dayOfYear(date) <= growingSeasonEnd
-            let kind: Kind = regrew || (!settled && inSeason) ? .cut : settled ? .harvest : .unconfirmed
+            // Down to bare soil: ploughing (and resowing), not a cut — a mower leaves stubble.
+            // Unless the area's meadows are dormant then (a dry sward can be as low).
+            let ploughed = low0 < soilLevel && !dormant(season, from: points[e].day - 10, to: points[e].day + 10)
+            let kind: Kind = ploughed ? .harvest : regrew || (!settled && inSeason) ? .cut : settled ? .harvest : .unconfirmed
             var confidence = min(1, depth / (2 * minDrop))
             if !regrew { confidence *= 0.6 }
             if low - high > 20 { confidence *= 0.8 }

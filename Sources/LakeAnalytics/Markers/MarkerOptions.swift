@@ -136,6 +136,9 @@ public struct MarkerOptions: Decodable, Sendable {
         /// cut: that fast part at least this share of the fall's whole depth (default 0.5: a
         /// meadow drying over weeks is not a cut).
         public var fast_share: Double?
+        /// cut: a fall whose lowest observation is below this is down to bare soil: ploughing
+        /// (and resowing), not a cut (default 0.22; 0 turns it off).
+        public var soil_level: Double?
         /// spell, cut: read the area's season (the median of its parcels of the same selection,
         /// default true). spell: a spell the area shares (a dry summer) is the season's, not the
         /// field's, and not kept. cut: a fall that stays low while the area's meadows are dormant

@@ -29,7 +29,7 @@ enum OptionFileCheck {
             "name": .any, "type": .any, "min_drop": .number(0.000_001...2), "min_days": .integer(0...366), "min_start": .number(-2...2),
             "quiet_days": .integer(0...366), "date": .any, "from": .monthDay, "to": .monthDay, "min_change": .number(0.000_001...2),
             "days": .integer(1...366), "below": .number(-100_000...100_000), "above": .number(-100_000...100_000),
-            "regrow_days": .integer(1...366), "regrow_share": .number(fraction), "settle_days": .integer(1...366), "fall_days": .integer(1...366), "fast_share": .number(fraction), "regional": .any, "noise_factor": .number(0...100),
+            "regrow_days": .integer(1...366), "regrow_share": .number(fraction), "settle_days": .integer(1...366), "fall_days": .integer(1...366), "fast_share": .number(fraction), "soil_level": .number(0...1), "regional": .any, "noise_factor": .number(0...100),
             "coherence": .any, "coherence_rise": .number(0.01...1), "coherence_regional_rise": .number(0.05...10)])),
         "combine": .list(.keys(["name": .any, "confirm": .any, "with": .any, "merge": .any, "days": .integer(0...366)])),
         "decision": .keys(["scheme": .any, "window": .keys(["from": .monthDay, "to": .monthDay]),
