@@ -120,10 +120,14 @@ struct MarkerEngine {
             let s = screened(observations, year: year, regional: regional)
             clean = s.usable
             withoutSCL = s.withoutSCL
-            for (o, q) in zip(s.observations, s.verdicts) where q == .clear && o.clear == false { overruled.append(o.day) }
-            for (o, q) in zip(s.observations, s.verdicts) where q != .clear && q != .scl && q != .noSCL {
-                screening[q, default: []].append(o.day)
-                if q == .haze, signal == .ndvi, let v = o.value(.ndvi) { floors.append(IndexPoint(day: o.day, value: v, clear: false)) }
+            for (o, q) in zip(s.observations, s.verdicts) {
+                switch q {
+                case .clear: if o.clear == false { overruled.append(o.day) }
+                case .scl, .noSCL: continue
+                default:
+                    screening[q, default: []].append(o.day)
+                    if q == .haze, signal == .ndvi, let v = o.value(.ndvi) { floors.append(IndexPoint(day: o.day, value: v, clear: false)) }
+                }
             }
         } else {
             let points = observations.compactMap { o in o.value(signal).map { IndexPoint(day: o.day, value: $0, clear: o.clear) } }

@@ -189,7 +189,7 @@ public struct MarkerRun {
         var regional = RegionalContext()
         let drops = plan.engine.screen != nil && options.screening?.regional ?? true
         let coherence = plan.engine.readsCoherence
-        // A spell detector compares a parcel's spell with its area's season.
+        // Spell and cut detectors compare a parcel with its area's season (a dry summer).
         let season = plan.engine.screen != nil && options.detectors.contains { ($0.type == "spell" || $0.type == "cut") && $0.regional ?? true }
         guard drops || coherence || season else { return regional }
         if let size = options.screening?.area_metres { regional.size = size }

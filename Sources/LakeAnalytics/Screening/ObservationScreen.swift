@@ -17,7 +17,8 @@ public enum Quality: String, Sendable, CaseIterable {
     /// line while NIR is not (haze adds light; a cut takes NIR away).
     case haze
     /// Darker in NIR and SWIR at once than usual: a cloud or terrain shadow (a cut or a harvest
-    /// darkens NIR but brightens SWIR).
+    /// darkens NIR but brightens SWIR). Or, between its neighbours: NDVI well below their line
+    /// with red darker too (a cut brightens red).
     case shadow
     /// Blue spread within the parcel far above its usual: a cloud edge over part of the field.
     case edge
@@ -132,9 +133,9 @@ public struct ObservationScreen: Sendable {
     /// Runs of `length` usable observations below the line through the usable observations
     /// around them (each within 30 days) by `dipDrop` in NDVI, each either not below that line in
     /// NIR (by more than `nirShare`): haze or thin cloud, which add light; or below it in red (at
-    /// most `redShare` of it): shadow, which darkens red with NIR. A cut does neither: it takes NIR away and bares brighter
-    /// ground in red. Observations without NDVI, red or NIR take no part.
-    func hazeBetweenNeighbours(_ obs: [Observed], _ verdicts: inout [Quality], length: Int) {
+    /// most `redShare` of it): shadow, which darkens red with NIR. A cut does neither: it takes
+    /// NIR away and bares brighter ground in red. Observations without NDVI, red or NIR take no part.
+    func betweenNeighbours(_ obs: [Observed], _ verdicts: inout [Quality], length: Int) {
         var kept: [(i: Int, day: Int, ndvi: Double, red: Double, nir: Double)] = []
         kept.reserveCapacity(verdicts.count)
         for i in verdicts.indices where verdicts[i] == .clear {
@@ -223,13 +224,12 @@ public struct ObservationScreen: Sendable {
                       obs[kept[k + 1]].day - obs[kept[k]].day <= dipDays else { continue }
                 verdicts[kept[k]] = .dip
             }
-            // Haze in its temporal context, from red and NIR alone (the only test of haze where a
-            // lake has no blue band): haze adds light to every band, so NDVI falls while NIR
-            // holds or rises; a cut (or a harvest, bare soil, drought) takes the canopy away, and
-            // NDVI falls with NIR. One observation, then two in a row (haze over consecutive
-            // acquisitions), below the line through the usable ones around them by `dipDrop` in
-            // NDVI and not below it in NIR: haze.
-            for length in 1...2 { hazeBetweenNeighbours(obs, &verdicts, length: length) }
+            // Haze and shadow in their temporal context, from red and NIR alone (the only such
+            // tests where a lake has no blue or SWIR band): one observation, then two in a row
+            // (haze over consecutive acquisitions), whose NDVI dips below the usable ones around
+            // them while NIR holds (haze adds light) or red darkens with NIR (shadow); a cut takes
+            // NIR away and brightens red (see `betweenNeighbours`).
+            for length in 1...2 { betweenNeighbours(obs, &verdicts, length: length) }
         }
         return verdicts
     }

@@ -94,11 +94,6 @@ public struct RegionalContext: Sendable {
         return (first, season)
     }
 
-    /// The first `samplePerArea` parcels of each area of the parcels in `pids`.
-    mutating func locate(_ db: Connection, pids: Set<Int64>) throws -> [Int64] {
-        try locate(db, pids: pids, selected: []).first
-    }
-
     /// The parcels of `pids` per area (each parcel's area recorded).
     private mutating func areas(_ db: Connection, pids: Set<Int64>) throws -> [Int64: [Int64]] {
         var boxes: [(Int64, Double, Double)] = []
@@ -164,15 +159,18 @@ public struct RegionalContext: Sendable {
         return byArea.flatMap { a, days in days.filter { $0.value.count >= minParcels }.map { (a, $0.key, $0.value) } }
     }
 
-    /// Learns each area's typical coherence per pair day from the sampled parcels' pairs.
-    mutating func learnCoherence(_ samples: [(pid: Int64, values: [(Int, Double)])]) {
-        for (a, day, values) in byAreaAndDay(samples) { coherence[a, default: [:]][day] = RobustStatistics.median(values) }
+    /// The median of the sampled parcels' values per area and day (see `byAreaAndDay`).
+    func medians(_ samples: [(pid: Int64, values: [(Int, Double)])]) -> [Int64: [Int: Double]] {
+        var out: [Int64: [Int: Double]] = [:]
+        for (a, day, values) in byAreaAndDay(samples) { out[a, default: [:]][day] = RobustStatistics.median(values) }
+        return out
     }
 
+    /// Learns each area's typical coherence per pair day from the sampled parcels' pairs.
+    mutating func learnCoherence(_ samples: [(pid: Int64, values: [(Int, Double)])]) { coherence = medians(samples) }
+
     /// Learns each area's season from the usable values of its sampled parcels of the selection.
-    mutating func learnSeason(_ samples: [(pid: Int64, values: [(Int, Double)])]) {
-        for (a, day, values) in byAreaAndDay(samples) { season[a, default: [:]][day] = RobustStatistics.median(values) }
-    }
+    mutating func learnSeason(_ samples: [(pid: Int64, values: [(Int, Double)])]) { season = medians(samples) }
 
     /// Learns the shared dates from the sampled parcels' residuals.
     mutating func learn(_ residuals: [(pid: Int64, values: [(Int, Double)])]) {
