@@ -18,6 +18,11 @@ final class DecisionQualityTests: XCTestCase {
                                                      swir * shade + 0.15 * haze, nil, nil, blueStd])
     }
 
+    /// Usable observations from (MM-DD, value) pairs of one year.
+    func usable(_ series: [(String, Double)], year: Int) -> [IndexPoint] {
+        series.map { IndexPoint(day: Days.number("\(year)-" + $0.0)!, value: $0.1, clear: true) }
+    }
+
     func meadow(cuts: [Int], every step: Int = 5, from: String = "2024-03-01", to: String = "2024-10-31") -> [(Int, Double)] {
         var out: [(Int, Double)] = []
         var day = Days.number(from)!
@@ -182,7 +187,7 @@ final class DecisionQualityTests: XCTestCase {
             ("07-24", 0.629), ("08-03", 0.678), ("08-18", 0.507), ("08-23", 0.531), ("09-12", 0.653), ("09-17", 0.713),
             ("10-02", 0.684), ("10-17", 0.691), ("11-06", 0.646), ("11-11", 0.616), ("11-16", 0.583), ("11-21", 0.525),
             ("11-26", 0.495), ("12-11", 0.448), ("12-16", 0.351), ("12-26", 0.417)]
-        let points = series.map { IndexPoint(day: Days.number("2024-" + $0.0)!, value: $0.1, clear: true) }
+        let points = usable(series, year: 2024)
         XCTAssertLessThan(CutDetector.noise(points), 0.035)
         let cut = Days.number("2024-08-17")!
         let found = CutDetector().detect(points).filter { $0.kind == .cut && ($0.event.date - cut >= -3) && ($0.event.date - cut <= 15) }
@@ -200,7 +205,7 @@ final class DecisionQualityTests: XCTestCase {
             ("03-18", 0.762), ("04-17", 0.794), ("05-17", 0.870), ("06-06", 0.871), ("06-26", 0.629), ("07-21", 0.881),
             ("07-31", 0.894), ("08-10", 0.384), ("08-20", 0.534), ("08-30", 0.744), ("09-04", 0.731), ("09-09", 0.880),
             ("10-29", 0.606), ("11-18", 0.632), ("11-23", 0.620), ("12-23", 0.601), ("12-28", 0.520)]
-        let points = series.map { IndexPoint(day: Days.number("2023-" + $0.0)!, value: $0.1, clear: true) }
+        let points = usable(series, year: 2023)
         XCTAssertEqual(CutDetector.noise(points), 0)
         let cut = Days.number("2023-08-04")!
         let found = CutDetector().detect(points).filter { $0.kind == .cut && (-3...15).contains($0.event.date - cut) }
@@ -219,7 +224,7 @@ final class DecisionQualityTests: XCTestCase {
             ("05-22", 0.592), ("06-01", 0.815), ("06-11", 0.486), ("06-21", 0.569), ("07-01", 0.785), ("07-11", 0.833),
             ("07-21", 0.831), ("08-10", 0.407), ("08-20", 0.573), ("08-30", 0.771), ("09-09", 0.834), ("09-19", 0.463),
             ("09-29", 0.51), ("10-19", 0.669), ("11-08", 0.661)]
-        let points = series.map { IndexPoint(day: Days.number("2023-" + $0.0)!, value: $0.1, clear: true) }
+        let points = usable(series, year: 2023)
         XCTAssertLessThan(CutDetector.noise(points), 0.03)
         let found = CutDetector().detect(points).filter { $0.kind == .cut }.map(\.event.date)
         for date in ["2023-06-08", "2023-08-01", "2023-09-18"] {
@@ -284,7 +289,7 @@ final class DecisionQualityTests: XCTestCase {
     /// A Mediterranean meadow (the second generator's `--dry-summer` lake, left standing) dries
     /// from June to August, 0.85 → 0.29, 0.20 of it within ten days, and greens again after the
     /// autumn rains. The fast part passed `fall_days` and the autumn regrowth "confirmed" it: a
-    /// cut on 23 June. The fast part must be half of the fall. A real cut in the same curve stays.
+    /// cut on 23 June. The fast part must be 60 % of the fall (`fastShare`). A real cut in the same curve stays.
     func testAMeadowDryingForWeeksIsNotCut() {
         let series: [(String, Double)] = [
             ("05-17", 0.860), ("05-22", 0.841), ("05-27", 0.846), ("06-01", 0.843), ("06-16", 0.747), ("06-21", 0.693),
@@ -292,7 +297,7 @@ final class DecisionQualityTests: XCTestCase {
             ("07-26", 0.309), ("07-31", 0.319), ("08-05", 0.306), ("08-10", 0.286), ("08-15", 0.291), ("08-20", 0.317),
             ("08-25", 0.310), ("09-04", 0.304), ("09-09", 0.323), ("09-14", 0.347), ("09-19", 0.382), ("09-24", 0.430),
             ("09-29", 0.489), ("10-04", 0.566), ("10-09", 0.625), ("10-29", 0.699), ("11-03", 0.763)]
-        let points = series.map { IndexPoint(day: Days.number("2023-" + $0.0)!, value: $0.1, clear: true) }
+        let points = usable(series, year: 2023)
         XCTAssertEqual(CutDetector().detect(points).filter { $0.kind == .cut }.map { Days.text($0.event.date) }, [])
         var any = CutDetector()
         any.fastShare = 0
@@ -384,7 +389,7 @@ final class DecisionQualityTests: XCTestCase {
     func testAHazyObservationAfterALowProvesRegrowth() {
         let series: [(String, Double)] = [
             ("06-21", 0.80), ("07-01", 0.79), ("07-31", 0.35), ("08-10", 0.66), ("08-20", 0.754), ("08-30", 0.782), ("09-19", 0.430)]
-        let points = series.map { IndexPoint(day: Days.number("2023-" + $0.0)!, value: $0.1, clear: true) }
+        let points = usable(series, year: 2023)
         let cut = Days.number("2023-09-10")!
         func found(_ floors: [IndexPoint]) -> [Int] {
             CutDetector().detect(points, floors: floors).filter { $0.kind == .cut && (-3...15).contains($0.event.date - cut) }.map(\.event.date)
