@@ -78,9 +78,11 @@ if command -v python3 >/dev/null; then
   # (Sentinel-2 in 2022–2024); "h" shallow cuts (a high cut, lush stubble); "i" intensive
   # meadows (4–6 cuts from late April); "m" small fields (0.1–0.6 ha, edge pixels of the
   # neighbouring field mixed in); "d" Mediterranean meadows (cut in spring, dry from late June,
-  # green again after the autumn rains).
-  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b 7c 7s 7h 7i 7m 7d}; do
-    seed=${run%[orbcshimd]}; flag=""; scenes=73; what=""
+  # green again after the autumn rains); "a" planted anomalies too (8 % of the arable fields
+  # declared as another arable crop, 7 % of all parcels split between two crops), scored on
+  # every parcel for the crop check, heterogeneity and the one light per parcel.
+  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b 7c 7s 7h 7i 7m 7d 7a 8a}; do
+    seed=${run%[orbcshimda]}; flag=""; scenes=73; what=""
     case "$run" in
       *c) flag="--cloudy"; what=", a cloudy year" ;;
       *o) flag="--overlap"; scenes=146; what=", two overlapping orbits" ;;
@@ -91,6 +93,7 @@ if command -v python3 >/dev/null; then
       *i) flag="--intensive"; what=", intensive meadows (4–6 cuts)" ;;
       *m) flag="--small"; what=", small fields" ;;
       *d) flag="--dry-summer"; what=", Mediterranean meadows (dry summer)" ;;
+      *a) flag="--anomalies"; what=", wrong declarations and split parcels" ;;
     esac
     dir="$OUT/second-$run"; rm -rf "$dir"
     echo "== second generator (scripts/second-generator.py), 1200 parcels × $scenes scenes of 2023, seed $seed$what, scored on the declared meadows"
@@ -105,6 +108,12 @@ if command -v python3 >/dev/null; then
     $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
     python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
     python3 scripts/second-generator.py score "$dir/truth.csv" "$db" --naive
+    if [ -f "$dir/crops.csv" ]; then
+      $BIN/lake --db "$db" check crops >/dev/null
+      $BIN/lake --db "$db" heterogeneity >/dev/null 2>&1
+      $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
+      python3 scripts/second-generator.py score-crops "$dir/crops.csv" "$db"
+    fi
   done
 else
   echo "(python3 absent: the second generator skipped)"

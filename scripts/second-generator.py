@@ -14,10 +14,15 @@ illumination difference between the two relative orbits; the +1000 DN offset of 
 baselines 04.00 and later.
 
 Writes into OUT: parcels.geojson, signatures.csv (JRC form, product references), scl.csv
-(hist JSON) and truth.csv (declared crop, what the field really was, its cut dates).
+(hist JSON) and truth.csv (declared crop, what the field really was, its cut dates). With
+--anomalies also wrong declarations among the arable fields and split parcels (two crops under
+one declaration, the pixel percentiles those of the two populations' mixture), and crops.csv
+(every parcel's declared and true crop, its second crop, the crop check's and the one light's
+expected colours).
 
-  python3 scripts/second-generator.py OUT [--parcels 1200] [--seed 7] [--overlap] [--reflectance] [--cloudy]
+  python3 scripts/second-generator.py OUT [--parcels 1200] [--seed 7] [--overlap] [--reflectance] [--cloudy] [--anomalies] …
   python3 scripts/second-generator.py score OUT/truth.csv LAKE.sqlite [--naive]
+  python3 scripts/second-generator.py score-crops OUT/crops.csv LAKE.sqlite   # after check crops, heterogeneity, decide
 
 Standard library only.
 """
@@ -33,6 +38,21 @@ ARABLE = ["winter wheat", "maize", "sugar beet", "potatoes"]
 
 def logistic(x, mid, width):
     return 1 / (1 + math.exp(-(x - mid) / width))
+
+
+def mixture_quantile(comps, q):
+    """The q-quantile of a mixture of normals given as (weight, mean, sd)."""
+    total = sum(c[0] for c in comps)
+    cdf = lambda x: sum(c[0] * 0.5 * (1 + math.erf((x - c[1]) / (max(c[2], 1e-6) * math.sqrt(2)))) for c in comps) / total
+    lo = min(c[1] - 6 * c[2] for c in comps)
+    hi = max(c[1] + 6 * c[2] for c in comps)
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        if cdf(mid) < q:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
 
 
 def reflectance(ndvi, soil_moisture):
@@ -140,6 +160,9 @@ def scenes(overlap, one_satellite=False):
 
 def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=False, variant=frozenset()):
     rng = random.Random(seed)
+    # The anomalies draw from their own stream, so that a lake without them is the same lake.
+    arng = random.Random(seed * 7919 + 1)
+    anomalies = "anomalies" in variant
     os.makedirs(out, exist_ok=True)
     # Parcels on a jittered grid over ~12 × 12 km.
     side = math.ceil(math.sqrt(parcels))
@@ -168,6 +191,21 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
             f.neighbour, f.mix = Field(rng, "arable", 1e4), rng.uniform(0.1, 0.3)
         if declared is None:
             declared = f.crop
+        f.other, f.share = None, 1.0
+        if anomalies:
+            u = arng.random()
+            if kind == "arable" and declared != "permanent grassland" and u < 0.08:
+                # A wrong declaration: an arable field declared as another arable crop.
+                declared = arng.choice([c for c in ARABLE if c != f.crop])
+            elif 0.08 <= u < 0.15:
+                # A split parcel: one declaration over two fields, the second another crop
+                # (a meadow with maize beside it, wheat with beet), 30-70 % of the area.
+                crop = f.crop if kind == "arable" else "permanent grassland"
+                other = arng.choice([c for c in ARABLE + ["permanent grassland"] if c != crop])
+                f.other = Field(arng, "unmown" if other == "permanent grassland" else "arable", w * h, variant)
+                if other != "permanent grassland":
+                    f.other.crop = other
+                f.share = arng.uniform(0.3, 0.7)
         f.id, f.declared, f.centre, f.radius = f"F{i + 1:05d}", declared, (cx, cy), math.sqrt(w * h / math.pi)
         f.moisture = rng.uniform(0, 1)
         f.texture = rng.uniform(0.012, 0.035)   # within-field spread of reflectance
@@ -229,6 +267,11 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
             if "small" in variant:
                 v = (1 - f.mix) * v + f.mix * f.neighbour.ndvi(doy)
             surface = reflectance(v, f.moisture)
+            v_own = v   # the field's own NDVI draws the scene classification's chances (same stream with or without anomalies)
+            if f.other is not None:
+                v2 = f.other.ndvi(doy) + arng.gauss(0, 0.012)
+                surface2 = reflectance(v2, f.moisture)
+                v = f.share * v + (1 - f.share) * v2
             pixels = max(4, int(f.area / 100))
             pix20 = max(1, int(f.area / 400))
             for b in BANDS:
@@ -238,12 +281,27 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
                         "shadow": s * 0.35 + 0.02 * HAZE[b] * (1 + 4 * h),
                         "cloud": CLOUD[b] * thick + s * (1 - thick) * 0.5}
                 w = {"clear": clear, "rim": rim, "shadow": shadow, "cloud": cloud}
-                mean = sum(w[k] * part[k] for k in w)
-                var = sum(w[k] * ((f.texture * part[k] / max(0.05, s)) ** 2 + (part[k] - mean) ** 2) for k in w)
-                sd = math.sqrt(var) * 10000
-                m = mean * 10000 + 1000
-                q = [max(1000, m + z * sd) for z in (-2.4, -0.674, 0, 0.674, 2.4)]
-                m = min(max(m, q[0]), q[4])
+                if f.other is None:
+                    mean = sum(w[k] * part[k] for k in w)
+                    var = sum(w[k] * ((f.texture * part[k] / max(0.05, s)) ** 2 + (part[k] - mean) ** 2) for k in w)
+                    sd = math.sqrt(var) * 10000
+                    m = mean * 10000 + 1000
+                    q = [max(1000, m + z * sd) for z in (-2.4, -0.674, 0, 0.674, 2.4)]
+                    m = min(max(m, q[0]), q[4])
+                else:
+                    # Two fields under one declaration: the pixels are a mixture of two
+                    # populations, so the percentiles are the mixture's, not a normal's.
+                    s2 = surface2[b] * gain
+                    part2 = {"clear": s2 + HAZE[b] * h,
+                             "rim": s2 * 0.8 + 0.12 * CLOUD[b] + HAZE[b] * (h + 0.03),
+                             "shadow": s2 * 0.35 + 0.02 * HAZE[b] * (1 + 4 * h),
+                             "cloud": CLOUD[b] * thick + s2 * (1 - thick) * 0.5}
+                    comps = [(w[k] * f.share, part[k], f.texture * part[k] / max(0.05, s)) for k in w if w[k] > 0]
+                    comps += [(w[k] * (1 - f.share), part2[k], f.texture * part2[k] / max(0.05, s2)) for k in w if w[k] > 0]
+                    mean = sum(c[0] * c[1] for c in comps)
+                    sd = math.sqrt(sum(c[0] * (c[2] ** 2 + (c[1] - mean) ** 2) for c in comps)) * 10000
+                    m = mean * 10000 + 1000
+                    q = [max(1000, mixture_quantile(comps, z) * 10000 + 1000) for z in (0.008, 0.25, 0.5, 0.75, 0.992)]
                 count = pixels if b not in ("B11", "B12") else pix20
                 if as_reflectance:   # as openEO or Earth Engine export them: 0–1, the offset taken off
                     r = lambda dn: f"{max(0.0, (dn - 1000) / 10000):.5f}"
@@ -266,11 +324,25 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
             put(3 if rng.random() < 0.5 else 2, n_shadow)
             put(10 if rng.random() < 0.2 else 4, n_rim)
             veg = 4 if v > 0.35 else 5
-            false_cloud = round(n_clear * 0.3) if veg == 5 and rng.random() < 0.1 else 0
+            false_cloud = round(n_clear * 0.3) if v_own <= 0.35 and rng.random() < 0.1 else 0
             put(8, false_cloud)
             put(10 if h > 0.06 and rng.random() < 0.3 else veg, n_clear - false_cloud)
             scl.writerow([f.id, ref, json.dumps(hist)])
             sky.writerow([f.id, day.isoformat(), f"{cloud:.3f}", f"{shadow:.3f}", f"{rim:.3f}", f"{h:.4f}", f"{v:.4f}"])
+    if anomalies:
+        # Every parcel's crop truth: what was declared, what grows there, the second field of a
+        # split parcel, and the light each scheme should give (as lake-fixtures' truth.csv).
+        with open(os.path.join(out, "crops.csv"), "w", newline="") as fh:
+            t = csv.writer(fh)
+            t.writerow(["parcel_id", "declared", "true_crop", "split_crop", "share", "expected_crop", "expected_light"])
+            for f in fields:
+                true = f.crop if f.kind == "arable" else "permanent grassland"
+                split = "" if f.other is None else (f.other.crop if f.other.kind == "arable" else "permanent grassland")
+                wrong = true != f.declared
+                mowing_red = f.declared == "permanent grassland" and not f.cuts
+                crop = "red" if wrong else "yellow" if split else "green"
+                light = "red" if wrong or mowing_red else "yellow" if split else "green"
+                t.writerow([f.id, f.declared, true, split, f"{f.share:.2f}" if split else "", crop, light])
     with open(os.path.join(out, "truth.csv"), "w", newline="") as fh:
         t = csv.writer(fh)
         t.writerow(["parcel_id", "declared", "truth", "mowing_dates", "expected_mowing"])
@@ -343,7 +415,58 @@ def score(truth_path, lake_path, naive):
         print("mowing light (expected \\ lake):", ", ".join(f"{a}→{b} {n}" for (a, b), n in sorted(counts.items())))
 
 
+def score_crops(crops_path, lake_path):
+    """The crop check, heterogeneity and the one light per parcel against crops.csv."""
+    truth = {r["parcel_id"]: r for r in csv.DictReader(open(crops_path))}
+    db = sqlite3.connect(f"file:{lake_path}?mode=ro", uri=True)
+    def prf(tp, fp, fn):
+        p = tp / (tp + fp) if tp + fp else 0
+        r = tp / (tp + fn) if tp + fn else 0
+        return f"precision {p:.3f}  recall {r:.3f}  (tp {tp}, fp {fp}, fn {fn})  F1 {2 * p * r / (p + r) if p + r else 0:.3f}"
+    run = db.execute("SELECT max(run_id) FROM decisions WHERE scheme = 'crop'").fetchone()[0]
+    if run is not None:
+        tp = fp = fn = yellow = 0
+        for pid, colour in db.execute("SELECT p.parcel_id, d.colour FROM decisions d JOIN parcels p USING (pid) WHERE d.run_id = ? AND d.scheme = 'crop'", (run,)):
+            t = truth.get(pid)
+            if t is None or t["split_crop"]:
+                continue   # a split parcel is neither a right nor a wrong declaration
+            wrong, red = t["expected_crop"] == "red", colour == "red"
+            tp += wrong and red; fp += red and not wrong; fn += wrong and not red; yellow += colour == "yellow"
+        print(f"crop check, red = wrong declared crop (run {run}): {prf(tp, fp, fn)}  yellow {yellow}")
+    run = db.execute("SELECT max(run_id) FROM heterogeneity").fetchone()[0]
+    if run is not None:
+        tp = fp = fn = 0
+        ranked = []
+        for pid, flag in db.execute("SELECT p.parcel_id, h.flag FROM heterogeneity h JOIN parcels p USING (pid) WHERE h.run_id = ? ORDER BY h.rank", (run,)):
+            t = truth.get(pid)
+            if t is None:
+                continue
+            split = bool(t["split_crop"])
+            ranked.append(split)
+            tp += split and flag == 1; fp += flag == 1 and not split; fn += split and flag != 1
+        n = sum(ranked)
+        print(f"heterogeneity flag = split parcel (run {run}): {prf(tp, fp, fn)}  {sum(ranked[:n])} of {n} splits in the top {n}")
+    run = db.execute("SELECT max(run_id) FROM decisions WHERE scheme = 'overall'").fetchone()[0]
+    if run is not None:
+        agree = total = red_for_green = 0
+        matrix = {}
+        for pid, colour in db.execute("SELECT p.parcel_id, d.colour FROM decisions d JOIN parcels p USING (pid) WHERE d.run_id = ? AND d.scheme = 'overall'", (run,)):
+            t = truth.get(pid)
+            if t is None:
+                continue
+            total += 1; agree += colour == t["expected_light"]; red_for_green += colour == "red" and t["expected_light"] == "green"
+            matrix[(t["expected_light"], colour)] = matrix.get((t["expected_light"], colour), 0) + 1
+        print(f"one light per parcel = expected light (run {run}): agreement {agree / max(total, 1):.3f}  red where green is due {100 * red_for_green / max(total, 1):.2f} %  of {total}")
+        print("  expected \\ lake:", ", ".join(f"{a}→{b} {n}" for (a, b), n in sorted(matrix.items())))
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "score-crops":
+        ap = argparse.ArgumentParser()
+        ap.add_argument("cmd"); ap.add_argument("crops"); ap.add_argument("lake")
+        a = ap.parse_args()
+        score_crops(a.crops, a.lake)
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "score":
         ap = argparse.ArgumentParser()
         ap.add_argument("cmd"); ap.add_argument("truth"); ap.add_argument("lake")
@@ -363,6 +486,7 @@ if __name__ == "__main__":
         ap.add_argument("--intensive", action="store_true", help="intensive meadows: first cut late April to mid-May, then every 26-38 days")
         ap.add_argument("--small", action="store_true", help="small fields, 0.1-0.6 ha")
         ap.add_argument("--dry-summer", action="store_true", help="Mediterranean meadows: cut in spring, dry (NDVI ~0.3) from late June, green again after the autumn rains")
+        ap.add_argument("--anomalies", action="store_true", help="also wrong declarations among arable fields (8 %%) and split parcels (7 %%): crops.csv holds every parcel's crop truth")
         a = ap.parse_args()
-        variant = frozenset(k for k in ("one_satellite", "shallow", "intensive", "small", "dry_summer") if getattr(a, k))
+        variant = frozenset(k for k in ("one_satellite", "shallow", "intensive", "small", "dry_summer", "anomalies") if getattr(a, k))
         generate(a.out, a.parcels, a.seed, a.overlap, a.reflectance, a.cloudy, frozenset(v.replace("_", "-") for v in variant))

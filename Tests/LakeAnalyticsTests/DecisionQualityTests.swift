@@ -841,6 +841,68 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(rows.first { $0.parcelID == "P000019" }?.splitDates ?? 0, 3)
     }
 
+    /// Heterogeneity's peers are those that look alike that day, not those declared alike: a
+    /// field declared as the crop of its neighbours but bare while they are green has a bare
+    /// field's spread, not a split one; a field half bare, half green is flagged. Peers by
+    /// declared crop (one level class) flag the bare fields too.
+    func testHeterogeneityPeersByLookNotByDeclaration() {
+        var rng = SplitMix(seed: 7)
+        var series: [Int64: Heterogeneity.ParcelCVs] = [:]
+        for i in 0..<150 {
+            // Green fields: level 3000, CV 0.08; every sixth bare: level 1200, CV 0.20 (soil is
+            // darker in NIR and less even); the last one half and half: level 2100, CV 0.45.
+            let bare = i % 6 == 0, split = i == 149
+            let obs = (0..<8).map { d -> Heterogeneity.DateCV in
+                let level: Float = split ? 2100 : bare ? 1200 : 3000
+                let cv = (split ? 0.45 : bare ? 0.20 : 0.08) * (1 + 0.1 * (rng.unit() - 0.5))
+                return .init(obsid: Int64(d), cv: cv, level: level * Float(1 + 0.1 * (rng.unit() - 0.5)), bimodal: split)
+            }
+            series[Int64(i)] = .init(id: "F\(i)", aoi: "a", group: "wheat", pixels: 200, obs: obs)
+        }
+        let rows = Heterogeneity.scorePersistent(series, HeterogeneityOptions())
+        XCTAssertEqual(rows.filter(\.flag).map(\.parcelID), ["F149"])
+        XCTAssertEqual(rows.first?.splitDates, 8)
+        // The same parcels with their level hidden (all one class): the bare ones are flagged.
+        let flat = series.mapValues { p in Heterogeneity.ParcelCVs(id: p.id, aoi: p.aoi, group: p.group, pixels: p.pixels,
+                                                                  obs: p.obs.map { .init(obsid: $0.obsid, cv: $0.cv, level: 1, bimodal: $0.bimodal) }) }
+        XCTAssertEqual(Heterogeneity.scorePersistent(flat, HeterogeneityOptions()).filter(\.flag).count, 26)
+    }
+
+    /// A cereal declared as grassland: bin by bin the meadows' spread is wide in summer (each is
+    /// low after its own cuts), so the cereal's two months of stubble stay within three spreads;
+    /// in the 30-day highs the meadows agree, and the cereal is red, named as such. A meadow cut
+    /// twice stays green.
+    func testCropCheckSeesACerealDeclaredAsGrasslandInItsUpperEnvelope() {
+        var rng = SplitMix(seed: 11)
+        let bins = 37
+        func meadow() -> CropCheck.Profile {
+            var v = (0..<bins).map { b -> Float in b < 8 || b > 30 ? 0.45 : 0.8 + Float(0.04 * (rng.unit() - 0.5)) }
+            var cut = 13 + Int(rng.unit() * 4)
+            while cut < 28 { v[cut] = 0.35; v[cut + 1] = 0.55; cut += 4 + Int(rng.unit() * 3) }
+            return CropCheck.Profile(values: v)
+        }
+        func wheat() -> CropCheck.Profile {
+            CropCheck.Profile(values: (0..<bins).map { b -> Float in
+                (b < 8 ? 0.5 : b < 18 ? 0.82 : b < 19 ? 0.55 : b < 25 ? 0.27 : 0.45) + Float(0.03 * (rng.unit() - 0.5)) })
+        }
+        let meadows = (0..<60).map { _ in meadow() }, wheats = (0..<40).map { _ in wheat() }
+        func model(_ name: String, _ profiles: [CropCheck.Profile]) -> CropCheck.CropModel {
+            var m = CropCheck.CropModel(region: "r", name: name, members: profiles.indices.map(Int64.init))
+            m.envelope = CropCheck.Envelope(profiles, bins: bins)
+            m.upper = CropCheck.Envelope(profiles.map(\.upperEnvelope), bins: bins)
+            m.limit = 2.5
+            return m
+        }
+        let models = ["grass": model("permanent grassland", meadows), "wheat": model("winter wheat", wheats)]
+        let suspect = wheat()
+        let raw = models["grass"]!.envelope!.contrast(suspect, models["wheat"]!.envelope!)
+        XCTAssertFalse(raw.own > 3 && raw.other < raw.own / 3, "bin by bin the meadows' spread hides it: \(raw)")
+        let (colour, reasons) = CropCheck.judge(suspect, models["grass"]!, among: models.values, bins: bins, options: CropCheckOptions())
+        XCTAssertEqual(colour, "red", "\(reasons)")
+        XCTAssertTrue(reasons[0].contains("30-day highs") && reasons[0].contains("follow winter wheat"), "\(reasons)")
+        XCTAssertEqual(CropCheck.judge(meadow(), models["grass"]!, among: models.values, bins: bins, options: CropCheckOptions()).colour, "green")
+    }
+
     func testMedianSelectionEqualsSorting() {
         var rng = SystemRandomNumberGenerator()
         for n in [1, 2, 3, 4, 7, 10, 51, 100] {

@@ -59,8 +59,8 @@ final class FastPathTests: XCTestCase {
     }
 }
 
-/// A small deterministic generator for the tests above.
-private struct SplitMix {
+/// A small deterministic generator for this target's tests.
+struct SplitMix {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func unit() -> Double {

@@ -27,7 +27,8 @@ public struct CropCheckOptions: Sendable {
 /// too: a crop's limit is its own members' median distance plus `spreads` robust deviations.
 ///
 /// - green: the parcel fits its declared crop;
-/// - red: it does not, and it fits another crop of the lake (named in the reasons);
+/// - red: it does not, and it fits another crop of the lake (named in the reasons), or where
+///   the two crops differ it follows the other, bin by bin or in its 30-day highs;
 /// - yellow: it fits no crop, or has too few usable observations;
 /// - grey: no check exists — the declared crop has fewer than `minPeers` parcels to learn from.
 ///
@@ -47,7 +48,26 @@ public struct CropCheck {
         }
     }
 
-    struct Profile { var values: [Float] }   // NaN: no value
+    struct Profile {
+        var values: [Float]   // NaN: no value
+
+        /// The profile's upper envelope: each bin's greatest value within one bin either side
+        /// (a 30-day window), where the window holds at least two values. A cut or a grazing
+        /// dip is over within such a window and haze or cloud only lower NDVI, so a meadow's
+        /// envelope stays high all season; a cereal after harvest, or a field ploughed for
+        /// weeks, stays low in it too.
+        var upperEnvelope: Profile {
+            var out = [Float](repeating: .nan, count: values.count)
+            for b in values.indices {
+                var best = -Float.infinity, n = 0
+                for i in max(0, b - 1)...min(values.count - 1, b + 1) where !values[i].isNaN {
+                    best = max(best, values[i]); n += 1
+                }
+                if n >= 2 { out[b] = best }
+            }
+            return Profile(values: out)
+        }
+    }
 
     /// A declared crop's peer envelope: per bin the median and robust spread of its parcels.
     struct Envelope {
@@ -99,6 +119,8 @@ public struct CropCheck {
         let region: String, name: String
         let members: [Int64]
         var envelope: Envelope?
+        /// The same over the members' upper envelopes (`Profile.upperEnvelope`).
+        var upper: Envelope?
         var limit: Double?
     }
 
@@ -141,6 +163,7 @@ public struct CropCheck {
                     let d = pids.compactMap { pid -> Double? in let (x, n) = e.distance(profiles[pid]!); return n >= options.minBins ? x : nil }
                     if let m = RobustStatistics.median(d), let mad = RobustStatistics.mad(d) {
                         model.envelope = e
+                        model.upper = Envelope(pids.map { profiles[$0]!.upperEnvelope }, bins: bins)
                         model.limit = max(m + options.spreads * 1.4826 * mad, 1.5 * m)
                     }
                 }
@@ -178,12 +201,23 @@ public struct CropCheck {
         let others = models.filter { $0.region == own.region && $0.name != own.name && $0.limit != nil }
         // Where the two crops differ, the parcel sits more than three spreads from its own crop
         // and within a third of that of the other (on at least four bins).
-        let contrasts = others.compactMap { o -> (String, Int, Double, Double)? in
-            let c = e.contrast(p, o.envelope!)
-            return c.bins >= 4 && c.own > 3 && c.other < c.own / 3 ? (o.name, c.bins, c.own, c.other) : nil
+        func contrasts(_ p: Profile, _ e: Envelope, _ envelope: (CropModel) -> Envelope?) -> (String, Int, Double, Double)? {
+            others.compactMap { o -> (String, Int, Double, Double)? in
+                guard let oe = envelope(o) else { return nil }
+                let c = e.contrast(p, oe)
+                return c.bins >= 4 && c.own > 3 && c.other < c.own / 3 ? (o.name, c.bins, c.own, c.other) : nil
+            }.min(by: { $0.3 / $0.2 < $1.3 / $1.2 })
         }
-        if let (other, k, a, b) = contrasts.min(by: { $0.3 / $0.2 < $1.3 / $1.2 }) {
+        if let (other, k, a, b) = contrasts(p, e, { $0.envelope }) {
             return ("red", [String(format: "on the %d ten-day bins where %@ and %@ differ, it follows %@ (z %.1f) and not the declared %@ (z %.1f)",
+                                   k, crop, other, other, b, crop, a),
+                            String(format: "distance to the declared %@ curve %.2f (limit %.2f)", crop, distance, limit)])
+        }
+        // The same on the upper envelopes: a crop whose members are low at different times (a
+        // meadow's cuts) has a wide spread bin by bin, but its 30-day highs agree; a cereal
+        // declared as grassland is low for the two months after its harvest.
+        if let ue = own.upper, let (other, k, a, b) = contrasts(p.upperEnvelope, ue, { $0.upper }) {
+            return ("red", [String(format: "on the %d ten-day bins where the 30-day highs of %@ and %@ differ, its own follow %@ (z %.1f) and not the declared %@ (z %.1f)",
                                    k, crop, other, other, b, crop, a),
                             String(format: "distance to the declared %@ curve %.2f (limit %.2f)", crop, distance, limit)])
         }

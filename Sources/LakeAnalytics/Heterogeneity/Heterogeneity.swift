@@ -118,17 +118,20 @@ public struct Heterogeneity {
     }
 
     /// Split fields that last: per clear date in the season, the parcel's CV (std / mean of the
-    /// band) scored against the same date's CVs of its peers — same AOI, crop group and size
-    /// class (terciles of pixel count: small fields have more boundary pixels and look less
-    /// uniform) — as a robust z. A quartile spread wider than a normal distribution's for that
+    /// band) scored against the same date's CVs of its peers as a robust z. Peers are the parcels
+    /// of the same AOI that looked alike on that date — the same fifth of the band's level among
+    /// the parcels seen that day — and are of the same size class (terciles of pixel count: small
+    /// fields have more boundary pixels and look less uniform). Peers by look, not by declared
+    /// crop: a field declared as wheat that is really maize is bare while its declared peers are
+    /// green, and a bare field's CV is not a green one's; a field of two crops has a spread that
+    /// fields of its level do not. A quartile spread wider than a normal distribution's for that
     /// std ((p75 − p25) / std above 1.349·1.1: two populations of pixels) lowers the bar to two
     /// thirds of it. Flagged when the split shows on several dates, not one noisy date.
     func persistent(_ options: HeterogeneityOptions) throws -> [HeterogeneityRow] {
         let db = lake.db
         let (info, bandID, calendar) = try inputs(options)
         let window = options.window ?? SeasonWindow(from: (4, 1), to: (10, 31))
-        struct Obs { let obsid: Int64; let cv: Double; let bimodal: Bool }
-        var series: [Int64: (pixels: Double, obs: [Obs])] = [:]
+        var series: [Int64: ParcelCVs] = [:]
         let fields: Set<Int> = [0, 1, 2, 5, 7]
         try db.transaction { try SCLSummary.refresh(db) }
         try PackedScan.forEach(lake, screen: options.cloudScreen) { pid, blob, clearList in
@@ -136,52 +139,69 @@ public struct Heterogeneity {
             let clear = Dictionary(clearList, uniquingKeysWith: { a, _ in a })
             guard let column = try SeriesCodec.decode(blob, bands: [bandID], fields: fields).first else { return }
             let count = column.values[0]!, mean = column.values[1]!, std = column.values[2]!, p25 = column.values[5]!, p75 = column.values[7]!
-            var obs: [Obs] = [], pixels: [Double] = []
+            var obs: [DateCV] = [], pixels: [Double] = []
             for (k, obsid) in column.obsids.enumerated() {
                 guard clear[obsid] == true, let day = calendar.day(obsid), window.contains(day: day) else { continue }
                 if parcel.year > 0, Days.civil(day).year != parcel.year { continue }
                 guard mean[k] > 0, std[k] >= 0 else { continue }
-                obs.append(Obs(obsid: obsid, cv: Double(std[k] / mean[k]), bimodal: std[k] > 0 && (p75[k] - p25[k]) > 1.349 * 1.1 * std[k]))
+                obs.append(DateCV(obsid: obsid, cv: Double(std[k] / mean[k]), level: mean[k],
+                               bimodal: std[k] > 0 && (p75[k] - p25[k]) > 1.349 * 1.1 * std[k]))
                 pixels.append(Double(count[k]))
             }
             guard obs.count >= options.minObservations else { return }
-            series[pid] = (RobustStatistics.median(pixels) ?? 0, obs)
+            series[pid] = ParcelCVs(id: parcel.id, aoi: parcel.aoi, group: parcel.group, pixels: RobustStatistics.median(pixels) ?? 0, obs: obs)
         }
-        // Size classes: terciles of pixel count within (aoi, crop group).
-        let groups = Dictionary(grouping: series.keys) { "\(info[$0]!.aoi)\u{1}\(info[$0]!.group)" }
-        var peerKey: [Int64: String] = [:]
-        for (g, pids) in groups {
-            let sorted = pids.sorted { series[$0]!.pixels < series[$1]!.pixels }
+        return Self.scorePersistent(series, options)
+    }
+
+    /// One clear date of a parcel: the band's CV, its level (mean) and whether its quartiles
+    /// spread wider than one population's.
+    struct DateCV { let obsid: Int64; let cv: Double; let level: Float; let bimodal: Bool }
+    struct ParcelCVs { let id: String, aoi: String, group: String; let pixels: Double; let obs: [DateCV] }
+
+    /// The persistent method's scoring, apart from reading: each date against its peers by look
+    /// and size, the dates that look split counted, the parcels ranked.
+    static func scorePersistent(_ series: [Int64: ParcelCVs], _ options: HeterogeneityOptions) -> [HeterogeneityRow] {
+        // Size classes: terciles of pixel count within the AOI.
+        var sizeClass: [Int64: Int] = [:]
+        for (_, pids) in Dictionary(grouping: series.keys, by: { series[$0]!.aoi }) {
+            let sorted = pids.sorted { (series[$0]!.pixels, $0) < (series[$1]!.pixels, $1) }
             let classes = sorted.count >= 60 ? 3 : 1
-            for (i, pid) in sorted.enumerated() { peerKey[pid] = "\(g)\u{1}\(i * classes / sorted.count)" }
+            for (i, pid) in sorted.enumerated() { sizeClass[pid] = i * classes / sorted.count }
         }
-        // Per peer class and date: median and MAD of CV; where a class has too few parcels on a
-        // date, the crop group's, then the whole AOI's (a small lake still gets a reference).
-        func keys(_ pid: Int64) -> [String] {
-            let p = info[pid]!
-            return [peerKey[pid]!, "\(p.aoi)\u{1}\(p.group)\u{1}all", "\(p.aoi)\u{1}\u{1}all"]
+        // Level classes: per AOI and date, the fifths of the band's mean over the parcels seen.
+        struct DateKey: Hashable { let aoi: String; let obsid: Int64 }
+        var levels: [DateKey: [Float]] = [:]
+        for (pid, s) in series { for o in s.obs { levels[DateKey(aoi: series[pid]!.aoi, obsid: o.obsid), default: []].append(o.level) } }
+        for k in levels.keys { levels[k]!.sort() }
+        func levelClass(_ key: DateKey, _ level: Float) -> Int {
+            let sorted = levels[key]!
+            var lo = 0, hi = sorted.count
+            while lo < hi { let mid = (lo + hi) / 2; if sorted[mid] < level { lo = mid + 1 } else { hi = mid } }
+            return sorted.count >= 40 ? min(4, lo * 5 / sorted.count) : 0
         }
-        var byDate: [String: [Int64: [Double]]] = [:]
-        for (pid, s) in series {
-            let ks = keys(pid)
-            for o in s.obs { for k in Set(ks) { byDate[k, default: [:]][o.obsid, default: []].append(o.cv) } }
+        // Per date the reference (median and MAD of CV) of each peer class; where a class has too
+        // few parcels, the level's across sizes, then the AOI's that day (a small lake still gets one).
+        struct PeerKey: Hashable { let date: DateKey; let size: Int; let level: Int }
+        func keys(_ pid: Int64, _ o: DateCV) -> [PeerKey] {
+            let d = DateKey(aoi: series[pid]!.aoi, obsid: o.obsid), level = levelClass(d, o.level)
+            return [PeerKey(date: d, size: sizeClass[pid]!, level: level), PeerKey(date: d, size: -1, level: level), PeerKey(date: d, size: -1, level: -1)]
         }
-        var reference: [String: [Int64: (Double, Double)]] = [:]
-        for (key, dates) in byDate {
-            for (obsid, cvs) in dates where cvs.count >= 8 {
-                if let m = RobustStatistics.median(cvs), let mad = RobustStatistics.mad(cvs), mad > 0 { reference[key, default: [:]][obsid] = (m, mad) }
-            }
+        var cvs: [PeerKey: [Double]] = [:]
+        for (pid, s) in series { for o in s.obs { for k in keys(pid, o) { cvs[k, default: []].append(o.cv) } } }
+        var reference: [PeerKey: (Double, Double)] = [:]
+        for (key, values) in cvs where values.count >= 8 {
+            if let m = RobustStatistics.median(values), let mad = RobustStatistics.mad(values), mad > 0 { reference[key] = (m, mad) }
         }
         var rows: [HeterogeneityRow] = []
         for (pid, s) in series {
-            let parcel = info[pid]!, ks = keys(pid)
             var zs: [Double] = [], split = 0
             for o in s.obs {
-                guard let (m, mad) = ks.lazy.compactMap({ reference[$0]?[o.obsid] }).first, let z = RobustStatistics.robustZ(o.cv, median: m, mad: mad) else { continue }
+                guard let (m, mad) = keys(pid, o).lazy.compactMap({ reference[$0] }).first, let z = RobustStatistics.robustZ(o.cv, median: m, mad: mad) else { continue }
                 zs.append(z)
                 if z > options.dateThreshold || (o.bimodal && z > options.dateThreshold * 2 / 3) { split += 1 }
             }
-            var row = HeterogeneityRow(pid: pid, parcelID: parcel.id, aoi: parcel.aoi, group: parcel.group, observations: s.obs.count,
+            var row = HeterogeneityRow(pid: pid, parcelID: s.id, aoi: s.aoi, group: s.group, observations: s.obs.count,
                                        cv: RobustStatistics.median(s.obs.map(\.cv)), qd: nil, qskew: nil)
             row.score = RobustStatistics.median(zs)
             row.splitDates = split
