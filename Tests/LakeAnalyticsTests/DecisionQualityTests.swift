@@ -901,6 +901,10 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(colour, "red", "\(reasons)")
         XCTAssertTrue(reasons[0].contains("30-day highs") && reasons[0].contains("follow winter wheat"), "\(reasons)")
         XCTAssertEqual(CropCheck.judge(meadow(), models["grass"]!, among: models.values, bins: bins, options: CropCheckOptions()).colour, "green")
+        // The highs are tested only where they tell more than the values: the meadows' summer,
+        // where each is low at its own time; nowhere for the wheat, whose highs are its curve shifted.
+        XCTAssertGreaterThanOrEqual(models["grass"]!.highsTellMore[13...28].filter { $0 }.count, 12)
+        XCTAssertEqual(models["wheat"]!.highsTellMore.filter { $0 }.count, 0)
     }
 
     func testMedianSelectionEqualsSorting() {

@@ -103,9 +103,10 @@ public struct CropCheck {
 
         /// Where this crop's curve and `other`'s differ (by at least the larger spread), the
         /// parcel's RMS z against each: (bins, against this, against other).
-        func contrast(_ p: Profile, _ other: Envelope) -> (bins: Int, own: Double, other: Double) {
+        /// `only`: the bins to consider (nil: all).
+        func contrast(_ p: Profile, _ other: Envelope, only: [Bool]? = nil) -> (bins: Int, own: Double, other: Double) {
             var n = 0, a = 0.0, c = 0.0
-            for b in median.indices {
+            for b in median.indices where only?[b] ?? true {
                 guard let za = z(p, b), let zc = other.z(p, b), abs(median[b] - other.median[b]) >= max(scale[b], other.scale[b]) else { continue }
                 a += za * za; c += zc * zc; n += 1
             }
@@ -122,6 +123,13 @@ public struct CropCheck {
         /// The same over the members' upper envelopes (`Profile.upperEnvelope`).
         var upper: Envelope?
         var limit: Double?
+
+        /// The bins where the members' 30-day highs agree better than their values (spread at
+        /// most two thirds): there the crop's members differ by short events (a meadow's cuts).
+        var highsTellMore: [Bool] {
+            guard let e = envelope, let u = upper else { return [] }
+            return u.scale.indices.map { u.scale[$0] <= 2 / 3 * e.scale[$0] }
+        }
     }
 
     public func run(_ options: CropCheckOptions, scope: ParcelScope, optionsText: String) throws -> Summary {
@@ -201,10 +209,10 @@ public struct CropCheck {
         let others = models.filter { $0.region == own.region && $0.name != own.name && $0.limit != nil }
         // Where the two crops differ, the parcel sits more than three spreads from its own crop
         // and within a third of that of the other (on at least four bins).
-        func contrasts(_ p: Profile, _ e: Envelope, _ envelope: (CropModel) -> Envelope?) -> (String, Int, Double, Double)? {
+        func contrasts(_ p: Profile, _ e: Envelope, only: [Bool]? = nil, _ envelope: (CropModel) -> Envelope?) -> (String, Int, Double, Double)? {
             others.compactMap { o -> (String, Int, Double, Double)? in
                 guard let oe = envelope(o) else { return nil }
-                let c = e.contrast(p, oe)
+                let c = e.contrast(p, oe, only: only)
                 return c.bins >= 4 && c.own > 3 && c.other < c.own / 3 ? (o.name, c.bins, c.own, c.other) : nil
             }.min(by: { $0.3 / $0.2 < $1.3 / $1.2 })
         }
@@ -213,10 +221,12 @@ public struct CropCheck {
                                    k, crop, other, other, b, crop, a),
                             String(format: "distance to the declared %@ curve %.2f (limit %.2f)", crop, distance, limit)])
         }
-        // The same on the upper envelopes: a crop whose members are low at different times (a
-        // meadow's cuts) has a wide spread bin by bin, but its 30-day highs agree; a cereal
-        // declared as grassland is low for the two months after its harvest.
-        if let ue = own.upper, let (other, k, a, b) = contrasts(p.upperEnvelope, ue, { $0.upper }) {
+        // The same on the upper envelopes, on the bins where they tell more: a crop whose members
+        // are low at different times (a meadow's cuts) has a wide spread bin by bin, but its
+        // 30-day highs agree (their spread at most two thirds of it); a cereal declared as
+        // grassland is low for the two months after its harvest. Elsewhere the highs are the
+        // same curve shifted, and a second test there would only be a second chance of a wrong red.
+        if let ue = own.upper, let (other, k, a, b) = contrasts(p.upperEnvelope, ue, only: own.highsTellMore, { $0.upper }) {
             return ("red", [String(format: "on the %d ten-day bins where the 30-day highs of %@ and %@ differ, its own follow %@ (z %.1f) and not the declared %@ (z %.1f)",
                                    k, crop, other, other, b, crop, a),
                             String(format: "distance to the declared %@ curve %.2f (limit %.2f)", crop, distance, limit)])
