@@ -15,10 +15,10 @@ baselines 04.00 and later.
 
 Writes into OUT: parcels.geojson, signatures.csv (JRC form, product references), scl.csv
 (hist JSON) and truth.csv (declared crop, what the field really was, its cut dates). With
---anomalies also wrong declarations among the arable fields and split parcels (two crops under
-one declaration, the pixel percentiles those of the two populations' mixture), and crops.csv
-(every parcel's declared and true crop, its second crop, the crop check's and the one light's
-expected colours).
+--anomalies also wrong declarations (arable fields as another arable crop, meadows as an
+arable crop) and split parcels (two crops under one declaration, the pixel percentiles those of
+the two populations' mixture), and crops.csv (every parcel's declared and true crop, its
+second crop, the crop check's and the one light's expected colours).
 
   python3 scripts/second-generator.py OUT [--parcels 1200] [--seed 7] [--overlap] [--reflectance] [--cloudy] [--anomalies] …
   python3 scripts/second-generator.py score OUT/truth.csv LAKE.sqlite [--naive]
@@ -197,6 +197,9 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
             if kind == "arable" and declared != "permanent grassland" and u < 0.08:
                 # A wrong declaration: an arable field declared as another arable crop.
                 declared = arng.choice([c for c in ARABLE if c != f.crop])
+            elif kind in ("mown", "unmown", "grazed") and u < 0.05:
+                # … or a meadow declared as an arable crop.
+                declared = arng.choice(ARABLE)
             elif 0.08 <= u < 0.15:
                 # A split parcel: one declaration over two fields, the second another crop
                 # (a meadow with maize beside it, wheat with beet), 30-70 % of the area.
@@ -486,7 +489,7 @@ if __name__ == "__main__":
         ap.add_argument("--intensive", action="store_true", help="intensive meadows: first cut late April to mid-May, then every 26-38 days")
         ap.add_argument("--small", action="store_true", help="small fields, 0.1-0.6 ha")
         ap.add_argument("--dry-summer", action="store_true", help="Mediterranean meadows: cut in spring, dry (NDVI ~0.3) from late June, green again after the autumn rains")
-        ap.add_argument("--anomalies", action="store_true", help="also wrong declarations among arable fields (8 %%) and split parcels (7 %%): crops.csv holds every parcel's crop truth")
+        ap.add_argument("--anomalies", action="store_true", help="also wrong declarations (8 %% of the arable fields as another arable crop, 5 %% of the meadows as an arable crop) and split parcels (7 %%): crops.csv holds every parcel's crop truth")
         a = ap.parse_args()
         variant = frozenset(k for k in ("one_satellite", "shallow", "intensive", "small", "dry_summer", "anomalies") if getattr(a, k))
         generate(a.out, a.parcels, a.seed, a.overlap, a.reflectance, a.cloudy, frozenset(v.replace("_", "-") for v in variant))
