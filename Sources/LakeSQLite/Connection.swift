@@ -169,6 +169,7 @@ public final class Connection {
     }
 
     /// Runs `body` in one write transaction: all of it is committed, or none of it.
+    @discardableResult
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         do {

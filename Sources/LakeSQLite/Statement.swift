@@ -120,7 +120,7 @@ public final class Statement {
     }
     public func bind(text value: String, at index: Int32) {
         var s = value
-        s.withUTF8 { p in
+        _ = s.withUTF8 { p in
             // An empty buffer may have no address, which SQLite would bind as NULL.
             if let base = p.baseAddress, p.count > 0 {
                 sqlite3_bind_text(handle, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(p.count), lake_sqlite_transient())

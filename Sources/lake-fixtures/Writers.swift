@@ -6,7 +6,7 @@ final class TextFile {
     private var buffer: [UInt8] = []
 
     init(_ path: String) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)   // FileHandle below says whether it worked
         guard let h = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteNoPermission) }
         handle = h
         buffer.reserveCapacity(1 << 20)

@@ -67,7 +67,7 @@ final class HotJournalTests: BinaryTestCase {
         let journal = try XCTUnwrap(FileManager.default.contents(atPath: db + "-journal"))
         XCTAssertGreaterThan(journal.count, 0)
         try FileManager.default.copyItem(atPath: db, toPath: hot)
-        FileManager.default.createFile(atPath: hot + "-journal", contents: journal)
+        XCTAssertTrue(FileManager.default.createFile(atPath: hot + "-journal", contents: journal))
         try writer.execute("ROLLBACK")
         XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: hot)), try Data(contentsOf: URL(fileURLWithPath: db)), "the copy holds spilled pages")
 

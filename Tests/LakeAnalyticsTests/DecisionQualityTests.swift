@@ -678,7 +678,7 @@ final class DecisionQualityTests: XCTestCase {
         let inside = try lake.db.prepare("SELECT ST_Within(GeomFromWKB(?, 32632), geom) FROM parcels WHERE parcel_id = ?")
         for e in events.prefix(10) {
             let wkb = try XCTUnwrap(e.point?.wkb())
-            try inside.reset(); try inside.bind([.blob(wkb), .text(e.row["parcel_id"] ?? "")])
+            inside.reset(); try inside.bind([.blob(wkb), .text(e.row["parcel_id"] ?? "")])
             XCTAssertTrue(try inside.step()); XCTAssertEqual(inside.int(0), 1, e.row["parcel_id"] ?? "")
         }
         let decisions = try features("decisions_all_runs")

@@ -50,7 +50,7 @@ struct SceneExtractor {
             let declared = try dataset.band(band.index).nodata
             nodata.append(declared ?? options.nodata ?? (band.isSCL || Bands.takesOffset(band.name) ? 0 : nil))
         }
-        guard let crs, let first = grids.first else { throw SceneFailure(reason: "no band files") }
+        guard let crs, !grids.isEmpty else { throw SceneFailure(reason: "no band files") }
         if crs.isGeographic, options.buffer != nil {
             throw SceneFailure(reason: "--buffer needs a projected raster CRS; \(scene.bands[0].path) is in \(crs.label)")
         }
