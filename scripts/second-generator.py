@@ -332,6 +332,8 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
             put(10 if h > 0.06 and rng.random() < 0.3 else veg, n_clear - false_cloud)
             scl.writerow([f.id, ref, json.dumps(hist)])
             sky.writerow([f.id, day.isoformat(), f"{cloud:.3f}", f"{shadow:.3f}", f"{rim:.3f}", f"{h:.4f}", f"{v:.4f}"])
+    if "s1" in variant or "s1-6" in variant:
+        write_coherence(out, fields, weather, seed, 6 if "s1-6" in variant else 12)
     if anomalies:
         # Every parcel's crop truth: what was declared, what grows there, the second field of a
         # split parcel, and the light each scheme should give (as lake-fixtures' truth.csv).
@@ -355,6 +357,68 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
             dates = [(dt.date(YEAR, 1, 1) + dt.timedelta(days=round(c) - 1)).isoformat() for c in f.cuts]
             t.writerow([f.id, f.declared, f.kind if f.kind != "arable" else f.crop, ";".join(dates),
                         "green" if dates else "red"])
+
+
+def write_coherence(out, fields, weather, seed, days=12):
+    """Sentinel-1 interferometric coherence (VV, VH) of one relative orbit: 12-day pairs as in
+    2022-2024 when Sentinel-1A flew alone (card c12), or 6-day pairs of two satellites (c6),
+    written as the JRC coherence signatures (s1-catalogue.csv, s1.csv).
+
+    Modelled apart from lake-fixtures (which drives 6-day coherence by the canopy's NDVI): here
+    a pair keeps its coherence where the surface holds still between the acquisitions. Volume
+    scattering in a tall sward decorrelates in proportion to its height at the pair's middle;
+    growth between the acquisitions decorrelates too (a sward regrowing after a cut loses
+    coherence week by week); a cut, a harvest or ploughing during the pair destroys it; cattle
+    trample a grazed sward. Rain falls on the cloudy days (its chance grows with the day's
+    cloudiness) and wets the whole area, lowering coherence, VH more than VV; frozen ground in
+    winter holds still. Each pixel's coherence is estimated over a window of looks, so it is
+    biased upwards at low coherence; the parcel's mean is noisier the fewer pixels it has."""
+    rng = random.Random(seed * 31 + 5)
+    cat = csv.writer(open(os.path.join(out, "s1-catalogue.csv"), "w", newline=""))
+    cat.writerow(["reference", "obstime", "card", "footprint"])
+    sig = csv.writer(open(os.path.join(out, "s1.csv"), "w", newline=""))
+    sig.writerow(["parcel_id", "reference", "band", "count", "mean", "std", "min", "max", "p25", "p50", "p75"])
+    orbit = 46000 + seed % 500
+    for end in range(5 + days, 366, days):
+        start = end - days
+        when = dt.datetime(YEAR, 1, 1, 5, 48, rng.randrange(60)) + dt.timedelta(days=end - 1)
+        stamp = when.strftime("%Y%m%dT%H%M%S")
+        ref = f"S1A_IW_SLC__1SDV_{stamp}_{(when + dt.timedelta(seconds=27)).strftime('%Y%m%dT%H%M%S')}_{orbit:06d}_{(orbit * 5) & 0xFFFFFF:06X}_{rng.randrange(65536):04X}"
+        orbit += 175 * days // 12
+        cat.writerow([ref, when.strftime("%Y-%m-%dT%H:%M:%SZ"), f"c{days}", "POLYGON((4.9 51.7, 6.4 51.7, 6.4 52.9, 4.9 52.9, 4.9 51.7))"])
+        # Rain on either acquisition day (likelier the cloudier the day), frost in winter.
+        wet = max(weather[min(365, start)], weather[min(365, end)])
+        rain = rng.uniform(0.35, 0.8) if rng.random() < wet ** 2 else 1.0
+        frost = rng.uniform(0.1, 0.3) if (end < 50 or end > 340) and rng.random() < 0.35 else 0.0
+        for f in fields:
+            mid = (start + end) / 2
+            v0, v1, vm = f.ndvi(start), f.ndvi(end), f.ndvi(mid)
+            height = min(1.0, max(0.0, (vm - 0.25) / 0.6))
+            during = lambda d: start < d <= end
+            if f.kind == "arable" or f.kind == "ploughed":
+                event = (f.kind == "ploughed" and during(f.plough)) or abs(v1 - v0) > 0.25
+            else:
+                event = any(during(c) for c in f.cuts)
+            g = 0.68 * math.exp(-2.2 * height) * math.exp(-6 * abs(v1 - v0))
+            if event:
+                g = min(g, 0.08)
+            if f.kind == "grazed":
+                g *= 0.8
+            pol = {}
+            for band, scale, wetness in (("VV", 1.0, 1.0), ("VH", 0.8, 1.25)):
+                true = min(0.95, (g * scale) * (1 - (1 - rain) * wetness) + frost)
+                # Each 20-m pixel's coherence is estimated over a window of L = 30 looks: biased
+                # upwards (sqrt(g^2 + 1/L): 0.18 where nothing stayed the same) and spread by
+                # (1 - g^2) / sqrt(2L); the parcel's mean averages its pixels, about four of
+                # which share one estimation window.
+                pixels = max(4, int(f.area / 400))
+                looks = 30
+                bias = math.sqrt(true ** 2 + 1.0 / looks)
+                pixel_sd = (1 - true ** 2) / math.sqrt(2 * looks)
+                est = min(0.99, max(0.0, rng.gauss(bias, pixel_sd / math.sqrt(max(1.0, pixels / 4)))))
+                sd = pixel_sd + 0.05
+                q = [min(1.0, max(0.0, est + z * sd)) for z in (-2.3, -0.674, 0, 0.674, 2.3)]
+                sig.writerow([f.id, ref, band, pixels, f"{est:.4f}", f"{sd:.4f}", f"{q[0]:.4f}", f"{q[4]:.4f}", f"{q[1]:.4f}", f"{q[2]:.4f}", f"{q[3]:.4f}"])
 
 
 def score(truth_path, lake_path, naive):
@@ -489,7 +553,10 @@ if __name__ == "__main__":
         ap.add_argument("--intensive", action="store_true", help="intensive meadows: first cut late April to mid-May, then every 26-38 days")
         ap.add_argument("--small", action="store_true", help="small fields, 0.1-0.6 ha")
         ap.add_argument("--dry-summer", action="store_true", help="Mediterranean meadows: cut in spring, dry (NDVI ~0.3) from late June, green again after the autumn rains")
+        ap.add_argument("--s1", action="store_true", help="also Sentinel-1 12-day coherence (VV, VH; card c12): s1-catalogue.csv and s1.csv")
+        ap.add_argument("--s1-6", action="store_true", help="the same with 6-day pairs of two satellites (card c6)")
         ap.add_argument("--anomalies", action="store_true", help="also wrong declarations (8 %% of the arable fields as another arable crop, 5 %% of the meadows as an arable crop) and split parcels (7 %%): crops.csv holds every parcel's crop truth")
         a = ap.parse_args()
-        variant = frozenset(k for k in ("one_satellite", "shallow", "intensive", "small", "dry_summer", "anomalies") if getattr(a, k))
+        variant = frozenset(k for k in ("one_satellite", "shallow", "intensive", "small", "dry_summer", "anomalies", "s1") if getattr(a, k))
+        variant |= {"s1-6"} if a.s1_6 else set()
         generate(a.out, a.parcels, a.seed, a.overlap, a.reflectance, a.cloudy, frozenset(v.replace("_", "-") for v in variant))

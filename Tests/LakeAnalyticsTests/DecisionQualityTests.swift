@@ -503,6 +503,29 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(CoherenceCutDetector().detect(series(dip: false)).count, 0)
     }
 
+    /// 12-day pairs (Sentinel-1A alone, 2022-2024) span a sward's regrowth: the same rise that is
+    /// a cut in 6-day pairs is none in 12-day ones, and quiet 12-day pairs close no Sentinel-2 hole;
+    /// an option file can let them in.
+    func testTwelveDayCoherenceShowsNeitherACutNorItsAbsence() throws {
+        let cut = Days.number("2024-06-20")!
+        let six = coherencePairs(cut: cut).map { IndexPoint(day: $0.day, value: $0.coherence!, clear: true) }
+        XCTAssertEqual(CoherenceCutDetector().detect(six).count, 1)
+        // Every other pair left out: 12 days apart, the rise is still in the series.
+        let high = six.indices.max { six[$0].value < six[$1].value }!
+        let twelve = six.enumerated().filter { $0.offset % 2 == high % 2 }.map(\.element)
+        XCTAssertTrue(twelve.contains { $0.value > 0.3 })
+        XCTAssertEqual(CoherenceCutDetector().detect(twelve).count, 0)
+        var allowed = CoherenceCutDetector(); allowed.maxPairDays = 12
+        XCTAssertEqual(allowed.detect(twelve).count, 1)
+        let quiet = coherencePairs(cut: nil).map { IndexPoint(day: $0.day, value: $0.coherence!, clear: true) }
+        let (a, b) = (Days.number("2024-06-01")!, Days.number("2024-07-10")!)
+        XCTAssertTrue(CoherenceCutDetector().watcher(quiet)(a, b))
+        XCTAssertFalse(CoherenceCutDetector().watcher(quiet.enumerated().filter { $0.offset % 2 == 1 }.map(\.element))(a, b))
+        // The option file's key reaches the detector.
+        let options = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path).options
+        XCTAssertEqual(CoherenceCutDetector(options.detectors.first { $0.type == "cut" }!).maxPairDays, 7)
+    }
+
     /// A lake without SCL histograms (band statistics only): the shipped mowing file requires
     /// SCL, yet the parcel is not left with "0 clear observations" — lake's own tests screen it
     /// (thick cloud by its blue brightness, thin cloud as haze), the cut is found, and the

@@ -154,6 +154,9 @@ public struct MarkerOptions: Decodable, Sendable {
         /// cut: the same as a share of the area's typical coherence on the pair, where the
         /// regional context knows it (the weather divided out).
         public var coherence_regional_rise: Double?
+        /// cut: coherence of pairs at most this many days apart is used (default 7: 6-day pairs;
+        /// over 12 days the sward regrows within the pair and a cut seldom shows).
+        public var coherence_max_pair_days: Int?
     }
 
     /// How markers of detectors are combined into new markers.

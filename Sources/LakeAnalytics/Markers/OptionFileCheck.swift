@@ -30,7 +30,7 @@ enum OptionFileCheck {
             "quiet_days": .integer(0...366), "date": .any, "from": .monthDay, "to": .monthDay, "min_change": .number(0.000_001...2),
             "days": .integer(1...366), "below": .number(-100_000...100_000), "above": .number(-100_000...100_000),
             "regrow_days": .integer(1...366), "regrow_share": .number(fraction), "settle_days": .integer(1...366), "fall_days": .integer(1...366), "fast_share": .number(fraction), "soil_level": .number(0...1), "regional": .any, "noise_factor": .number(0...100),
-            "coherence": .any, "coherence_rise": .number(0.01...1), "coherence_regional_rise": .number(0.05...10)])),
+            "coherence": .any, "coherence_rise": .number(0.01...1), "coherence_regional_rise": .number(0.05...10), "coherence_max_pair_days": .integer(1...366)])),
         "combine": .list(.keys(["name": .any, "confirm": .any, "with": .any, "merge": .any, "days": .integer(0...366)])),
         "decision": .keys(["scheme": .any, "window": .keys(["from": .monthDay, "to": .monthDay]),
                            "min_clear_observations": .integer(0...10_000), "max_gap_days": .integer(1...366),
