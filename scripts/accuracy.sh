@@ -80,9 +80,11 @@ if command -v python3 >/dev/null; then
   # neighbouring field mixed in); "d" Mediterranean meadows (cut in spring, dry from late June,
   # green again after the autumn rains); "a" planted anomalies too (8 % of the arable fields
   # declared as another arable crop, 7 % of all parcels split between two crops), scored on
-  # every parcel for the crop check, heterogeneity and the one light per parcel.
-  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b 7c 7s 7h 7i 7m 7d 7a 8a}; do
-    seed=${run%[orbcshimda]}; flag=""; scenes=73; what=""
+  # every parcel for the crop check, heterogeneity and the one light per parcel; "j" and "k" the
+  # cloudy year with Sentinel-1 coherence of the generator's own model, 6-day pairs (two
+  # satellites) and 12-day pairs (Sentinel-1A alone, 2022-2024).
+  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b 7c 7s 7h 7i 7m 7d 7a 8a 7j 7k}; do
+    seed=${run%[orbcshimdajk]}; flag=""; scenes=73; what=""
     case "$run" in
       *c) flag="--cloudy"; what=", a cloudy year" ;;
       *o) flag="--overlap"; scenes=146; what=", two overlapping orbits" ;;
@@ -94,6 +96,8 @@ if command -v python3 >/dev/null; then
       *m) flag="--small"; what=", small fields" ;;
       *d) flag="--dry-summer"; what=", Mediterranean meadows (dry summer)" ;;
       *a) flag="--anomalies"; what=", wrong declarations and split parcels" ;;
+      *j) flag="--cloudy --s1-6"; what=", a cloudy year with 6-day Sentinel-1 coherence" ;;
+      *k) flag="--cloudy --s1"; what=", a cloudy year with 12-day Sentinel-1 coherence" ;;
     esac
     dir="$OUT/second-$run"; rm -rf "$dir"
     echo "== second generator (scripts/second-generator.py), 1200 parcels × $scenes scenes of 2023, seed $seed$what, scored on the declared meadows"
@@ -104,7 +108,9 @@ if command -v python3 >/dev/null; then
     db="$dir/lake.sqlite"
     $BIN/lake --db "$db" init --srid 32631 >/dev/null
     $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1
+    [ -f "$dir/s1-catalogue.csv" ] && $BIN/lake --db "$db" ingest catalogue "$dir/s1-catalogue.csv" >/dev/null
     $BIN/lake --db "$db" ingest signatures "$dir/signatures.csv" "$dir/scl.csv" --create-scenes >/dev/null 2>&1
+    [ -f "$dir/s1.csv" ] && $BIN/lake --db "$db" ingest signatures "$dir/s1.csv" >/dev/null
     $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
     python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
     python3 scripts/second-generator.py score "$dir/truth.csv" "$db" --naive

@@ -462,6 +462,13 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(weakMarkers.filter { $0.detector == "mowing" }.map { $0.details["seen_by"] }, ["coherence"])
         XCTAssertEqual(weakDecision?.colour, "yellow")
         XCTAssertTrue(weakDecision?.reasons.first?.contains("coherence only") ?? false, "\(weakDecision?.reasons ?? [])")
+        // The same rise in a field its optical curve shows bare for six weeks (a maize field
+        // declared as meadow, sown in late May): tillage or sowing, no cut; red for the bare spell.
+        let arable = optical.map { o in o.day < Days.number("2024-05-20")! && o.day >= Days.number("2024-04-01")! ? observation(o.day, ndvi: 0.2) : o }
+        let (arableMarkers, arableDecision) = engine.analyse((arable + coherencePairs(cut: cut)).sorted { $0.day < $1.day }, year: 2024, crop: "6100", names: ["grassland"])
+        XCTAssertEqual(arableMarkers.filter { $0.detector == "mowing" }.count, 0, "\(arableMarkers.map { ($0.detector, $0.details) })")
+        XCTAssertEqual(arableDecision?.colour, "red")
+        XCTAssertTrue(arableDecision?.reasons.first?.hasPrefix("bare for 30 days") ?? false, "\(arableDecision?.reasons ?? [])")
         // Without coherence the same parcel has a hole a cut could hide in: yellow, not green.
         let opticalOnly = engine.analyse(optical, year: 2024, crop: "6100", names: ["grassland"])
         XCTAssertEqual(opticalOnly.markers.filter { $0.detector == "mowing" }.count, 0)

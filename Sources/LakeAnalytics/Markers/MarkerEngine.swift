@@ -198,6 +198,9 @@ struct MarkerEngine {
         }
         markers = combine(markers)
         markers.sort { ($0.event.date, $0.detector) < ($1.event.date, $1.detector) }
+        // A parcel its own optical curve rejects (bare for weeks: an arable field) keeps no cut
+        // that only coherence saw: there a coherence rise is tillage, sowing or a harvest.
+        if rejection(markers, year: year) != nil { markers.removeAll { $0.details["seen_by"] == "coherence" } }
 
         var phenology: (outcome: RuleOutcome?, others: [String])?
         if let ph = options.phenology { phenology = checkPhenology(ph, observations, year: year, crop: crop, names: names) }
@@ -305,6 +308,22 @@ struct MarkerEngine {
         return (own, others)
     }
 
+    static func count(_ r: MarkerOptions.Requirement, _ markers: [Marker], _ inWindow: DayTest) -> Int {
+        markers.filter { $0.detector == r.detector && inWindow($0.event.date) }.count
+    }
+
+    static func satisfied(_ r: MarkerOptions.Requirement, _ markers: [Marker], _ inWindow: DayTest) -> Bool {
+        let n = count(r, markers, inWindow)
+        return n >= (r.at_least ?? 0) && n <= (r.at_most ?? Int.max)
+    }
+
+    /// The decision's first `reject` requirement that `markers` meet, if any.
+    func rejection(_ markers: [Marker], year: Int) -> MarkerOptions.Requirement? {
+        guard let reject = options.decision?.reject else { return nil }
+        let inW = DayTest(decisionWindow, year: year)
+        return reject.first { Self.satisfied($0, markers, inW) }
+    }
+
     /// `watched(a, b)`: whether another sensor (coherence) watched the days from a to b closely
     /// enough to rule an event out there, so that a Sentinel-2 hole there hides nothing.
     func decide(_ clean: [IndexPoint], markers: [Marker], phenology: (outcome: RuleOutcome?, others: [String])?, year: Int,
@@ -325,14 +344,9 @@ struct MarkerEngine {
             return Decision(scheme: d.scheme, colour: "yellow", clearObservations: inWindow.count,
                             reasons: ["\(inWindow.count) clear observations in the window, fewer than \(minClear)"])
         }
-        func count(_ r: MarkerOptions.Requirement) -> Int {
-            markers.filter { $0.detector == r.detector && inW($0.event.date) }.count
-        }
-        func satisfied(_ r: MarkerOptions.Requirement) -> Bool {
-            let n = count(r)
-            return n >= (r.at_least ?? 0) && n <= (r.at_most ?? Int.max)
-        }
-        for r in d.reject ?? [] where satisfied(r) {
+        func count(_ r: MarkerOptions.Requirement) -> Int { Self.count(r, markers, inW) }
+        func satisfied(_ r: MarkerOptions.Requirement) -> Bool { Self.satisfied(r, markers, inW) }
+        if let r = rejection(markers, year: year) {
             let found = markers.filter { $0.detector == r.detector }.map { Days.text($0.event.start) + ".." + Days.text($0.event.end) }
             return Decision(scheme: d.scheme, colour: "red", clearObservations: inWindow.count,
                             reasons: [(r.reason ?? "\(r.detector) found") + (found.isEmpty ? "" : ": " + found.joined(separator: ", ")),
