@@ -510,6 +510,36 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(CoherenceCutDetector().detect(series(dip: false)).count, 0)
     }
 
+    /// A thin cloud SCL missed, in a lake with red and NIR only (no blue for the haze line): red
+    /// at 0.25 reflectance, six times the meadow's usual, is cloud (`bright`) and no cut; a real
+    /// cut (red doubled, NIR down by a third) stays clear and is found.
+    func testRedBrighterThanLandIsCloudWithoutABlueBand() throws {
+        let options = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path).options
+        let engine = MarkerEngine(options: options)
+        let cut = Days.number("2024-07-20")!
+        func redNIR(_ day: Int, _ ndvi: Double) -> Observed {
+            let o = observation(day, ndvi: ndvi)
+            return Observed(day: day, clear: true, means: [nil, o.means[1], o.means[2], nil, nil, nil, nil])
+        }
+        var obs = meadow(cuts: [cut]).map { redNIR($0.0, $0.1) }
+        let cloudy = obs.firstIndex { $0.day >= Days.number("2024-05-30")! }!
+        obs[cloudy] = Observed(day: obs[cloudy].day, clear: true, means: [nil, 2500, 3900, nil, nil, nil, nil])   // NDVI 0.22
+        let verdicts = engine.screened(obs, year: 2024, regional: []).verdicts
+        XCTAssertEqual(verdicts[cloudy], .bright)
+        XCTAssertEqual(verdicts.filter { $0 == .bright }.count, 1)
+        let cuts = engine.analyse(obs, year: 2024, crop: "6100", names: ["grassland"]).markers.filter { $0.detector == "mowing" }
+        XCTAssertEqual(cuts.count, 1, "\(cuts.map { Days.text($0.event.date) })")
+        XCTAssertTrue((-3...15).contains(try XCTUnwrap(cuts.first).event.date - cut))
+        // A thinner cloud between neighbours 10 days either side (too far for the dip rule), not
+        // bright enough for that test: red ×2.5 while NIR keeps 90 % is haze, not a cut.
+        let thin = obs.first { $0.day >= Days.number("2024-09-10")! }!.day
+        var sparse = obs.filter { abs($0.day - thin) >= 10 || $0.day == thin }
+        let k = sparse.firstIndex { $0.day == thin }!
+        let (red, nir) = (sparse[k].means[1]!, sparse[k].means[2]!)
+        sparse[k] = Observed(day: thin, clear: true, means: [nil, 2.5 * red, 0.9 * nir, nil, nil, nil, nil])
+        XCTAssertEqual(engine.screened(sparse, year: 2024, regional: []).verdicts[k], .haze)
+    }
+
     /// 12-day pairs (Sentinel-1A alone, 2022-2024) span a sward's regrowth: the same rise that is
     /// a cut in 6-day pairs is none in 12-day ones, and quiet 12-day pairs close no Sentinel-2 hole;
     /// an option file can let them in.

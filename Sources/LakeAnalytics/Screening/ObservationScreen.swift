@@ -9,7 +9,8 @@ public enum Quality: String, Sendable, CaseIterable {
     /// No SCL histogram, and the option file requires one.
     case noSCL = "no-scl"
     /// No SCL histogram, and brighter in blue than land ever is (B02 reflectance above 0.2
-    /// over the parcel's mean): a cloud that nothing else flagged.
+    /// over the parcel's mean): a cloud that nothing else flagged. Or, with or without SCL, red
+    /// above 0.2 and three times the parcel's usual (a cloud SCL missed, seen without blue).
     case bright
     /// Bluer than the parcel's clear observations: haze or thin cloud over it (haze-optimised
     /// transform fitted per parcel), its NIR not well below the parcel's usual (a cut or bare soil
@@ -55,6 +56,12 @@ public struct ObservationScreen: Sendable {
     /// Shadow between neighbours: red at most this share of the line through its neighbours'
     /// red (a shadow darkens red too; a cut raises it, bare ground and hay being brighter).
     public var redShare = 0.9
+    /// Thin cloud between neighbours: red at least this multiple of its neighbours' line while
+    /// NIR keeps at least `thinCloudNIR` of theirs. A thin cloud brightens red several times
+    /// over (to the cloud's own 0.2 reflectance) and dims NIR little; a cut takes 20-50 % of NIR
+    /// and less than doubles red (stubble and hay are not that bright).
+    public var thinCloudRed = 2.0
+    public var thinCloudNIR = 0.8
     /// Robust deviations beyond the parcel's usual a statistic must be to count.
     public var spreads = 3.0
     public var requireSCL = true
@@ -64,6 +71,12 @@ public struct ObservationScreen: Sendable {
     /// above this is cloud. Vegetation reflects 0.02–0.06 in blue, bare and dry soils up to
     /// about 0.15; only cloud and snow reach 0.2.
     public var brightBlue = 2_000.0
+    /// Bright in red: an observation whose mean red (B04) is above this (DN) and `brightRedFactor`
+    /// times the parcel's usual red is cloud SCL missed, even where there is no blue band. Thin
+    /// cloud over a meadow reads 0.2-0.5 in red; the sward 0.02-0.06, stubble, hay and most soils
+    /// under 0.15 — and where the parcel's own soil is that bright, so is its usual red.
+    public var brightRed = 2_000.0
+    public var brightRedFactor = 3.0
     /// Edge: … and by at least this many DN.
     public var edgeExcess = 80.0
 
@@ -108,7 +121,7 @@ public struct ObservationScreen: Sendable {
     /// the clear line of blue against red, and the medians of NIR, SWIR and blue spread.
     struct Usual {
         let line: ClearLine?
-        let nir: Double?, swir: Double?, blueStd: Double?
+        let red: Double?, nir: Double?, swir: Double?, blueStd: Double?
 
         init?(_ obs: [Observed]) { self.init(obs, obs.indices) }
 
@@ -126,7 +139,7 @@ public struct ObservationScreen: Sendable {
             points.reserveCapacity(indices.count)
             for i in indices { if let b = obs[i].means[0], let r = obs[i].means[1] { points.append((r, b)) } }
             line = ClearLine(points)
-            nir = median(2); swir = median(3); blueStd = median(BandMeans.blueStd)
+            red = median(1); nir = median(2); swir = median(3); blueStd = median(BandMeans.blueStd)
         }
     }
 
@@ -155,6 +168,8 @@ public struct ObservationScreen: Sendable {
                     verdict = .haze
                 } else if o.red <= redShare * (a.red + (b.red - a.red) * w) {
                     verdict = verdict == .haze ? .haze : .shadow
+                } else if o.red >= thinCloudRed * (a.red + (b.red - a.red) * w), o.nir >= thinCloudNIR * (a.nir + (b.nir - a.nir) * w) {
+                    verdict = .haze
                 } else {
                     verdict = nil
                 }
@@ -186,6 +201,9 @@ public struct ObservationScreen: Sendable {
         let line = usual.line
         for i in clearIdx {
             let o = obs[i]
+            if let red = o.means[1], let usualRed = usual.red, red > brightRed * unit, red > brightRedFactor * usualRed {
+                verdicts[i] = .bright; continue
+            }
             // Haze brightens NIR a little; a cut, a harvest or bare soil darken it and lift blue
             // and red together along the soil line: a blue excess with NIR well below usual is
             // the ground, not the air.
