@@ -967,6 +967,24 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(models["wheat"]!.highsTellMore.filter { $0 }.count, 0)
     }
 
+    /// Monthly composites (one value standing for a month, as WorldCereal's): with the 20-day
+    /// reach of single acquisitions two of three ten-day bins between two months stay empty (and
+    /// a cloudy parcel is "too few observations"); reaching as far as the acquisitions are apart
+    /// fills them.
+    func testCropProfileReachesAsFarAsTheAcquisitionsAreApart() {
+        let months = (1...12).map { Days.number(year: 2021, month: $0, day: 15) }
+        let usable = months.filter { $0 < months[3] || $0 > months[6] }.map { IndexPoint(day: $0, value: 0.5, clear: true) }   // April-July cloudy
+        let observations = months.map { Observed(day: $0, clear: true, means: [nil, 500, 1500, nil, nil, nil, nil]) }
+        let spacing = CropCheck.acquisitionSpacing(observations)
+        XCTAssertTrue((28...31).contains(spacing), "\(spacing)")
+        let options = CropCheckOptions()
+        let single = CropCheck.profile(usable, year: 2021, bins: 37, options: options).values.filter { !$0.isNaN }.count
+        let composite = CropCheck.profile(usable, year: 2021, bins: 37, options: options, spacing: spacing).values.filter { !$0.isNaN }.count
+        XCTAssertGreaterThanOrEqual(composite, 2 * single, "\(single) → \(composite)")
+        // Sentinel-2's own spacing changes nothing.
+        XCTAssertEqual(CropCheck.profile(usable, year: 2021, bins: 37, options: options, spacing: 5).values.filter { !$0.isNaN }.count, single)
+    }
+
     func testMedianSelectionEqualsSorting() {
         var rng = SystemRandomNumberGenerator()
         for n in [1, 2, 3, 4, 7, 10, 51, 100] {

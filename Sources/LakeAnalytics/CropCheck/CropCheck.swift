@@ -7,7 +7,8 @@ public struct CropCheckOptions: Sendable {
     /// Width of the profile's bins (days).
     public var binDays = 10
     /// A bin takes a value only when a usable observation lies within this many days of its
-    /// centre on both sides (or on one side within half of it).
+    /// centre on both sides (or on one side within half of it) — or within the usual spacing of
+    /// the parcel's acquisitions where that is longer (monthly composites).
     public var reachDays = 20
     /// A crop is checked only with at least this many declared parcels in its AOI and year.
     public var minPeers = 20
@@ -154,8 +155,9 @@ public struct CropCheck {
             var profiles: [Int64: Profile] = [:]
             _ = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, readers: readers, analyse: { item -> Profile in
                 let year = plan.parcels[item.pid]!.year
-                let usable = plan.engine.screened(try plan.observations(item), year: year, regional: regional.days(for: item.pid)).usable
-                return Self.profile(usable, year: year, bins: bins, options: options)
+                let observations = try plan.observations(item)
+                let usable = plan.engine.screened(observations, year: year, regional: regional.days(for: item.pid)).usable
+                return Self.profile(usable, year: year, bins: bins, options: options, spacing: Self.acquisitionSpacing(observations))
             }, deliver: { pid, profile in profiles[pid] = profile })
 
             // Stage 2: each declared crop's envelope and limit.
@@ -248,7 +250,20 @@ public struct CropCheck {
 
     /// Ten-day bins of the year: the value at each bin's centre, linear between the usable
     /// observations around it when both are near enough.
-    static func profile(_ usable: [IndexPoint], year: Int, bins: Int, options: CropCheckOptions) -> Profile {
+    /// The usual days between the parcel's optical acquisitions, cloudy or not: 5 for Sentinel-2,
+    /// 10 for dekadal composites, about 30 for monthly ones.
+    static func acquisitionSpacing(_ observations: [Observed]) -> Int {
+        var days = observations.filter { $0.kind == .optical }.map(\.day)
+        days.sort()
+        var steps: [Double] = []
+        for (a, b) in zip(days, days.dropFirst()) where b > a { steps.append(Double(b - a)) }
+        return RobustStatistics.median(reordering: &steps).map { Int($0.rounded()) } ?? 0
+    }
+
+    /// `spacing`: the usual days between acquisitions; a bin reaches at least that far, so that
+    /// monthly composites (one value standing for a month) fill the bins between them.
+    static func profile(_ usable: [IndexPoint], year: Int, bins: Int, options: CropCheckOptions, spacing: Int = 0) -> Profile {
+        let reach = max(options.reachDays, spacing)
         var values = [Float](repeating: .nan, count: bins)
         guard !usable.isEmpty else { return Profile(values: values) }
         let first = year > 0 ? Days.number(year: year, month: 1, day: 1) : usable[0].day - Days.dayOfYear(usable[0].day) + 1
@@ -260,10 +275,10 @@ public struct CropCheck {
             if a.day == centre { values[b] = Float(a.value); continue }
             if a.day < centre, k + 1 < usable.count {
                 let c = usable[k + 1]
-                if centre - a.day <= options.reachDays && c.day - centre <= options.reachDays {
+                if centre - a.day <= reach && c.day - centre <= reach {
                     values[b] = Float(a.value + (c.value - a.value) * Double(centre - a.day) / Double(c.day - a.day))
                 }
-            } else if abs(a.day - centre) <= options.reachDays / 2 {
+            } else if abs(a.day - centre) <= reach / 2 {
                 values[b] = Float(a.value)
             }
         }
