@@ -33,7 +33,7 @@ final class TransferTests: BinaryTestCase {
     }
 
     /// psql's unaligned, tuples-only answer.
-    func psql(_ sql: String) throws -> String {
+    @discardableResult func psql(_ sql: String) throws -> String {
         guard let server = Self.server else { throw XCTSkip("no server") }
         return try shell("/usr/bin/env", ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", server.port,
                                           "-U", server.user, "-d", "lake", "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)

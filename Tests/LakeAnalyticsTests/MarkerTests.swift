@@ -97,6 +97,43 @@ final class MarkerTests: XCTestCase {
         XCTAssertEqual(engine.analyse(flat, year: 2024, crop: "6100", names: ["grassland"]).decision?.colour, "red")
     }
 
+    /// A parcel without a declared year whose series covers two seasons (a mowing data set's
+    /// polygons with several years of field records): each season's cuts are found, and the
+    /// decision is the best-observed season's with the other one's light among its reasons. Before,
+    /// only the season with the most observations was analysed and the other's cuts were lost.
+    func testParcelWithoutYearIsAnalysedSeasonBySeason() throws {
+        let (options, _) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        let engine = MarkerEngine(options: options)
+        func season(_ year: Int, cuts: [String], every step: Int) -> [Observed] {
+            let cutDays = cuts.map { Days.number("\(year)-\($0)")! }
+            var out: [Observed] = []
+            var day = Days.number(year: year, month: 3, day: 1)
+            while day < Days.number(year: year, month: 10, day: 31) {
+                var ndvi = 0.8
+                for c in cutDays where day >= c { ndvi -= 0.45 * exp(-Double(day - c) / 12) }
+                let red = 1000.0, nir = red * (1 + ndvi) / (1 - ndvi)
+                out.append(Observed(day: day, clear: true, means: [500, red, nir, 1500, nil, nil]))
+                day += step
+            }
+            return out
+        }
+        // The later season seen more often: the earlier one must not be dropped for it.
+        let both = season(2023, cuts: ["06-01"], every: 6) + season(2024, cuts: ["05-20", "07-10"], every: 5)
+        let (markers, decision) = engine.analyse(both, year: 0, crop: nil, names: ["", ""])
+        let cuts = markers.filter { $0.detector == "mowing" }.map(\.event.date)
+        XCTAssertEqual(cuts.count, 3, "\(cuts.map(Days.text))")
+        for (found, truth) in zip(cuts, ["2023-06-01", "2024-05-20", "2024-07-10"]) {
+            XCTAssertLessThanOrEqual(abs(found - Days.number(truth)!), 7, Days.text(found))
+        }
+        XCTAssertEqual(decision?.colour, "green")
+        XCTAssertTrue(decision!.reasons[0].contains("season 2024"), "\(decision!.reasons)")
+        XCTAssertTrue(decision!.reasons.contains { $0.hasPrefix("other seasons: 2023: green") }, "\(decision!.reasons)")
+        // A declared year still means that year alone.
+        XCTAssertEqual(engine.analyse(both, year: 2023, crop: "6100", names: ["grassland"]).markers.filter { $0.detector == "mowing" }.count, 1)
+        // A few observations of the next January are no season.
+        XCTAssertEqual(MarkerEngine.seasonYears(season(2024, cuts: [], every: 5) + [Observed(day: Days.number("2025-01-03")!, clear: true, means: [500, 1000, 5000, 1500, nil, nil])]), [2024])
+    }
+
     func testRunsAreStoredAndReproducible() throws {
         let lake = try fixtureLake()
         let (options, text) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)

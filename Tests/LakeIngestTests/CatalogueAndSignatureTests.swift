@@ -296,6 +296,43 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertEqual(series.map(\.bandID), [4])   // B4 normalised to B04 (id 4)
     }
 
+    /// One parcel list loaded for two years (the same ids in both): each signature row goes to
+    /// the declaration of its scene's year, a row of a third year is rejected naming the years,
+    /// and an id in two AOIs stays ambiguous (its rows need --aoi). Before, every row of such a
+    /// lake was rejected.
+    func testRowsOfAParcelDeclaredInSeveralYearsGoToTheirScenesYear() throws {
+        let lake = try temporaryLake(self)
+        for (aoi, year) in [("demo", 2024), ("demo", 2025), ("other", 2024)] {
+            var o = ParcelIngestOptions(); o.aoi = aoi; o.year = year
+            _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: o)
+        }
+        // P000001 and P000002 of "other" are removed: only demo's two years remain for them.
+        try lake.db.execute("DELETE FROM parcels WHERE aoi = 'other' AND parcel_id IN ('P000001', 'P000002')")
+        func scene(_ date: String) -> String { "S2A_MSIL2A_\(date)T103021_N0510_R065_T32TMT_\(date)T120000" }
+        let csv = """
+            parcel_id,reference,band,count,mean,std,min,max,p25,p50,p75
+            P000001,\(scene("20240601")),B04,10,1500,20,1400,1600,1490,1500,1510
+            P000001,\(scene("20250601")),B04,10,2500,20,2400,2600,2490,2500,2510
+            P000002,\(scene("20250601")),B04,10,3500,20,3400,3600,3490,3500,3510
+            P000001,\(scene("20230601")),B04,10,900,20,800,1000,890,900,910
+            P000003,\(scene("20240601")),B04,10,1,1,1,1,1,1,1
+            """
+        var options = SignatureIngestOptions(); options.createScenes = true
+        let summary = try SignatureIngest(lake: lake).run(path: try write(csv, "years.csv"), options: options)
+        XCTAssertEqual(summary.inserted, 3)
+        XCTAssertEqual(summary.rejected.map(\.location), ["line 5", "line 6"])
+        XCTAssertTrue(summary.rejected[0].reason.contains("declared for 2024, 2025, not for the year of this row's scene (2023)"), summary.rejected[0].reason)
+        XCTAssertTrue(summary.rejected[1].reason.contains("more than one declaration set"), summary.rejected[1].reason)
+        func means(_ id: String, _ year: Int) throws -> [Double] {
+            let pid = try XCTUnwrap(lake.db.scalar("SELECT pid FROM parcels WHERE parcel_id = ? AND aoi = 'demo' AND year = ?", .text(id), .int(Int64(year)))?.int)
+            return try SignatureStore(db: lake.db).series(pid: pid).map { Double($0.stats.mean) }
+        }
+        XCTAssertEqual(try means("P000001", 2024), [1500])
+        XCTAssertEqual(try means("P000001", 2025), [2500])
+        XCTAssertEqual(try means("P000002", 2024), [])
+        XCTAssertEqual(try means("P000002", 2025), [3500])
+    }
+
     /// JRC Sentinel-1 band names by date: VVc/VHc go to the coherence scene (card c6) and VVb to
     /// the backscatter scene of that day, never to the Sentinel-2 scene of the same date; the
     /// bands are stored as VV and VH.

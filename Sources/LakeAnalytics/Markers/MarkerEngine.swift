@@ -101,10 +101,59 @@ struct MarkerEngine {
         return counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key < $1.key) }?.key ?? 0
     }
 
+    /// The years a parcel without a declared year is analysed in: every calendar year its
+    /// optical observations cover well (at least 6 observations and a third as many as its
+    /// best-covered year), oldest first. A mowing data set's own polygons come without a year
+    /// while their series and field records span several seasons: each season has its events.
+    static func seasonYears(_ observations: [Observed]) -> [Int] {
+        var counts: [Int: Int] = [:]
+        for o in observations where o.kind == .optical { counts[Days.civil(o.day).year, default: 0] += 1 }
+        let best = counts.values.max() ?? 0
+        return counts.filter { $0.value >= 6 && 3 * $0.value >= best }.keys.sorted()
+    }
+
+    /// The usable observations (see `screened`) of the parcel's year, or, for a parcel without
+    /// one, of each of its `seasonYears` in turn.
+    func usable(_ observations: [Observed], year declared: Int, regional: Set<Int>) -> [IndexPoint] {
+        let years = declared == 0 ? Self.seasonYears(observations) : [declared]
+        guard years.count > 1 else { return screened(observations, year: declared, regional: regional).usable }
+        return years.flatMap { screened(observations, year: $0, regional: regional).usable }
+    }
+
     /// `regional`: days of drops shared by the area (atmosphere); `coherenceReference`: the
-    /// area's typical coherence per pair day (see `CoherenceCutDetector`).
+    /// area's typical coherence per pair day (see `CoherenceCutDetector`). A parcel without a
+    /// declared year (year 0) whose observations cover several seasons is analysed season by
+    /// season (`seasonYears`): the markers of every season, the decision of the best-observed
+    /// one with the other seasons' lights among its reasons.
     func analyse(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: Set<Int> = [],
                  coherenceReference: [Int: Double] = [:], season: [Int: Double] = [:]) -> (markers: [Marker], decision: Decision?) {
+        let years = declared == 0 ? Self.seasonYears(observations) : []
+        guard years.count > 1 else {
+            return analyseSeason(observations, year: declared, crop: crop, names: names, regional: regional,
+                                 coherenceReference: coherenceReference, season: season)
+        }
+        var markers: [Marker] = []
+        var decisions: [(year: Int, decision: Decision)] = []
+        for y in years {
+            let r = analyseSeason(observations, year: y, crop: crop, names: names, regional: regional,
+                                  coherenceReference: coherenceReference, season: season)
+            markers += r.markers
+            if let d = r.decision { decisions.append((y, d)) }
+        }
+        // The decision is the best-observed season's (the one a year-less parcel was decided on
+        // before), the others' lights among its reasons.
+        let main = Self.seasonYear(observations, declared: 0)
+        guard let chosen = decisions.first(where: { $0.year == main })?.decision ?? decisions.last?.decision else { return (markers, nil) }
+        let others = decisions.filter { $0.year != main }.map { "\($0.year): \($0.decision.colour) (\($0.decision.reasons.first ?? ""))" }
+        let decision = Decision(scheme: chosen.scheme, colour: chosen.colour, clearObservations: chosen.clearObservations,
+                                reasons: ["season \(main) (the best observed of the parcel's \(years.count) seasons; it declares no year)"] + chosen.reasons
+                                    + (others.isEmpty ? [] : ["other seasons: " + others.joined(separator: "; ")]))
+        return (markers, decision)
+    }
+
+    /// One season of `analyse`.
+    func analyseSeason(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: Set<Int>,
+                       coherenceReference: [Int: Double], season: [Int: Double]) -> (markers: [Marker], decision: Decision?) {
         let year = Self.seasonYear(observations, declared: declared)
         let signal = options.signalKind
         var clean: [IndexPoint]

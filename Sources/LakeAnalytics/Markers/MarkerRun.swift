@@ -204,7 +204,7 @@ public struct MarkerRun {
             let year = plan.area[item.pid]!
             let observations = try plan.observations(item)
             let isFirst = first.contains(item.pid), inSeason = selected.contains(item.pid)
-            let usable = (drops && isFirst) || inSeason ? plan.engine.screened(observations, year: year, regional: []).usable : []
+            let usable = (drops && isFirst) || inSeason ? plan.engine.usable(observations, year: year, regional: []) : []
             let r = drops && isFirst ? RegionalContext.residuals(usable) : []
             let c = coherence && isFirst ? MarkerEngine.ofYear(observations, year).compactMap { o in o.coherence.map { (o.day, $0) } } : []
             let l = inSeason ? usable.map { ($0.day, $0.value) } : []
@@ -300,8 +300,13 @@ public struct MarkerRun {
             let regional = try regionalContext(plan, options, readers: readers)
             _ = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, readers: readers, analyse: { item -> [(Int, Double?, Quality)] in
                 let year = plan.parcels[item.pid]!.year
-                let s = plan.engine.screened(try plan.observations(item), year: year, regional: regional.days(for: item.pid))
-                return zip(s.observations, s.verdicts).map { ($0.day, $0.value(options.signalKind), $1) }
+                let observations = try plan.observations(item)
+                // A parcel without a year: each season it has (as `markers run` analyses it).
+                let years = year == 0 ? MarkerEngine.seasonYears(observations) : []
+                return (years.count > 1 ? years : [year]).flatMap { y in
+                    let s = plan.engine.screened(observations, year: y, regional: regional.days(for: item.pid))
+                    return zip(s.observations, s.verdicts).map { ($0.day, $0.value(options.signalKind), $1) }
+                }
             }, deliver: { pid, rows in
                 let id = plan.parcels[pid]!.id
                 for (day, value, q) in rows {

@@ -57,7 +57,7 @@ public struct SignatureIngest {
                 summary.read += 1
                 if summary.read % 10_000 == 0 { progress.set(row.offset) }
                 if let error = row.error { summary.reject(row.location, error); return }
-                guard let pid = resolver.pid(row.parcel ?? options.parcel, &summary, row.location) else { return }
+                guard let pid = try resolver.pid(row.parcel ?? options.parcel, row, &summary, row.location) else { return }
                 guard let obsid = try resolver.obsid(row, &summary) else { return }
                 if let hist = row.hist {
                     try sink.scl(pid: pid, obsid: obsid, hist: hist, &summary)
@@ -207,6 +207,11 @@ final class Resolver {
     let path: String
     var parcels: [String: Int64] = [:]
     var ambiguousParcels: Set<String> = []
+    /// Parcels declared in several years of one AOI and parcel type (and nothing else): a
+    /// row goes to the declaration of its scene's year.
+    var parcelsByYear: [String: [Int: Int64]] = [:]
+    /// Each scene's year (from its observation time).
+    var sceneYears: [Int64: Int] = [:]
     var scenesByReference: [String: Int64] = [:]
     /// References as written in the input (paths, .SAFE/.zip names) → obsid.
     var scenesByRawReference: [String: Int64] = [:]
@@ -218,14 +223,30 @@ final class Resolver {
     init(lake: Lake, options: SignatureIngestOptions, path: String) throws {
         self.lake = lake; self.options = options; self.path = path
         let p = try lake.db.prepare("""
-            SELECT parcel_id, pid FROM parcels
+            SELECT parcel_id, pid, year, aoi, ptype FROM parcels
             WHERE (?1 IS NULL OR aoi = ?1) AND (?2 IS NULL OR year = ?2) AND (?3 IS NULL OR ptype = ?3)
             """)
-        try p.bind([options.aoi.map(SQLValue.text) ?? .null, options.year.map { .int(Int64($0)) } ?? .null,
-                    options.ptype.map(SQLValue.text) ?? .null])
+        let scope: [SQLValue] = [options.aoi.map(SQLValue.text) ?? .null, options.year.map { .int(Int64($0)) } ?? .null,
+                                 options.ptype.map(SQLValue.text) ?? .null]
+        try p.bind(scope)
         while try p.step() {
             let id = p.text(0) ?? ""
             if parcels.updateValue(p.int(1), forKey: id) != nil { ambiguousParcels.insert(id) }
+        }
+        // The declaration sets of the parcels that have several: (year, AOI, parcel type, pid).
+        if !ambiguousParcels.isEmpty {
+            var sets: [String: [(year: Int, aoi: String, ptype: String, pid: Int64)]] = [:]
+            p.reset()
+            try p.bind(scope)
+            while try p.step() {
+                let id = p.text(0) ?? ""
+                if ambiguousParcels.contains(id) { sets[id, default: []].append((Int(p.int(2)), p.text(3) ?? "", p.text(4) ?? "", p.int(1))) }
+            }
+            for (id, s) in sets {
+                guard let first = s.first, s.allSatisfy({ $0.aoi == first.aoi && $0.ptype == first.ptype && $0.year != 0 }),
+                      Set(s.map(\.year)).count == s.count else { continue }
+                parcelsByYear[id] = Dictionary(uniqueKeysWithValues: s.map { ($0.year, $0.pid) })
+            }
         }
         let s = try lake.db.prepare("SELECT obsid, reference, substr(obstime, 1, 10), card, source_id FROM catalogue")
         while try s.step() {
@@ -236,6 +257,7 @@ final class Resolver {
 
     private func addScene(obsid: Int64, reference: String, date: String, card: String) {
         scenesByReference[reference] = obsid
+        if let year = Int(date.prefix(4)) { sceneYears[obsid] = year }
         scenesByObsid.insert(obsid)
         scenesByDate[date, default: []].append((obsid, card))
     }
@@ -245,8 +267,19 @@ final class Resolver {
     private var lastParcel: (id: String, pid: Int64)?
     private var lastReference: (raw: String, obsid: Int64)?
 
-    func pid(_ id: String?, _ summary: inout IngestSummary, _ location: @autoclosure () -> String) -> Int64? {
+    /// The row's parcel: by its identifier, and where the parcel is declared in several years
+    /// of one AOI, by the year of the row's scene.
+    func pid(_ id: String?, _ row: SignatureSource.Row, _ summary: inout IngestSummary, _ location: @autoclosure () -> String) throws -> Int64? {
         if let id, let last = lastParcel, last.id == id { return last.pid }
+        if let id, let years = parcelsByYear[id] {
+            guard let obsid = try obsid(row, &summary) else { return nil }
+            guard let year = sceneYears[obsid], let pid = years[year] else {
+                summary.reject(location(), "parcel \(id) is declared for \(years.keys.sorted().map(String.init).joined(separator: ", ")), "
+                               + "not for the year of this row's scene (\(sceneYears[obsid].map(String.init) ?? "unknown")); give --year to load it into one declaration")
+                return nil
+            }
+            return pid
+        }
         guard let pid = lookUpPid(id, &summary, location) else { return nil }
         lastParcel = (id!, pid)
         return pid
@@ -257,7 +290,7 @@ final class Resolver {
             summary.reject(location(), "no parcel identifier (a pid or parcel_id column, or --parcel)"); return nil
         }
         if ambiguousParcels.contains(id) {
-            summary.reject(location(), "parcel \(id) is in more than one declaration set; give --aoi/--year/--ptype"); return nil
+            summary.reject(location(), "parcel \(id) is in more than one declaration set (AOIs or parcel types); give --aoi/--year/--ptype"); return nil
         }
         guard let pid = parcels[id] else { summary.reject(location(), "unknown parcel \(id)"); return nil }
         return pid
