@@ -333,6 +333,35 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertEqual(try means("P000002", 2025), [3500])
     }
 
+    /// A table of parcel means by date with a column per band, as most tools write one
+    /// (`B04_mean`, `mean_B08`, `NDVI`, a `field_id`), missing values written NA: each value is a
+    /// band mean of the scene of that date; a header with neither statistics nor band columns
+    /// is still refused.
+    func testATableOfBandMeansByDateLoads() throws {
+        let lake = try demoLake()
+        let date = try XCTUnwrap(lake.db.scalar("SELECT substr(obstime, 1, 10) FROM catalogue ORDER BY obsid LIMIT 1")?.text)
+        let csv = """
+            field_id,date,B04_mean,mean_B08,NDVI,cloud
+            P000001,\(date),512.5,3100,0.71,0
+            P000002,\(date),NA,2900,NA,1
+            """
+        let summary = try SignatureIngest(lake: lake).run(path: try write(csv, "table.csv"), options: .init())
+        XCTAssertEqual(summary.rejected.count, 0, "\(summary.rejected)")
+        XCTAssertEqual(summary.inserted, 4)
+        let one = try ParcelSeries.read(lake, pid: try ParcelLookup.byID(lake, id: "P000001").pid, filter: SeriesFilter())
+        let bands = Dictionary(uniqueKeysWithValues: try XCTUnwrap(one.first).bands.map { ($0.band, $0.stats.mean) })
+        // Shown harmonised: the scene's radiometric offset added to the stored digital numbers.
+        let offset = try XCTUnwrap(lake.db.scalar("SELECT radiometric_offset FROM catalogue ORDER BY obsid LIMIT 1")?.double)
+        XCTAssertEqual(Double(try XCTUnwrap(bands["B04"])), 512.5 + offset, accuracy: 1e-3)
+        XCTAssertEqual(Double(try XCTUnwrap(bands["B08"])), 3100 + offset, accuracy: 1e-3)
+        XCTAssertEqual(try XCTUnwrap(bands["NDVI"]), 0.71, accuracy: 1e-6)
+        let two = try ParcelSeries.read(lake, pid: try ParcelLookup.byID(lake, id: "P000002").pid, filter: SeriesFilter())
+        XCTAssertEqual(try XCTUnwrap(two.first).bands.map(\.band), ["B08"])
+        XCTAssertThrowsError(try SignatureIngest(lake: lake).run(path: try write("field_id,date,cloud\nP000001,\(date),0\n", "none.csv"), options: .init())) {
+            XCTAssertTrue("\($0)".contains("no band columns"), "\($0)")
+        }
+    }
+
     /// JRC Sentinel-1 band names by date: VVc/VHc go to the coherence scene (card c6) and VVb to
     /// the backscatter scene of that day, never to the Sentinel-2 scene of the same date; the
     /// bands are stored as VV and VH.

@@ -45,6 +45,8 @@ enum SignatureSource {
                     switch record.float(index) {
                     case .blank: continue
                     case .invalid:
+                        // What tables write for a missing value.
+                        if let t = record.text(index)?.lowercased(), ["na", "nan", "null", "none", "n/a", "-"].contains(t) { continue }
                         var bad = row; bad.error = "\(name) is not a number: \(record.text(index) ?? "")"; try body(bad)
                     case .value(let v):
                         if v == wideNodata || v.isNaN { continue }
@@ -128,7 +130,7 @@ enum SignatureSource {
         init(_ names: [String]) {
             width = names.count
             func find(_ candidates: String...) -> Int? { candidates.lazy.compactMap { names.firstIndex(of: $0) }.first }
-            parcel = find("parcel_id", "pid", "parcel", "parcelid", "sample_id", "id")
+            parcel = find("parcel_id", "pid", "parcel", "parcelid", "sample_id", "id", "field_id", "fieldid", "field", "fid")
             collection = find("ref_id", "collection")
             reference = find("reference", "ref", "scene", "product")
             obsid = find("obsid")
@@ -148,12 +150,33 @@ enum SignatureSource {
                         if b.hasPrefix("B") || ["VV", "VH", "HH", "HV"].contains(b) { wideBands.append((i, b)) }
                     }
                 }
+                // A table of parcel means by date, a column per band as most tools write it
+                // (`b04`, `B8A`, `ndvi`, `B08_mean`, `mean_ndvi`, `vv`): each value a mean.
+                if wideBands.isEmpty {
+                    for (i, name) in names.enumerated() {
+                        var bare = name
+                        for affix in ["_mean", "-mean", ".mean"] where bare.hasSuffix(affix) { bare = String(bare.dropLast(affix.count)) }
+                        for affix in ["mean_", "mean-", "mean."] where bare.hasPrefix(affix) { bare = String(bare.dropFirst(affix.count)) }
+                        if let b = Self.plainBand(bare) { wideBands.append((i, b)) }
+                    }
+                }
             }
+        }
+
+        /// A column name that is a band's name and nothing more: B1–B12 (B01, B8A), NDVI, VV,
+        /// VH, HH, HV (lower case, as the header is read).
+        static func plainBand(_ name: String) -> String? {
+            if name == "ndvi" { return Bands.ndvi }
+            if ["vv", "vh", "hh", "hv"].contains(name) { return name.uppercased() }
+            guard name.hasPrefix("b"), (2...3).contains(name.count), name.dropFirst().allSatisfy({ $0.isNumber || $0 == "a" }) else { return nil }
+            let b = Bands.normalise(name)
+            let known: Set<String> = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12"]
+            return known.contains(b) ? b : nil
         }
 
         func validate(path: String) throws {
             guard hasStats || histJSON != nil || !histColumns.isEmpty || !wideBands.isEmpty else {
-                throw LakeError.input(file: path, location: "line 1", reason: "no statistics (count, mean, …) and no SCL histogram columns: not a signature file")
+                throw LakeError.input(file: path, location: "line 1", reason: "no statistics (count, mean, …), no band columns (B04, B08, NDVI, …) and no SCL histogram columns: not a signature file")
             }
             guard hasStats == false || band != nil else {
                 throw LakeError.input(file: path, location: "line 1", reason: "statistics without a band column")
