@@ -24,6 +24,7 @@ public enum Bands {
     /// offset applies: some value beyond ±2. A column of reflectances (0–1: openEO, Sentinel Hub,
     /// Earth Engine exports) was converted with the offset already taken off — subtracting
     /// 1,000 DN from it would make every value −1,000.
+    @inlinable
     public static func holdsDigitalNumbers<S: Sequence>(_ values: S) -> Bool where S.Element: BinaryFloatingPoint {
         values.contains { abs($0) > 2 }
     }

@@ -1,4 +1,5 @@
 import LakeStore
+import LakeSupport
 
 /// The per-parcel chain of a marker run, free of storage: series → pre-processing → detectors →
 /// combinations → decision (and the crop phenology check).
@@ -160,8 +161,9 @@ struct MarkerEngine {
         // Hazy observations of NDVI: haze lowers NDVI, so each is a floor under the canopy's
         // value that day (see `CutDetector.detect(_:floors:)`).
         var floors: [IndexPoint] = []
-        // The days each test screened out, for the decision's reasons.
-        var screening: [Quality: [Int]] = [:]
+        // The days each test screened out (by the test's place in `Quality.allCases`), for the
+        // decision's reasons.
+        var screening = [[Int]](repeating: [], count: Quality.allCases.count)
         // Days SCL flagged that the parcel's bands showed clear (`overrule_scl`).
         var overruled: [Int] = []
         var withoutSCL = false
@@ -174,7 +176,7 @@ struct MarkerEngine {
                 case .clear: if o.clear == false { overruled.append(o.day) }
                 case .scl, .noSCL: continue
                 default:
-                    screening[q, default: []].append(o.day)
+                    screening[Quality.allCases.firstIndex(of: q)!].append(o.day)
                     if q == .haze, signal == .ndvi, let v = o.value(.ndvi) { floors.append(IndexPoint(day: o.day, value: v, clear: false)) }
                 }
             }
@@ -256,25 +258,52 @@ struct MarkerEngine {
         var decision = decide(clean, markers: markers, phenology: phenology, year: year) { a, b in
             watchers.contains { $0(a, b) }
         }
-        if let d = decision, !screening.isEmpty || withoutSCL || !overruled.isEmpty {
+        let screenedOut = screening.contains { !$0.isEmpty }
+        if let d = decision, screenedOut || withoutSCL || !overruled.isEmpty {
             // "2 haze (05-22, 07-31), 1 shadow (05-02)": which observations, so that an analyst can
-            // look at them (`lake query parcel`, chips).
-            func dates(_ days: [Int], _ what: String = "") -> String {
-                "\(days.count)\(what.isEmpty ? "" : " " + what) (" + days.map { Days.text($0).dropFirst(5) }.joined(separator: ", ") + ")"
+            // look at them (`lake query parcel`, chips). Written as bytes: a run writes this for
+            // most of its parcels.
+            func dates(_ days: [Int], _ what: String = "", to bytes: inout [UInt8]) {
+                bytes.append(contentsOf: String(days.count).utf8)
+                if !what.isEmpty { bytes.append(UInt8(ascii: " ")); bytes.append(contentsOf: what.utf8) }
+                bytes.append(contentsOf: " (".utf8)
+                for (k, day) in days.enumerated() {
+                    if k > 0 { bytes.append(contentsOf: ", ".utf8) }
+                    Days.appendMonthDay(day, to: &bytes)
+                }
+                bytes.append(UInt8(ascii: ")"))
             }
-            let text = Quality.allCases.compactMap { q in screening[q].map { dates($0, q.rawValue) } }.joined(separator: ", ")
+            func text(_ write: (inout [UInt8]) -> Void) -> String {
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(96)
+                write(&bytes)
+                return String(decoding: bytes, as: UTF8.self)
+            }
+            let screenedText = text { bytes in
+                bytes.append(contentsOf: "screened out beyond SCL: ".utf8)
+                var first = true
+                for (q, days) in zip(Quality.allCases, screening) where !days.isEmpty {
+                    if !first { bytes.append(contentsOf: ", ".utf8) }
+                    first = false
+                    dates(days, q.rawValue, to: &bytes)
+                }
+            }
             decision = Decision(scheme: d.scheme, colour: d.colour, clearObservations: d.clearObservations,
                                 reasons: d.reasons + (withoutSCL ? ["no SCL histogram for the parcel this year: observations screened by lake's own tests only"] : [])
-                                    + (screening.isEmpty ? [] : ["screened out beyond SCL: " + text])
-                                    + (overruled.isEmpty ? [] : ["SCL overruled by the bands (on the clear line, usual spread, no shadow): " + dates(overruled)]))
+                                    + (screenedOut ? [screenedText] : [])
+                                    + (overruled.isEmpty ? [] : [text { bytes in
+                                        bytes.append(contentsOf: "SCL overruled by the bands (on the clear line, usual spread, no shadow): ".utf8)
+                                        dates(overruled, to: &bytes)
+                                    }]))
         }
         return (markers, decision)
     }
 
     /// The parcel's coherence pairs (VV) of `year` within the detector's season window.
     func coherencePairs(_ observations: [Observed], year: Int, window w: DayTest) -> [IndexPoint] {
-        Self.ofYear(observations, year).compactMap { o in
-            guard let c = o.coherence, w(o.day) else { return nil }
+        let days = Self.yearDays(year)
+        return observations.compactMap { o in
+            guard let c = o.coherence, days.contains(o.day), w(o.day) else { return nil }
             return IndexPoint(day: o.day, value: c, clear: true)
         }
     }
@@ -294,7 +323,7 @@ struct MarkerEngine {
         let rises = radar.isEmpty ? [] : CoherenceCutDetector(d).detect(radar, reference: reference).filter { Days.dayOfYear($0.event.date) <= cutDetector.growingSeasonEnd }
         for f in optical {
             var details = ["uncertainty_days": String(f.uncertainty)]
-            if let r = f.regrowth { details["regrowth"] = String(format: "%.3f", r) }
+            if let r = f.regrowth { details["regrowth"] = Format.double("%.3f", r) }
             if f.kind == .harvest { details["reason"] = "no regrowth: a harvest or ploughing, not a cut" }
             if f.kind == .cut, rises.contains(where: { abs($0.event.date - f.event.date) <= 12 }) { details["confirmed_by"] = "coherence" }
             out.append(Marker(detector: f.kind == .cut ? d.name : d.name + "-rejected", kind: f.kind.rawValue, event: f.event, details: details))
@@ -307,7 +336,7 @@ struct MarkerEngine {
             guard !(seenBefore && seenAfter) else { continue }
             out.append(Marker(detector: d.name, kind: "cut", event: r.event,
                               details: ["seen_by": "coherence", "uncertainty_days": String(r.pairDays),
-                                        "rise": String(format: "%.3f", r.event.magnitude)]))
+                                        "rise": Format.double("%.3f", r.event.magnitude)]))
         }
         return out
     }

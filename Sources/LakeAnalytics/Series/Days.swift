@@ -60,6 +60,14 @@ public enum Days {
         bytes.append(UInt8(ascii: "-")); digits(d, 2)
     }
 
+    /// Appends "MM-DD" of a day number to `bytes`.
+    public static func appendMonthDay(_ n: Int, to bytes: inout [UInt8]) {
+        let (_, m, d) = civil(n)
+        bytes.append(UInt8(48 + m / 10)); bytes.append(UInt8(48 + m % 10))
+        bytes.append(UInt8(ascii: "-"))
+        bytes.append(UInt8(48 + d / 10)); bytes.append(UInt8(48 + d % 10))
+    }
+
     /// Day of year (1-based) of a day number.
     public static func dayOfYear(_ n: Int) -> Int { n - number(year: civil(n).year, month: 1, day: 1) + 1 }
 }
