@@ -111,7 +111,11 @@ public final class SeriesReader {
             // Rows come in (obsid, band) order: one observation per run of an obsid.
             let rows = try store.series(pid: pid)
             // Offsets apply to the bands this parcel has in digital numbers (not in reflectance).
-            let inDN = Bands.inDigitalNumbers(rows)
+            var inDN = Bands.inDigitalNumbers(rows)
+            // Statistics whose offsets were taken off before they came (exported harmonised).
+            if filter.harmonise, Bands.offsetsTakenOff(rows, name: { names.name($0) }, offset: { obsid in ((try? self.scene(obsid)) ?? nil)?.offset ?? 0 }) {
+                inDN = []
+            }
             for row in rows {
                 let band = names.name(row.bandID)
                 if let wanted = filter.bands, !wanted.contains(band) { continue }

@@ -29,6 +29,38 @@ public enum Bands {
         values.contains { abs($0) > 2 }
     }
 
+    /// Whether a parcel's digital numbers already have the scenes' radiometric offsets taken
+    /// off though its scenes carry one (products of processing baseline 04.00 and later named
+    /// in the catalogue, statistics exported harmonised: Earth Engine's S2_SR_HARMONIZED,
+    /// openEO, Sentinel Hub). As the products hold them, digital numbers are reflectance ×
+    /// 10,000 plus 1,000, so no surface gives less than ~1,000 in the visible bands; offset
+    /// applied, a quarter or more of the darkest band's values on scenes with an offset below
+    /// zero means the offset was already taken off (harmonised vegetation reads 100–800 in blue
+    /// and red; only cloud is brighter). `darkest`: the (stored value, scene offset) pairs of
+    /// the parcel's B02 (else B03, else B04) in digital numbers.
+    public static func offsetsTakenOff<S: Sequence>(darkest: S) -> Bool where S.Element == (Float, Float) {
+        var n = 0, negative = 0
+        for (value, offset) in darkest where offset != 0 {
+            n += 1
+            if value + offset < 0 { negative += 1 }
+        }
+        return n > 0 && 4 * negative >= n
+    }
+
+    /// The same for a parcel's rows: `name` gives a band id's name, `offset` a scene's offset.
+    public static func offsetsTakenOff(_ rows: [SignatureRow], name: (UInt8) -> String, offset: (Int64) -> Float) -> Bool {
+        var names: [UInt8: String] = [:]
+        for band in ["B02", "B03", "B04"] {
+            let column = rows.filter { row in
+                (names[row.bandID] ?? { let n = name(row.bandID); names[row.bandID] = n; return n }()) == band
+            }
+            guard !column.isEmpty else { continue }
+            guard holdsDigitalNumbers(column.lazy.map(\.stats.mean)) else { return false }
+            return offsetsTakenOff(darkest: column.map { ($0.stats.mean, offset($0.obsid)) })
+        }
+        return false
+    }
+
     /// The bands of a parcel's series held in digital numbers (`holdsDigitalNumbers` over each
     /// band's means): those a scene's radiometric offset applies to.
     public static func inDigitalNumbers(_ rows: [SignatureRow]) -> Set<UInt8> {

@@ -337,6 +337,49 @@ final class MarkerTests: XCTestCase {
         XCTAssertLessThan(othersSelected, grassSelected / 2)
     }
 
+    /// Statistics exported harmonised (the offset of baseline 04.00+ taken off already, as Earth
+    /// Engine's S2_SR_HARMONIZED or openEO give them) under scene names that carry the offset:
+    /// lake sees it in the visible bands (below zero with the offset applied) and does not take
+    /// it off twice. The same parcel given raw and harmonised reads the same in markers and in
+    /// `query parcel`. Before, the harmonised parcel's red read −500 and its NDVI was nonsense
+    /// (the second generator's lake so exported: mowing F1 0.983 → 0.293).
+    func testHarmonisedStatisticsAreNotOffsetTwice() throws {
+        let lake = try temporaryLake(self)
+        var o = ParcelIngestOptions(); o.aoi = "demo"; o.year = 2024
+        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: o)
+        var csv = "parcel_id,reference,band,count,mean,std,min,max,p25,p50,p75\n"
+        for (k, day) in ["0501", "0506", "0511", "0516", "0521", "0526", "0531", "0605"].enumerated() {
+            let scene = "S2A_MSIL2A_2024\(day)T103021_N0509_R065_T32TMT_2024\(day)T120000"
+            let reflectance: [(String, Double)] = [("B02", 400), ("B04", 500 + 40 * Double(k)), ("B08", 3000 - 100 * Double(k)), ("B11", 1800)]
+            for (parcel, shift) in [("P000001", 1000.0), ("P000002", 0)] {
+                for (band, v) in reflectance {
+                    let m = v + shift
+                    csv += "\(parcel),\(scene),\(band),50,\(m),10,\(m - 20),\(m + 20),\(m - 5),\(m),\(m + 5)\n"
+                }
+            }
+        }
+        var so = SignatureIngestOptions(); so.createScenes = true
+        _ = try SignatureIngest(lake: lake).run(path: try write(csv, "harmonised.csv"), options: so)
+        XCTAssertEqual(try lake.db.scalar("SELECT min(radiometric_offset) FROM catalogue")?.double, -1000)
+        let (options, _) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        var scope = ParcelScope(); scope.parcelIDs = ["P000001", "P000002"]
+        let codes = try lake.db.scalar("SELECT group_concat(crop_code) FROM parcels WHERE parcel_id IN ('P000001', 'P000002')")?.text ?? ""
+        scope.crops = codes.split(separator: ",").map(String.init)
+        var ndvi: [String: [Double?]] = [:]
+        try MarkerRun(lake: lake).screen(options, scope: scope) { ndvi[$0.parcelID, default: []].append($0.value) }
+        XCTAssertEqual(ndvi["P000001"]?.count, 8)
+        XCTAssertEqual(ndvi["P000001"]?.first ?? nil, 2500.0 / 3500, "raw digital numbers, offset applied")
+        for (raw, harmonised) in zip(ndvi["P000001"]!, ndvi["P000002"]!) { XCTAssertEqual(try XCTUnwrap(raw), try XCTUnwrap(harmonised), accuracy: 1e-9) }
+        func red(_ id: String) throws -> [Float] {
+            try ParcelSeries.read(lake, pid: try ParcelLookup.byID(lake, id: id).pid, filter: SeriesFilter()).compactMap { $0.bands.first { $0.band == "B04" }?.stats.mean }
+        }
+        XCTAssertEqual(try red("P000001"), try red("P000002"))
+        XCTAssertEqual(try red("P000002").first, 500)
+        // Raw numbers of a dark parcel (water, deep shadow: a little above 1,000) stay raw.
+        XCTAssertFalse(Bands.offsetsTakenOff(darkest: [(Float(1010), Float(-1000)), (1040, -1000), (990, -1000), (1100, -1000), (1200, -1000)]))
+        XCTAssertTrue(Bands.offsetsTakenOff(darkest: [(Float(300), Float(-1000)), (420, -1000), (3900, -1000), (350, 0)]))
+    }
+
     /// Clear flags read from the per-parcel SCL summaries are those of the histograms, and the
     /// same when a parcel's summary is out of date and the scan reads scl_hist instead.
     func testClearFlagsFromSummariesMatchTheHistograms() throws {

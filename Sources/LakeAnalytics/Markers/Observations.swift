@@ -30,11 +30,14 @@ enum ObservationReader {
             }
             rows = merged
         }
+        // The reflectance bands (slots 0–3) whose scene offsets were applied.
+        var offsetApplied = [false, false, false, false]
         do {
             try SeriesCodec.forEachColumn(item.blob, bands: wanted, field: 1) { band, obsids, values in
                 guard let k = bandIDs.firstIndex(where: { $0 == band }) else { return }
                 // Scene offsets apply to the reflectance bands' digital numbers, not to reflectances.
                 let offsets = k < 4 && Bands.holdsDigitalNumbers(values)
+                if offsets { offsetApplied[k] = true }
                 if k == 6 {
                     let factor = Bands.ndviFactor(values)   // the parcel's whole column says which scale
                     put(BandMeans.ndvi, obsids) { j in Double(values[j]) * factor }
@@ -50,6 +53,17 @@ enum ObservationReader {
         } catch {
             // Damaged data is not "no data": a parcel whose series cannot be read stops the run.
             throw LakeError.database("the signature series of parcel pid \(item.pid) cannot be decoded (\(error)); the lake file is damaged")
+        }
+        // Statistics whose offsets were taken off before they came (exported harmonised): the
+        // darkest band read (B02, else B04) says so, and the offsets are given back.
+        if let k = [0, 1].first(where: { offsetApplied[$0] }),
+           Bands.offsetsTakenOff(darkest: rows.lazy.compactMap { row in
+               row.means[k].map { (Float($0) - calendar.offset(row.obsid), calendar.offset(row.obsid)) } }) {
+            for i in rows.indices {
+                let offset = Double(calendar.offset(rows[i].obsid))
+                guard offset != 0 else { continue }
+                for k in 0..<4 where offsetApplied[k] { if let v = rows[i].means[k] { rows[i].means[k] = v - offset } }
+            }
         }
         var out: [Observed] = []
         out.reserveCapacity(rows.count)

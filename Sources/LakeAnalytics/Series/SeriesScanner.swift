@@ -52,7 +52,9 @@ public final class SeriesScanner {
             if let pids, !pids.contains(pid) { return }
             var rows = try SeriesCodec.decode(blob)
             // Offsets apply to the bands this parcel has in digital numbers (not in reflectance).
-            let inDN = Bands.inDigitalNumbers(rows)
+            var inDN = Bands.inDigitalNumbers(rows)
+            // Statistics whose offsets were taken off before they came (exported harmonised).
+            if Bands.offsetsTakenOff(rows, name: { dictionary.name($0) }, offset: { calendar.offset($0) }) { inDN = [] }
             for i in rows.indices where offsetBands.contains(rows[i].bandID) && inDN.contains(rows[i].bandID) {
                 let offset = calendar.offset(rows[i].obsid)
                 if offset != 0 { rows[i] = SignatureRow(obsid: rows[i].obsid, bandID: rows[i].bandID, stats: rows[i].stats.offset(by: offset)) }
