@@ -76,6 +76,16 @@ public enum Bands {
         if name == "SC" || name == "SCL" { return scl }
         if name.hasPrefix("B"), name.count == 2, let d = name.last, d.isNumber { return "B0\(d)" }
         if name == "B8A" || name == "B08A" { return "B8A" }
+        // Colour names as many exports write them (Sentinel-2's 10 and 20 m bands).
+        switch name {
+        case "BLUE": return "B02"
+        case "GREEN": return "B03"
+        case "RED": return "B04"
+        case "NIR": return "B08"
+        case "SWIR1", "SWIR16": return "B11"
+        case "SWIR2", "SWIR22": return "B12"
+        default: break
+        }
         // JRC Sentinel-1 names: VVb/VHb backscatter, VVc/VHc coherence; the scene's card says which.
         if radarProduct(name) != nil { return String(name.prefix(2)) }
         return name

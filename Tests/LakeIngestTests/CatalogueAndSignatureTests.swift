@@ -342,7 +342,7 @@ final class CatalogueAndSignatureTests: XCTestCase {
         let date = try XCTUnwrap(lake.db.scalar("SELECT substr(obstime, 1, 10) FROM catalogue ORDER BY obsid LIMIT 1")?.text)
         let csv = """
             field_id,date,B04_mean,mean_B08,NDVI,cloud
-            P000001,\(date),512.5,3100,0.71,0
+            P000001,\(date),1512.5,4100,0.71,0
             P000002,\(date),NA,2900,NA,1
             """
         let summary = try SignatureIngest(lake: lake).run(path: try write(csv, "table.csv"), options: .init())
@@ -352,14 +352,39 @@ final class CatalogueAndSignatureTests: XCTestCase {
         let bands = Dictionary(uniqueKeysWithValues: try XCTUnwrap(one.first).bands.map { ($0.band, $0.stats.mean) })
         // Shown harmonised: the scene's radiometric offset added to the stored digital numbers.
         let offset = try XCTUnwrap(lake.db.scalar("SELECT radiometric_offset FROM catalogue ORDER BY obsid LIMIT 1")?.double)
-        XCTAssertEqual(Double(try XCTUnwrap(bands["B04"])), 512.5 + offset, accuracy: 1e-3)
-        XCTAssertEqual(Double(try XCTUnwrap(bands["B08"])), 3100 + offset, accuracy: 1e-3)
+        XCTAssertEqual(Double(try XCTUnwrap(bands["B04"])), 1512.5 + offset, accuracy: 1e-3)
+        XCTAssertEqual(Double(try XCTUnwrap(bands["B08"])), 4100 + offset, accuracy: 1e-3)
         XCTAssertEqual(try XCTUnwrap(bands["NDVI"]), 0.71, accuracy: 1e-6)
         let two = try ParcelSeries.read(lake, pid: try ParcelLookup.byID(lake, id: "P000002").pid, filter: SeriesFilter())
         XCTAssertEqual(try XCTUnwrap(two.first).bands.map(\.band), ["B08"])
         XCTAssertThrowsError(try SignatureIngest(lake: lake).run(path: try write("field_id,date,cloud\nP000001,\(date),0\n", "none.csv"), options: .init())) {
             XCTAssertTrue("\($0)".contains("no band columns"), "\($0)")
         }
+    }
+
+    /// Dates as tables write them: 2024/06/16, 15.06.2024 (day first), 17/06/2024 and
+    /// 06/18/2024 (the number above 12 says which is the day); 03/04/2024 says nothing and is
+    /// rejected naming the date. Colour names are bands (red → B04, nir → B08).
+    func testDatesAndColourNamesOfExportedTables() throws {
+        let lake = try demoLake()
+        let csv = """
+            id,date,red,nir
+            P000001,2024/06/16,500,3000
+            P000001,15.06.2024,510,3010
+            P000001,17/06/2024,520,3020
+            P000001,06/18/2024,530,3030
+            P000001,03/04/2024,540,3040
+            """
+        var options = SignatureIngestOptions(); options.createScenes = true
+        let summary = try SignatureIngest(lake: lake).run(path: try write(csv, "dates.csv"), options: options)
+        XCTAssertEqual(summary.inserted, 8)
+        XCTAssertEqual(summary.rejected.map(\.location), ["line 6"])
+        XCTAssertTrue(summary.rejected[0].reason.contains("date 03/04/2024 not understood"), summary.rejected[0].reason)
+        let series = try ParcelSeries.read(lake, pid: try ParcelLookup.byID(lake, id: "P000001").pid, filter: { var f = SeriesFilter(); f.harmonise = false; return f }())
+            .filter { $0.obstime.hasPrefix("2024-06-1") }
+        XCTAssertEqual(series.map { String($0.obstime.prefix(10)) }, ["2024-06-15", "2024-06-16", "2024-06-17", "2024-06-18"])
+        XCTAssertEqual(series.map { $0.bands.map(\.band) }, Array(repeating: ["B04", "B08"], count: 4))
+        XCTAssertEqual(series.map { $0.bands[0].stats.mean }, [510, 500, 520, 530])
     }
 
     /// JRC Sentinel-1 band names by date: VVc/VHc go to the coherence scene (card c6) and VVb to

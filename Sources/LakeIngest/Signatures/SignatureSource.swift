@@ -37,6 +37,10 @@ enum SignatureSource {
             row.reference = reference.text(record, columns.reference)
             if case .value(let v) = record.int(columns.obsid) { row.obsid = v }
             row.date = date.text(record, columns.date)
+            if row.date == nil, columns.reference == nil, columns.obsid == nil, let i = columns.date, let raw = record.text(i), !raw.isEmpty {
+                row.error = "date \(raw) not understood (write YYYY-MM-DD, YYYYMMDD, DD.MM.YYYY or Unix seconds; in 03/04/2023 nothing says which number is the day)"
+                try body(row); continue
+            }
             row.band = band.text(record, columns.band)
             row.collection = collection.text(record, columns.collection)
             if !columns.wideBands.isEmpty {
@@ -167,6 +171,7 @@ enum SignatureSource {
         /// VH, HH, HV (lower case, as the header is read).
         static func plainBand(_ name: String) -> String? {
             if name == "ndvi" { return Bands.ndvi }
+            if ["blue", "green", "red", "nir", "swir1", "swir16", "swir2", "swir22"].contains(name) { return Bands.normalise(name) }
             if ["vv", "vh", "hh", "hv"].contains(name) { return name.uppercased() }
             guard name.hasPrefix("b"), (2...3).contains(name.count), name.dropFirst().allSatisfy({ $0.isNumber || $0 == "a" }) else { return nil }
             let b = Bands.normalise(name)
@@ -292,6 +297,21 @@ enum SignatureSource {
         if text.count == 8, Int(text) != nil {   // 20200615
             let c = Array(text)
             return "\(String(c[0..<4]))-\(String(c[4..<6]))-\(String(c[6..<8]))"
+        }
+        // 2020/06/15; 15.06.2020 (day first, as dotted dates are written); 15/06/2020 or
+        // 06/15/2020 where one of the first two numbers is above 12 and so says which is the day.
+        let date = text.prefix { $0 != " " && $0 != "T" }
+        let parts = date.split(whereSeparator: { $0 == "/" || $0 == "." || $0 == "-" }).map { Int($0) }
+        guard parts.count == 3, let a = parts[0], let b = parts[1], let c = parts[2] else { return nil }
+        func iso(_ y: Int, _ m: Int, _ d: Int) -> String? {
+            guard (1...12).contains(m), (1...31).contains(d), (1900...2200).contains(y) else { return nil }
+            return String(format: "%04d-%02d-%02d", y, m, d)
+        }
+        if date.contains("/") && a > 31 { return iso(a, b, c) }
+        if date.contains(".") && c > 31 { return iso(c, b, a) }
+        if date.contains("/") && c > 31 {
+            if a > 12 && b <= 12 { return iso(c, b, a) }
+            if b > 12 && a <= 12 { return iso(c, a, b) }
         }
         return nil
     }
