@@ -110,7 +110,7 @@ public struct Reports {
         return try emit(sink, """
             SELECT m.run_id, p.parcel_id, p.pid, p.crop_name, m.signal,
                    CASE WHEN m.kind = 'gap' THEN 'data-gap' WHEN m.kind IN ('harvest', 'unconfirmed') AND m.detector LIKE '%-rejected'
-                        THEN 'rejected' ELSE 'event' END,
+                        THEN 'rejected' WHEN m.kind IN ('spell', 'threshold') THEN 'period' ELSE 'event' END,
                    m.detector, m.kind, m.start_date, m.date, m.end_date,
                    m.value_start, m.value_end, m.magnitude, m.confidence, m.details, \(Self.geometrySQL)
             FROM markers m JOIN parcels p USING (pid) WHERE m.run_id = ? ORDER BY p.pid, m.date, m.detector

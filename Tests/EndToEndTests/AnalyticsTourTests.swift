@@ -77,6 +77,20 @@ final class AnalyticsTourTests: BinaryTestCase {
                 XCTAssertEqual(Float(String(field)), v)
             }
         }
+        // The markers report's category: dated events, periods (a spell, a threshold over the
+        // window), data gaps and rejected candidates, whatever the option file calls its detectors.
+        var categories: [String: Set<String>] = [:]
+        for runID in 1...3 {
+            let report = try run(["--db", db, "report", "markers", "--run", String(runID)])
+            XCTAssertEqual(report.code, 0, report.err)
+            for line in report.out.split(separator: "\n").dropFirst() {
+                let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                categories[f[7], default: []].insert(f[5])
+            }
+        }
+        XCTAssertEqual(categories["gap"], ["data-gap"])
+        XCTAssertEqual(categories["drop"], ["event"])
+        XCTAssertEqual(categories["threshold"], ["period"], "\(categories)")
         let badRun = try run(["--db", db, "report", "markers", "--run", "99"])
         XCTAssertEqual(badRun.code, 5)
 
