@@ -104,4 +104,18 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertEqual(value(3), 2.5)
         guard case .invalid = r.float(4) else { return XCTFail("x1 is not a number") }
     }
+
+    /// European spreadsheets: `;` between fields and a decimal comma in them.
+    func testDecimalCommasOfSemicolonFiles() throws {
+        let path = try write("a;b;c;d\n0,71;1500,5;1.234,5;12\n", "commas.csv")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let reader = try CSVReader(path: path)
+        _ = try reader.nextRecord()
+        let r = try XCTUnwrap(reader.nextRecord())
+        func value(_ i: Int) -> Float? { if case .value(let v) = r.float(i) { return v }; return nil }
+        XCTAssertEqual(value(0), 0.71)
+        XCTAssertEqual(value(1), 1500.5)
+        XCTAssertNil(value(2), "a thousands separator and a decimal comma: not guessed")
+        XCTAssertEqual(value(3), 12)
+    }
 }

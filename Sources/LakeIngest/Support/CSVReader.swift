@@ -278,7 +278,16 @@ public final class CSVRecord {
             let start = UnsafeMutableRawPointer(mutating: p.baseAddress! + r.lowerBound).assumingMemoryBound(to: CChar.self)
             var end: UnsafeMutablePointer<CChar>? = nil
             let v = strtof(start, &end)
-            return end == start + r.count ? .value(v) : .invalid
+            if end == start + r.count { return .value(v) }
+            // A decimal comma (0,71: European spreadsheets, with `;` as the separator).
+            let field = p[r]
+            guard field.lazy.filter({ $0 == 44 }).count == 1, !field.contains(46) else { return .invalid }
+            let dotted = field.map { CChar(bitPattern: $0 == 44 ? 46 : $0) } + [0]
+            return dotted.withUnsafeBufferPointer { d -> Number<Float> in
+                var end: UnsafeMutablePointer<CChar>? = nil
+                let v = strtof(d.baseAddress!, &end)
+                return end == UnsafeMutablePointer(mutating: d.baseAddress! + field.count) ? .value(v) : .invalid
+            }
         }
     }
 
