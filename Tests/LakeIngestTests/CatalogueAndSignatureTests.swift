@@ -387,6 +387,23 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertEqual(series.map { $0.bands[0].stats.mean }, [510, 500, 520, 530])
     }
 
+    /// The long form under the names other tools give its columns (plot_id, acquisition_date,
+    /// band_name, avg, stdev, pixels, median): read as the JRC names.
+    func testOtherNamesOfTheSignatureColumns() throws {
+        let lake = try demoLake()
+        let csv = """
+            plot_id,acquisition_date,band_name,pixels,avg,stdev,median
+            P000003,2024-06-20,nir,40,4100,120,4090
+            """
+        var options = SignatureIngestOptions(); options.createScenes = true
+        let summary = try SignatureIngest(lake: lake).run(path: try write(csv, "other.csv"), options: options)
+        XCTAssertEqual(summary.rejected.count, 0, "\(summary.rejected)")
+        let series = try ParcelSeries.read(lake, pid: try ParcelLookup.byID(lake, id: "P000003").pid, filter: { var f = SeriesFilter(); f.harmonise = false; return f }())
+        let row = try XCTUnwrap(series.first { $0.obstime.hasPrefix("2024-06-20") }?.bands.first)
+        XCTAssertEqual(row.band, "B08")
+        XCTAssertEqual(row.stats.count, 40); XCTAssertEqual(row.stats.mean, 4100); XCTAssertEqual(row.stats.std, 120); XCTAssertEqual(row.stats.p50, 4090)
+    }
+
     /// JRC Sentinel-1 band names by date: VVc/VHc go to the coherence scene (card c6) and VVb to
     /// the backscatter scene of that day, never to the Sentinel-2 scene of the same date; the
     /// bands are stored as VV and VH.

@@ -134,15 +134,21 @@ enum SignatureSource {
         init(_ names: [String]) {
             width = names.count
             func find(_ candidates: String...) -> Int? { candidates.lazy.compactMap { names.firstIndex(of: $0) }.first }
-            parcel = find("parcel_id", "pid", "parcel", "parcelid", "sample_id", "id", "field_id", "fieldid", "field", "fid")
+            parcel = find("parcel_id", "pid", "parcel", "parcelid", "sample_id", "id", "field_id", "fieldid", "field", "fid", "plot_id", "plot")
             collection = find("ref_id", "collection")
             reference = find("reference", "ref", "scene", "product")
             obsid = find("obsid")
-            date = find("date_part", "obstime", "date", "datetime", "timestamp")
-            band = find("band")
+            date = find("date_part", "obstime", "date", "datetime", "timestamp", "acquisition_date", "acq_date", "obs_date", "image_date", "time")
+            band = find("band", "band_name", "bandname")
             histJSON = find("hist", "scl_hist", "histogram")
+            // The JRC names, and the other names tools give the same statistics.
+            let aliases: [String: [String]] = [
+                "count": ["count", "pixels", "npix", "n_pixels", "pixel_count"], "mean": ["mean", "avg", "average"],
+                "std": ["std", "stdev", "stddev", "sd"], "min": ["min", "minimum"], "max": ["max", "maximum"],
+                "p25": ["p25", "q25", "percentile_25"], "p50": ["p50", "median", "q50", "percentile_50"], "p75": ["p75", "q75", "percentile_75"],
+            ]
             stats = SignatureStats.fieldNames.map { name in
-                name == "p50" ? find("p50", "median") : find(name)
+                aliases[name, default: [name]].lazy.compactMap { names.firstIndex(of: $0) }.first
             }
             for k in 0...11 {
                 if let i = find("hist.\(k)", "hist_\(k)", "scl_\(k)", "c\(k)") { histColumns.append((k, i)) }
