@@ -38,6 +38,7 @@ public enum Bands {
     /// zero means the offset was already taken off (harmonised vegetation reads 100–800 in blue
     /// and red; only cloud is brighter). `darkest`: the (stored value, scene offset) pairs of
     /// the parcel's B02 (else B03, else B04) in digital numbers.
+    @inlinable
     public static func offsetsTakenOff<S: Sequence>(darkest: S) -> Bool where S.Element == (Float, Float) {
         var n = 0, negative = 0
         for (value, offset) in darkest where offset != 0 {
