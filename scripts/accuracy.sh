@@ -82,9 +82,10 @@ if command -v python3 >/dev/null; then
   # declared as another arable crop, 7 % of all parcels split between two crops), scored on
   # every parcel for the crop check, heterogeneity and the one light per parcel; "j" and "k" the
   # cloudy year with Sentinel-1 coherence of the generator's own model, 6-day pairs (two
-  # satellites) and 12-day pairs (Sentinel-1A alone, 2022-2024).
-  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b 7c 7s 7h 7i 7m 7d 7a 8a 7j 7k}; do
-    seed=${run%[orbcshimdajk]}; flag=""; scenes=73; what=""
+  # satellites) and 12-day pairs (Sentinel-1A alone, 2022-2024); "e" statistics exported
+  # harmonised (the offset taken off, product names kept, as Earth Engine's S2_SR_HARMONIZED).
+  for run in ${SECOND_SEEDS:-7 8 7o 7r 7b 7c 7s 7h 7i 7m 7d 7a 8a 7j 7k 7e}; do
+    seed=${run%[orbcshimdajke]}; flag=""; scenes=73; what=""
     case "$run" in
       *c) flag="--cloudy"; what=", a cloudy year" ;;
       *o) flag="--overlap"; scenes=146; what=", two overlapping orbits" ;;
@@ -98,6 +99,7 @@ if command -v python3 >/dev/null; then
       *a) flag="--anomalies"; what=", wrong declarations and split parcels" ;;
       *j) flag="--cloudy --s1-6"; what=", a cloudy year with 6-day Sentinel-1 coherence" ;;
       *k) flag="--cloudy --s1"; what=", a cloudy year with 12-day Sentinel-1 coherence" ;;
+      *e) flag="--harmonised"; what=", statistics exported harmonised under baseline 05.09 names" ;;
     esac
     dir="$OUT/second-$run"; rm -rf "$dir"
     echo "== second generator (scripts/second-generator.py), 1200 parcels × $scenes scenes of 2023, seed $seed$what, scored on the declared meadows"
@@ -121,6 +123,19 @@ if command -v python3 >/dev/null; then
       python3 scripts/second-generator.py score-crops "$dir/crops.csv" "$db"
     fi
   done
+  # A mowing data set as such sets come: its own polygons without a year, the series and the
+  # field records of two seasons (seed 7 in 2023 and in 2024: the same fields).
+  dir="$OUT/second-two-seasons"; rm -rf "$dir" "$OUT/second-7-2024"
+  echo "== second generator, seed 7 in 2023 and 2024 under parcels without a year (each season analysed), scored on the declared meadows"
+  python3 scripts/second-generator.py "$OUT/second-7-2024" --parcels 1200 --seed 7 --year 2024
+  [ -d "$OUT/second-7" ] || python3 scripts/second-generator.py "$OUT/second-7" --parcels 1200 --seed 7
+  python3 scripts/second-generator.py merge-seasons "$dir" "$OUT/second-7" "$OUT/second-7-2024"
+  db="$dir/lake.sqlite"
+  $BIN/lake --db "$db" init --srid 32631 >/dev/null
+  $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl >/dev/null 2>&1
+  $BIN/lake --db "$db" ingest signatures "$dir/signatures.csv" "$dir/scl.csv" --create-scenes >/dev/null 2>&1
+  $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
+  python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
 else
   echo "(python3 absent: the second generator skipped)"
 fi

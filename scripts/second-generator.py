@@ -23,6 +23,7 @@ second crop, the crop check's and the one light's expected colours).
   python3 scripts/second-generator.py OUT [--parcels 1200] [--seed 7] [--overlap] [--reflectance] [--cloudy] [--anomalies] …
   python3 scripts/second-generator.py score OUT/truth.csv LAKE.sqlite [--naive]
   python3 scripts/second-generator.py score-crops OUT/crops.csv LAKE.sqlite   # after check crops, heterogeneity, decide
+  python3 scripts/second-generator.py merge-seasons OUT A B   # two seasons (OUT A --year 2023, B --year 2024) under year-less parcels
 
 Standard library only.
 """
@@ -309,6 +310,9 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
                 if as_reflectance:   # as openEO or Earth Engine export them: 0–1, the offset taken off
                     r = lambda dn: f"{max(0.0, (dn - 1000) / 10000):.5f}"
                     sig.writerow([f.id, ref, b, count, r(m), f"{sd / 10000:.5f}", r(int(q[0])), r(int(q[4]) + 1), r(q[1]), r(q[2]), r(q[3])])
+                elif "harmonised" in variant:   # digital numbers with the offset taken off (S2_SR_HARMONIZED), product names kept
+                    sig.writerow([f.id, ref, b, count, f"{m - 1000:.1f}", f"{sd:.1f}",
+                                  int(q[0]) - 1000, int(q[4]) + 1 - 1000, f"{q[1] - 1000:.1f}", f"{q[2] - 1000:.1f}", f"{q[3] - 1000:.1f}"])
                 else:
                     sig.writerow([f.id, ref, b, count, f"{m:.1f}", f"{sd:.1f}",
                                   int(q[0]), int(q[4]) + 1, f"{q[1]:.1f}", f"{q[2]:.1f}", f"{q[3]:.1f}"])
@@ -436,10 +440,14 @@ def score(truth_path, lake_path, naive):
             if r["parcel_id"] in truth and any(json.loads(r["hist"]).get(k, 0) for k in ("3", "8", "9", "10")):
                 cloudy.add((r["parcel_id"], r["reference"]))
         bands = {}
+        # Digital numbers carry the +1000 offset unless they were exported harmonised (then red
+        # is mostly below 1000: its lower quartile is).
+        reds = sorted(float(r["mean"]) for r in csv.DictReader(open(os.path.join(folder, "signatures.csv"))) if r["band"] == "B04")
+        offset = 1000 if reds and reds[len(reds) // 4] > 1000 else 0
         for r in csv.DictReader(open(os.path.join(folder, "signatures.csv"))):
             if r["parcel_id"] in truth and r["band"] in ("B04", "B08") and (r["parcel_id"], r["reference"]) not in cloudy:
                 v = float(r["mean"])
-                bands.setdefault((r["parcel_id"], r["reference"]), {})[r["band"]] = v if abs(v) <= 2 else v - 1000
+                bands.setdefault((r["parcel_id"], r["reference"]), {})[r["band"]] = v if abs(v) <= 2 else v - offset
         last = {}
         for (pid, ref), b in sorted(bands.items(), key=lambda kv: (kv[0][0], kv[0][1][11:19])):
             v = (b["B08"] - b["B04"]) / (b["B08"] + b["B04"])
@@ -527,7 +535,38 @@ def score_crops(crops_path, lake_path):
         print("  expected \\ lake:", ", ".join(f"{a}→{b} {n}" for (a, b), n in sorted(matrix.items())))
 
 
+def merge_seasons(out, first, second):
+    """One mowing data set of two seasons: `first`'s parcels without their year, the signatures
+    and SCL histograms of both folders, each parcel's cut dates of both seasons."""
+    os.makedirs(out, exist_ok=True)
+    for name in ("signatures.csv", "scl.csv"):
+        with open(os.path.join(out, name), "w") as w:
+            for k, folder in enumerate((first, second)):
+                with open(os.path.join(folder, name)) as r:
+                    lines = r.readlines()
+                w.writelines(lines if k == 0 else lines[1:])
+    features = json.load(open(os.path.join(first, "parcels.geojson")))
+    for f in features["features"]:
+        f["properties"].pop("year", None)
+    json.dump(features, open(os.path.join(out, "parcels.geojson"), "w"))
+    later = {r["parcel_id"]: r for r in csv.DictReader(open(os.path.join(second, "truth.csv")))}
+    rows = list(csv.DictReader(open(os.path.join(first, "truth.csv"))))
+    with open(os.path.join(out, "truth.csv"), "w") as w:
+        t = csv.DictWriter(w, fieldnames=list(rows[0].keys()))
+        t.writeheader()
+        for r in rows:
+            other = later.get(r["parcel_id"], {}).get("mowing_dates", "")
+            r["mowing_dates"] = ";".join(x for x in (r["mowing_dates"], other) if x)
+            t.writerow(r)
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "merge-seasons":
+        ap = argparse.ArgumentParser()
+        ap.add_argument("cmd"); ap.add_argument("out"); ap.add_argument("first"); ap.add_argument("second")
+        a = ap.parse_args()
+        merge_seasons(a.out, a.first, a.second)
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "score-crops":
         ap = argparse.ArgumentParser()
         ap.add_argument("cmd"); ap.add_argument("crops"); ap.add_argument("lake")
@@ -555,8 +594,11 @@ if __name__ == "__main__":
         ap.add_argument("--dry-summer", action="store_true", help="Mediterranean meadows: cut in spring, dry (NDVI ~0.3) from late June, green again after the autumn rains")
         ap.add_argument("--s1", action="store_true", help="also Sentinel-1 12-day coherence (VV, VH; card c12): s1-catalogue.csv and s1.csv")
         ap.add_argument("--s1-6", action="store_true", help="the same with 6-day pairs of two satellites (card c6)")
+        ap.add_argument("--year", type=int, default=2023, help="the season (2023); the same seed in another year gives the same fields")
+        ap.add_argument("--harmonised", action="store_true", help="digital numbers with the +1000 offset already taken off (as Earth Engine's S2_SR_HARMONIZED), product names of baseline 05.09 kept")
         ap.add_argument("--anomalies", action="store_true", help="also wrong declarations (8 %% of the arable fields as another arable crop, 5 %% of the meadows as an arable crop) and split parcels (7 %%): crops.csv holds every parcel's crop truth")
         a = ap.parse_args()
-        variant = frozenset(k for k in ("one_satellite", "shallow", "intensive", "small", "dry_summer", "anomalies", "s1") if getattr(a, k))
+        YEAR = a.year
+        variant = frozenset(k for k in ("one_satellite", "shallow", "intensive", "small", "dry_summer", "anomalies", "s1", "harmonised") if getattr(a, k))
         variant |= {"s1-6"} if a.s1_6 else set()
         generate(a.out, a.parcels, a.seed, a.overlap, a.reflectance, a.cloudy, frozenset(v.replace("_", "-") for v in variant))
