@@ -154,7 +154,7 @@ final class CatalogueAndSignatureTests: XCTestCase {
         // Rows 100 and 500 changed (single quotes, as Python writes them), rows 0–2 removed
         // from the store first (so they are new again), the rest unchanged.
         for i in [100, 500] { lines[i] = lines[i].components(separatedBy: ",\"").first! + ",\"{'4': 7, '9': 3}\"" }
-        let firstKeys = try lines.prefix(3).map { line -> (String, String) in
+        let firstKeys = lines.prefix(3).map { line -> (String, String) in
             let f = line.split(separator: ","); return (String(f[0]), String(f[1]))
         }
         for (parcel, reference) in firstKeys {
