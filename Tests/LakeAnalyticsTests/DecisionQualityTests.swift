@@ -67,6 +67,27 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(ObservationScreen().screen(reflectances), verdicts)
     }
 
+    /// An NDVI series alone (a table of parcel NDVI with clouds masked, no bands, no SCL): a
+    /// cloud the mask missed, at 0.14 between 0.79s, is a dip even when the next observation
+    /// is 15 days later — it is back at 0.043 a day, faster than any sward regrows; a cut seen
+    /// at 0.40 and regrowing to 0.62 in the same 15 days (0.015 a day) is kept.
+    func testADipBackFasterThanASwardRegrowsIsNoCut() {
+        func ndvi(_ date: String, _ v: Double) -> Observed {
+            var means = BandMeans(); means[BandMeans.ndvi] = v
+            return Observed(day: Days.number("2024-" + date)!, clear: nil, means: means)
+        }
+        let obs = [ndvi("04-26", 0.78), ndvi("05-01", 0.78), ndvi("05-06", 0.79), ndvi("05-11", 0.14), ndvi("05-26", 0.79), ndvi("06-05", 0.8),
+                   ndvi("06-20", 0.79), ndvi("07-01", 0.78), ndvi("07-06", 0.40), ndvi("07-21", 0.62), ndvi("07-31", 0.72), ndvi("08-10", 0.77)]
+        var screen = ObservationScreen(); screen.requireSCL = false
+        let verdicts = screen.screen(obs)
+        XCTAssertEqual(verdicts[3], .dip)
+        XCTAssertEqual(verdicts[8], .clear)
+        XCTAssertEqual(verdicts.filter { $0 != .clear }.count, 1, "\(verdicts)")
+        // Back as high but 23 days later (0.028 a day, which a sward can): kept.
+        var late = obs; late[4] = ndvi("06-03", 0.79)
+        XCTAssertEqual(screen.screen(late)[3], .clear)
+    }
+
     /// A lake without a blue band (B04, B08, B11 only) cannot draw the haze line. Haze still
     /// adds light to NIR as it lowers NDVI; a cut lowers both. A haze that stays low two
     /// observations running (not a dip) is told apart from the cut by NIR.

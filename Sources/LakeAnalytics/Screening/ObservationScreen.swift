@@ -47,8 +47,10 @@ public struct ObservationScreen: Sendable {
     public var dipDrop = 0.08
     /// … that has recovered this share of the drop at the next observation …
     public var dipRecovery = 0.75
-    /// … at most this many days later.
+    /// … at most this many days later, or up to three times as long when it regrew faster than
+    /// this (NDVI per day): no sward regrows 0.04 a day after a cut.
     public var dipDays = 8
+    public var dipRate = 0.04
     /// Haze between neighbours: NIR at least this share of the line through its neighbours' NIR.
     /// Haze adds light to NIR too, but the canopy under it varies by a few per cent between
     /// acquisitions; a cut or a harvest takes 20–50 % of NIR away.
@@ -238,8 +240,9 @@ public struct ObservationScreen: Sendable {
             for k in 1..<(kept.count - 1) {
                 guard let v = ndvi[k], let a = ndvi[k - 1], let b = ndvi[k + 1] else { continue }
                 let drop = a - v
+                let back = obs[kept[k + 1]].day - obs[kept[k]].day
                 guard drop >= dipDrop, b - v >= dipDrop, b - v >= dipRecovery * drop,
-                      obs[kept[k + 1]].day - obs[kept[k]].day <= dipDays else { continue }
+                      back <= dipDays || (back <= 3 * dipDays && (b - v) / Double(back) >= dipRate) else { continue }
                 verdicts[kept[k]] = .dip
             }
             // Haze and shadow in their temporal context, from red and NIR alone (the only such
