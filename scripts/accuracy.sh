@@ -136,6 +136,15 @@ if command -v python3 >/dev/null; then
   $BIN/lake --db "$db" ingest signatures "$dir/signatures.csv" "$dir/scl.csv" --create-scenes >/dev/null 2>&1
   $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
   python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
+  # The same lake as a table of parcel NDVI by date, SCL's clouds masked: no bands, no SCL.
+  echo "== second generator, seed 7 as a table of NDVI by date with SCL's clouds masked (no bands, no SCL), scored on the declared meadows"
+  dir="$OUT/second-7"; db="$dir/ndvi.sqlite"; rm -f "$db"
+  python3 scripts/second-generator.py ndvi-table "$dir"
+  $BIN/lake --db "$db" init --srid 32631 >/dev/null
+  $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1
+  $BIN/lake --db "$db" ingest signatures "$dir/ndvi.csv" --create-scenes >/dev/null 2>&1
+  $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
+  python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
 else
   echo "(python3 absent: the second generator skipped)"
 fi
