@@ -128,6 +128,10 @@ final class MarkerTests: XCTestCase {
         XCTAssertEqual(decision?.colour, "green")
         XCTAssertTrue(decision!.reasons[0].contains("season 2024"), "\(decision!.reasons)")
         XCTAssertTrue(decision!.reasons.contains { $0.hasPrefix("other seasons: 2023: green") }, "\(decision!.reasons)")
+        // A declared year the series does not reach: yellow, and the reasons say which years it covers.
+        let wrongYear = engine.analyse(both, year: 2022, crop: "6100", names: ["grassland"]).decision
+        XCTAssertEqual(wrongYear?.colour, "yellow")
+        XCTAssertTrue(wrongYear?.reasons.last?.contains("declared for 2022 but its optical observations are of 2023, 2024") ?? false, "\(wrongYear?.reasons ?? [])")
         // A declared year still means that year alone.
         XCTAssertEqual(engine.analyse(both, year: 2023, crop: "6100", names: ["grassland"]).markers.filter { $0.detector == "mowing" }.count, 1)
         // A few observations of the next January are no season.

@@ -130,8 +130,17 @@ struct MarkerEngine {
                  coherenceReference: [Int: Double] = [:], season: [Int: Double] = [:]) -> (markers: [Marker], decision: Decision?) {
         let years = declared == 0 ? Self.seasonYears(observations) : []
         guard years.count > 1 else {
-            return analyseSeason(observations, year: declared, crop: crop, names: names, regional: regional,
-                                 coherenceReference: coherenceReference, season: season)
+            let result = analyseSeason(observations, year: declared, crop: crop, names: names, regional: regional,
+                                       coherenceReference: coherenceReference, season: season)
+            // A declared year the series does not reach (parcels ingested with another --year
+            // than their signatures'): say so, the analyst cannot guess it from "0 observations".
+            if declared != 0, let d = result.decision, d.clearObservations == 0,
+               let other = Self.seasonYears(observations).last, other != declared {
+                return (result.markers, Decision(scheme: d.scheme, colour: d.colour, clearObservations: 0, reasons: d.reasons + [
+                    "the parcel is declared for \(declared) but its optical observations are of \(Self.seasonYears(observations).map(String.init).joined(separator: ", ")): "
+                    + "were the parcels ingested with the wrong --year?"]))
+            }
+            return result
         }
         var markers: [Marker] = []
         var decisions: [(year: Int, decision: Decision)] = []
