@@ -134,11 +134,13 @@ struct MarkerEngine {
                                        coherenceReference: coherenceReference, season: season)
             // A declared year the series does not reach (parcels ingested with another --year
             // than their signatures'): say so, the analyst cannot guess it from "0 observations".
-            if declared != 0, let d = result.decision, d.clearObservations == 0,
-               let other = Self.seasonYears(observations).last, other != declared {
-                return (result.markers, Decision(scheme: d.scheme, colour: d.colour, clearObservations: 0, reasons: d.reasons + [
-                    "the parcel is declared for \(declared) but its optical observations are of \(Self.seasonYears(observations).map(String.init).joined(separator: ", ")): "
-                    + "were the parcels ingested with the wrong --year?"]))
+            if declared != 0, let d = result.decision, d.clearObservations == 0 {
+                let covered = Self.seasonYears(observations)
+                if !covered.isEmpty && !covered.contains(declared) {
+                    return (result.markers, Decision(scheme: d.scheme, colour: d.colour, clearObservations: 0, reasons: d.reasons + [
+                        "the parcel is declared for \(declared) but its optical observations are of \(covered.map(String.init).joined(separator: ", ")): "
+                        + "were the parcels ingested with the wrong --year?"]))
+                }
             }
             return result
         }
@@ -288,7 +290,7 @@ struct MarkerEngine {
                 write(&bytes)
                 return String(decoding: bytes, as: UTF8.self)
             }
-            let screenedText = text { bytes in
+            let screenedText = !screenedOut ? "" : text { bytes in
                 bytes.append(contentsOf: "screened out beyond SCL: ".utf8)
                 var first = true
                 for (q, days) in zip(Quality.allCases, screening) where !days.isEmpty {
