@@ -312,10 +312,13 @@ final class MarkerTests: XCTestCase {
         }
         for name in ["Dauergrünland", "Mähwiese", "Grasland, blijvend", "Prairie permanente", "Permanent græs", "Trvalý trávny porast",
                      "Pašnjak", "Ganyklos-pievos iki 5m.", "Pajişti naturale", "Slåtter och betesvall på åkermark", "Betesmark (ej åker)",
-                     "Monivuotiset nurmet", "Ilggadīgie zālāji", "Festulolium", "Timothee", "PASTIZAL", "Prato polifita"] {
+                     "Monivuotiset nurmet", "Ilggadīgie zālāji", "Festulolium", "Timothee", "PASTIZAL", "Prato polifita",
+                     "PASTAGENS PERMANENTES", "Daugiametės žolės", "Trwałe użytki zielone", "Łąki trwałe",
+                     "Pastwiska trwałe", "Állandó gyep", "Pajiști permanente", "Постоянни пасища", "Μόνιμοι βοσκότοποι", "Dactyle de 5 ans ou moins"] {
             XCTAssertTrue(selected(name), name)
         }
-        for name in ["Silomais", "Winterweizen", "Kartoffeln", "Zuckerrüben", "Vårkorn", "Maïs grain", "Suikerbieten", "Ozimá pšenice"] {
+        for name in ["Silomais", "Winterweizen", "Kartoffeln", "Zuckerrüben", "Vårkorn", "Maïs grain", "Suikerbieten", "Ozimá pšenice",
+                     "Alpendistel", "Milho;Azevem", "Pszenica ozima", "Őszi búza", "Porumb boabe", "Hutungen", "Almen und Alpen"] {
             XCTAssertFalse(selected(name), name)
         }
         // On the EuroCrops mappings of the national lists (real names, HCAT3 grass classes):
