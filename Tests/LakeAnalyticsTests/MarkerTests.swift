@@ -301,6 +301,9 @@ final class MarkerTests: XCTestCase {
         let undated = try fixtureLake()
         try undated.db.execute("UPDATE parcels SET year = 0")
         XCTAssertEqual(try outcome(undated), reference)
+        // The run says how parcels without a year are analysed.
+        let notes = try MarkerRun(lake: undated).run(options, text: text, scope: ParcelScope()).notes
+        XCTAssertTrue(notes.contains { $0.contains("declare no year: each is analysed in every season") }, "\(notes)")
     }
 
     /// The mowing file selects meadows by name in the languages of national LPIS lists, and not

@@ -143,6 +143,11 @@ public struct MarkerRun {
             if (codes != nil || groups != nil) && !ParcelScope.selects(code: info.crop, names: info.names, codes: codes, groups: groups) { continue }
             parcels[pid] = info
         }
+        let yearless = parcels.values.filter { $0.year == 0 }.count
+        if yearless > 0 && options.crop_check == nil {
+            notes.append("\(yearless) of the \(parcels.count) parcels declare no year: each is analysed in every season its series covers "
+                         + "(markers of each; the decision is the best-observed season's, the others' lights among its reasons)")
+        }
         if let wantedIDs, parcels.isEmpty {
             throw LakeError.notFound("none of the parcels \(wantedIDs.sorted().prefix(5).joined(separator: ", ")) is in the lake (in scope)")
         }
