@@ -110,12 +110,9 @@ public final class SeriesReader {
             var index: [Int64: Int] = [:]
             // Rows come in (obsid, band) order: one observation per run of an obsid.
             let rows = try store.series(pid: pid)
-            // Offsets apply to the bands this parcel has in digital numbers (not in reflectance).
-            var inDN = Bands.inDigitalNumbers(rows)
-            // Statistics whose offsets were taken off before they came (exported harmonised).
-            if filter.harmonise, Bands.offsetsTakenOff(rows, name: { names.name($0) }, offset: { obsid in ((try? self.scene(obsid)) ?? nil)?.offset ?? 0 }) {
-                inDN = []
-            }
+            // Offsets apply to the bands this parcel has in digital numbers (not in reflectance,
+            // nor where they were taken off before the statistics came).
+            let inDN = filter.harmonise ? Bands.offsetBands(rows, name: { names.name($0) }, offset: { ((try? self.scene($0)) ?? nil)?.offset ?? 0 }) : []
             for row in rows {
                 let band = names.name(row.bandID)
                 if let wanted = filter.bands, !wanted.contains(band) { continue }

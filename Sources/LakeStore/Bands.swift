@@ -48,36 +48,27 @@ public enum Bands {
         return n > 0 && 4 * negative >= n
     }
 
-    /// The same for a parcel's rows: `name` gives a band id's name, `offset` a scene's offset.
-    public static func offsetsTakenOff(_ rows: [SignatureRow], name: (UInt8) -> String, offset: (Int64) -> Float) -> Bool {
-        var names: [UInt8: String] = [:]
-        for band in ["B02", "B03", "B04"] {
-            let column = rows.filter { row in
-                (names[row.bandID] ?? { let n = name(row.bandID); names[row.bandID] = n; return n }()) == band
-            }
-            guard !column.isEmpty else { continue }
-            guard holdsDigitalNumbers(column.lazy.map(\.stats.mean)) else { return false }
-            return offsetsTakenOff(darkest: column.map { ($0.stats.mean, offset($0.obsid)) })
-        }
-        return false
-    }
-
-    /// The bands of a parcel's series held in digital numbers (`holdsDigitalNumbers` over each
-    /// band's means): those a scene's radiometric offset applies to.
-    public static func inDigitalNumbers(_ rows: [SignatureRow]) -> Set<UInt8> {
+    /// The bands of a parcel's series to which the scenes' radiometric offsets apply: those held
+    /// in digital numbers (`holdsDigitalNumbers` over each band's means), and none where the
+    /// darkest visible band present (B02, else B03, else B04) shows the offsets were taken off
+    /// already (`offsetsTakenOff`). `name` gives a band id's name, `offset` a scene's offset.
+    public static func offsetBands(_ rows: [SignatureRow], name: (UInt8) -> String, offset: (Int64) -> Float) -> Set<UInt8> {
         var bands = Set<UInt8>()
         for row in rows where !bands.contains(row.bandID) && holdsDigitalNumbers(CollectionOfOne(row.stats.mean)) { bands.insert(row.bandID) }
-        return bands
+        let names = Dictionary(uniqueKeysWithValues: bands.map { ($0, name($0)) })
+        guard let darkest = ["B02", "B03", "B04"].lazy.compactMap({ band in names.first { $0.value == band }?.key }).first else { return bands }
+        return withoutActuallyEscaping(offset) { offset in
+            offsetsTakenOff(darkest: rows.lazy.filter { $0.bandID == darkest }.map { ($0.stats.mean, offset($0.obsid)) })
+        } ? [] : bands
     }
+
+    /// Sentinel-2's bands as lake names them.
+    public static let sentinel2: Set<String> = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12"]
 
     public static func normalise(_ raw: String) -> String {
         var name = raw.trimmed().uppercased()
-        // Strip resolution suffixes used by SAFE products and STAC assets: B04_10m, SCL_20m.
-        if let underscore = name.firstIndex(of: "_") { name = String(name[..<underscore]) }
-        if name == "SC" || name == "SCL" { return scl }
-        if name.hasPrefix("B"), name.count == 2, let d = name.last, d.isNumber { return "B0\(d)" }
-        if name == "B8A" || name == "B08A" { return "B8A" }
-        // Colour names as many exports write them (Sentinel-2's 10 and 20 m bands).
+        // Colour names as many exports write them (Sentinel-2's 10 and 20 m bands), whole names
+        // only (RED_EDGE_1 is not red).
         switch name {
         case "BLUE": return "B02"
         case "GREEN": return "B03"
@@ -87,6 +78,11 @@ public enum Bands {
         case "SWIR2", "SWIR22": return "B12"
         default: break
         }
+        // Strip resolution suffixes used by SAFE products and STAC assets: B04_10m, SCL_20m.
+        if let underscore = name.firstIndex(of: "_") { name = String(name[..<underscore]) }
+        if name == "SC" || name == "SCL" { return scl }
+        if name.hasPrefix("B"), name.count == 2, let d = name.last, d.isNumber { return "B0\(d)" }
+        if name == "B8A" || name == "B08A" { return "B8A" }
         // JRC Sentinel-1 names: VVb/VHb backscatter, VVc/VHc coherence; the scene's card says which.
         if radarProduct(name) != nil { return String(name.prefix(2)) }
         return name

@@ -385,6 +385,9 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertEqual(series.map { String($0.obstime.prefix(10)) }, ["2024-06-15", "2024-06-16", "2024-06-17", "2024-06-18"])
         XCTAssertEqual(series.map { $0.bands.map(\.band) }, Array(repeating: ["B04", "B08"], count: 4))
         XCTAssertEqual(series.map { $0.bands[0].stats.mean }, [510, 500, 520, 530])
+        // Whole colour names only: a red-edge band is not red.
+        XCTAssertEqual(Bands.normalise("nir"), "B08")
+        XCTAssertNotEqual(Bands.normalise("RED_EDGE_1"), "B04")
     }
 
     /// The long form under the names other tools give its columns (plot_id, acquisition_date,

@@ -248,8 +248,6 @@ public struct CropCheck {
         return ("yellow", [String(format: "does not follow the declared %@ curve (distance %.2f, limit %.2f), nor any other crop of the lake", crop, distance, limit)])
     }
 
-    /// Ten-day bins of the year: the value at each bin's centre, linear between the usable
-    /// observations around it when both are near enough.
     /// The usual days between the parcel's optical acquisitions, cloudy or not: 5 for Sentinel-2,
     /// 10 for dekadal composites, about 30 for monthly ones.
     static func acquisitionSpacing(_ observations: [Observed]) -> Int {
@@ -260,8 +258,10 @@ public struct CropCheck {
         return RobustStatistics.median(reordering: &steps).map { Int($0.rounded()) } ?? 0
     }
 
-    /// `spacing`: the usual days between acquisitions; a bin reaches at least that far, so that
-    /// monthly composites (one value standing for a month) fill the bins between them.
+    /// Ten-day bins of the year: the value at each bin's centre, linear between the usable
+    /// observations around it when both are near enough. `spacing`: the usual days between
+    /// acquisitions; a bin reaches at least that far, so that monthly composites (one value
+    /// standing for a month) fill the bins between them.
     static func profile(_ usable: [IndexPoint], year: Int, bins: Int, options: CropCheckOptions, spacing: Int = 0) -> Profile {
         let reach = max(options.reachDays, spacing)
         var values = [Float](repeating: .nan, count: bins)

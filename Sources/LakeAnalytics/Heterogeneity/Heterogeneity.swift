@@ -172,7 +172,7 @@ public struct Heterogeneity {
         // Level classes: per AOI and date, the fifths of the band's mean over the parcels seen.
         struct DateKey: Hashable { let aoi: String; let obsid: Int64 }
         var levels: [DateKey: [Float]] = [:]
-        for (pid, s) in series { for o in s.obs { levels[DateKey(aoi: series[pid]!.aoi, obsid: o.obsid), default: []].append(o.level) } }
+        for s in series.values { for o in s.obs { levels[DateKey(aoi: s.aoi, obsid: o.obsid), default: []].append(o.level) } }
         for k in levels.keys { levels[k]!.sort() }
         func levelClass(_ key: DateKey, _ level: Float) -> Int {
             let sorted = levels[key]!

@@ -113,12 +113,17 @@ struct MarkerEngine {
         return counts.filter { $0.value >= 6 && 3 * $0.value >= best }.keys.sorted()
     }
 
-    /// The usable observations (see `screened`) of the parcel's year, or, for a parcel without
-    /// one, of each of its `seasonYears` in turn.
+    /// The years a parcel is analysed in: its declared year; without one, its `seasonYears`
+    /// when there are several, else [0] (the year most of its observations fall in).
+    static func seasons(_ observations: [Observed], declared: Int) -> [Int] {
+        guard declared == 0 else { return [declared] }
+        let years = seasonYears(observations)
+        return years.count > 1 ? years : [0]
+    }
+
+    /// The usable observations (see `screened`) of each of the parcel's `seasons` in turn.
     func usable(_ observations: [Observed], year declared: Int, regional: Set<Int>) -> [IndexPoint] {
-        let years = declared == 0 ? Self.seasonYears(observations) : [declared]
-        guard years.count > 1 else { return screened(observations, year: declared, regional: regional).usable }
-        return years.flatMap { screened(observations, year: $0, regional: regional).usable }
+        Self.seasons(observations, declared: declared).flatMap { screened(observations, year: $0, regional: regional).usable }
     }
 
     /// `regional`: days of drops shared by the area (atmosphere); `coherenceReference`: the
@@ -128,7 +133,7 @@ struct MarkerEngine {
     /// one with the other seasons' lights among its reasons.
     func analyse(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: Set<Int> = [],
                  coherenceReference: [Int: Double] = [:], season: [Int: Double] = [:]) -> (markers: [Marker], decision: Decision?) {
-        let years = declared == 0 ? Self.seasonYears(observations) : []
+        let years = Self.seasons(observations, declared: declared)
         guard years.count > 1 else {
             let result = analyseSeason(observations, year: declared, crop: crop, names: names, regional: regional,
                                        coherenceReference: coherenceReference, season: season)

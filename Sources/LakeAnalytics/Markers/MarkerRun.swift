@@ -307,8 +307,7 @@ public struct MarkerRun {
                 let year = plan.parcels[item.pid]!.year
                 let observations = try plan.observations(item)
                 // A parcel without a year: each season it has (as `markers run` analyses it).
-                let years = year == 0 ? MarkerEngine.seasonYears(observations) : []
-                return (years.count > 1 ? years : [year]).flatMap { y in
+                return MarkerEngine.seasons(observations, declared: year).flatMap { y in
                     let s = plan.engine.screened(observations, year: y, regional: regional.days(for: item.pid))
                     return zip(s.observations, s.verdicts).map { ($0.day, $0.value(options.signalKind), $1) }
                 }

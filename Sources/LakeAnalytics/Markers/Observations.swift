@@ -4,7 +4,8 @@ import LakeStore
 enum ObservationReader {
     /// The means of the bands markers use (`bandIDs`: B02, B04, B08, B11, VV, VH and an NDVI
     /// band, each nil where the lake has none), with scene offsets applied to reflectance bands
-    /// given in digital numbers (`Bands.holdsDigitalNumbers`), with each observation's clear flag, sorted by day. Band columns
+    /// given in digital numbers (`Bands.holdsDigitalNumbers`, unless `Bands.offsetsTakenOff`), with
+    /// each observation's clear flag, sorted by day. Band columns
     /// arrive sorted by obsid and are merged without hashing.
     static func read(_ item: ParcelInput, wanted: Set<UInt8>, bandIDs: [UInt8?], calendar: SceneCalendar, blueStd: Bool = false) throws -> [Observed] {
         var rows: [(obsid: Int64, means: BandMeans)] = []
@@ -30,19 +31,18 @@ enum ObservationReader {
             }
             rows = merged
         }
-        // The reflectance bands (slots 0–3) whose scene offsets were applied.
-        var offsetApplied = [false, false, false, false]
+        // The reflectance bands (slots 0–3, a bit each) held in digital numbers, to which scene
+        // offsets apply.
+        var inDN: UInt8 = 0
         do {
             try SeriesCodec.forEachColumn(item.blob, bands: wanted, field: 1) { band, obsids, values in
                 guard let k = bandIDs.firstIndex(where: { $0 == band }) else { return }
-                // Scene offsets apply to the reflectance bands' digital numbers, not to reflectances.
-                let offsets = k < 4 && Bands.holdsDigitalNumbers(values)
-                if offsets { offsetApplied[k] = true }
+                if k < 4 && Bands.holdsDigitalNumbers(values) { inDN |= 1 << k }
                 if k == 6 {
                     let factor = Bands.ndviFactor(values)   // the parcel's whole column says which scale
                     put(BandMeans.ndvi, obsids) { j in Double(values[j]) * factor }
                 } else {
-                    put(k, obsids) { j in Double(offsets ? values[j] + calendar.offset(obsids[j]) : values[j]) }
+                    put(k, obsids) { j in Double(values[j]) }
                 }
             }
             if blueStd, let blue = bandIDs[0], wanted.contains(blue) {
@@ -54,15 +54,19 @@ enum ObservationReader {
             // Damaged data is not "no data": a parcel whose series cannot be read stops the run.
             throw LakeError.database("the signature series of parcel pid \(item.pid) cannot be decoded (\(error)); the lake file is damaged")
         }
-        // Statistics whose offsets were taken off before they came (exported harmonised): the
-        // darkest band read (B02, else B04) says so, and the offsets are given back.
-        if let k = [0, 1].first(where: { offsetApplied[$0] }),
-           Bands.offsetsTakenOff(darkest: rows.lazy.compactMap { row in
-               row.means[k].map { (Float($0) - calendar.offset(row.obsid), calendar.offset(row.obsid)) } }) {
+        // Scene offsets apply to the reflectance bands' digital numbers — not to reflectances,
+        // nor where the darkest band read (B02, else B04) shows they were taken off before the
+        // statistics came (`Bands.offsetsTakenOff`).
+        var apply = inDN != 0
+        if apply, let k = [0, 1].first(where: { inDN & 1 << $0 != 0 }) {
+            apply = !Bands.offsetsTakenOff(darkest: rows.lazy.compactMap { row in row.means[k].map { (Float($0), calendar.offset(row.obsid)) } })
+        }
+        if apply {
             for i in rows.indices {
-                let offset = Double(calendar.offset(rows[i].obsid))
+                let offset = calendar.offset(rows[i].obsid)
                 guard offset != 0 else { continue }
-                for k in 0..<4 where offsetApplied[k] { if let v = rows[i].means[k] { rows[i].means[k] = v - offset } }
+                // In float32, as the statistics are stored.
+                for k in 0..<4 where inDN & 1 << k != 0 { if let v = rows[i].means[k] { rows[i].means[k] = Double(Float(v) + offset) } }
             }
         }
         var out: [Observed] = []

@@ -51,10 +51,9 @@ public final class SeriesScanner {
         try PackedScan.forEach(lake, screen: cloudScreen) { pid, blob, clearList in
             if let pids, !pids.contains(pid) { return }
             var rows = try SeriesCodec.decode(blob)
-            // Offsets apply to the bands this parcel has in digital numbers (not in reflectance).
-            var inDN = Bands.inDigitalNumbers(rows)
-            // Statistics whose offsets were taken off before they came (exported harmonised).
-            if Bands.offsetsTakenOff(rows, name: { dictionary.name($0) }, offset: { calendar.offset($0) }) { inDN = [] }
+            // Offsets apply to the bands this parcel has in digital numbers (not in reflectance,
+            // nor where they were taken off before the statistics came).
+            let inDN = Bands.offsetBands(rows, name: { dictionary.name($0) }, offset: { calendar.offset($0) })
             for i in rows.indices where offsetBands.contains(rows[i].bandID) && inDN.contains(rows[i].bandID) {
                 let offset = calendar.offset(rows[i].obsid)
                 if offset != 0 { rows[i] = SignatureRow(obsid: rows[i].obsid, bandID: rows[i].bandID, stats: rows[i].stats.offset(by: offset)) }

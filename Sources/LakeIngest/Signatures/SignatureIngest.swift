@@ -57,8 +57,7 @@ public struct SignatureIngest {
                 summary.read += 1
                 if summary.read % 10_000 == 0 { progress.set(row.offset) }
                 if let error = row.error { summary.reject(row.location, error); return }
-                guard let pid = try resolver.pid(row.parcel ?? options.parcel, row, &summary, row.location) else { return }
-                guard let obsid = try resolver.obsid(row, &summary) else { return }
+                guard let (pid, obsid) = try resolver.key(row.parcel ?? options.parcel, row, &summary) else { return }
                 if let hist = row.hist {
                     try sink.scl(pid: pid, obsid: obsid, hist: hist, &summary)
                 }
@@ -267,19 +266,25 @@ final class Resolver {
     private var lastParcel: (id: String, pid: Int64)?
     private var lastReference: (raw: String, obsid: Int64)?
 
-    /// The row's parcel: by its identifier, and where the parcel is declared in several years
-    /// of one AOI, by the year of the row's scene.
-    func pid(_ id: String?, _ row: SignatureSource.Row, _ summary: inout IngestSummary, _ location: @autoclosure () -> String) throws -> Int64? {
-        if let id, let last = lastParcel, last.id == id { return last.pid }
+    /// The row's parcel and scene. The parcel is looked up first (a row of an unknown parcel
+    /// creates no scene); where the parcel is declared in several years of one AOI, the row's
+    /// scene says which declaration.
+    func key(_ id: String?, _ row: SignatureSource.Row, _ summary: inout IngestSummary) throws -> (pid: Int64, obsid: Int64)? {
         if let id, let years = parcelsByYear[id] {
             guard let obsid = try obsid(row, &summary) else { return nil }
             guard let year = sceneYears[obsid], let pid = years[year] else {
-                summary.reject(location(), "parcel \(id) is declared for \(years.keys.sorted().map(String.init).joined(separator: ", ")), "
+                summary.reject(row.location, "parcel \(id) is declared for \(years.keys.sorted().map(String.init).joined(separator: ", ")), "
                                + "not for the year of this row's scene (\(sceneYears[obsid].map(String.init) ?? "unknown")); give --year to load it into one declaration")
                 return nil
             }
-            return pid
+            return (pid, obsid)
         }
+        guard let pid = pid(id, &summary, row.location), let obsid = try obsid(row, &summary) else { return nil }
+        return (pid, obsid)
+    }
+
+    func pid(_ id: String?, _ summary: inout IngestSummary, _ location: @autoclosure () -> String) -> Int64? {
+        if let id, let last = lastParcel, last.id == id { return last.pid }
         guard let pid = lookUpPid(id, &summary, location) else { return nil }
         lastParcel = (id!, pid)
         return pid

@@ -173,16 +173,13 @@ enum SignatureSource {
             }
         }
 
-        /// A column name that is a band's name and nothing more: B1–B12 (B01, B8A), NDVI, VV,
-        /// VH, HH, HV (lower case, as the header is read).
+        /// A column name that is a band's name and nothing more (lower case, as the header is
+        /// read): a Sentinel-2 band (b4, B04, B8A, or its colour: red, nir, …), NDVI, or a
+        /// Sentinel-1 polarisation.
         static func plainBand(_ name: String) -> String? {
-            if name == "ndvi" { return Bands.ndvi }
-            if ["blue", "green", "red", "nir", "swir1", "swir16", "swir2", "swir22"].contains(name) { return Bands.normalise(name) }
-            if ["vv", "vh", "hh", "hv"].contains(name) { return name.uppercased() }
-            guard name.hasPrefix("b"), (2...3).contains(name.count), name.dropFirst().allSatisfy({ $0.isNumber || $0 == "a" }) else { return nil }
+            guard !name.contains("_") else { return nil }   // normalise would cut it there
             let b = Bands.normalise(name)
-            let known: Set<String> = ["B01", "B02", "B03", "B04", "B05", "B06", "B07", "B08", "B8A", "B09", "B10", "B11", "B12"]
-            return known.contains(b) ? b : nil
+            return Bands.sentinel2.contains(b) || [Bands.ndvi, "VV", "VH", "HH", "HV"].contains(b) ? b : nil
         }
 
         func validate(path: String) throws {
