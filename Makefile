@@ -15,6 +15,7 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product lake
 	$(SWIFT) build -c release --product lake-full
+	$(SWIFT) build -c release --product lake-analytics
 	$(SWIFT) build -c release --product lake-fixtures
 	$(SWIFT) build -c release --product lake_functions
 	$(SWIFT) build -c release --product lake-fuzz

@@ -16,10 +16,12 @@ let package = Package(
     name: "lake",
     platforms: [.macOS(.v14)],
     products: [
-        // `lake` starts fast (SQLite and the store only) and hands every command it does not
-        // answer alone to `lake-full`, the whole command set (GDAL, analytics, reports).
+        // `lake` starts fast (SQLite and the store only) and hands the whole-lake analyses to
+        // `lake-analytics` (no GDAL) and every other command it does not answer alone to
+        // `lake-full`, the whole command set (GDAL, analytics, reports).
         .executable(name: "lake", targets: ["lake"]),
         .executable(name: "lake-full", targets: ["lake-full"]),
+        .executable(name: "lake-analytics", targets: ["lake-analytics"]),
         .executable(name: "lake-fixtures", targets: ["lake-fixtures"]),
         // In-process timings of the point queries (`make bench`).
         .executable(name: "lake-bench", targets: ["lake-bench"]),
@@ -66,10 +68,12 @@ let package = Package(
         // Store → answers.
         .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport"], swiftSettings: instrumented),
         // Store → analyses: series, screening, peers, heterogeneity, markers, crop checks,
-        // decisions, runs, SQL functions (FOI borrows extraction's rasteriser).
-        .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeGDAL", "LakeExtract", "LakeSupport",
+        // decisions, runs, SQL functions. No GDAL: a command that only analyses never loads it.
+        .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeSupport",
                                                      .product(name: "Yams", package: "Yams")],
                 swiftSettings: hot),
+        // A thematic raster + parcels → the JRC FOI assessment (borrows extraction's rasteriser).
+        .target(name: "LakeFOI", dependencies: ["LakeAnalytics", "LakeExtract", "LakeGDAL", "LakeSQLite", "LakeStore"], swiftSettings: instrumented),
         .target(name: "LakeSQLiteExtension", dependencies: ["LakeAnalytics", "LakeSQLite"]),
         // Answers → files: CSV, JSON, GeoJSON (streaming).
         .target(name: "LakeReports", dependencies: ["LakeStore", "LakeSQLite", "LakeAnalytics", "LakeGDAL", "LakeSupport"]),
@@ -104,9 +108,19 @@ let package = Package(
             // relocation of them at start (−2 ms of 10; BENCHMARKS, start-up).
             .unsafeFlags(["-static-stdlib", "-l_FoundationCShims", "-l_FoundationCollections", "-lswiftSynchronization"]),
         ]),
+        // … the whole-lake analyses without GDAL (markers run, check crops, decide) …
+        .target(name: "LakeAnalyticsCLI", dependencies: ["LakeCLI", "LakeAnalytics", "LakeStore",
+                                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "lake-analytics", dependencies: [
+            "LakeAnalyticsCLI", "LakeCLI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], linkerSettings: [
+            .unsafeFlags(["-static-stdlib", "-lCoreFoundation", "-l_FoundationICU", "-lFoundationInternationalization",
+                          "-l_FoundationCShims", "-l_FoundationCollections", "-lswiftSynchronization"]),
+        ]),
         // … and every command.
         .executableTarget(name: "lake-full", dependencies: [
-            "LakeCLI", "LakeStore", "LakeIngest", "LakeServer", "LakeExtract", "LakeQuery", "LakeAnalytics", "LakeReports",
+            "LakeCLI", "LakeAnalyticsCLI", "LakeStore", "LakeIngest", "LakeServer", "LakeExtract", "LakeQuery", "LakeAnalytics", "LakeFOI", "LakeReports",
             "LakePostGIS", "LakeTransfer", "LakePlots", "LakeChips",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -127,7 +141,7 @@ let package = Package(
         .testTarget(name: "LakeIngestTests", dependencies: ["LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSupport", "LakeTestSupport"]),
         .testTarget(name: "LakeExtractTests", dependencies: ["LakeExtract", "LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSQLite", "LakeTestSupport"],
                     exclude: ["Reference"]),
-        .testTarget(name: "LakeAnalyticsTests", dependencies: ["LakeAnalytics", "LakeIngest", "LakeQuery", "LakeStore", "LakeSQLite", "LakeGDAL", "LakeTestSupport"]),
+        .testTarget(name: "LakeAnalyticsTests", dependencies: ["LakeAnalytics", "LakeFOI", "LakeIngest", "LakeQuery", "LakeStore", "LakeSQLite", "LakeGDAL", "LakeTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["LakeSQLite", "LakeGDAL"]),
     ]
 )

@@ -1,6 +1,9 @@
 import ArgumentParser
 import LakeStore
 import LakeSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -68,3 +71,36 @@ public func printJSON(_ object: Any) {
 
 /// True when the environment asks for timings on stderr (`LAKE_TIMING=1`).
 public var timingRequested: Bool { ProcessInfo.processInfo.environment["LAKE_TIMING"] != nil }
+
+/// Runs a command parsed from the command line and exits with its code; an error exits as
+/// ArgumentParser words it (the front-ends' leaf commands, run without a root command).
+public func runAndExit(_ command: ParsableCommand) -> Never {
+    var command = command
+    do {
+        try command.run()
+        exit(0)
+    } catch {
+        QueryParcel.exit(withError: error)
+    }
+}
+
+/// Replaces this process with `name` (`lake-full`, `lake-analytics`) from this executable's
+/// directory, same arguments: same process, same exit codes, same signals.
+public func handOver(to name: String) -> Never {
+    let path = executableDirectory() + "/" + name
+    var argv: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) }
+    argv.append(nil)
+    execv(path, &argv)
+    let reason = String(cString: strerror(errno))
+    printError("lake: cannot start \(path) (\(reason)); \(name) belongs beside lake (make build installs lake, lake-analytics and lake-full)")
+    exit(1)
+}
+
+/// The directory of this executable (symbolic links resolved).
+public func executableDirectory() -> String {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    let path = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+    guard let slash = path.lastIndex(of: "/") else { return "." }
+    return String(path[..<slash])
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import LakeCLI
 import Foundation
 import LakeAnalytics
+import LakeFOI
 import LakeReports
 import LakeStore
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LakeAnalyticsCLI
 import LakeCLI
 import LakeStore
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LakeAnalyticsCLI
 import LakeCLI
 import Foundation
 import LakeAnalytics
@@ -12,44 +13,6 @@ struct Markers: ParsableCommand {
         subcommands: [MarkersRun.self, MarkersShow.self])
 }
 
-struct MarkersRun: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run",
-        abstract: "Run an option file (YAML) over the parcels; markers and decisions are kept in the lake with the run.",
-        discussion: "Shipped option files: options/mowing.yaml, options/harvest.yaml, options/bare-soil.yaml, options/crop-phenology.yaml, options/crop-check.yaml.")
-
-    @OptionGroup var global: GlobalOptions
-    @Argument(help: "The option file.") var optionsFile: String
-    @Option(name: .customLong("parcels"), parsing: .upToNextOption, help: "Only these parcel identifiers.") var parcels: [String] = []
-    @Option(help: "Only parcels of this area of interest.") var aoi: String?
-    @Option(help: "Only parcels of this year.") var year: Int?
-    @Option(help: ArgumentHelp("Instead of the option file's parcel selection: these crop codes or names (comma-separated; a name matches crop or crop-group names containing it).",
-                               valueName: "codes")) var crops: String?
-    @Flag(help: "Print the summary as JSON.") var json = false
-
-    func run() throws {
-        try guarded {
-            let (options, text) = try MarkerOptions.load(path: optionsFile)
-            let lake = try Lake.open(path: global.path, writable: true)
-            var scope = ParcelScope()
-            scope.parcelIDs = parcels.isEmpty ? nil : parcels; scope.aoi = aoi; scope.year = year
-            scope.crops = try crops.map { text in
-                let list = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-                guard !list.isEmpty else { throw LakeError.usage("--crops needs at least one crop code or name") }
-                return list
-            }
-            let summary = try MarkerRun(lake: lake).run(options, text: text, scope: scope)
-            for note in summary.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
-            if json { printJSON(summary.json) } else {
-                let colours = (["green", "yellow", "red"] + (summary.decisions["grey"] == nil ? [] : ["grey"]))
-                    .map { "\(summary.decisions[$0] ?? 0) \($0)" }.joined(separator: ", ")
-                print("markers run \(summary.run) (\(options.name)): \(summary.parcels) parcels, \(summary.markers) markers, decisions: \(colours) "
-                      + String(format: "(%.2f s, %.0f parcels/s)", summary.seconds, Double(summary.parcels) / max(summary.seconds, 1e-9)))
-            }
-            return 0
-        }
-    }
-}
 
 struct MarkersShow: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -9,10 +9,11 @@ import Darwin
 
 /// `lake`: the command analysts type. It links SQLite and the store only, so it starts in a few
 /// milliseconds; the commands it can answer alone (`--version`, `query parcel`, `query at`,
-/// `info`) it runs itself, and every other command line — ingest, extraction, analytics,
-/// reports, help, and anything it cannot parse — it hands unchanged to `lake-full`, the whole
-/// command set linked against GDAL, installed beside it, by exec (same process, same exit
-/// codes, same signals). See BENCHMARKS, start-up.
+/// `info`) it runs itself. The whole-lake analyses (`markers run`, `check crops`, `decide`) it
+/// hands to `lake-analytics` (the analytics without GDAL), and every other command line —
+/// ingest, extraction, reports, help, and anything it cannot parse — to `lake-full`, the whole
+/// command set linked against GDAL. Both are installed beside it and take over by exec (same
+/// process, same exit codes, same signals). See BENCHMARKS, start-up.
 @main
 enum Main {
     static func main() {
@@ -22,36 +23,17 @@ enum Main {
             exit(0)
         }
         // Parsing throws for --help and for usage errors too: lake-full words those.
-        if let command = fastCommand(args) {
-            do {
-                var command = command
-                try command.run()
-                exit(0)
-            } catch {
-                QueryParcel.exit(withError: error)
-            }
+        if let command = fastCommand(args) { runAndExit(command) }
+        handOver(to: isAnalysisCommandLine(args) ? "lake-analytics" : "lake-full")
+    }
+
+    /// The command lines `lake-analytics` runs (LakeAnalyticsCLI's `analysisCommand`; `lake`
+    /// does not link the analytics, so it names them here).
+    static func isAnalysisCommandLine(_ args: [String]) -> Bool {
+        switch (args.first, args.dropFirst().first) {
+        case ("markers", "run"), ("check", "crops"), ("decide", _): true
+        default: false
         }
-        handOver()
-    }
-
-    /// Replaces this process with `lake-full` from the same directory, same arguments.
-    static func handOver() -> Never {
-        let full = executableDirectory() + "/lake-full"
-        var argv: [UnsafeMutablePointer<CChar>?] = CommandLine.arguments.map { strdup($0) }
-        argv.append(nil)
-        execv(full, &argv)
-        let reason = String(cString: strerror(errno))
-        printError("lake: cannot start \(full) (\(reason)); lake-full belongs beside lake (make build installs both)")
-        exit(1)
-    }
-
-    /// The directory of this executable (symbolic links resolved).
-    static func executableDirectory() -> String {
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        let path = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return String(path[..<slash])
     }
 
     /// The command `lake` runs without lake-full, parsed, if the command line is one. The leaf

@@ -1,8 +1,9 @@
 import Foundation
 import XCTest
 
-/// `lake` answers the commands it can alone without loading GDAL, SpatiaLite or PROJ, hands
-/// every other command line to `lake-full`, and both print the same thing.
+/// `lake` answers the commands it can alone without loading GDAL, SpatiaLite or PROJ, hands the
+/// whole-lake analyses to `lake-analytics` (no GDAL) and every other command line to
+/// `lake-full`, and they print the same thing.
 final class StartUpTests: BinaryTestCase {
     func loadSmallLake() throws {
         XCTAssertEqual(try run(["--db", db, "ingest", "parcels", fixture("parcels.geojson"), "--aoi", "demo", "--year", "2024"]).code, 0)
@@ -29,6 +30,34 @@ final class StartUpTests: BinaryTestCase {
         // A command lake cannot answer alone goes to lake-full, which has GDAL.
         let ingest = try librariesLoaded(["--db", db, "ingest", "catalogue", fixture("scenes.stac.json")])
         XCTAssertTrue(ingest.contains("libgdal"), ingest)
+    }
+
+    func testWholeLakeAnalysesLoadNeitherGDALNorSpatiaLiteNorPROJAndDecideAsLakeFullDoes() throws {
+        // 150 generated parcels: every colour among the lights.
+        let data = dir.appendingPathComponent("gen").path
+        XCTAssertEqual(try run(["--out", data, "--parcels", "150", "--scenes", "73", "--seed", "3"], tool: "lake-fixtures").code, 0)
+        for args in [["ingest", "parcels", data + "/parcels.geojson", "--aoi", "demo", "--year", "2024"],
+                     ["ingest", "catalogue", data + "/scenes.stac.json"], ["ingest", "signatures", data + "/signatures.csv", data + "/scl.csv"]] {
+            XCTAssertEqual(try run(["--db", db] + args).code, 0)
+        }
+        let copy = dir.appendingPathComponent("full.sqlite").path
+        try FileManager.default.copyItem(atPath: db, toPath: copy)
+        let mowing = Self.root.appendingPathComponent("options/mowing.yaml").path
+        for args in [["markers", "run", mowing], ["check", "crops"], ["decide"]] {
+            let loaded = try librariesLoaded(["--db", db] + args)
+            XCTAssertTrue(loaded.contains("libsqlite3"), "LD_DEBUG shows no loading at all:\n\(loaded)")
+            for heavy in ["libgdal", "libspatialite", "libproj", "libgeos"] {
+                XCTAssertFalse(loaded.contains(heavy), "lake \(args.joined(separator: " ")) loaded \(heavy)")
+            }
+            XCTAssertEqual(try run(["--db", copy] + args, tool: "lake-full").code, 0)
+        }
+        // The same lights and reasons, row for row, from both binaries.
+        let lights = ["sql", "SELECT r.kind, d.scheme, p.parcel_id, d.colour, d.reasons FROM decisions d JOIN runs r USING (run_id) JOIN parcels p USING (pid) ORDER BY 1, 2, 3", "--csv"]
+        let fast = try run(["--db", db] + lights), full = try run(["--db", copy] + lights)
+        XCTAssertEqual(fast.code, 0, fast.err)
+        XCTAssertEqual(fast.out.split(separator: "\n").count, 1 + 21 + 150 + 150)
+        for colour in ["green", "yellow", "red", "grey"] { XCTAssertTrue(fast.out.contains(",\(colour),"), colour) }
+        XCTAssertEqual(fast.out, full.out)
     }
 
     func testBothBinariesPrintTheSame() throws {

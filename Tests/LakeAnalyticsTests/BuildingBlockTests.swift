@@ -116,6 +116,28 @@ final class BuildingBlockTests: XCTestCase {
         XCTAssertEqual(Set(group.compactMap(\.parcel.cropCode)), ["1510", "1610"])
     }
 
+    /// In a lake of longitudes and latitudes (EPSG:4326) peers are measured in metres on the
+    /// ellipsoid, whether the SRID is geographic as SpatiaLite's spatial_ref_sys says.
+    func testPeersOfAGeographicLakeInMetres() throws {
+        let lake = try temporaryLake(self, srid: 4326)
+        // Three 0.001° squares at 50° N, their west edges 0.003° and 0.006° of longitude apart:
+        // gaps of 0.002° and 0.005° = 143.4 m and 358.5 m (111,320 m × cos 50° per degree).
+        func square(_ id: String, _ x: Double) -> String {
+            "{\"type\": \"Feature\", \"properties\": {\"parcel_id\": \"\(id)\", \"crop_code\": \"G\"}, \"geometry\": {\"type\": \"Polygon\", \"coordinates\": [[[\(x), 50.0], [\(x + 0.001), 50.0], [\(x + 0.001), 50.001], [\(x), 50.001], [\(x), 50.0]]]}}"
+        }
+        let geojson = "{\"type\": \"FeatureCollection\", \"features\": [\(square("A", 5.0)), \(square("B", 5.003)), \(square("C", 5.006))]}"
+        var o = ParcelIngestOptions(); o.aoi = "geo"; o.year = 2024
+        _ = try ParcelIngest(lake: lake).run(path: try write(geojson, "geo.geojson"), options: o)
+        var options = PeerOptions(); options.distance = 300; options.same = .any
+        let peers = try PeerQueries(lake: lake).peers(of: try ParcelLookup.byID(lake, id: "A"), options)
+        XCTAssertEqual(peers.map(\.parcel.parcelID), ["B"])
+        XCTAssertEqual(peers[0].distance, 143.4, accuracy: 1.0)
+        options.distance = 400
+        let both = try PeerQueries(lake: lake).peers(of: try ParcelLookup.byID(lake, id: "A"), options)
+        XCTAssertEqual(both.map(\.parcel.parcelID), ["B", "C"])
+        XCTAssertEqual(both[1].distance, 358.5, accuracy: 2.0)
+    }
+
     func testHeterogeneityRunIsRecordedAndReproducible() throws {
         let lake = try fixtureLake()
         let first = try Heterogeneity(lake: lake).run(HeterogeneityOptions(), optionsText: "band: B08\n")

@@ -1,5 +1,6 @@
 import Foundation
 import LakeAnalytics
+import LakeFOI
 import LakeGDAL
 import LakeIngest
 import LakeStore

@@ -33,8 +33,23 @@ public func temporaryLake(_ test: XCTestCase, srid: Int = Lake.defaultSRID) thro
     return try Lake.create(path: dir.appendingPathComponent("t.sqlite").path, srid: srid)
 }
 
+/// One folder per test process for the files tests write (`write`), removed when the test
+/// bundle finishes: tests leave nothing in the temporary directory.
+public let scratchFolder: URL = {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lake-tests-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))")
+    try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    XCTestObservationCenter.shared.addTestObserver(ScratchCleaner(dir))
+    return dir
+}()
+
+private final class ScratchCleaner: NSObject, XCTestObservation {
+    let dir: URL
+    init(_ dir: URL) { self.dir = dir }
+    func testBundleDidFinish(_ testBundle: Bundle) { try? FileManager.default.removeItem(at: dir) }
+}
+
 public func write(_ text: String, _ name: String) throws -> String {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString)-\(name)").path
+    let path = scratchFolder.appendingPathComponent("\(UUID().uuidString)-\(name)").path
     try text.write(toFile: path, atomically: true, encoding: .utf8)
     return path
 }

@@ -1,5 +1,4 @@
 import Foundation
-import LakeGDAL
 import LakeQuery
 import LakeSQLite
 import LakeStore
@@ -28,7 +27,9 @@ public struct Peer: Sendable {
 public final class PeerQueries {
     let lake: Lake
     private var statements: [PeerMatch: Statement] = [:]
-    private lazy var geographic: Bool? = try? SpatialReference(epsg: lake.srid).isGeographic
+    /// Whether the lake's SRID is geographic (degrees), as SpatiaLite's `spatial_ref_sys` says:
+    /// distances are then measured on the ellipsoid.
+    private lazy var geographic: Bool? = try? lake.db.scalar("SELECT SridIsGeographic(?)", .int(Int64(lake.srid)))?.int.map { $0 != 0 }
     public init(lake: Lake) { self.lake = lake }
 
     /// Parcels of the same crop (or crop group, or any) and year within `distance` of the
@@ -41,7 +42,7 @@ public final class PeerQueries {
         case .group: sameClause = "AND (SELECT group_code FROM parcel_groups WHERE pid = p.pid) IS (SELECT group_code FROM parcel_groups WHERE pid = t.pid)"
         case .any: sameClause = ""
         }
-        guard let geographic else { throw LakeError.usage("EPSG:\(lake.srid) is not a coordinate reference system GDAL knows") }
+        guard let geographic else { throw LakeError.lakeFile(path: lake.path, reason: "EPSG:\(lake.srid), the lake's SRID, is not in its spatial_ref_sys") }
         let distance = geographic ? "ST_Distance(p.geom, t.geom, 1)" : "ST_Distance(p.geom, t.geom)"
         // The search frame: the parcel's bounding box grown by the distance (in degrees for a
         // geographic lake: metres / 111,320 at the equator, generous towards the poles).

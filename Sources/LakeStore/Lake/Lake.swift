@@ -142,9 +142,10 @@ public final class Lake {
 
     /// Another read-only connection to this lake's file, configured like this one, for a
     /// thread of its own (a connection is used by one thread at a time). The file was checked
-    /// when this lake was opened.
+    /// when this lake was opened. Without SpatiaLite (the batch readers read series, not
+    /// geometries): `loadSpatiaLite()` on it when a reader needs spatial functions.
     public func readerConnection() throws -> Connection {
-        let db = try Connection(path: path, mode: .readOnly)
+        let db = try Connection(path: path, mode: .readOnly, spatial: false)
         try Self.configure(db)
         return db
     }

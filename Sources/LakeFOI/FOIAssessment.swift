@@ -1,4 +1,5 @@
 import Foundation
+import LakeAnalytics
 import LakeExtract
 import LakeGDAL
 import LakeSQLite
