@@ -362,6 +362,60 @@ final class CatalogueAndSignatureTests: XCTestCase {
         }
     }
 
+    /// A parcel on the edge of two tiles is exported once per tile: the same parcel, date and
+    /// band twice with different statistics. Rows keyed by date name no product, so that is one
+    /// acquisition seen twice: the row with more pixels is kept whichever comes first, in every
+    /// merge path (a parcel's rows together, rows scattered over the file, rows meeting a series
+    /// already in the lake), and the load says so. Rows naming a product still refuse two
+    /// different rows for one key.
+    func testOverlappingTilesOfOneDateKeepTheRowWithMorePixels() throws {
+        let lake = try demoLake()
+        let scenes = try lake.db.prepare("SELECT obsid, reference, substr(obstime, 1, 10) FROM catalogue WHERE card = 's2' ORDER BY obstime LIMIT 2")
+        var found: [(obsid: Int64, reference: String, date: String)] = []
+        while try scenes.step() { found.append((scenes.int(0), scenes.text(1) ?? "", scenes.text(2) ?? "")) }
+        let (d1, d2) = (found[0].date, found[1].date)
+        XCTAssertNotEqual(d1, d2)
+        let b04 = UInt8(try XCTUnwrap(lake.db.scalar("SELECT band_id FROM bands WHERE name = 'B04'")?.int))
+        func mean(_ id: String, _ obsid: Int64) throws -> Float? {
+            let pid = try ParcelLookup.byID(lake, id: id).pid
+            return try SignatureStore(db: lake.db).series(pid: pid).first { $0.obsid == obsid && $0.bandID == b04 }?.stats.mean
+        }
+        // P000001's rows together (the smaller first on d1, second on d2); P000002's scattered.
+        let first = try SignatureIngest(lake: lake).run(path: try write("""
+            field_id,date,band,count,mean
+            P000001,\(d1),B04,50,1000
+            P000001,\(d1),B04,80,1100
+            P000001,\(d2),B04,80,1200
+            P000001,\(d2),B04,20,1300
+            P000002,\(d1),B04,10,900
+            P000003,\(d1),B04,60,700
+            P000002,\(d1),B04,90,950
+            """, "tiles.csv"), options: .init())
+        XCTAssertEqual(first.rejected.count, 0, "\(first.rejected)")
+        XCTAssertEqual(first.inserted, 4)
+        XCTAssertTrue(first.notes.contains { $0.hasPrefix("3 (parcel, date, band) rows came twice") }, "\(first.notes)")
+        XCTAssertEqual(try mean("P000001", found[0].obsid), 1100)
+        XCTAssertEqual(try mean("P000001", found[1].obsid), 1200)
+        XCTAssertEqual(try mean("P000002", found[0].obsid), 950)
+        // A later load replaces what the lake holds; within it, the larger of two rows wins.
+        let second = try SignatureIngest(lake: lake).run(path: try write("""
+            field_id,date,band,count,mean
+            P000001,\(d1),B04,30,500
+            P000001,\(d2),B04,40,600
+            P000001,\(d2),B04,70,700
+            """, "again.csv"), options: .init())
+        XCTAssertEqual(second.updated, 2)
+        XCTAssertEqual(try mean("P000001", found[0].obsid), 500)
+        XCTAssertEqual(try mean("P000001", found[1].obsid), 700)
+        // The same repeat naming its product is a contradiction: nothing of that file is kept.
+        XCTAssertThrowsError(try SignatureIngest(lake: lake).run(path: try write("""
+            parcel_id,reference,band,count,mean
+            P000004,\(found[0].reference),B04,50,1000
+            P000004,\(found[0].reference),B04,80,1100
+            """, "products.csv"), options: .init())) { XCTAssertTrue("\($0)".contains("given more than once"), "\($0)") }
+        XCTAssertNil(try mean("P000004", found[0].obsid))
+    }
+
     /// Dates as tables write them: 2024/06/16, 15.06.2024 (day first), 17/06/2024 and
     /// 06/18/2024 (the number above 12 says which is the day); 03/04/2024 says nothing and is
     /// rejected naming the date. Colour names are bands (red → B04, nir → B08).

@@ -70,6 +70,10 @@ public struct SignatureIngest {
             try sink.flushHistograms(&summary)
             try sink.histograms.endBulk()
             let store = SignatureStore(db: db)
+            // Rows that name their scene by date only: the same date twice is one acquisition
+            // in two overlapping tiles, not a contradiction (SignatureStore.RepeatRule).
+            let byDate = resolver.keyedByDate > 0 && resolver.keyedByProduct == 0
+            store.repeats = byDate ? .largerCount : .conflict
             var counts = try store.merge(sink.runs, fresh: sink.fresh)
             counts.add(try store.mergePending(fresh: sink.fresh))
             counts.inserted += sink.freshRows
@@ -80,6 +84,10 @@ public struct SignatureIngest {
                 let name = try db.scalar("SELECT name FROM bands WHERE band_id = ?", .int(Int64(band)))?.text ?? "band \(band)"
                 throw LakeError.input(file: path, location: nil, reason:
                     "parcel \(parcel), scene \(scene), band \(name) is given more than once with different statistics (\(counts.conflicts) such keys); nothing of this file was loaded")
+            }
+            if counts.overlaps > 0 {
+                summary.notes.append("\(counts.overlaps) (parcel, date, band) rows came twice with different statistics: one acquisition in "
+                                     + "two overlapping tiles; the row with more pixels was kept")
             }
             try SCLSummary.refresh(db)
             summary.inserted += counts.inserted
@@ -265,6 +273,8 @@ final class Resolver {
     /// reader hands the same String for the same bytes, so `==` is a pointer comparison.
     private var lastParcel: (id: String, pid: Int64)?
     private var lastReference: (raw: String, obsid: Int64)?
+    /// Rows whose scene was found by its date alone, and by a product reference or obsid.
+    private(set) var keyedByDate = 0, keyedByProduct = 0
 
     /// The row's parcel and scene. The parcel is looked up first (a row of an unknown parcel
     /// creates no scene); where the parcel is declared in several years of one AOI, the row's
@@ -318,6 +328,7 @@ final class Resolver {
     }
 
     func obsid(_ row: SignatureSource.Row, _ summary: inout IngestSummary) throws -> Int64? {
+        if row.reference != nil || row.obsid != nil { keyedByProduct += 1 } else { keyedByDate += 1 }
         if let raw = row.reference, let last = lastReference, last.raw == raw { return last.obsid }
         if let raw = row.reference, let obsid = scenesByRawReference[raw] { lastReference = (raw, obsid); return obsid }
         if let reference = row.reference.map(ProductName.strip), !reference.isEmpty {

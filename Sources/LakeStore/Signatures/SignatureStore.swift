@@ -10,12 +10,15 @@ public struct SignatureMergeCounts: Equatable, Sendable {
     /// statistics (the last one is kept): how many, and the first (pid, obsid, band id).
     public var conflicts = 0
     public var firstConflict: (pid: Int64, obsid: Int64, band: UInt8)?
+    /// Keys given twice with different statistics under `RepeatRule.largerCount`: one
+    /// acquisition seen in two overlapping tiles; the row with more pixels was kept.
+    public var overlaps = 0
     public init() {}
 
     /// Adds another merge's counts (its first conflict where this one has none).
     public mutating func add(_ other: SignatureMergeCounts) {
         inserted += other.inserted; updated += other.updated; unchanged += other.unchanged
-        conflicts += other.conflicts
+        conflicts += other.conflicts; overlaps += other.overlaps
         if firstConflict == nil { firstConflict = other.firstConflict }
     }
 
@@ -77,6 +80,17 @@ public final class SignatureStore {
         return try statement.step()
     }
 
+    /// What a merge does with a key (parcel, scene, band) the same input gives twice with
+    /// different statistics. `conflict`: count it (the caller refuses the input: which of two
+    /// rows for one product is right cannot be told). `largerCount`: input keyed by date names no
+    /// product, and the same date twice is one acquisition seen in two overlapping tiles (a
+    /// parcel on a tile edge, exported once per tile): the row with more pixels is kept (the
+    /// first of equal ones) and counted as an overlap.
+    public enum RepeatRule: Sendable { case conflict, largerCount }
+
+    /// The rule of the merges this store runs (`merge`, `mergePending`).
+    public var repeats: RepeatRule = .conflict
+
     /// Writes the whole series of a parcel that has none yet, from rows given in any order,
     /// straight into `signatures_packed` — the path of parcel-ordered input, which needs neither
     /// the pending log nor its merge. Returns false, writing nothing, when a (scene, band) comes
@@ -134,6 +148,7 @@ public final class SignatureStore {
         let merge = try ParcelMerge(store: self, fresh: fresh)
         var counts = SignatureMergeCounts()
         var bands = Set<UInt8>()
+        let rule = repeats
         let known = withSeries
         // Parcels in batches of about 64 k rows: a job per parcel would cost more in hand-overs.
         try parallelOrdered(workers: 2, inFlight: 6, produce: { (emit: ([ParcelRows]) throws -> Void) in
@@ -160,7 +175,7 @@ public final class SignatureStore {
         }, work: { batch in
             batch.map { parcel -> MergedParcel in
                 if parcel.againstSeries { return .againstSeries(pid: parcel.pid, rows: parcel.raw) }
-                let (rows, merged) = SeriesAssembly.fold(SeriesAssembly.order(parcel.groups), pid: parcel.pid)
+                let (rows, merged) = SeriesAssembly.fold(SeriesAssembly.order(parcel.groups), pid: parcel.pid, repeats: rule)
                 return .new(pid: parcel.pid, nrows: rows.count, blob: SeriesCodec.encode(rows), counts: merged,
                             bands: Set(rows.map(\.bandID)))
             }
@@ -224,7 +239,13 @@ public final class SignatureStore {
                 bandsSeen.insert(band)
                 let key = Key(band: band, obsid: obsid)
                 if let old = series.updateValue(stats, forKey: key) {
-                    if packedUntouched.remove(key) == nil && !old.identical(to: stats) {
+                    let repeated = packedUntouched.remove(key) == nil
+                    if repeated && !old.identical(to: stats) {
+                        if store.repeats == .largerCount {
+                            counts.overlaps += 1
+                            if old.count >= stats.count { series[key] = old }
+                            continue
+                        }
                         counts.conflicts += 1
                         if counts.firstConflict == nil { counts.firstConflict = (pid, obsid, band) }
                     }
@@ -355,14 +376,19 @@ enum SeriesAssembly {
 
     /// Folds repeated keys of ordered rows into the last one, counting as a merge counts a
     /// parcel without a series: each key inserted once, a repeat unchanged when identical,
-    /// else an update and a conflict (two different rows for one key in one load).
-    static func fold(_ rows: [SignatureRow], pid: Int64) -> ([SignatureRow], SignatureMergeCounts) {
+    /// else an update and a conflict (two different rows for one key in one load) — or, under
+    /// `largerCount`, an overlap that keeps the row with more pixels.
+    static func fold(_ rows: [SignatureRow], pid: Int64, repeats: SignatureStore.RepeatRule = .conflict) -> ([SignatureRow], SignatureMergeCounts) {
         var counts = SignatureMergeCounts()
         var out: [SignatureRow] = []
         out.reserveCapacity(rows.count)
         for row in rows {
             if let last = out.last, last.bandID == row.bandID, last.obsid == row.obsid {
-                if last.stats.identical(to: row.stats) { counts.unchanged += 1 } else {
+                if last.stats.identical(to: row.stats) { counts.unchanged += 1 } else if repeats == .largerCount {
+                    counts.overlaps += 1
+                    if row.stats.count > last.stats.count { out[out.count - 1] = row }
+                    continue
+                } else {
                     counts.updated += 1
                     counts.conflicts += 1
                     if counts.firstConflict == nil { counts.firstConflict = (pid, row.obsid, row.bandID) }
