@@ -25,10 +25,11 @@ second crop, the crop check's and the one light's expected colours).
   python3 scripts/second-generator.py score-crops OUT/crops.csv LAKE.sqlite   # after check crops, heterogeneity, decide
   python3 scripts/second-generator.py merge-seasons OUT A B   # two seasons (OUT A --year 2023, B --year 2024) under year-less parcels
   python3 scripts/second-generator.py ndvi-table OUT          # OUT/ndvi.csv: parcel NDVI by date, SCL's clouds masked
+  python3 scripts/second-generator.py split-tiles OUT IN      # IN's parcels, 30 % of them on the edge of two tiles
 
 Standard library only.
 """
-import argparse, csv, datetime as dt, json, math, os, random, sqlite3, sys
+import argparse, csv, datetime as dt, json, math, os, random, shutil, sqlite3, sys, zlib
 
 YEAR = 2023
 BANDS = ["B02", "B03", "B04", "B08", "B11", "B12"]
@@ -581,7 +582,60 @@ def ndvi_table(folder):
                 w.writerow([pid, f"{d[:4]}-{d[4:6]}-{d[6:]}", f"{(b['B08'] - b['B04']) / (b['B08'] + b['B04']):.4f}"])
 
 
+def split_tiles(out, folder, share=0.3, seed=5):
+    """`folder`'s lake with `share` of its parcels on the edge of two overlapping tiles: each of
+    their rows comes twice, from the products of both tiles of the day, each with part of the
+    parcel's pixels (20-80 %, per parcel) and part of its SCL histogram; a part's statistics
+    differ from the whole by ~2 % (another part of the field), and the parts' pixel-weighted
+    mean is the whole's. Extractions of tile-edge parcels
+    come so, and a tenth or more of a region's parcels are on tile edges."""
+    os.makedirs(out, exist_ok=True)
+    rng = random.Random(seed)
+    def part(pid):
+        h = zlib.crc32(pid.encode()) % 1000
+        return None if h >= share * 1000 else 0.2 + 0.6 * (zlib.crc32((pid + "f").encode()) % 1000) / 1000
+    def other(ref):
+        # the neighbouring tile east: the grid square's column letter + 1
+        p = ref.split("_")
+        t = p[5]
+        p[5] = t[:4] + chr(ord(t[4]) + 1) + t[5:]
+        return "_".join(p)
+    for name in ("signatures.csv", "scl.csv"):
+        with open(os.path.join(folder, name)) as f, open(os.path.join(out, name), "w", newline="") as o:
+            r = csv.DictReader(f)
+            w = csv.writer(o)
+            w.writerow(r.fieldnames)
+            for row in r:
+                f1 = part(row["parcel_id"])
+                if f1 is None:
+                    w.writerow([row[k] for k in r.fieldnames])
+                    continue
+                if name == "scl.csv":
+                    h = json.loads(row["hist"])
+                    h1 = {k: round(v * f1) for k, v in h.items()}
+                    for hist, ref in ((h1, row["reference"]), ({k: v - h1[k] for k, v in h.items()}, other(row["reference"]))):
+                        w.writerow([row["parcel_id"], ref, json.dumps({k: v for k, v in hist.items() if v})])
+                    continue
+                c = int(row["count"])
+                c1 = max(1, round(c * f1))
+                c2 = max(1, c - c1)
+                # The parts' pixel-weighted mean is the whole's mean; the other statistics shift with it.
+                d = rng.gauss(0, 0.02)
+                for n, ref, shift in ((c1, row["reference"], d), (c2, other(row["reference"]), -d * c1 / c2)):
+                    v = dict(row, reference=ref, count=str(n))
+                    for k in ("mean", "min", "max", "p25", "p50", "p75"):
+                        if v.get(k):
+                            v[k] = "%.2f" % (float(row[k]) * (1 + shift))
+                    w.writerow([v[k] for k in r.fieldnames])
+    for name in ("parcels.geojson", "truth.csv", "crops.csv"):
+        if os.path.exists(os.path.join(folder, name)):
+            shutil.copy(os.path.join(folder, name), os.path.join(out, name))
+
+
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "split-tiles":
+        split_tiles(sys.argv[2], sys.argv[3])
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "ndvi-table":
         ndvi_table(sys.argv[2])
         sys.exit(0)

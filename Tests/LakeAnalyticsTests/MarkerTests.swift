@@ -390,6 +390,39 @@ final class MarkerTests: XCTestCase {
         XCTAssertTrue(Bands.offsetsTakenOff(darkest: [(Float(300), Float(-1000)), (420, -1000), (3900, -1000), (350, 0)]))
     }
 
+    /// A parcel on the edge of two overlapping tiles comes in both products of each day, each
+    /// with part of its pixels: one observation per day, each band the pixel-weighted mean of
+    /// the parts — the same series as the parcel extracted whole from one product.
+    func testOverlappingTilesOfOneDayAreOneObservation() throws {
+        let lake = try temporaryLake(self)
+        var o = ParcelIngestOptions(); o.aoi = "demo"; o.year = 2024
+        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: o)
+        var csv = "parcel_id,reference,band,count,mean\n"
+        for (k, day) in ["0501", "0506", "0511", "0516", "0521", "0526", "0531", "0605"].enumerated() {
+            let tile = { (t: String) in "S2A_MSIL2A_2024\(day)T103021_N0509_R065_\(t)_2024\(day)T120000" }
+            for (band, v) in [("B02", 1400.0), ("B04", 1500 + 40 * Double(k)), ("B08", 4000 - 100 * Double(k)), ("B11", 2800)] {
+                csv += "P000002,\(tile("T32TMT")),\(band),40,\(v)\n"
+                // 30 pixels in one tile, 10 in the other, the parts 10 below and 30 above the whole.
+                csv += "P000001,\(tile("T32TMT")),\(band),30,\(v - 10)\nP000001,\(tile("T32TNT")),\(band),10,\(v + 30)\n"
+            }
+        }
+        var so = SignatureIngestOptions(); so.createScenes = true
+        _ = try SignatureIngest(lake: lake).run(path: try write(csv, "tiles.csv"), options: so)
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM catalogue")?.int, 16)
+        let (options, _) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        var scope = ParcelScope(); scope.parcelIDs = ["P000001", "P000002"]
+        scope.crops = (try lake.db.scalar("SELECT group_concat(crop_code) FROM parcels WHERE parcel_id IN ('P000001', 'P000002')")?.text ?? "")
+            .split(separator: ",").map(String.init)
+        var seen: [String: [(String, Double?)]] = [:]
+        try MarkerRun(lake: lake).screen(options, scope: scope) { seen[$0.parcelID, default: []].append(($0.date, $0.value)) }
+        XCTAssertEqual(seen["P000001"]?.count, 8)
+        XCTAssertEqual(seen["P000001"]?.map(\.0), seen["P000002"]?.map(\.0))
+        for (split, whole) in zip(seen["P000001"]!, seen["P000002"]!) {
+            XCTAssertEqual(try XCTUnwrap(split.1), try XCTUnwrap(whole.1), accuracy: 1e-9)
+        }
+        XCTAssertEqual(try XCTUnwrap(seen["P000002"]?.first?.1), 2500.0 / 3500, accuracy: 1e-9, "digital numbers, offset applied")
+    }
+
     /// Clear flags read from the per-parcel SCL summaries are those of the histograms, and the
     /// same when a parcel's summary is out of date and the scan reads scl_hist instead.
     func testClearFlagsFromSummariesMatchTheHistograms() throws {

@@ -70,16 +70,63 @@ enum ObservationReader {
             }
         }
         var out: [Observed] = []
+        var obsids: [Int64] = []
         out.reserveCapacity(rows.count)
+        obsids.reserveCapacity(rows.count)
         var c = 0
         for row in rows {
             while c < item.clear.count && item.clear[c].0 < row.obsid { c += 1 }
             let clear = c < item.clear.count && item.clear[c].0 == row.obsid ? item.clear[c].1 : nil
             guard let day = calendar.day(row.obsid) else { continue }
             out.append(Observed(day: day, clear: clear, means: row.means, kind: calendar.kind(row.obsid)))
+            obsids.append(row.obsid)
         }
-        if !zip(out, out.dropFirst()).allSatisfy({ $0.day <= $1.day }) { out.sort { $0.day < $1.day } }
+        if !zip(out, out.dropFirst()).allSatisfy({ $0.day <= $1.day }) {
+            let order = out.indices.sorted { out[$0].day < out[$1].day }
+            out = order.map { out[$0] }
+            obsids = order.map { obsids[$0] }
+        }
+        if zip(out, out.dropFirst()).contains(where: { $0.day == $1.day && $0.kind == .optical && $1.kind == .optical }) {
+            out = try mergeTiles(out, obsids: obsids, item: item, wanted: wanted, bandIDs: bandIDs)
+        }
         return out
+    }
+
+    /// One acquisition in two overlapping tiles — a parcel on a tile edge, extracted from both
+    /// products of the day, each with part of its pixels — is one observation: each band's mean
+    /// weighted by the parts' pixel counts (of B08, else B04, else the NDVI band), clear only
+    /// when no part is cloudy. Read apart, the two parts' small differences look like a dip
+    /// and its recovery on one day.
+    static func mergeTiles(_ out: [Observed], obsids: [Int64], item: ParcelInput, wanted: Set<UInt8>, bandIDs: [UInt8?]) throws -> [Observed] {
+        var pixels: [Int64: Double] = [:]
+        if let band = [bandIDs[2], bandIDs[1], bandIDs[6]].compactMap({ $0 }).first(where: wanted.contains) {
+            try SeriesCodec.forEachColumn(item.blob, bands: [band], field: 0) { _, ids, counts in
+                for j in ids.indices { pixels[ids[j]] = Double(counts[j]) }
+            }
+        }
+        var merged: [Observed] = []
+        merged.reserveCapacity(out.count)
+        var i = 0
+        while i < out.count {
+            var j = i + 1
+            while j < out.count && out[i].kind == .optical && out[j].kind == .optical && out[j].day == out[i].day { j += 1 }
+            if j == i + 1 { merged.append(out[i]); i = j; continue }
+            var means = BandMeans()
+            for k in 0..<8 {
+                var sum = 0.0, weights = 0.0
+                for p in i..<j {
+                    guard let v = out[p].means[k] else { continue }
+                    let w = max(pixels[obsids[p]] ?? 1, 1)
+                    sum += w * v; weights += w
+                }
+                means[k] = weights > 0 ? sum / weights : nil
+            }
+            let flags = out[i..<j].map(\.clear)
+            let clear: Bool? = flags.contains(false) ? false : flags.contains(true) ? true : nil
+            merged.append(Observed(day: out[i].day, clear: clear, means: means, kind: .optical))
+            i = j
+        }
+        return merged
     }
 }
 
