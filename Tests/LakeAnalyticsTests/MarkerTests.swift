@@ -354,9 +354,7 @@ final class MarkerTests: XCTestCase {
     /// `query parcel`. Before, the harmonised parcel's red read −500 and its NDVI was nonsense
     /// (the second generator's lake so exported: mowing F1 0.983 → 0.293).
     func testHarmonisedStatisticsAreNotOffsetTwice() throws {
-        let lake = try temporaryLake(self)
-        var o = ParcelIngestOptions(); o.aoi = "demo"; o.year = 2024
-        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: o)
+        let lake = try parcelsOnlyLake()
         var csv = "parcel_id,reference,band,count,mean,std,min,max,p25,p50,p75\n"
         for (k, day) in ["0501", "0506", "0511", "0516", "0521", "0526", "0531", "0605"].enumerated() {
             let scene = "S2A_MSIL2A_2024\(day)T103021_N0509_R065_T32TMT_2024\(day)T120000"
@@ -394,9 +392,7 @@ final class MarkerTests: XCTestCase {
     /// with part of its pixels: one observation per day, each band the pixel-weighted mean of
     /// the parts — the same series as the parcel extracted whole from one product.
     func testOverlappingTilesOfOneDayAreOneObservation() throws {
-        let lake = try temporaryLake(self)
-        var o = ParcelIngestOptions(); o.aoi = "demo"; o.year = 2024
-        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: o)
+        let lake = try parcelsOnlyLake()
         var csv = "parcel_id,reference,band,count,mean\n"
         for (k, day) in ["0501", "0506", "0511", "0516", "0521", "0526", "0531", "0605"].enumerated() {
             let tile = { (t: String) in "S2A_MSIL2A_2024\(day)T103021_N0509_R065_\(t)_2024\(day)T120000" }
@@ -421,6 +417,14 @@ final class MarkerTests: XCTestCase {
             XCTAssertEqual(try XCTUnwrap(split.1), try XCTUnwrap(whole.1), accuracy: 1e-9)
         }
         XCTAssertEqual(try XCTUnwrap(seen["P000002"]?.first?.1), 2500.0 / 3500, accuracy: 1e-9, "digital numbers, offset applied")
+    }
+
+    /// A temporary lake with the fixtures' parcels (aoi demo, 2024) and nothing else.
+    func parcelsOnlyLake() throws -> Lake {
+        let lake = try temporaryLake(self)
+        var o = ParcelIngestOptions(); o.aoi = "demo"; o.year = 2024
+        _ = try ParcelIngest(lake: lake).run(path: Paths.fixture("parcels.geojson"), options: o)
+        return lake
     }
 
     /// Clear flags read from the per-parcel SCL summaries are those of the histograms, and the
