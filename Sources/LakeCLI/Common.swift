@@ -104,3 +104,17 @@ public func executableDirectory() -> String {
     guard let slash = path.lastIndex(of: "/") else { return "." }
     return String(path[..<slash])
 }
+
+/// --csv / --json for commands that print tables.
+public struct TableOutput: ParsableArguments {
+    @Flag(help: "Print CSV.") public var csv = false
+    @Flag(help: "Print JSON.") public var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        if csv && json { throw ValidationError("choose one of --csv and --json") }
+    }
+
+    public var format: TableFormat { csv ? .csv : json ? .json : .text }
+}

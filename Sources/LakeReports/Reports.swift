@@ -4,6 +4,7 @@ import LakeGDAL
 import LakeQuery
 import LakeSQLite
 import LakeStore
+import LakeSupport
 
 public enum ReportKind: String, Sendable, CaseIterable {
     case parcels, markers, decisions, heterogeneity, peers, timeseries, signatures
@@ -260,6 +261,8 @@ final class ReportSink {
     private let path: String?
     private let temporary: String?
     private var out: OutputBuffer
+    /// The temporary file's handle (the buffer writes to its descriptor).
+    private var handle: FileHandle?
     private var columns: [String] = []
     private var rows = 0
 
@@ -272,10 +275,11 @@ final class ReportSink {
                 throw LakeError.usage("cannot write \(path)")
             }
             self.temporary = temporary
-            out = OutputBuffer(handle)
+            self.handle = handle
+            out = OutputBuffer(descriptor: handle.fileDescriptor)
         } else {
             temporary = nil
-            out = OutputBuffer(.standardOutput)
+            out = OutputBuffer(descriptor: STDOUT_FILENO)
         }
     }
 
@@ -313,13 +317,13 @@ final class ReportSink {
         if format == .geojson { out.write("\n]}\n") }
         out.flush()
         if let path, let temporary {
-            try? out.handle.close()
+            try? handle?.close()
             if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
             try FileManager.default.moveItem(atPath: temporary, toPath: path)
         }
     }
 
     func abandon() {
-        if let temporary { try? out.handle.close(); try? FileManager.default.removeItem(atPath: temporary) }
+        if let temporary { try? handle?.close(); try? FileManager.default.removeItem(atPath: temporary) }
     }
 }

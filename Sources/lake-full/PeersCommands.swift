@@ -1,5 +1,6 @@
 import ArgumentParser
 import LakeCLI
+import LakeSupport
 import Foundation
 import LakeAnalytics
 import LakeIngest

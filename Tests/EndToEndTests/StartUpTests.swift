@@ -32,7 +32,7 @@ final class StartUpTests: BinaryTestCase {
         XCTAssertTrue(ingest.contains("libgdal"), ingest)
     }
 
-    func testWholeLakeAnalysesLoadNeitherGDALNorSpatiaLiteNorPROJAndDecideAsLakeFullDoes() throws {
+    func testAnalysesLoadNeitherGDALNorSpatiaLiteNorPROJAndAnswerAsLakeFullDoes() throws {
         // 150 generated parcels: every colour among the lights.
         let data = dir.appendingPathComponent("gen").path
         XCTAssertEqual(try run(["--out", data, "--parcels", "150", "--scenes", "73", "--seed", "3"], tool: "lake-fixtures").code, 0)
@@ -43,7 +43,7 @@ final class StartUpTests: BinaryTestCase {
         let copy = dir.appendingPathComponent("full.sqlite").path
         try FileManager.default.copyItem(atPath: db, toPath: copy)
         let mowing = Self.root.appendingPathComponent("options/mowing.yaml").path
-        for args in [["markers", "run", mowing], ["check", "crops"], ["decide"]] {
+        for args in [["markers", "run", mowing], ["check", "crops"], ["heterogeneity", "--csv"], ["decide"]] {
             let loaded = try librariesLoaded(["--db", db] + args)
             XCTAssertTrue(loaded.contains("libsqlite3"), "LD_DEBUG shows no loading at all:\n\(loaded)")
             for heavy in ["libgdal", "libspatialite", "libproj", "libgeos"] {
@@ -58,6 +58,16 @@ final class StartUpTests: BinaryTestCase {
         XCTAssertEqual(fast.out.split(separator: "\n").count, 1 + 21 + 150 + 150)
         for colour in ["green", "yellow", "red", "grey"] { XCTAssertTrue(fast.out.contains(",\(colour),"), colour) }
         XCTAssertEqual(fast.out, full.out)
+        // The answers about them: the same bytes from both binaries, without GDAL.
+        for args in [["markers", "show", "P000005"], ["markers", "show", "P000005", "--json"], ["runs", "--json"],
+                     ["screen", mowing, "--parcels", "P000005", "--csv"], ["markers", "show", "NOPE"]] {
+            let a = try run(["--db", db] + args), b = try run(["--db", db] + args, tool: "lake-full")
+            XCTAssertEqual(a.code, b.code, args.joined(separator: " "))
+            XCTAssertEqual(a.out, b.out, args.joined(separator: " "))
+            XCTAssertEqual(a.err, b.err, args.joined(separator: " "))
+            let loaded = try run(["--db", db] + args, env: ["LD_DEBUG": "files"]).err
+            XCTAssertFalse(loaded.contains("libgdal") || loaded.contains("libspatialite"), args.joined(separator: " "))
+        }
     }
 
     func testBothBinariesPrintTheSame() throws {

@@ -1,6 +1,8 @@
-import Foundation
-import LakeAnalytics
-import LakeSupport
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Output forms for tables.
 public enum TableFormat: String, Sendable, CaseIterable {
@@ -15,10 +17,11 @@ public final class TableWriter {
     private var out: OutputBuffer
     private var rows = 0
 
-    public init(columns: [String], format: TableFormat, to handle: FileHandle = .standardOutput) {
+    /// Rows go to `descriptor` (standard output unless said).
+    public init(columns: [String], format: TableFormat, descriptor: Int32 = STDOUT_FILENO) {
         self.columns = columns
         self.format = format
-        out = OutputBuffer(handle)
+        out = OutputBuffer(descriptor: descriptor)
         switch format {
         case .csv: out.write(columns.map(Self.csvField).joined(separator: ",") + "\n")
         case .text: out.write(columns.joined(separator: "\t") + "\n")
@@ -44,21 +47,25 @@ public final class TableWriter {
         out.flush()
     }
 
-    static func text(_ v: Any?) -> String {
+    /// A value as a table cell's text.
+    public static func text(_ v: Any?) -> String {
         switch v {
         case nil: return ""
-        case let d as Double: return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(format: "%.1f", d) : String(d)) : ""
+        case let d as Double: return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? Format.double("%.1f", d) : String(d)) : ""
         // Float32 statistics as their shortest text that reads back to the same float32
         // (621.51038, not the double 621.5103759765625).
-        case let f as Float: return f.isFinite ? (f == f.rounded() && abs(f) < 1e7 ? String(format: "%.1f", Double(f)) : String(f)) : ""
+        case let f as Float: return f.isFinite ? (f == f.rounded() && abs(f) < 1e7 ? Format.double("%.1f", Double(f)) : String(f)) : ""
         case let b as Bool: return b ? "1" : "0"
         case let some?: return "\(some)"
         }
     }
 
-    static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    /// A CSV field (RFC 4180): quoted when it holds a separator, quote or line break.
+    public static func csvField(_ s: String) -> String {
+        guard s.utf8.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 10 || $0 == 13 }) else { return s }
+        var out = "\""
+        for c in s { if c == "\"" { out += "\"\"" } else { out.append(c) } }
+        return out + "\""
     }
 
     public static func jsonString(_ s: String) -> String { JSONText.string(s) }
@@ -84,18 +91,24 @@ public struct RawJSON: Sendable {
     public init(_ text: String) { self.text = text }
 }
 
-/// A 64 KiB write buffer over a file handle.
-struct OutputBuffer {
-    let handle: FileHandle
+/// A 64 KiB write buffer over a file descriptor.
+public struct OutputBuffer {
+    let descriptor: Int32
     var bytes: [UInt8] = []
-    init(_ handle: FileHandle) { self.handle = handle; bytes.reserveCapacity(1 << 16) }
-    mutating func write(_ s: String) {
+    public init(descriptor: Int32) { self.descriptor = descriptor; bytes.reserveCapacity(1 << 16) }
+    public mutating func write(_ s: String) {
         bytes.append(contentsOf: s.utf8)
         if bytes.count >= 1 << 16 { flush() }
     }
-    mutating func flush() {
-        guard !bytes.isEmpty else { return }
-        handle.write(Data(bytes))
+    /// Writes what is buffered (all of it: write(2) may take part).
+    public mutating func flush() {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + done, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            done += n
+        }
         bytes.removeAll(keepingCapacity: true)
     }
 }
