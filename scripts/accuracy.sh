@@ -145,6 +145,15 @@ if command -v python3 >/dev/null; then
   $BIN/lake --db "$db" ingest signatures "$dir/ndvi.csv" --create-scenes >/dev/null 2>&1
   $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
   python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
+  # The same table with nothing masked and a column saying which rows SCL saw cloudy.
+  echo "== second generator, seed 7 as a table of NDVI by date with a cloud flag column (nothing masked, no bands, no SCL), scored on the declared meadows"
+  db="$dir/ndvi-cloud.sqlite"; rm -f "$db"
+  python3 scripts/second-generator.py ndvi-table "$dir" --cloud-column
+  $BIN/lake --db "$db" init --srid 32631 >/dev/null
+  $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1
+  $BIN/lake --db "$db" ingest signatures "$dir/ndvi-cloud.csv" --create-scenes >/dev/null 2>&1
+  $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
+  python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
   # The same lake with 30 % of the parcels on the edge of two tiles: each row twice, from both
   # tiles' products of the day, each with part of the pixels.
   echo "== second generator, seed 7 with 30 % of the parcels on two overlapping tiles (each day in two products, each with part of the pixels), scored on the declared meadows"

@@ -24,7 +24,8 @@ second crop, the crop check's and the one light's expected colours).
   python3 scripts/second-generator.py score OUT/truth.csv LAKE.sqlite [--naive]
   python3 scripts/second-generator.py score-crops OUT/crops.csv LAKE.sqlite   # after check crops, heterogeneity, decide
   python3 scripts/second-generator.py merge-seasons OUT A B   # two seasons (OUT A --year 2023, B --year 2024) under year-less parcels
-  python3 scripts/second-generator.py ndvi-table OUT          # OUT/ndvi.csv: parcel NDVI by date, SCL's clouds masked
+  python3 scripts/second-generator.py ndvi-table OUT [--cloud-column]   # OUT/ndvi.csv: parcel NDVI by date, SCL's clouds masked
+                                                              # (--cloud-column: OUT/ndvi-cloud.csv, nothing masked, a cloud flag)
   python3 scripts/second-generator.py split-tiles OUT IN      # IN's parcels, 30 % of them on the edge of two tiles
 
 Standard library only.
@@ -562,24 +563,29 @@ def merge_seasons(out, first, second):
             t.writerow(r)
 
 
-def ndvi_table(folder):
+def ndvi_table(folder, cloud_column=False):
     """The lake as a table of parcel NDVI by date with SCL's clouds masked (no bands, no SCL:
-    as many users export one): folder/ndvi.csv (field_id, date, ndvi)."""
+    as many users export one): folder/ndvi.csv (field_id, date, ndvi). With `cloud_column`,
+    nothing is masked and a column says which rows SCL saw cloudy: folder/ndvi-cloud.csv
+    (field_id, date, ndvi, cloud)."""
     cloudy = set()
     for r in csv.DictReader(open(os.path.join(folder, "scl.csv"))):
         if any(json.loads(r["hist"]).get(k, 0) for k in ("3", "8", "9", "10")):
             cloudy.add((r["parcel_id"], r["reference"]))
     bands = {}
     for r in csv.DictReader(open(os.path.join(folder, "signatures.csv"))):
-        if r["band"] in ("B04", "B08") and (r["parcel_id"], r["reference"]) not in cloudy:
+        if r["band"] in ("B04", "B08") and (cloud_column or (r["parcel_id"], r["reference"]) not in cloudy):
             v = float(r["mean"])
-            bands.setdefault((r["parcel_id"], r["reference"][11:19]), {})[r["band"]] = v if abs(v) <= 2 else v - 1000
-    with open(os.path.join(folder, "ndvi.csv"), "w") as f:
+            b = bands.setdefault((r["parcel_id"], r["reference"][11:19]), {})
+            b[r["band"]] = v if abs(v) <= 2 else v - 1000
+            b["cloud"] = b.get("cloud", 0) or int((r["parcel_id"], r["reference"]) in cloudy)
+    with open(os.path.join(folder, "ndvi-cloud.csv" if cloud_column else "ndvi.csv"), "w") as f:
         w = csv.writer(f)
-        w.writerow(["field_id", "date", "ndvi"])
+        w.writerow(["field_id", "date", "ndvi"] + (["cloud"] if cloud_column else []))
         for (pid, d), b in sorted(bands.items()):
             if "B04" in b and "B08" in b and b["B04"] + b["B08"] > 0:
-                w.writerow([pid, f"{d[:4]}-{d[4:6]}-{d[6:]}", f"{(b['B08'] - b['B04']) / (b['B08'] + b['B04']):.4f}"])
+                w.writerow([pid, f"{d[:4]}-{d[4:6]}-{d[6:]}", f"{(b['B08'] - b['B04']) / (b['B08'] + b['B04']):.4f}"]
+                           + ([b["cloud"]] if cloud_column else []))
 
 
 def split_tiles(out, folder, share=0.3, seed=5):
@@ -637,7 +643,7 @@ if __name__ == "__main__":
         split_tiles(sys.argv[2], sys.argv[3])
         sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "ndvi-table":
-        ndvi_table(sys.argv[2])
+        ndvi_table(sys.argv[2], "--cloud-column" in sys.argv[3:])
         sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "merge-seasons":
         ap = argparse.ArgumentParser()

@@ -347,7 +347,7 @@ final class CatalogueAndSignatureTests: XCTestCase {
             """
         let summary = try SignatureIngest(lake: lake).run(path: try write(csv, "table.csv"), options: .init())
         XCTAssertEqual(summary.rejected.count, 0, "\(summary.rejected)")
-        XCTAssertEqual(summary.inserted, 4)
+        XCTAssertEqual(summary.inserted, 4 + 2, "four band values and two SCL histograms from the cloud column")
         let one = try ParcelSeries.read(lake, pid: try ParcelLookup.byID(lake, id: "P000001").pid, filter: SeriesFilter())
         let bands = Dictionary(uniqueKeysWithValues: try XCTUnwrap(one.first).bands.map { ($0.band, $0.stats.mean) })
         // Shown harmonised: the scene's radiometric offset added to the stored digital numbers.
@@ -360,6 +360,44 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertThrowsError(try SignatureIngest(lake: lake).run(path: try write("field_id,date,cloud\nP000001,\(date),0\n", "none.csv"), options: .init())) {
             XCTAssertTrue("\($0)".contains("no band columns"), "\($0)")
         }
+    }
+
+    /// Tables without SCL histograms often say how cloudy the parcel was: a flag, a fraction, a
+    /// percentage, or how clear it was. Each becomes the observation's histogram (that share of
+    /// 100 pixels in class 9, the rest in class 4), so the option file's cloud rule applies; a
+    /// scene's cloud cover is not read, and a value that is none of these is rejected.
+    func testACloudColumnBecomesTheObservationsSCLHistogram() throws {
+        let lake = try demoLake()
+        let scenes = try lake.db.prepare("SELECT substr(obstime, 1, 10) FROM catalogue WHERE card = 's2' ORDER BY obstime LIMIT 3")
+        var dates: [String] = []
+        while try scenes.step() { dates.append(scenes.text(0) ?? "") }
+        func hist(_ id: String, _ date: String) throws -> [Int64] {
+            let s = try lake.db.prepare("""
+                SELECT h.c4, h.c9, h.c0 + h.c1 + h.c2 + h.c3 + h.c5 + h.c6 + h.c7 + h.c8 + h.c10 + h.c11
+                FROM scl_hist h JOIN catalogue c USING (obsid) JOIN parcels p USING (pid)
+                WHERE p.parcel_id = ? AND substr(c.obstime, 1, 10) = ?
+                """)
+            try s.bind([.text(id), .text(date)])
+            guard try s.step() else { return [] }
+            XCTAssertEqual(s.int(2), 0, "only classes 4 and 9")
+            return [s.int(0), s.int(1)]
+        }
+        for (header, values, expected) in [("cloud", ["0", "1", "true"], [[100, 0], [0, 100], [0, 100]]),
+                                           ("cloud_fraction", ["0.25", "0", "1"], [[75, 25], [100, 0], [0, 100]]),
+                                           ("cloud_pct", ["40", "0.5", "100"], [[60, 40], [99, 1], [0, 100]]),
+                                           ("clear", ["1", "0.8", "no"], [[100, 0], [80, 20], [0, 100]])] {
+            var csv = "field_id,date,ndvi,\(header),cloud_cover\n"
+            for (date, v) in zip(dates, values) { csv += "P000003,\(date),0.7,\(v),55\n" }
+            let summary = try SignatureIngest(lake: lake).run(path: try write(csv, "\(header).csv"), options: .init())
+            XCTAssertEqual(summary.rejected.count, 0, "\(header): \(summary.rejected)")
+            for (date, e) in zip(dates, expected) { XCTAssertEqual(try hist("P000003", date), e.map(Int64.init), "\(header) \(date)") }
+        }
+        let bad = try SignatureIngest(lake: lake).run(path: try write("field_id,date,ndvi,cloud\nP000003,\(dates[0]),0.7,maybe\n", "bad.csv"), options: .init())
+        XCTAssertEqual(bad.rejected.count, 1)
+        XCTAssertTrue(bad.rejected.first?.reason.contains("cloud column") ?? false, "\(bad.rejected)")
+        // A scene's cloud cover alone is no parcel's cloud: no histogram.
+        _ = try SignatureIngest(lake: lake).run(path: try write("field_id,date,ndvi,cloud_cover\nP000004,\(dates[0]),0.7,90\n", "scene.csv"), options: .init())
+        XCTAssertEqual(try hist("P000004", dates[0]), [])
     }
 
     /// A parcel on the edge of two tiles is exported once per tile: the same parcel, date and

@@ -60,6 +60,10 @@ enum SignatureSource {
                         try body(one)
                     }
                 }
+                if let cloud = columns.cloud {
+                    let (hist, error) = cloud.histogram(record)
+                    if let error { row.error = error; try body(row) } else if let hist { row.hist = hist; try body(row) }
+                }
                 continue
             }
             if record.count < columns.width {
@@ -96,6 +100,10 @@ enum SignatureSource {
                 }
                 if let bad { row.error = bad; try body(row); continue }
                 if hist.contains(where: { $0 > 0 }) { row.hist = hist }
+            } else if let cloud = columns.cloud {
+                let (hist, error) = cloud.histogram(record)
+                if let error { row.error = error; try body(row); continue }
+                row.hist = hist
             }
             try body(row)
         }
@@ -127,6 +135,9 @@ enum SignatureSource {
         var wideBands: [(Int, String)] = []
         var stats: [Int?] = []
         var histColumns: [(Int, Int)] = []
+        /// A parcel-level cloud column (a flag, a fraction or a percentage of the parcel's
+        /// pixels; `clear` columns the other way round), where no SCL histogram is given.
+        var cloud: CloudColumn?
         var hasStats: Bool { stats.contains { $0 != nil } }
         /// Fields in the header: a record with fewer is cut short.
         var width = 0
@@ -152,6 +163,9 @@ enum SignatureSource {
             }
             for k in 0...11 {
                 if let i = find("hist.\(k)", "hist_\(k)", "scl_\(k)", "c\(k)") { histColumns.append((k, i)) }
+            }
+            if histJSON == nil && histColumns.isEmpty {
+                cloud = CloudColumn(names)
             }
             if band == nil && !hasStats {
                 for (i, name) in names.enumerated() {
@@ -192,6 +206,56 @@ enum SignatureSource {
             guard reference != nil || obsid != nil || date != nil else {
                 throw LakeError.input(file: path, location: "line 1", reason: "no scene column (reference, obsid, date_part or date)")
             }
+        }
+    }
+
+    /// How cloudy the parcel was in an observation, as tables without SCL histograms say it:
+    /// `cloud`/`cloudy`/`cloud_flag`/`cloud_mask` (1 or true: cloudy), `cloud_fraction`/
+    /// `cloud_share` (0–1), `cloud_pct`/`cloud_percent`/`cloud_probability` (0–100), `clear`/
+    /// `is_clear`/`clear_fraction` (the other way round). It becomes the observation's SCL
+    /// histogram: that share of 100 pixels cloudy (class 9), the rest vegetation (class 4), so
+    /// the option file's cloud rule applies to it. A scene's cloud cover (`cloud_cover`,
+    /// `eo:cloud_cover`) says nothing about one parcel and is not read.
+    struct CloudColumn {
+        let index: Int
+        let percent: Bool
+        let clear: Bool
+
+        init?(_ names: [String]) {
+            let cloudy = ["cloud", "clouds", "cloudy", "is_cloudy", "cloud_flag", "cloud_mask", "cloudmask", "cloud_fraction",
+                          "cloud_frac", "cloud_share", "cloudy_fraction", "cloudy_share", "cloud_pct", "cloud_percent",
+                          "cloud_percentage", "cloudy_pct", "cloud_probability", "cloud_prob"]
+            let clear = ["clear", "is_clear", "clear_flag", "clear_fraction", "clear_share", "clear_pct", "clear_percent"]
+            if let i = cloudy.lazy.compactMap({ names.firstIndex(of: $0) }).first {
+                index = i; self.clear = false
+            } else if let i = clear.lazy.compactMap({ names.firstIndex(of: $0) }).first {
+                index = i; self.clear = true
+            } else {
+                return nil
+            }
+            let name = names[index]
+            percent = ["pct", "percent", "prob"].contains { name.contains($0) }
+        }
+
+        /// The synthetic histogram of a record; nil for a blank field, an error text for a
+        /// value that is none of a flag, a fraction or a percentage.
+        func histogram(_ record: CSVRecord) -> (hist: [Int]?, error: String?) {
+            let share: Float
+            switch record.float(index) {
+            case .blank: return (nil, nil)
+            case .value(let v) where v.isFinite && v >= 0 && v <= (percent ? 100 : 1): share = percent ? v / 100 : v
+            case .value(let v) where v.isFinite && v > 1 && v <= 100 && !percent: share = v / 100
+            case .invalid where ["true", "yes"].contains(record.text(index)?.lowercased() ?? ""): share = 1
+            case .invalid where ["false", "no"].contains(record.text(index)?.lowercased() ?? ""): share = 0
+            default:
+                if let t = record.text(index)?.lowercased(), ["na", "nan", "null", "none", "n/a", "-"].contains(t) { return (nil, nil) }
+                return (nil, "cloud column is neither a flag, a fraction nor a percentage: \(record.text(index) ?? "")")
+            }
+            let cloudy = Int((100 * (clear ? 1 - share : share)).rounded())
+            var hist = [Int](repeating: 0, count: 12)
+            hist[9] = cloudy
+            hist[4] = 100 - cloudy
+            return (hist, nil)
         }
     }
 
