@@ -362,6 +362,38 @@ final class CatalogueAndSignatureTests: XCTestCase {
         }
     }
 
+    /// Numeric parcel identifiers as tables rewrite them — 124.0 (an integer column with a gap,
+    /// through pandas) or 0124 (zero-padded) — find their parcel by value, with a note; where
+    /// two parcels share a value (0123 and 123) the row is rejected as before.
+    func testNumericParcelIdentifiersMatchByValue() throws {
+        let lake = try temporaryLake(self, srid: 32632)
+        func square(_ id: String, _ dx: Double) -> String {
+            "{\"type\": \"Feature\", \"properties\": {\"fid\": \(id)}, \"geometry\": {\"type\": \"Polygon\", \"coordinates\": [[[\(500000 + dx), 5200000], [\(500100 + dx), 5200000], [\(500100 + dx), 5200100], [\(500000 + dx), 5200100], [\(500000 + dx), 5200000]]]}}"
+        }
+        let geojson = "{\"type\": \"FeatureCollection\", \"crs\": {\"type\": \"name\", \"properties\": {\"name\": \"urn:ogc:def:crs:EPSG::32632\"}}, \"features\": [\(square("124", 0)), \(square("\"0123\"", 200)), \(square("123", 400)), \(square("\"0007\"", 600))]}"
+        var o = ParcelIngestOptions(); o.aoi = "t"; o.year = 2024
+        _ = try ParcelIngest(lake: lake).run(path: try write(geojson, "numeric.geojson"), options: o)
+        var so = SignatureIngestOptions(); so.createScenes = true
+        let summary = try SignatureIngest(lake: lake).run(path: try write("""
+            field_id,date,ndvi
+            124,2024-05-01,0.5
+            124.0,2024-05-06,0.6
+            0124,2024-05-11,0.7
+            7,2024-05-01,0.4
+            7.00,2024-05-06,0.4
+            123.0,2024-05-01,0.3
+            12.5,2024-05-01,0.3
+            """, "numeric.csv"), options: so)
+        XCTAssertEqual(summary.inserted, 5)
+        XCTAssertEqual(summary.rejected.map(\.reason), ["unknown parcel 123.0", "unknown parcel 12.5"])
+        XCTAssertTrue(summary.notes.contains { $0.hasPrefix("4 rows named their parcel by the same number") }, "\(summary.notes)")
+        XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM signatures_packed s JOIN parcels p USING (pid) WHERE p.parcel_id = '124' AND s.nrows = 3")?.int, 1)
+        XCTAssertEqual(Resolver.number("0007"), "7")
+        XCTAssertEqual(Resolver.number("0"), "0")
+        XCTAssertNil(Resolver.number("P7"))
+        XCTAssertNil(Resolver.number("7.5"))
+    }
+
     /// Tables without SCL histograms often say how cloudy the parcel was: a flag, a fraction, a
     /// percentage, or how clear it was. Each becomes the observation's histogram (that share of
     /// 100 pixels in class 9, the rest in class 4), so the option file's cloud rule applies; a

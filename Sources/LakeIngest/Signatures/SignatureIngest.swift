@@ -85,6 +85,9 @@ public struct SignatureIngest {
                 throw LakeError.input(file: path, location: nil, reason:
                     "parcel \(parcel), scene \(scene), band \(name) is given more than once with different statistics (\(counts.conflicts) such keys); nothing of this file was loaded")
             }
+            if resolver.matchedByNumber > 0 {
+                summary.notes.append("\(resolver.matchedByNumber) rows named their parcel by the same number written otherwise (124.0 or 0124 for 124)")
+            }
             if counts.overlaps > 0 {
                 summary.notes.append("\(counts.overlaps) (parcel, date, band) rows came twice with different statistics: one acquisition in "
                                      + "two overlapping tiles; the row with more pixels was kept")
@@ -307,8 +310,40 @@ final class Resolver {
         if ambiguousParcels.contains(id) {
             summary.reject(location(), "parcel \(id) is in more than one declaration set (AOIs or parcel types); give --aoi/--year/--ptype"); return nil
         }
-        guard let pid = parcels[id] else { summary.reject(location(), "unknown parcel \(id)"); return nil }
+        guard let pid = parcels[id] ?? byNumber(id) else { summary.reject(location(), "unknown parcel \(id)"); return nil }
         return pid
+    }
+
+    /// Numeric identifiers as tables rewrite them: 124.0 (an integer column with a gap, through
+    /// pandas or a spreadsheet) or 0124 (zero-padded) for the lake's 124, and the other way
+    /// round. Matched by value where exactly one parcel in scope has that value.
+    private lazy var parcelsByNumber: [String: Int64?] = {
+        var out: [String: Int64?] = [:]
+        for (id, pid) in parcels where !ambiguousParcels.contains(id) {
+            guard let n = Self.number(id) else { continue }
+            out[n] = out[n] == nil ? pid : .some(nil)
+        }
+        return out
+    }()
+    private(set) var matchedByNumber = 0
+
+    private func byNumber(_ id: String) -> Int64? {
+        guard let n = Self.number(id), let found = parcelsByNumber[n], let pid = found else { return nil }
+        matchedByNumber += 1
+        return pid
+    }
+
+    /// An integer identifier's value as text without leading zeros or a zero fraction
+    /// ("0124", "124.0" and "124" are "124"); nil for anything else.
+    static func number(_ id: String) -> String? {
+        var digits = Substring(id)
+        if let dot = digits.firstIndex(of: ".") {
+            guard digits[digits.index(after: dot)...].allSatisfy({ $0 == "0" }) else { return nil }
+            digits = digits[..<dot]
+        }
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        let trimmed = digits.drop { $0 == "0" }
+        return trimmed.isEmpty ? "0" : String(trimmed)
     }
 
     /// A catalogue entry for a composite or dated sample that names no product (WorldCereal
