@@ -154,6 +154,16 @@ if command -v python3 >/dev/null; then
   $BIN/lake --db "$db" ingest signatures "$dir/ndvi-cloud.csv" --create-scenes >/dev/null 2>&1
   $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
   python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
+  # The same lake as an Earth Engine export: reflectance means, stdDev and count per band, a
+  # cloud_fraction column instead of SCL histograms, scenes by date.
+  echo "== second generator, seed 7 as an Earth Engine export (B4_mean, B4_stdDev, B4_count, …, cloud_fraction; no SCL), scored on the declared meadows"
+  db="$dir/wide.sqlite"; rm -f "$db"
+  python3 scripts/second-generator.py wide-table "$dir"
+  $BIN/lake --db "$db" init --srid 32631 >/dev/null
+  $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1
+  $BIN/lake --db "$db" ingest signatures "$dir/wide.csv" --create-scenes >/dev/null 2>&1
+  $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
+  python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
   # The same lake with 30 % of the parcels on the edge of two tiles: each row twice, from both
   # tiles' products of the day, each with part of the pixels.
   echo "== second generator, seed 7 with 30 % of the parcels on two overlapping tiles (each day in two products, each with part of the pixels), scored on the declared meadows"

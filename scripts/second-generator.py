@@ -27,6 +27,7 @@ second crop, the crop check's and the one light's expected colours).
   python3 scripts/second-generator.py ndvi-table OUT [--cloud-column]   # OUT/ndvi.csv: parcel NDVI by date, SCL's clouds masked
                                                               # (--cloud-column: OUT/ndvi-cloud.csv, nothing masked, a cloud flag)
   python3 scripts/second-generator.py split-tiles OUT IN      # IN's parcels, 30 % of them on the edge of two tiles
+  python3 scripts/second-generator.py wide-table OUT          # OUT/wide.csv: an Earth Engine export (B4_mean, B4_stdDev, …, cloud_fraction)
 
 Standard library only.
 """
@@ -588,6 +589,38 @@ def ndvi_table(folder, cloud_column=False):
                            + ([b["cloud"]] if cloud_column else []))
 
 
+def wide_table(folder):
+    """The lake as an Earth Engine reduceRegions export: one row per parcel and date, per band
+    `B2_mean`, `B2_stdDev`, `B2_count` (band names without the zero, reflectance 0-1 with the
+    offset taken off), no SCL histograms but the parcel's `cloud_fraction` (the share of its
+    pixels in SCL classes 3, 8, 9, 10): folder/wide.csv."""
+    cloud = {}
+    for r in csv.DictReader(open(os.path.join(folder, "scl.csv"))):
+        h = json.loads(r["hist"])
+        total = sum(h.values())
+        cloud[(r["parcel_id"], r["reference"])] = sum(h.get(k, 0) for k in ("3", "8", "9", "10")) / total if total else 0
+    rows = {}
+    names = []
+    for r in csv.DictReader(open(os.path.join(folder, "signatures.csv"))):
+        band = r["band"].replace("B0", "B")
+        if band not in names:
+            names.append(band)
+        def refl(v):
+            v = float(v)
+            return v if abs(v) <= 2 else (v - 1000) / 10000
+        rows.setdefault((r["parcel_id"], r["reference"]), {})[band] = (refl(r["mean"]), float(r["std"]) / (1 if abs(float(r["mean"])) <= 2 else 10000), r["count"])
+    with open(os.path.join(folder, "wide.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["field_id", "date"] + [f"{b}_{s}" for b in names for s in ("mean", "stdDev", "count")] + ["cloud_fraction"])
+        for (pid, ref), bands in sorted(rows.items()):
+            d = ref[11:19]
+            values = []
+            for b in names:
+                m, sd, n = bands.get(b, ("", "", ""))
+                values += [f"{m:.5f}" if m != "" else "", f"{sd:.5f}" if sd != "" else "", n]
+            w.writerow([pid, f"{d[:4]}-{d[4:6]}-{d[6:]}"] + values + [f"{cloud.get((pid, ref), 0):.3f}"])
+
+
 def split_tiles(out, folder, share=0.3, seed=5):
     """`folder`'s lake with `share` of its parcels on the edge of two overlapping tiles: each of
     their rows comes twice, from the products of both tiles of the day, each with part of the
@@ -639,6 +672,9 @@ def split_tiles(out, folder, share=0.3, seed=5):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "wide-table":
+        wide_table(sys.argv[2])
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "split-tiles":
         split_tiles(sys.argv[2], sys.argv[3])
         sys.exit(0)

@@ -362,6 +362,36 @@ final class CatalogueAndSignatureTests: XCTestCase {
         }
     }
 
+    /// A table by date with several statistics per band, as Earth Engine's combined reducers
+    /// name them (`B4_mean`, `B4_stdDev`, `B4_count`, `B2_median`): each band's row carries them
+    /// (what heterogeneity and the edge screening read), unknown ones stay unknown, a band given
+    /// by its median alone stands in by it, and a bad statistic rejects the row naming it.
+    func testAWideTableWithStatisticsPerBand() throws {
+        let lake = try demoLake()
+        let date = try XCTUnwrap(lake.db.scalar("SELECT substr(obstime, 1, 10) FROM catalogue ORDER BY obsid LIMIT 1")?.text)
+        let summary = try SignatureIngest(lake: lake).run(path: try write("""
+            field_id,date,B4_mean,B4_stdDev,B4_count,B8_mean,B8_stdDev,B8_count,B2_median,B2_p25
+            P000001,\(date),1500,40,50,4100,120,50,1300,1250
+            P000002,\(date),1500,x,50,4100,120,50,1300,1250
+            P000003,\(date),1500,-3,50,4100,120,NA,,
+            """, "reducers.csv"), options: .init())
+        XCTAssertEqual(summary.rejected.map(\.reason), ["B04 std is not a number: x", "B04: std is negative: -3.0"])
+        XCTAssertEqual(summary.inserted, 3 + 2 + 1)
+        let pid = try ParcelLookup.byID(lake, id: "P000001").pid
+        let rows = try SignatureStore(db: lake.db).series(pid: pid)
+        func stats(_ band: String) throws -> SignatureStats {
+            let id = UInt8(try XCTUnwrap(lake.db.scalar("SELECT band_id FROM bands WHERE name = ?", .text(band))?.int))
+            return try XCTUnwrap(rows.first { $0.bandID == id }).stats
+        }
+        XCTAssertEqual([try stats("B04").count, try stats("B04").mean, try stats("B04").std], [50, 1500, 40])
+        XCTAssertTrue(try stats("B04").p50.isNaN, "not in the table: unknown")
+        XCTAssertEqual([try stats("B02").mean, try stats("B02").p50, try stats("B02").p25], [1300, 1300, 1250])
+        XCTAssertTrue(try stats("B02").std.isNaN)
+        let three = try SignatureStore(db: lake.db).series(pid: try ParcelLookup.byID(lake, id: "P000003").pid)
+        XCTAssertEqual(three.count, 1, "B08 alone: B04 was rejected, B02 blank")
+        XCTAssertTrue(try XCTUnwrap(three.first).stats.count.isNaN)
+    }
+
     /// Numeric parcel identifiers as tables rewrite them — 124.0 (an integer column with a gap,
     /// through pandas) or 0124 (zero-padded) — find their parcel by value, with a note; where
     /// two parcels share a value (0123 and 123) the row is rejected as before.

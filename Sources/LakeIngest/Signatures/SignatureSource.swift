@@ -57,6 +57,22 @@ enum SignatureSource {
                         var one = row
                         one.band = name
                         one.stats = SignatureStats(count: 1, mean: v, std: 0, min: v, max: v, p25: v, p50: v, p75: v)
+                        if let others = columns.wideStats[name] {
+                            // The band's own statistics where the table has them; unknown elsewhere.
+                            var stats = SignatureStats(count: .nan, mean: v, std: .nan, min: .nan, max: .nan, p25: .nan, p50: .nan, p75: .nan)
+                            var bad: String?
+                            for (field, column) in others {
+                                switch record.float(column) {
+                                case .value(let x): stats[field] = x
+                                case .blank: break
+                                case .invalid:
+                                    if let t = record.text(column)?.lowercased(), ["na", "nan", "null", "none", "n/a", "-"].contains(t) { break }
+                                    bad = "\(name) \(SignatureStats.fieldNames[field]) is not a number: \(record.text(column) ?? "")"
+                                }
+                            }
+                            if let problem = bad ?? stats.problem.map({ "\(name): \($0)" }) { var wrong = row; wrong.error = problem; try body(wrong); continue }
+                            one.stats = stats
+                        }
                         try body(one)
                     }
                 }
@@ -133,6 +149,9 @@ enum SignatureSource {
         /// The wide form (WorldCereal, openEO point extractions): one column per band,
         /// `S2-L2A-B04`, `S1-SIGMA0-VV`, each holding a single value.
         var wideBands: [(Int, String)] = []
+        /// A table by date's other statistics of a band (`B04_std`, `B04_stdDev`, `B04_count`,
+        /// `B04_p50`, … as Earth Engine's combined reducers name them): band → (field, column).
+        var wideStats: [String: [(field: Int, column: Int)]] = [:]
         var stats: [Int?] = []
         var histColumns: [(Int, Int)] = []
         /// A parcel-level cloud column (a flag, a fraction or a percentage of the parcel's
@@ -177,14 +196,38 @@ enum SignatureSource {
                 // A table of parcel means by date, a column per band as most tools write it
                 // (`b04`, `B8A`, `ndvi`, `B08_mean`, `mean_ndvi`, `vv`): each value a mean.
                 if wideBands.isEmpty {
+                    var others: [String: [(field: Int, column: Int)]] = [:]
                     for (i, name) in names.enumerated() {
-                        var bare = name
-                        for affix in ["_mean", "-mean", ".mean"] where bare.hasSuffix(affix) { bare = String(bare.dropLast(affix.count)) }
-                        for affix in ["mean_", "mean-", "mean."] where bare.hasPrefix(affix) { bare = String(bare.dropFirst(affix.count)) }
-                        if let b = Self.plainBand(bare) { wideBands.append((i, b)) }
+                        guard let (band, field) = Self.bandStatistic(name) else { continue }
+                        if field == 1 { wideBands.append((i, band)) } else { others[band, default: []].append((field, i)) }
+                    }
+                    // A band given by its median only (Earth Engine's median reducer) stands in by it.
+                    for (band, o) in others.sorted(by: { $0.key < $1.key }) where !wideBands.contains(where: { $0.1 == band }) {
+                        if let median = o.first(where: { $0.field == 6 }) { wideBands.append((median.column, band)) }
+                    }
+                    // Statistics count only beside a band's mean.
+                    for (_, band) in wideBands { if let o = others[band] { wideStats[band] = o } }
+                }
+            }
+        }
+
+        /// The band and statistic (`SignatureStats` field index; 1, the mean, for a bare band
+        /// name) a wide table's column holds: `b04`, `b04_mean`, `mean_b04`, `b04_std`,
+        /// `b04_stddev`, `b04_count`, `b04_median`, `b04_p25`, … (lower case, as the header is read).
+        static func bandStatistic(_ name: String) -> (band: String, field: Int)? {
+            let names: [(field: Int, words: [String])] = [
+                (1, ["mean", "avg"]), (2, ["std", "stddev", "stdev", "sd"]), (0, ["count", "pixels", "n"]),
+                (3, ["min"]), (4, ["max"]), (5, ["p25", "q25"]), (6, ["p50", "median", "q50"]), (7, ["p75", "q75"]),
+            ]
+            for (field, words) in names {
+                for word in words {
+                    for separator in ["_", "-", "."] {
+                        if name.hasSuffix(separator + word), let b = plainBand(String(name.dropLast(word.count + 1))) { return (b, field) }
+                        if name.hasPrefix(word + separator), let b = plainBand(String(name.dropFirst(word.count + 1))) { return (b, field) }
                     }
                 }
             }
+            return plainBand(name).map { ($0, 1) }
         }
 
         /// A column name that is a band's name and nothing more (lower case, as the header is
