@@ -392,6 +392,24 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertTrue(try XCTUnwrap(three.first).stats.count.isNaN)
     }
 
+    /// Exports write every date of a parcel, also those whose pixels were all masked: a count of
+    /// 0 (or none) and no statistic is no observation — skipped, not an error; a count of pixels
+    /// without a mean still is one.
+    func testRowsWithoutPixelsAreNoObservation() throws {
+        let lake = try demoLake()
+        let reference = try XCTUnwrap(lake.db.scalar("SELECT reference FROM catalogue ORDER BY obsid LIMIT 1")?.text)
+        let summary = try SignatureIngest(lake: lake).run(path: try write("""
+            parcel_id,reference,band,count,mean,std,min,max,p25,p50,p75
+            P000001,\(reference),B04,0,,,,,,,
+            P000001,\(reference),B08,,,,,,,,
+            P000001,\(reference),B02,120,1400,20,1300,1500,1390,1400,1410
+            P000001,\(reference),B03,12,,,,,,,
+            """, "masked.csv"), options: .init())
+        XCTAssertEqual(summary.skipped, 2)
+        XCTAssertEqual(summary.inserted, 1)
+        XCTAssertEqual(summary.rejected.map(\.reason), ["mean is missing (or NaN)"])
+    }
+
     /// Numeric parcel identifiers as tables rewrite them — 124.0 (an integer column with a gap,
     /// through pandas) or 0124 (zero-padded) — find their parcel by value, with a note; where
     /// two parcels share a value (0123 and 123) the row is rejected as before.

@@ -57,6 +57,7 @@ public struct SignatureIngest {
                 summary.read += 1
                 if summary.read % 10_000 == 0 { progress.set(row.offset) }
                 if let error = row.error { summary.reject(row.location, error); return }
+                if row.empty { summary.skipped += 1; return }
                 guard let (pid, obsid) = try resolver.key(row.parcel ?? options.parcel, row, &summary) else { return }
                 if let hist = row.hist {
                     try sink.scl(pid: pid, obsid: obsid, hist: hist, &summary)

@@ -21,6 +21,9 @@ enum SignatureSource {
         var collection: String?
         /// Why the row cannot be read, when it cannot.
         var error: String?
+        /// A row that says there was no observation: a count of 0 (or none) and no statistic,
+        /// as exports write every date of a parcel whose pixels were all masked.
+        var empty = false
     }
 
     // MARK: CSV
@@ -97,7 +100,10 @@ enum SignatureSource {
                     if bad != nil { break }
                 }
                 if let bad { row.error = bad; try body(row); continue }
-                if !stats.mean.isNaN || row.band != nil {
+                if stats.mean.isNaN && (stats.count.isNaN || stats.count == 0) && (2..<8).allSatisfy({ stats[$0].isNaN }) {
+                    // No pixel, no statistic: no observation (an SCL histogram of it is still read).
+                    row.empty = columns.histJSON == nil && columns.histColumns.isEmpty && columns.cloud == nil
+                } else if !stats.mean.isNaN || row.band != nil {
                     if let problem = stats.problem { row.error = problem; try body(row); continue }
                     row.stats = stats
                 }
