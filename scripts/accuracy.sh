@@ -164,6 +164,24 @@ if command -v python3 >/dev/null; then
   $BIN/lake --db "$db" ingest signatures "$dir/wide.csv" --create-scenes >/dev/null 2>&1
   $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
   python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
+  # The anomalies lake (7a: wrong declarations, split parcels) as such an export: the crop check
+  # and heterogeneity read the std it carries.
+  if [ -d "$OUT/second-7a" ]; then
+    echo "== second generator, seed 7 with wrong declarations and split parcels as an Earth Engine export, crop check, heterogeneity and the light"
+    wdir="$OUT/second-7a-wide"; rm -rf "$wdir"; mkdir -p "$wdir"
+    cp "$OUT/second-7a/"{signatures.csv,scl.csv,parcels.geojson,truth.csv,crops.csv} "$wdir/"
+    python3 scripts/second-generator.py wide-table "$wdir"
+    db="$wdir/lake.sqlite"
+    $BIN/lake --db "$db" init --srid 32631 >/dev/null
+    $BIN/lake --db "$db" ingest parcels "$wdir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1
+    $BIN/lake --db "$db" ingest signatures "$wdir/wide.csv" --create-scenes >/dev/null 2>&1
+    $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
+    $BIN/lake --db "$db" check crops >/dev/null
+    $BIN/lake --db "$db" heterogeneity >/dev/null 2>&1
+    $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
+    python3 scripts/second-generator.py score "$wdir/truth.csv" "$db"
+    python3 scripts/second-generator.py score-crops "$wdir/crops.csv" "$db"
+  fi
   # The same lake with 30 % of the parcels on the edge of two tiles: each row twice, from both
   # tiles' products of the day, each with part of the pixels.
   echo "== second generator, seed 7 with 30 % of the parcels on two overlapping tiles (each day in two products, each with part of the pixels), scored on the declared meadows"
