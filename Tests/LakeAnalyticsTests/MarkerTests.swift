@@ -400,14 +400,16 @@ final class MarkerTests: XCTestCase {
                 csv += "P000002,\(tile("T32TMT")),\(band),40,\(v)\n"
                 // 30 pixels in one tile, 10 in the other, the parts 10 below and 30 above the whole.
                 csv += "P000001,\(tile("T32TMT")),\(band),30,\(v - 10)\nP000001,\(tile("T32TNT")),\(band),10,\(v + 30)\n"
+                // Counts unknown: the parts weigh the same.
+                csv += "P000003,\(tile("T32TMT")),\(band),,\(v - 10)\nP000003,\(tile("T32TNT")),\(band),,\(v + 10)\n"
             }
         }
         var so = SignatureIngestOptions(); so.createScenes = true
         _ = try SignatureIngest(lake: lake).run(path: try write(csv, "tiles.csv"), options: so)
         XCTAssertEqual(try lake.db.scalar("SELECT count(*) FROM catalogue")?.int, 16)
         let (options, _) = try MarkerOptions.load(path: Self.optionsFolder.appendingPathComponent("mowing.yaml").path)
-        var scope = ParcelScope(); scope.parcelIDs = ["P000001", "P000002"]
-        scope.crops = (try lake.db.scalar("SELECT group_concat(crop_code) FROM parcels WHERE parcel_id IN ('P000001', 'P000002')")?.text ?? "")
+        var scope = ParcelScope(); scope.parcelIDs = ["P000001", "P000002", "P000003"]
+        scope.crops = (try lake.db.scalar("SELECT group_concat(crop_code) FROM parcels WHERE parcel_id IN ('P000001', 'P000002', 'P000003')")?.text ?? "")
             .split(separator: ",").map(String.init)
         var seen: [String: [(String, Double?)]] = [:]
         try MarkerRun(lake: lake).screen(options, scope: scope) { seen[$0.parcelID, default: []].append(($0.date, $0.value)) }
@@ -417,6 +419,24 @@ final class MarkerTests: XCTestCase {
             XCTAssertEqual(try XCTUnwrap(split.1), try XCTUnwrap(whole.1), accuracy: 1e-9)
         }
         XCTAssertEqual(try XCTUnwrap(seen["P000002"]?.first?.1), 2500.0 / 3500, accuracy: 1e-9, "digital numbers, offset applied")
+        XCTAssertEqual(seen["P000003"]?.count, 8)
+        for (split, whole) in zip(seen["P000003"]!, seen["P000002"]!) {
+            XCTAssertEqual(try XCTUnwrap(split.1), try XCTUnwrap(whole.1), accuracy: 1e-9)
+        }
+        // A cloud over the part in one tile on the first day: the clear part alone is that day's
+        // observation, and it is clear.
+        let first = { (t: String) in "S2A_MSIL2A_20240501T103021_N0509_R065_\(t)_20240501T120000" }
+        _ = try SignatureIngest(lake: lake).run(path: try write("""
+            parcel_id,reference,hist
+            P000001,\(first("T32TMT")),"{""4"": 30}"
+            P000001,\(first("T32TNT")),"{""9"": 10}"
+            """, "tiles-scl.csv"), options: .init())
+        var again: [(String, Double?, String)] = []
+        try MarkerRun(lake: lake).screen(options, scope: scope) { if $0.parcelID == "P000001" { again.append(($0.date, $0.value, $0.quality)) } }
+        XCTAssertEqual(again.count, 8)
+        XCTAssertEqual(again[0].0, "2024-05-01")
+        XCTAssertEqual(again[0].2, "clear")
+        XCTAssertEqual(try XCTUnwrap(again[0].1), (2990.0 - 490) / (2990 + 490), accuracy: 1e-9, "the T32TMT part's bands alone")
     }
 
     /// A temporary lake with the fixtures' parcels (aoi demo, 2024) and nothing else.

@@ -94,9 +94,10 @@ enum ObservationReader {
 
     /// One acquisition in two overlapping tiles — a parcel on a tile edge, extracted from both
     /// products of the day, each with part of its pixels — is one observation: each band's mean
-    /// weighted by the parts' pixel counts (of B08, else B04, else the NDVI band), clear only
-    /// when no part is cloudy. Read apart, the two parts' small differences look like a dip
-    /// and its recovery on one day.
+    /// weighted by the parts' pixel counts (of B08, else B04, else the NDVI band). Read apart,
+    /// the two parts' small differences look like a dip and its recovery on one day. Where the
+    /// parts disagree on the sky — a cloud over one part of the field, or (far north) two
+    /// orbits of one day, hours apart — the clear parts alone make the observation.
     static func mergeTiles(_ out: [Observed], obsids: [Int64], item: ParcelInput, wanted: Set<UInt8>, bandIDs: [UInt8?]) throws -> [Observed] {
         var pixels: [Int64: Double] = [:]
         if let band = [bandIDs[2], bandIDs[1], bandIDs[6]].compactMap({ $0 }).first(where: wanted.contains) {
@@ -111,18 +112,19 @@ enum ObservationReader {
             var j = i + 1
             while j < out.count && out[i].kind == .optical && out[j].kind == .optical && out[j].day == out[i].day { j += 1 }
             if j == i + 1 { merged.append(out[i]); i = j; continue }
+            let anyClear = out[i..<j].contains { $0.clear == true }
             var means = BandMeans()
             for k in 0..<8 {
                 var sum = 0.0, weights = 0.0
-                for p in i..<j {
+                for p in i..<j where !anyClear || out[p].clear == true {
                     guard let v = out[p].means[k] else { continue }
-                    let w = max(pixels[obsids[p]] ?? 1, 1)
+                    let count = pixels[obsids[p]] ?? 1
+                    let w = count.isFinite && count >= 1 ? count : 1   // unknown (NaN) or no pixel: equal weights
                     sum += w * v; weights += w
                 }
                 means[k] = weights > 0 ? sum / weights : nil
             }
-            let flags = out[i..<j].map(\.clear)
-            let clear: Bool? = flags.contains(false) ? false : flags.contains(true) ? true : nil
+            let clear: Bool? = anyClear ? true : out[i..<j].contains { $0.clear == false } ? false : nil
             merged.append(Observed(day: out[i].day, clear: clear, means: means, kind: .optical))
             i = j
         }
