@@ -26,7 +26,6 @@ public func analysisCommand(_ args: [String]) -> ParsableCommand? {
     }
 }
 
-
 public struct MarkersRun: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "run",

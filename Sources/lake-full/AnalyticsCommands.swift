@@ -4,7 +4,6 @@ import Foundation
 import LakeAnalytics
 import LakeIngest
 import LakeQuery
-import LakeReports
 import LakeStore
 
 

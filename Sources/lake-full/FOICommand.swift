@@ -4,7 +4,6 @@ import LakeSupport
 import Foundation
 import LakeAnalytics
 import LakeFOI
-import LakeReports
 import LakeStore
 
 struct FOI: ParsableCommand {

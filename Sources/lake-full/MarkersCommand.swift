@@ -4,7 +4,6 @@ import LakeCLI
 import Foundation
 import LakeAnalytics
 import LakeQuery
-import LakeReports
 import LakeStore
 
 struct Markers: ParsableCommand {

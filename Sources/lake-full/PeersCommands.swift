@@ -5,7 +5,6 @@ import Foundation
 import LakeAnalytics
 import LakeIngest
 import LakeQuery
-import LakeReports
 import LakeStore
 
 struct QueryPeers: ParsableCommand {

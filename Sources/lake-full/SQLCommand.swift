@@ -3,7 +3,6 @@ import LakeCLI
 import LakeSupport
 import Foundation
 import LakeAnalytics
-import LakeReports
 import LakeSQLite
 import LakeStore
 
