@@ -1,4 +1,5 @@
 import ArgumentParser
+import LakeAnalyticsCLI
 import LakeCLI
 
 struct Query: ParsableCommand {

@@ -9,8 +9,9 @@ import Darwin
 
 /// `lake`: the command analysts type. It links SQLite and the store only, so it starts in a few
 /// milliseconds; the commands it can answer alone (`--version`, `query parcel`, `query at`,
-/// `info`) it runs itself. The analyses (`markers run`/`show`, `screen`, `check crops`, `decide`,
-/// `heterogeneity`, `runs`) it hands to `lake-analytics` (the analytics without GDAL), and every other command line —
+/// `info`) it runs itself. The analyses and the answers about them (`markers run`/`show`,
+/// `screen`, `check crops`, `decide`, `heterogeneity`, `runs`, `query peers`/`statspeers`) it
+/// hands to `lake-analytics` (the analytics without GDAL), and every other command line —
 /// ingest, extraction, reports, help, and anything it cannot parse — to `lake-full`, the whole
 /// command set linked against GDAL. Both are installed beside it and take over by exec (same
 /// process, same exit codes, same signals). See BENCHMARKS, start-up.
@@ -31,7 +32,8 @@ enum Main {
     /// does not link the analytics, so it names them here).
     static func isAnalysisCommandLine(_ args: [String]) -> Bool {
         switch (args.first, args.dropFirst().first) {
-        case ("markers", "run"), ("markers", "show"), ("check", "crops"), ("decide", _), ("screen", _), ("heterogeneity", _), ("runs", _): true
+        case ("markers", "run"), ("markers", "show"), ("check", "crops"), ("decide", _), ("screen", _), ("heterogeneity", _), ("runs", _),
+             ("query", "peers"), ("query", "statspeers"): true
         default: false
         }
     }

@@ -68,6 +68,17 @@ final class StartUpTests: BinaryTestCase {
             let loaded = try run(["--db", db] + args, env: ["LD_DEBUG": "files"]).err
             XCTAssertFalse(loaded.contains("libgdal") || loaded.contains("libspatialite"), args.joined(separator: " "))
         }
+        // The peer queries need SpatiaLite (the spatial index, distances), not GDAL.
+        for args in [["query", "peers", "P000005", "--csv"], ["query", "peers", "P000005", "--series", "--json"],
+                     ["query", "statspeers", "--band", "B08", "--range", "0-3000", "--csv"]] {
+            let a = try run(["--db", db] + args), b = try run(["--db", db] + args, tool: "lake-full")
+            XCTAssertEqual(a.code, 0, a.err)
+            XCTAssertEqual(a.out, b.out, args.joined(separator: " "))
+            XCTAssertGreaterThan(a.out.split(separator: "\n").count, 2, args.joined(separator: " "))
+            let loaded = try run(["--db", db] + args, env: ["LD_DEBUG": "files"]).err
+            XCTAssertTrue(loaded.contains("libspatialite") || args[1] == "statspeers", args.joined(separator: " "))
+            XCTAssertFalse(loaded.contains("libgdal"), args.joined(separator: " "))
+        }
     }
 
     func testBothBinariesPrintTheSame() throws {
