@@ -25,7 +25,10 @@ enum Main {
         }
         // Parsing throws for --help and for usage errors too: lake-full words those.
         if let command = fastCommand(args) { runAndExit(command) }
-        handOver(to: isAnalysisCommandLine(args) ? "lake-analytics" : "lake-full")
+        // An install without lake-analytics (lake and lake-full copied alone) still works: lake-full
+        // has every command.
+        let analytics = isAnalysisCommandLine(args) && access(executableDirectory() + "/lake-analytics", X_OK) == 0
+        handOver(to: analytics ? "lake-analytics" : "lake-full")
     }
 
     /// The command lines `lake-analytics` runs (LakeAnalyticsCLI's `analysisCommand`; `lake`

@@ -97,6 +97,25 @@ final class StartUpTests: BinaryTestCase {
         XCTAssertEqual(try run(["--db", db, "query", "parcel", "P000004", "--from", "2024-13-01"]).code, 64)
     }
 
+    /// lake and lake-full installed without lake-analytics: the analyses run in lake-full.
+    func testWithoutLakeAnalyticsLakeFullRunsTheAnalyses() throws {
+        try loadSmallLake()
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        for tool in ["lake", "lake-full"] { try FileManager.default.copyItem(at: try binary(tool), to: bin.appendingPathComponent(tool)) }
+        let process = Process()
+        process.executableURL = bin.appendingPathComponent("lake")
+        process.arguments = ["--db", db, "markers", "run", Self.root.appendingPathComponent("options/mowing.yaml").path]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertTrue(text.hasPrefix("markers run 1 (grassland-mowing)"), text)
+    }
+
     func testLakeWithoutLakeFullSaysWhatIsMissing() throws {
         let bin = dir.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
