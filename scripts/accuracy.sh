@@ -123,6 +123,24 @@ if command -v python3 >/dev/null; then
       python3 scripts/second-generator.py score-crops "$dir/crops.csv" "$db"
     fi
   done
+  # A lake of a second-generator folder's parcels (AOI nl; PARCEL_OPTIONS such as --year 2023)
+  # and these signature files, the mowing chain run on it and scored against DIR/truth.csv;
+  # with DIR/crops.csv, the crop check, heterogeneity and the light too.
+  form_lake() {  # DB DIR "PARCEL_OPTIONS" SIGNATURE_FILE...
+    local db=$1 dir=$2 parcel_options=$3; shift 3
+    rm -f "$db"
+    $BIN/lake --db "$db" init --srid 32631 >/dev/null
+    $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl $parcel_options >/dev/null 2>&1
+    $BIN/lake --db "$db" ingest signatures "$@" --create-scenes >/dev/null 2>&1
+    $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
+    python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
+    if [ -f "$dir/crops.csv" ]; then
+      $BIN/lake --db "$db" check crops >/dev/null
+      $BIN/lake --db "$db" heterogeneity >/dev/null 2>&1
+      $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
+      python3 scripts/second-generator.py score-crops "$dir/crops.csv" "$db"
+    fi
+  }
   # A mowing data set as such sets come: its own polygons without a year, the series and the
   # field records of two seasons (seed 7 in 2023 and in 2024: the same fields).
   dir="$OUT/second-two-seasons"; rm -rf "$dir" "$OUT/second-7-2024"
@@ -130,40 +148,21 @@ if command -v python3 >/dev/null; then
   python3 scripts/second-generator.py "$OUT/second-7-2024" --parcels 1200 --seed 7 --year 2024
   [ -d "$OUT/second-7" ] || python3 scripts/second-generator.py "$OUT/second-7" --parcels 1200 --seed 7
   python3 scripts/second-generator.py merge-seasons "$dir" "$OUT/second-7" "$OUT/second-7-2024"
-  db="$dir/lake.sqlite"
-  $BIN/lake --db "$db" init --srid 32631 >/dev/null
-  $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl >/dev/null 2>&1
-  $BIN/lake --db "$db" ingest signatures "$dir/signatures.csv" "$dir/scl.csv" --create-scenes >/dev/null 2>&1
-  $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
-  python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
+  form_lake "$dir/lake.sqlite" "$dir" "" "$dir/signatures.csv" "$dir/scl.csv"
   # The same lake as a table of parcel NDVI by date, SCL's clouds masked: no bands, no SCL.
   echo "== second generator, seed 7 as a table of NDVI by date with SCL's clouds masked (no bands, no SCL), scored on the declared meadows"
-  dir="$OUT/second-7"; db="$dir/ndvi.sqlite"; rm -f "$db"
+  dir="$OUT/second-7"
   python3 scripts/second-generator.py ndvi-table "$dir"
-  $BIN/lake --db "$db" init --srid 32631 >/dev/null
-  $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1
-  $BIN/lake --db "$db" ingest signatures "$dir/ndvi.csv" --create-scenes >/dev/null 2>&1
-  $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
-  python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
+  form_lake "$dir/ndvi.sqlite" "$dir" "--year 2023" "$dir/ndvi.csv"
   # The same table with nothing masked and a column saying which rows SCL saw cloudy.
   echo "== second generator, seed 7 as a table of NDVI by date with a cloud flag column (nothing masked, no bands, no SCL), scored on the declared meadows"
-  db="$dir/ndvi-cloud.sqlite"; rm -f "$db"
   python3 scripts/second-generator.py ndvi-table "$dir" --cloud-column
-  $BIN/lake --db "$db" init --srid 32631 >/dev/null
-  $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1
-  $BIN/lake --db "$db" ingest signatures "$dir/ndvi-cloud.csv" --create-scenes >/dev/null 2>&1
-  $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
-  python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
+  form_lake "$dir/ndvi-cloud.sqlite" "$dir" "--year 2023" "$dir/ndvi-cloud.csv"
   # The same lake as an Earth Engine export: reflectance means, stdDev and count per band, a
   # cloud_fraction column instead of SCL histograms, scenes by date.
   echo "== second generator, seed 7 as an Earth Engine export (B4_mean, B4_stdDev, B4_count, …, cloud_fraction; no SCL), scored on the declared meadows"
-  db="$dir/wide.sqlite"; rm -f "$db"
   python3 scripts/second-generator.py wide-table "$dir"
-  $BIN/lake --db "$db" init --srid 32631 >/dev/null
-  $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1
-  $BIN/lake --db "$db" ingest signatures "$dir/wide.csv" --create-scenes >/dev/null 2>&1
-  $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
-  python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
+  form_lake "$dir/wide.sqlite" "$dir" "--year 2023" "$dir/wide.csv"
   # The anomalies lake (7a: wrong declarations, split parcels) as such an export: the crop check
   # and heterogeneity read the std it carries.
   if [ -d "$OUT/second-7a" ]; then
@@ -171,28 +170,14 @@ if command -v python3 >/dev/null; then
     wdir="$OUT/second-7a-wide"; rm -rf "$wdir"; mkdir -p "$wdir"
     cp "$OUT/second-7a/"{signatures.csv,scl.csv,parcels.geojson,truth.csv,crops.csv} "$wdir/"
     python3 scripts/second-generator.py wide-table "$wdir"
-    db="$wdir/lake.sqlite"
-    $BIN/lake --db "$db" init --srid 32631 >/dev/null
-    $BIN/lake --db "$db" ingest parcels "$wdir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1
-    $BIN/lake --db "$db" ingest signatures "$wdir/wide.csv" --create-scenes >/dev/null 2>&1
-    $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
-    $BIN/lake --db "$db" check crops >/dev/null
-    $BIN/lake --db "$db" heterogeneity >/dev/null 2>&1
-    $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
-    python3 scripts/second-generator.py score "$wdir/truth.csv" "$db"
-    python3 scripts/second-generator.py score-crops "$wdir/crops.csv" "$db"
+    form_lake "$wdir/lake.sqlite" "$wdir" "--year 2023" "$wdir/wide.csv"
   fi
   # The same lake with 30 % of the parcels on the edge of two tiles: each row twice, from both
   # tiles' products of the day, each with part of the pixels.
   echo "== second generator, seed 7 with 30 % of the parcels on two overlapping tiles (each day in two products, each with part of the pixels), scored on the declared meadows"
   dir="$OUT/second-7-tiles"; rm -rf "$dir"
   python3 scripts/second-generator.py split-tiles "$dir" "$OUT/second-7"
-  db="$dir/lake.sqlite"
-  $BIN/lake --db "$db" init --srid 32631 >/dev/null
-  $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi nl --year 2023 >/dev/null 2>&1
-  $BIN/lake --db "$db" ingest signatures "$dir/signatures.csv" "$dir/scl.csv" --create-scenes >/dev/null 2>&1
-  $BIN/lake --db "$db" markers run options/mowing.yaml >/dev/null
-  python3 scripts/second-generator.py score "$dir/truth.csv" "$db"
+  form_lake "$dir/lake.sqlite" "$dir" "--year 2023" "$dir/signatures.csv" "$dir/scl.csv"
 else
   echo "(python3 absent: the second generator skipped)"
 fi

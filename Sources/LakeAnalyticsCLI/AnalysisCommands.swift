@@ -11,10 +11,11 @@ import LakeSupport
 // `lake-analytics` (no GDAL: it starts in milliseconds where `lake-full` spends ~90 ms loading
 // GDAL's libraries; see BENCHMARKS, start-up); `lake-full` has them too.
 
-/// The analysis command a command line names, parsed, or nil (then `lake-full` takes it:
-/// help, usage errors and every other command are worded there).
+/// The analysis command a command line names (`isAnalysisCommandLine`), parsed, or nil (then
+/// `lake-full` takes it: help, usage errors and every other command are worded there).
 public func analysisCommand(_ args: [String]) -> ParsableCommand? {
-    switch (args.first, args.dropFirst().first) {
+    guard isAnalysisCommandLine(args) else { return nil }
+    return switch (args.first, args.dropFirst().first) {
     case ("markers", "run"): try? MarkersRun.parse(Array(args.dropFirst(2)))
     case ("check", "crops"): try? CheckCrops.parse(Array(args.dropFirst(2)))
     case ("decide", _): try? Decide.parse(Array(args.dropFirst(1)))

@@ -84,6 +84,16 @@ public func runAndExit(_ command: ParsableCommand) -> Never {
     }
 }
 
+/// The command lines `lake-analytics` runs (`LakeAnalyticsCLI.analysisCommand` parses them):
+/// `lake`, which does not link the analytics, hands these there.
+public func isAnalysisCommandLine(_ args: [String]) -> Bool {
+    switch (args.first, args.dropFirst().first) {
+    case ("markers", "run"), ("markers", "show"), ("check", "crops"), ("decide", _), ("screen", _), ("heterogeneity", _), ("runs", _),
+         ("query", "peers"), ("query", "statspeers"): true
+    default: false
+    }
+}
+
 /// Replaces this process with `name` (`lake-full`, `lake-analytics`) from this executable's
 /// directory, same arguments: same process, same exit codes, same signals.
 public func handOver(to name: String) -> Never {

@@ -104,11 +104,16 @@ public struct OutputBuffer {
     public mutating func flush() {
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + done, $0.count - done) }
+            let n = bytes.withUnsafeBytes { writeBytes(descriptor, $0.baseAddress! + done, $0.count - done) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { break }
             done += n
         }
         bytes.removeAll(keepingCapacity: true)
     }
+}
+
+/// write(2) (a name of its own: inside `OutputBuffer` the plain name is its method).
+private func writeBytes(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, bytes, count)
 }

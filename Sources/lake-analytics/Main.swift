@@ -4,9 +4,10 @@ import LakeCLI
 import Glibc
 #endif
 
-/// `lake-analytics`: the whole-lake analyses (`markers run`, `check crops`, `decide`) linked
-/// without GDAL, which they do not use; `lake` hands those command lines here. Anything else,
-/// and anything it cannot parse (help, usage errors), it hands unchanged to `lake-full`.
+/// `lake-analytics`: the analyses and the answers about them (`isAnalysisCommandLine`: markers
+/// run/show, screen, check crops, decide, heterogeneity, runs, the peer queries) linked without
+/// GDAL, which they do not use; `lake` hands those command lines here. Anything else, and
+/// anything it cannot parse (help, usage errors), it hands unchanged to `lake-full`.
 @main
 enum Main {
     static func main() {

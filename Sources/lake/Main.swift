@@ -31,16 +31,6 @@ enum Main {
         handOver(to: analytics ? "lake-analytics" : "lake-full")
     }
 
-    /// The command lines `lake-analytics` runs (LakeAnalyticsCLI's `analysisCommand`; `lake`
-    /// does not link the analytics, so it names them here).
-    static func isAnalysisCommandLine(_ args: [String]) -> Bool {
-        switch (args.first, args.dropFirst().first) {
-        case ("markers", "run"), ("markers", "show"), ("check", "crops"), ("decide", _), ("screen", _), ("heterogeneity", _), ("runs", _),
-             ("query", "peers"), ("query", "statspeers"): true
-        default: false
-        }
-    }
-
     /// The command `lake` runs without lake-full, parsed, if the command line is one. The leaf
     /// command is parsed directly (a root command's tree costs a millisecond of reflection).
     static func fastCommand(_ args: [String]) -> ParsableCommand? {

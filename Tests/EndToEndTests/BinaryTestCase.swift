@@ -50,10 +50,11 @@ class BinaryTestCase: XCTestCase {
         return process
     }
 
+    /// `executable`: a copy of a binary elsewhere (an install of only some of them) instead of `tool`.
     @discardableResult
-    func run(_ args: [String], tool: String = "lake", env: [String: String] = [:]) throws -> Result {
+    func run(_ args: [String], tool: String = "lake", executable: URL? = nil, env: [String: String] = [:]) throws -> Result {
         let process = Process()
-        process.executableURL = try binary(tool)
+        process.executableURL = try executable ?? binary(tool)
         process.arguments = args
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "LAKE_DB")

@@ -97,41 +97,27 @@ final class StartUpTests: BinaryTestCase {
         XCTAssertEqual(try run(["--db", db, "query", "parcel", "P000004", "--from", "2024-13-01"]).code, 64)
     }
 
+    /// `lake` and these other binaries copied alone into a folder of their own: that `lake`.
+    func installed(_ tools: [String]) throws -> URL {
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        for tool in ["lake"] + tools { try FileManager.default.copyItem(at: try binary(tool), to: bin.appendingPathComponent(tool)) }
+        return bin.appendingPathComponent("lake")
+    }
+
     /// lake and lake-full installed without lake-analytics: the analyses run in lake-full.
     func testWithoutLakeAnalyticsLakeFullRunsTheAnalyses() throws {
         try loadSmallLake()
-        let bin = dir.appendingPathComponent("bin")
-        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-        for tool in ["lake", "lake-full"] { try FileManager.default.copyItem(at: try binary(tool), to: bin.appendingPathComponent(tool)) }
-        let process = Process()
-        process.executableURL = bin.appendingPathComponent("lake")
-        process.arguments = ["--db", db, "markers", "run", Self.root.appendingPathComponent("options/mowing.yaml").path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0)
-        XCTAssertTrue(text.hasPrefix("markers run 1 (grassland-mowing)"), text)
+        let result = try run(["--db", db, "markers", "run", Self.root.appendingPathComponent("options/mowing.yaml").path],
+                             executable: try installed(["lake-full"]))
+        XCTAssertEqual(result.code, 0)
+        XCTAssertTrue(result.out.hasPrefix("markers run 1 (grassland-mowing)"), result.out)
     }
 
     func testLakeWithoutLakeFullSaysWhatIsMissing() throws {
-        let bin = dir.appendingPathComponent("bin")
-        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
-        let alone = bin.appendingPathComponent("lake")
-        try FileManager.default.copyItem(at: try binary("lake"), to: alone)
-        let process = Process()
-        process.executableURL = alone
-        process.arguments = ["--db", db, "ingest", "parcels", "x.geojson"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 1)
-        XCTAssertTrue(text.contains("lake-full"), text)
+        let result = try run(["--db", db, "ingest", "parcels", "x.geojson"], executable: try installed([]))
+        XCTAssertEqual(result.code, 1)
+        XCTAssertTrue(result.err.contains("lake-full"), result.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: db))
     }
 }

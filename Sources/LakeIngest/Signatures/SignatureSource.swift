@@ -52,8 +52,7 @@ enum SignatureSource {
                     switch record.float(index) {
                     case .blank: continue
                     case .invalid:
-                        // What tables write for a missing value.
-                        if let t = record.text(index)?.lowercased(), ["na", "nan", "null", "none", "n/a", "-"].contains(t) { continue }
+                        if Self.isMissing(record.text(index)) { continue }
                         var bad = row; bad.error = "\(name) is not a number: \(record.text(index) ?? "")"; try body(bad)
                     case .value(let v):
                         if v == wideNodata || v.isNaN { continue }
@@ -69,7 +68,7 @@ enum SignatureSource {
                                 case .value(let x): stats[field] = x
                                 case .blank: break
                                 case .invalid:
-                                    if let t = record.text(column)?.lowercased(), ["na", "nan", "null", "none", "n/a", "-"].contains(t) { break }
+                                    if Self.isMissing(record.text(column)) { break }
                                     bad = "\(name) \(SignatureStats.fieldNames[field]) is not a number: \(record.text(column) ?? "")"
                                 }
                             }
@@ -297,7 +296,7 @@ enum SignatureSource {
             case .invalid where ["true", "yes"].contains(record.text(index)?.lowercased() ?? ""): share = 1
             case .invalid where ["false", "no"].contains(record.text(index)?.lowercased() ?? ""): share = 0
             default:
-                if let t = record.text(index)?.lowercased(), ["na", "nan", "null", "none", "n/a", "-"].contains(t) { return (nil, nil) }
+                if SignatureSource.isMissing(record.text(index)) { return (nil, nil) }
                 return (nil, "cloud column is neither a flag, a fraction nor a percentage: \(record.text(index) ?? "")")
             }
             let cloudy = Int((100 * (clear ? 1 - share : share)).rounded())
@@ -306,6 +305,12 @@ enum SignatureSource {
             hist[4] = 100 - cloudy
             return (hist, nil)
         }
+    }
+
+    /// What tables write for a missing value: NA, NaN, null, none, n/a, -.
+    static func isMissing(_ text: String?) -> Bool {
+        guard let t = text?.lowercased() else { return false }
+        return ["na", "nan", "null", "none", "n/a", "-"].contains(t)
     }
 
     /// The wide form's marker of "no valid observation in the period" (uint16 maximum).

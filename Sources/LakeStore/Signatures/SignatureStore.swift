@@ -86,7 +86,16 @@ public final class SignatureStore {
     /// product, and the same date twice is one acquisition seen in two overlapping tiles (a
     /// parcel on a tile edge, exported once per tile): the row with more pixels is kept (the
     /// first of equal ones) and counted as an overlap.
-    public enum RepeatRule: Sendable { case conflict, largerCount }
+    public enum RepeatRule: Sendable {
+        case conflict, largerCount
+
+        /// Under `largerCount`, which of two different rows for one key stays: the one with
+        /// more pixels, the earlier of equal ones (an unknown count counts as none).
+        func kept(_ earlier: SignatureStats, _ later: SignatureStats) -> SignatureStats {
+            func pixels(_ s: SignatureStats) -> Float { s.count.isNaN ? 0 : s.count }
+            return pixels(later) > pixels(earlier) ? later : earlier
+        }
+    }
 
     /// The rule of the merges this store runs (`merge`, `mergePending`).
     public var repeats: RepeatRule = .conflict
@@ -243,7 +252,7 @@ public final class SignatureStore {
                     if repeated && !old.identical(to: stats) {
                         if store.repeats == .largerCount {
                             counts.overlaps += 1
-                            if old.count >= stats.count { series[key] = old }
+                            series[key] = store.repeats.kept(old, stats)
                             continue
                         }
                         counts.conflicts += 1
@@ -386,7 +395,7 @@ enum SeriesAssembly {
             if let last = out.last, last.bandID == row.bandID, last.obsid == row.obsid {
                 if last.stats.identical(to: row.stats) { counts.unchanged += 1 } else if repeats == .largerCount {
                     counts.overlaps += 1
-                    if row.stats.count > last.stats.count { out[out.count - 1] = row }
+                    out[out.count - 1] = SignatureRow(obsid: row.obsid, bandID: row.bandID, stats: repeats.kept(last.stats, row.stats))
                     continue
                 } else {
                     counts.updated += 1
