@@ -143,8 +143,15 @@ public enum JSONText {
     }
 
     /// Whether `s` holds a quote, a backslash or a control character.
+    /// On a native string's bytes in place (the generic walk over `utf8` cost a marker run 2 %
+    /// of its instructions: every decision's reasons pass here).
     private static func needsEscaping(_ s: String) -> Bool {
-        !s.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        func escapes(_ b: UInt8) -> Bool { b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") }
+        if let found = s.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
+            for b in bytes where escapes(b) { return true }
+            return false
+        }) { return found }
+        return s.utf8.contains(where: escapes)
     }
 }
 

@@ -140,6 +140,47 @@ final class SeriesCodecTests: XCTestCase {
             }
             XCTAssertEqual(seen, [4, 8])
         }
+        // Bands 2 and 8 have the same scenes (band 4 others, between them): read together, 8
+        // takes 2's decoded obsids. A second statistic of one band comes in the same pass.
+        for field in 0..<8 {
+            for second in 0..<8 {
+                var seen: [UInt8] = []
+                try blob.withUnsafeBytes { raw in
+                    try SeriesCodec.forEachColumn(raw, bands: [2, 4, 8], field: field, also: (band: 8, field: second)) { band, obsids, values, extra in
+                        seen.append(band)
+                        let expected = rows.filter { $0.bandID == band }
+                        XCTAssertEqual(Array(obsids), expected.map(\.obsid), "band \(band)")
+                        XCTAssertEqual(values.map(\.bitPattern), expected.map { $0.stats[field].bitPattern }, "band \(band) field \(field)")
+                        if band == 8 {
+                            XCTAssertEqual(extra?.map(\.bitPattern), expected.map { $0.stats[second].bitPattern }, "band 8 fields \(field), \(second)")
+                        } else {
+                            XCTAssertNil(extra)
+                        }
+                    }
+                }
+                XCTAssertEqual(seen, [2, 4, 8])
+            }
+        }
+    }
+
+    /// A value of an XOR column longer than 32 bits is damage, not a number.
+    func testOverlongValueInAColumnThrows() throws {
+        // One band, one row: header, then the nine columns with their lengths.
+        var w: [UInt8] = [2, 1, 4, 1]               // version, one group, band 4, one row
+        w += [1, 7]                                  // obsids: 1 byte, obsid 7
+        w += [5, 0, 0, 0, 0x80, 0x3F]                // p50: raw float 1.0
+        let overlong: [UInt8] = [1, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F]   // mode 1, 5 bytes with 35 bits
+        w += [UInt8(overlong.count)] + overlong      // count
+        for _ in 0..<6 { w += [5, 0, 0, 0, 0x80, 0x3F] }   // the other six statistics
+        XCTAssertThrowsError(try w.withUnsafeBytes { raw in
+            try SeriesCodec.forEachColumn(raw, bands: [4], field: 0) { _, _, _ in }
+        }) { error in XCTAssertTrue("\(error)".contains("out of range"), "\(error)") }
+        // The same bytes with the value in 32 bits decode.
+        var fine = w
+        fine[fine.firstIndex(of: 0x1F)!] = 0x0F
+        var count: Float = 0
+        try fine.withUnsafeBytes { raw in try SeriesCodec.forEachColumn(raw, bands: [4], field: 0) { _, _, v in count = v[0] } }
+        XCTAssertEqual(count.bitPattern, UInt32.max)
     }
 
     func testPendingRoundTrip() throws {

@@ -244,7 +244,8 @@ public struct CutDetector: Sendable {
     /// Step 4: lows after a gap that regrow, where the fall itself fell in the gap.
     func unseenFalls(_ points: [IndexPoint], depth: Double, near known: [Int]) -> [Found] {
         // Each point's place in the growing season, computed once.
-        let inSeason = points.map { (growingSeasonStart...growingSeasonEnd).contains(Days.dayOfYear($0.day)) }
+        var year = Days.Year()
+        let inSeason = points.map { (growingSeasonStart...growingSeasonEnd).contains(year.dayOfYear($0.day)) }
         var season: [Double] = []
         season.reserveCapacity(points.count)
         for (p, s) in zip(points, inSeason) where s { season.append(p.value) }

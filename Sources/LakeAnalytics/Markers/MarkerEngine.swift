@@ -54,17 +54,24 @@ struct MarkerEngine {
     func screened(_ all: [Observed], year declared: Int, regional: Set<Int>)
         -> (observations: [Observed], verdicts: [Quality], usable: [IndexPoint], withoutSCL: Bool) {
         let year = Self.seasonYear(all, declared: declared)
-        var observations: [Observed] = []
-        observations.reserveCapacity(all.count)
         let days = Self.yearDays(year)
-        for o in all where o.kind == .optical && days.contains(o.day) { observations.append(o) }
+        // Usually every observation is an optical one of the year: then the series itself (no copy).
+        var observations = all
+        if !all.allSatisfy({ $0.kind == .optical && days.contains($0.day) }) {
+            observations = []
+            observations.reserveCapacity(all.count)
+            for o in all where o.kind == .optical && days.contains(o.day) { observations.append(o) }
+        }
         let withoutSCL = requireSCL && !observations.isEmpty && !observations.contains { $0.clear != nil }
         var parcelScreen = screen
         if withoutSCL { parcelScreen?.requireSCL = false }
         let verdicts = parcelScreen?.screen(observations, regional: regional)
             ?? observations.map { ObservationScreen.sclVerdict($0.clear, requireSCL: requireSCL && !withoutSCL) }
-        let usable = zip(observations, verdicts).compactMap { o, q in
-            q == .clear ? o.value(options.signalKind).map { IndexPoint(day: o.day, value: $0, clear: true) } : nil
+        let signal = options.signalKind   // (a string switch: once, not per observation)
+        var usable: [IndexPoint] = []
+        usable.reserveCapacity(observations.count)
+        for (o, q) in zip(observations, verdicts) where q == .clear {
+            if let v = o.value(signal) { usable.append(IndexPoint(day: o.day, value: v, clear: true)) }
         }
         return (observations, verdicts, Preprocessing.oneADay(usable), withoutSCL)
     }

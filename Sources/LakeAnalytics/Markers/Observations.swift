@@ -8,34 +8,54 @@ enum ObservationReader {
     /// each observation's clear flag, sorted by day. Band columns
     /// arrive sorted by obsid and are merged without hashing.
     static func read(_ item: ParcelInput, wanted: Set<UInt8>, bandIDs: [UInt8?], calendar: SceneCalendar, blueStd: Bool = false) throws -> [Observed] {
-        var rows: [(obsid: Int64, means: BandMeans)] = []
-        // Puts one column into slot k of the rows; usually every band has the same scenes and
-        // the column fills in place, otherwise it is merged by obsid.
+        // The parcel's scenes (obsids, ascending) and a table of their band means, eight slots a
+        // row (NaN: none), filled column by column: a flat table rather than an array of rows,
+        // since this runs for every parcel of a run (it was a tenth of a markers run's instructions).
+        var ids: [Int64] = []
+        var table: [Double] = []
+        let width = 8
+        // Puts one column into slot k; usually every band has the same scenes and the column
+        // fills in place, otherwise the table widens to the union of the scenes (a merge by obsid).
         func put(_ k: Int, _ obsids: UnsafeBufferPointer<Int64>, _ value: (Int) -> Double) {
-            if rows.count == obsids.count && zip(rows, obsids).allSatisfy({ $0.obsid == $1 }) {
-                for j in obsids.indices { rows[j].means[k] = value(j) }
+            if ids.count != obsids.count || !ids.withUnsafeBufferPointer({ own in
+                for j in own.indices where own[j] != obsids[j] { return false }
+                return true
+            }) {
+                var merged: [Int64] = []
+                merged.reserveCapacity(ids.count + obsids.count)
+                var i = 0, j = 0
+                while i < ids.count || j < obsids.count {
+                    if j == obsids.count || (i < ids.count && ids[i] < obsids[j]) { merged.append(ids[i]); i += 1 }
+                    else if i == ids.count || obsids[j] < ids[i] { merged.append(obsids[j]); j += 1 }
+                    else { merged.append(ids[i]); i += 1; j += 1 }
+                }
+                if merged.count != ids.count {
+                    var wider = [Double](repeating: .nan, count: width * merged.count)
+                    var r = 0
+                    for (row, id) in ids.enumerated() {
+                        while merged[r] != id { r += 1 }
+                        for slot in 0..<width { wider[width * r + slot] = table[width * row + slot] }
+                    }
+                    ids = merged; table = wider
+                }
+                var r = 0
+                for j in obsids.indices {
+                    while ids[r] != obsids[j] { r += 1 }
+                    table[width * r + k] = value(j)
+                }
                 return
             }
-            var merged: [(obsid: Int64, means: BandMeans)] = []
-            merged.reserveCapacity(rows.count + obsids.count)
-            var i = 0, j = 0
-            while i < rows.count || j < obsids.count {
-                if j == obsids.count || (i < rows.count && rows[i].obsid < obsids[j]) {
-                    merged.append(rows[i]); i += 1
-                } else {
-                    var row: (obsid: Int64, means: BandMeans) = i < rows.count && rows[i].obsid == obsids[j] ? rows[i] : (obsids[j], BandMeans())
-                    if i < rows.count && rows[i].obsid == obsids[j] { i += 1 }
-                    row.means[k] = value(j); j += 1
-                    merged.append(row)
-                }
+            table.withUnsafeMutableBufferPointer { t in
+                for j in obsids.indices { t[width * j + k] = value(j) }
             }
-            rows = merged
         }
         // The reflectance bands (slots 0–3, a bit each) held in digital numbers, to which scene
         // offsets apply.
         var inDN: UInt8 = 0
         do {
-            try SeriesCodec.forEachColumn(item.blob, bands: wanted, field: 1) { band, obsids, values in
+            // Means (field 1), and B02's within-parcel spread (field 2) in the same pass.
+            let spread = blueStd ? bandIDs[0].flatMap { wanted.contains($0) ? (band: $0, field: 2) : nil } : nil
+            try SeriesCodec.forEachColumn(item.blob, bands: wanted, field: 1, also: spread) { band, obsids, values, std in
                 guard let k = bandIDs.firstIndex(where: { $0 == band }) else { return }
                 if k < 4 && Bands.holdsDigitalNumbers(values) { inDN |= 1 << k }
                 if k == 6 {
@@ -44,11 +64,7 @@ enum ObservationReader {
                 } else {
                     put(k, obsids) { j in Double(values[j]) }
                 }
-            }
-            if blueStd, let blue = bandIDs[0], wanted.contains(blue) {
-                try SeriesCodec.forEachColumn(item.blob, bands: [blue], field: 2) { _, obsids, values in
-                    put(BandMeans.blueStd, obsids) { Double(values[$0]) }
-                }
+                if let std { put(BandMeans.blueStd, obsids) { Double(std[$0]) } }
             }
         } catch {
             // Damaged data is not "no data": a parcel whose series cannot be read stops the run.
@@ -59,27 +75,37 @@ enum ObservationReader {
         // statistics came (`Bands.offsetsTakenOff`).
         var apply = inDN != 0
         if apply, let k = [0, 1].first(where: { inDN & 1 << $0 != 0 }) {
-            apply = !Bands.offsetsTakenOff(darkest: rows.lazy.compactMap { row in row.means[k].map { (Float($0), calendar.offset(row.obsid)) } })
+            apply = !Bands.offsetsTakenOff(darkest: ids.indices.lazy.compactMap { j in
+                let v = table[width * j + k]
+                return v.isNaN ? nil : (Float(v), calendar.offset(ids[j]))
+            })
         }
         if apply {
-            for i in rows.indices {
-                let offset = calendar.offset(rows[i].obsid)
-                guard offset != 0 else { continue }
-                // In float32, as the statistics are stored.
-                for k in 0..<4 where inDN & 1 << k != 0 { if let v = rows[i].means[k] { rows[i].means[k] = Double(Float(v) + offset) } }
+            table.withUnsafeMutableBufferPointer { t in
+                for (j, obsid) in ids.enumerated() {
+                    let offset = calendar.offset(obsid)
+                    guard offset != 0 else { continue }
+                    // In float32, as the statistics are stored.
+                    for k in 0..<4 where inDN & 1 << k != 0 {
+                        let v = t[width * j + k]
+                        if !v.isNaN { t[width * j + k] = Double(Float(v) + offset) }
+                    }
+                }
             }
         }
         var out: [Observed] = []
         var obsids: [Int64] = []
-        out.reserveCapacity(rows.count)
-        obsids.reserveCapacity(rows.count)
+        out.reserveCapacity(ids.count)
+        obsids.reserveCapacity(ids.count)
         var c = 0
-        for row in rows {
-            while c < item.clear.count && item.clear[c].0 < row.obsid { c += 1 }
-            let clear = c < item.clear.count && item.clear[c].0 == row.obsid ? item.clear[c].1 : nil
-            guard let day = calendar.day(row.obsid) else { continue }
-            out.append(Observed(day: day, clear: clear, means: row.means, kind: calendar.kind(row.obsid)))
-            obsids.append(row.obsid)
+        table.withUnsafeBufferPointer { t in
+            for (j, obsid) in ids.enumerated() {
+                while c < item.clear.count && item.clear[c].0 < obsid { c += 1 }
+                let clear = c < item.clear.count && item.clear[c].0 == obsid ? item.clear[c].1 : nil
+                guard let day = calendar.day(obsid) else { continue }
+                out.append(Observed(day: day, clear: clear, means: BandMeans(slots: t.baseAddress! + width * j), kind: calendar.kind(obsid)))
+                obsids.append(obsid)
+            }
         }
         if !zip(out, out.dropFirst()).allSatisfy({ $0.day <= $1.day }) {
             let order = out.indices.sorted { out[$0].day < out[$1].day }
@@ -142,6 +168,10 @@ struct BandMeans {
     private var ndviBand = Double.nan
     init() {}
     init(_ values: [Double?]) { for (k, v) in values.enumerated() { self[k] = v } }
+    /// From eight values in slot order (NaN: none).
+    init(slots p: UnsafePointer<Double>) {
+        b02 = p[0]; b04 = p[1]; b08 = p[2]; b11 = p[3]; vv = p[4]; vh = p[5]; sd02 = p[6]; ndviBand = p[7]
+    }
 
     subscript(k: Int) -> Double? {
         get {

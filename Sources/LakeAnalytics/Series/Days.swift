@@ -70,4 +70,20 @@ public enum Days {
 
     /// Day of year (1-based) of a day number.
     public static func dayOfYear(_ n: Int) -> Int { n - number(year: civil(n).year, month: 1, day: 1) + 1 }
+
+    /// `dayOfYear` for a run of days mostly in one year: the year's bounds are computed when a
+    /// day falls outside the last one's (a season's observations need one calendar conversion,
+    /// not one each).
+    public struct Year {
+        private var first = Int.max, next = Int.min
+        public init() {}
+        public mutating func dayOfYear(_ n: Int) -> Int {
+            if n < first || n >= next {
+                let y = civil(n).year
+                first = number(year: y, month: 1, day: 1)
+                next = number(year: y + 1, month: 1, day: 1)
+            }
+            return n - first + 1
+        }
+    }
 }
