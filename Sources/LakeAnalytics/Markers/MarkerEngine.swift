@@ -80,7 +80,7 @@ struct MarkerEngine {
     static func ofYear<T>(_ items: [T], _ year: Int, day: (T) -> Int) -> [T] {
         guard year > 0 else { return items }
         let days = yearDays(year)
-        return items.filter { days.contains(day($0)) }
+        return items.keeping { days.contains(day($0)) }
     }
 
     /// The day numbers of `year` (every day when 0).
@@ -194,13 +194,25 @@ struct MarkerEngine {
             let s = screened(observations, year: year, regional: regional)
             clean = s.usable
             withoutSCL = s.withoutSCL
+            // Each list is given room for the season when its first day comes: appended day by
+            // day, it would grow through several allocations (one parcel at a time, that told).
+            let room = s.observations.count
             for (o, q) in zip(s.observations, s.verdicts) {
                 switch q {
-                case .clear: if o.clear == false { overruled.append(o.day) }
+                case .clear:
+                    if o.clear == false {
+                        if overruled.isEmpty { overruled.reserveCapacity(room) }
+                        overruled.append(o.day)
+                    }
                 case .scl, .noSCL: continue
                 default:
-                    screening[Quality.allCases.firstIndex(of: q)!].append(o.day)
-                    if q == .haze, signal == .ndvi, let v = o.value(.ndvi) { floors.append(IndexPoint(day: o.day, value: v, clear: false)) }
+                    let k = Quality.allCases.firstIndex(of: q)!
+                    if screening[k].isEmpty { screening[k].reserveCapacity(room) }
+                    screening[k].append(o.day)
+                    if q == .haze, signal == .ndvi, let v = o.value(.ndvi) {
+                        if floors.isEmpty { floors.reserveCapacity(room) }
+                        floors.append(IndexPoint(day: o.day, value: v, clear: false))
+                    }
                 }
             }
         } else {
@@ -210,6 +222,7 @@ struct MarkerEngine {
         // Smoothed daily segments only for the detectors that want them.
         let segments = smooths ? preprocessing.dailySeries(clean) : []
         var markers: [Marker] = []
+        markers.reserveCapacity(8)
         // Coherence series that can rule a cut out of a Sentinel-2 hole (see `decide`).
         var watchers: [(Int, Int) -> Bool] = []
         for (index, d) in options.detectors.enumerated() {
@@ -220,7 +233,7 @@ struct MarkerEngine {
                 markers += cuts(d, clean, floors: floors, season: d.regional ?? true ? season : [:], radar: radar, reference: coherenceReference, window: w)
                 if !radar.isEmpty { watchers.append(CoherenceCutDetector(d).watcher(radar)) }
             case "spell":
-                let inWindow = clean.filter { w($0.day) }
+                let inWindow = clean.keeping { w($0.day) }
                 let below = d.below ?? 0.35
                 for (event, n) in SpellDetector(below: below, minDays: d.min_days ?? 30).detect(inWindow) {
                     // The area's parcels of the same selection as low through the spell: the
@@ -249,7 +262,7 @@ struct MarkerEngine {
                     }
                 }
             case "threshold":
-                let inWindow = clean.filter { w($0.day) }
+                let inWindow = clean.keeping { w($0.day) }
                 guard let median = RobustStatistics.median(inWindow.map(\.value)) else { continue }
                 let hit = d.below.map { median < $0 } ?? d.above.map { median > $0 } ?? false
                 if hit, let first = inWindow.first, let last = inWindow.last {
@@ -261,7 +274,7 @@ struct MarkerEngine {
                                           details: ["observations": String(inWindow.count)]))
                 }
             case "gap":
-                let inWindow = clean.filter { w($0.day) }
+                let inWindow = clean.keeping { w($0.day) }
                 for (a, b) in Preprocessing.gaps(inWindow, longerThan: d.min_days ?? 20) {
                     markers.append(Marker(detector: d.name, kind: "gap",
                                           event: Event(start: a, date: (a + b) / 2, end: b, valueStart: 0, valueEnd: 0,
@@ -397,7 +410,7 @@ struct MarkerEngine {
     }
 
     func checkPhenology(_ ph: PhenologyOptions, _ observations: [Observed], year: Int, crop: String?, names: [String]) -> (outcome: RuleOutcome?, others: [String]) {
-        let clear = observations.filter { $0.clear == true || ($0.clear == nil && !requireSCL) }
+        let clear = observations.keeping { $0.clear == true || ($0.clear == nil && !requireSCL) }
         let features = MonthlyFeatures.compute(clear.map { o in (o.day, [o.value(.ndvi), o.means[2], o.means[3]]) }, year: year,
                                                gapMonths: ph.interpolate_gap_months ?? 1)
         var own: RuleOutcome?
@@ -435,7 +448,7 @@ struct MarkerEngine {
         }
         let w = decisionWindow
         let inW = DayTest(w, year: year)
-        let inWindow = clean.filter { inW($0.day) }
+        let inWindow = clean.keeping { inW($0.day) }
         if d.green.detector == "phenology", let phenology {
             return phenologyDecision(d.scheme, phenology, clearObservations: inWindow.count)
         }

@@ -12,7 +12,7 @@ public struct Preprocessing: Sendable {
 
     /// Observations kept for analysis, in day order (one per day: the mean of same-day values).
     public func clean(_ points: [IndexPoint], requireSCL: Bool) -> [IndexPoint] {
-        let kept = Self.oneADay(points.filter { $0.clear == true || ($0.clear == nil && !requireSCL) })
+        let kept = Self.oneADay(points.keeping { $0.clear == true || ($0.clear == nil && !requireSCL) })
         guard let spike, kept.count >= 3 else { return kept }
         // A single observation far below both neighbours (undetected cloud or shadow).
         var out: [IndexPoint] = [kept[0]]

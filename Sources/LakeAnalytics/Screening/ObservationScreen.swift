@@ -198,7 +198,7 @@ public struct ObservationScreen: Sendable {
         for i in obs.indices where verdicts[i] == .clear && obs[i].clear == nil {
             if let blue = obs[i].means[0], blue > brightBlue * unit { verdicts[i] = .bright }
         }
-        let clearIdx = verdicts.indices.filter { verdicts[$0] == .clear }
+        let clearIdx = verdicts.indices.keeping { verdicts[$0] == .clear }
         guard let usual = Usual(obs, clearIdx) ?? peers else { return verdicts }
         let line = usual.line
         for i in clearIdx {
@@ -234,7 +234,7 @@ public struct ObservationScreen: Sendable {
             }
         }
         // Temporal context on what is left: a dip back within a week.
-        let kept = verdicts.indices.filter { verdicts[$0] == .clear }
+        let kept = verdicts.indices.keeping { verdicts[$0] == .clear }
         let ndvi = kept.map { obs[$0].value(.ndvi) }
         if kept.count >= 3 {
             for k in 1..<(kept.count - 1) {

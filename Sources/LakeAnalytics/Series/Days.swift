@@ -43,6 +43,7 @@ public enum Days {
     /// Day number → "YYYY-MM-DD".
     public static func text(_ n: Int) -> String {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(10)
         append(n, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
