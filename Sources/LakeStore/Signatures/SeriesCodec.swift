@@ -387,6 +387,26 @@ public enum SeriesCodec {
         r.offset = p
     }
 
+    /// Reads n zigzag varints (the quarter-unit modes), as `readBits` does: one bounds check a
+    /// byte, at most ten bytes a value.
+    @inline(__always) private static func readZigzags(_ r: inout ByteReader, n: Int, _ put: (Int, Int64) -> Void) throws {
+        let bytes = r.bytes, end = bytes.count
+        var p = r.offset
+        for k in 0..<n {
+            guard p < end else { throw ByteReader.Truncated() }
+            var b = bytes[p]; p += 1
+            var u = UInt64(b & 0x7F), shift: UInt64 = 7
+            while b >= 0x80 {
+                guard p < end, shift < 64 else { throw ByteReader.Truncated() }
+                b = bytes[p]; p += 1
+                u |= UInt64(b & 0x7F) << shift
+                shift += 7
+            }
+            put(k, Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1))))
+        }
+        r.offset = p
+    }
+
     private static func readColumn(_ r: inout ByteReader, n: Int, reference: UnsafeBufferPointer<Float>?,
                                    into out: UnsafeMutableBufferPointer<Float>) throws {
         let mode = try r.u8()
@@ -401,13 +421,15 @@ public enum SeriesCodec {
         // Quarter units: × 0.25 is the same float as ÷ 4 (a power of two), and no division.
         case 4:
             guard let reference else { throw Corrupt(reason: "median column refers to itself") }
-            for k in 0..<n {
-                guard let base = quarter(reference[k]) else { throw Corrupt(reason: "median is not a quarter value") }
-                out[k] = Float(try r.zigzag() &+ base) * 0.25
+            var bad = false
+            try readZigzags(&r, n: n) { k, z in
+                guard let base = quarter(reference[k]) else { bad = true; return }
+                out[k] = Float(z &+ base) * 0.25
             }
+            if bad { throw Corrupt(reason: "median is not a quarter value") }
         case 3:
             var prev: Int64 = 0
-            for k in 0..<n { prev &+= try r.zigzag(); out[k] = Float(prev) * 0.25 }
+            try readZigzags(&r, n: n) { k, z in prev &+= z; out[k] = Float(prev) * 0.25 }
         default: throw Corrupt(reason: "unknown column mode \(mode)")
         }
     }
