@@ -194,8 +194,8 @@ struct MarkerEngine {
             let s = screened(observations, year: year, regional: regional)
             clean = s.usable
             withoutSCL = s.withoutSCL
-            // Each list is given room for the season when its first day comes: appended day by
-            // day, it would grow through several allocations (one parcel at a time, that told).
+            // Each list gets room for the whole season when its first day comes; appended to
+            // from empty, it would grow through several allocations, for every parcel of a run.
             let room = s.observations.count
             for (o, q) in zip(s.observations, s.verdicts) {
                 switch q {

@@ -364,9 +364,10 @@ public enum SeriesCodec {
         }
     }
 
-    /// Reads n varints of 32 bits (the XOR modes), handing each to `put` with its index: one
-    /// bounds check a byte and no error path a value (means and spreads are most of what whole-lake
-    /// analyses decode). A value beyond 32 bits is damage.
+    /// Reads n varints of 32 bits (the XOR modes), handing each to `put` with its index: the
+    /// bytes walked in one loop, a bounds check a byte, instead of a throwing call and a range
+    /// check a value (means and spreads are most of what whole-lake analyses decode). A value
+    /// beyond 32 bits is damage.
     @inline(__always) private static func readBits(_ r: inout ByteReader, n: Int, _ put: (Int, UInt32) -> Void) throws {
         let bytes = r.bytes, end = bytes.count
         var p = r.offset
@@ -387,8 +388,8 @@ public enum SeriesCodec {
         r.offset = p
     }
 
-    /// Reads n zigzag varints (the quarter-unit modes), as `readBits` does: one bounds check a
-    /// byte, at most ten bytes a value.
+    /// Reads n zigzag varints (the quarter-unit modes) as `readBits` does, at most ten bytes a
+    /// value.
     @inline(__always) private static func readZigzags(_ r: inout ByteReader, n: Int, _ put: (Int, Int64) -> Void) throws {
         let bytes = r.bytes, end = bytes.count
         var p = r.offset
