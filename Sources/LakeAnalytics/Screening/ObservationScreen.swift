@@ -275,7 +275,7 @@ struct ClearLine {
         // that of all points around it (the kept ones alone would make it too tight).
         let limit = 2 * first.spread
         sorted.removeAll { $0.y - first.intercept - first.slope * $0.x > limit }   // keeps the x order
-        guard sorted.count < points.count, let line = Self.fit(sorted, &buffer) else {
+        guard sorted.count < points.count, let line = Self.fit(sorted, &buffer, spread: false) else {
             intercept = first.intercept; slope = first.slope; spread = first.spread
             return
         }
@@ -293,8 +293,9 @@ struct ClearLine {
         return fit(points.sorted { $0.x < $1.x }, &buffer)
     }
 
-    /// One Theil–Sen fit of points in x order, `buffer` its scratch space.
-    private static func fit(_ sorted: [(x: Double, y: Double)], _ buffer: inout [Double]) -> ClearLine? {
+    /// One Theil–Sen fit of points in x order, `buffer` its scratch space; without `spread`, the
+    /// fit's spread is left 0 (a refit whose spread is measured afterwards over other points).
+    private static func fit(_ sorted: [(x: Double, y: Double)], _ buffer: inout [Double], spread: Bool = true) -> ClearLine? {
         guard sorted.count >= 4 else { return nil }
         // Slopes between the i-th and the (i + n/2)-th point in x order: n/2 slopes of widely
         // separated pairs, as robust as all pairs for a line and O(n log n).
@@ -306,17 +307,18 @@ struct ClearLine {
         // Physically the clear line rises (soil is brighter in blue and red alike); clamp so a
         // few points cannot tilt it absurdly.
         let b = min(2, max(0, RobustStatistics.median(reordering: &buffer) ?? 0))
-        guard let r = residuals(sorted, slope: b, intercept: 0, &buffer) else { return nil }
+        guard let r = residuals(sorted, slope: b, intercept: 0, &buffer, spread: spread) else { return nil }
         return ClearLine(intercept: r.centre, slope: b, spread: r.spread)
     }
 
     /// The median of the points' residuals from the line, and their robust spread (1.4826 ·
-    /// MAD); `buffer` is scratch space.
+    /// MAD; 0 without `spread`); `buffer` is scratch space.
     private static func residuals(_ points: [(x: Double, y: Double)], slope: Double, intercept: Double,
-                                  _ buffer: inout [Double]) -> (centre: Double, spread: Double)? {
+                                  _ buffer: inout [Double], spread: Bool = true) -> (centre: Double, spread: Double)? {
         buffer.removeAll(keepingCapacity: true)
         for p in points { buffer.append(p.y - intercept - slope * p.x) }
         guard let centre = RobustStatistics.median(reordering: &buffer) else { return nil }
+        guard spread else { return (centre, 0) }
         for i in buffer.indices { buffer[i] = abs(buffer[i] - centre) }
         guard let mad = RobustStatistics.median(reordering: &buffer) else { return nil }
         return (centre, 1.4826 * mad)
