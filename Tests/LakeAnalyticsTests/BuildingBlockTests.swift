@@ -1,3 +1,4 @@
+import Foundation
 import LakeAnalytics
 import LakeIngest
 import LakeQuery
@@ -14,6 +15,17 @@ final class BuildingBlockTests: XCTestCase {
         XCTAssertEqual(Days.dayOfYear(Days.number("2024-12-31")!), 366)
         XCTAssertNil(Days.number("2024-13-01")); XCTAssertNil(Days.number("24-01-01"))
         for n in stride(from: -300_000, to: 380_000, by: 997) { XCTAssertEqual(Days.number(Days.text(n)), n) }
+        // Against Foundation's Gregorian calendar in UTC (1961–2079), and the day of the year as a
+        // season's reader computes it (the year's bounds kept between calls, in and out of order).
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX"); f.timeZone = TimeZone(identifier: "UTC"); f.dateFormat = "yyyy-MM-dd"
+        var year = Days.Year()
+        for n in stride(from: -3_000, to: 40_000, by: 37) {
+            XCTAssertEqual(Days.text(n), f.string(from: Date(timeIntervalSince1970: Double(n) * 86_400)))
+            XCTAssertEqual(year.dayOfYear(n), Days.dayOfYear(n))
+            XCTAssertEqual(year.dayOfYear(n / 2), Days.dayOfYear(n / 2))
+        }
+        XCTAssertEqual(Days.text(Days.number(year: 999, month: 12, day: 31)), "0999-12-31")
     }
 
     func testRobustStatistics() {
