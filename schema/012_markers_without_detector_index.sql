@@ -5,6 +5,6 @@
 -- one another at as many places as the run has detectors, so pages split in the middle instead
 -- of filling at the end: the index cost a third of the writing (callgrind, 35,249 markers of the
 -- bench lake's mowing run: 729 M instructions with it, 485 M without). What it served, the
--- markers of one run and detector (plots, scoring), is read through (run_id, pid), which
--- narrows to the run just as well; the detector is then a filter over that run's rows.
+-- markers of one run by detector (the run plots), is read through (run_id, pid), which narrows
+-- to the run just as well; the detector is then a filter over that run's rows.
 DROP INDEX IF EXISTS markers_by_run;
