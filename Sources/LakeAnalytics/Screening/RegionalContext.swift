@@ -66,19 +66,13 @@ public struct RegionalContext: Sendable {
     static func below(_ season: [Int: Double], _ level: Double, from: Int, to: Int) -> Bool {
         guard !season.isEmpty, from <= to else { return false }
         var known = 0, low = 0
+        func count(_ v: Double) { known += 1; if v < level { low += 1 } }
         // Day by day through a short range; through the season's days (a few dozen, no hashing)
         // when the range is longer (a spell of months).
         if to - from < season.count {
-            for day in from...to {
-                guard let v = season[day] else { continue }
-                known += 1
-                if v < level { low += 1 }
-            }
+            for day in from...to { if let v = season[day] { count(v) } }
         } else {
-            for (day, v) in season where day >= from && day <= to {
-                known += 1
-                if v < level { low += 1 }
-            }
+            for (day, v) in season where day >= from && day <= to { count(v) }
         }
         return known >= 2 && 2 * low >= known
     }

@@ -75,10 +75,10 @@ struct ByteReader {
         }
     }
 
-    @inline(__always) mutating func zigzag() throws -> Int64 {
-        let u = try varint()
-        return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
-    }
+    @inline(__always) mutating func zigzag() throws -> Int64 { Self.unzigzag(try varint()) }
+
+    /// The signed value of a zigzag-coded varint (`ByteWriter.zigzagValue`'s inverse).
+    @inline(__always) static func unzigzag(_ u: UInt64) -> Int64 { Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1))) }
 
     @inline(__always) mutating func f32() throws -> Float {
         guard offset + 4 <= bytes.count else { throw Truncated() }
