@@ -37,7 +37,10 @@ public struct GlobalOptions: ParsableArguments {
 
     public init() {}
 
-    public var path: String {
+    public var path: String { Self.path(db: db) }
+
+    /// The lake file: `db`, else $LAKE_DB, else ./lake.sqlite.
+    public static func path(db: String?) -> String {
         db ?? ProcessInfo.processInfo.environment["LAKE_DB"].flatMap { $0.isEmpty ? nil : $0 } ?? "lake.sqlite"
     }
 }
@@ -76,8 +79,14 @@ public var timingRequested: Bool { ProcessInfo.processInfo.environment["LAKE_TIM
 /// ArgumentParser words it (the front-ends' leaf commands, run without a root command).
 public func runAndExit(_ command: ParsableCommand) -> Never {
     var command = command
+    runAndExit { try command.run() }
+}
+
+/// Runs `body` and exits: 0, or the code of the `ExitCode` it throws (`guarded` has said why
+/// on stderr), or as ArgumentParser words any other error.
+public func runAndExit(_ body: () throws -> Void) -> Never {
     do {
-        try command.run()
+        try body()
         exit(0)
     } catch {
         QueryParcel.exit(withError: error)

@@ -86,7 +86,11 @@ final class StartUpTests: BinaryTestCase {
         for args in [["query", "parcel", "P000004"], ["query", "parcel", "P000004", "--json"],
                      ["query", "parcel", "P000004", "--csv", "--band", "B04", "--from", "2024-05-01"],
                      ["info"], ["info", "--json"], ["query", "parcel", "NOPE"], ["query", "parcel", "P000004", "--from", "2024-13-01"],
-                     ["query", "parcel", "--help"]] {
+                     ["query", "parcel", "--help"],
+                     // `lake`'s own reading of the plainest forms (ParcelQuery.plain) and what it leaves to ArgumentParser
+                     ["query", "parcel", "P000004", "--csv"], ["query", "parcel", "--raw", "P000004", "--json"], ["query", "parcel", "P000004", "--raw"],
+                     ["query", "parcel", "P000004", "--json", "--csv"], ["query", "parcel", "P000004", "P000005"], ["query", "parcel", "P000004", "--json", "--json"],
+                     ["query", "parcel", "--", "P000004"], ["query", "parcel"]] {
             let fast = try run(["--db", db] + args), full = try run(["--db", db] + args, tool: "lake-full")
             XCTAssertEqual(fast.code, full.code, args.joined(separator: " "))
             XCTAssertEqual(fast.out, full.out, args.joined(separator: " "))

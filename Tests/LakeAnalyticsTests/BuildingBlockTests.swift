@@ -4,6 +4,7 @@ import LakeIngest
 import LakeQuery
 import LakeSQLite
 import LakeStore
+@testable import LakeSupport
 import LakeTestSupport
 import XCTest
 
@@ -26,6 +27,37 @@ final class BuildingBlockTests: XCTestCase {
             XCTAssertEqual(year.dayOfYear(n / 2), Days.dayOfYear(n / 2))
         }
         XCTAssertEqual(Days.text(Days.number(year: 999, month: 12, day: 31)), "0999-12-31")
+    }
+
+    /// `Format.double`'s own `%.Nf` digits against Foundation's `String(format:)` (C's printf):
+    /// numbers of every magnitude the tables print, exact halves of binary fractions (printf
+    /// rounds them to even: 0.125 → "0.12"), values a hair either side of a half, negative
+    /// numbers that round to zero ("-0.000"), −0, and what it leaves to printf (nan, infinity, 1e300).
+    func testFixedPointFormatMatchesPrintf() {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Double] = [0, -0.0, 0.125, 0.375, 2.5, 3.5, -2.5, 0.0005, -0.0004, 1e-7, 99.95, 100, 1234.5,
+                                .nan, .infinity, -.infinity, 1e300, 99_999_999.999, 0.1 + 0.2, 1.005, 2.675, 1e-300]
+        for e in -6...12 {
+            for _ in 0..<400 {
+                let v = Double.random(in: 1...10, using: &rng) * pow(10, Double(e))
+                values.append(Bool.random(using: &rng) ? v : -v)
+            }
+        }
+        for k in 0..<2000 { values.append(Double(k) / 8 + 1.0 / 16); values.append(Double(k) / 1000 + 0.0005) }
+        for v in values.prefix(200) { values.append(v.nextUp); values.append(v.nextDown) }
+        var fast = 0
+        for v in values {
+            for decimals in 0...9 {
+                let format = "%.\(decimals)f"
+                XCTAssertEqual(Format.double(format, v), String(format: format, v), "\(format) of \(v)")
+                if Format.fixed(v, decimals: decimals) != nil { fast += 1 }
+            }
+        }
+        XCTAssertGreaterThan(fast, values.count * 10 * 7 / 10, "most take the fast path (not: beyond 10¹¹ units, near halves)")
+        XCTAssertNil(Format.fixed(0.125, decimals: 2))
+        XCTAssertEqual(Format.fixed(-0.0004, decimals: 3), "-0.000")
+        XCTAssertNil(Format.fixedDecimals("%.4f%%")); XCTAssertNil(Format.fixedDecimals("%5.2f")); XCTAssertEqual(Format.fixedDecimals("%.4f"), 4)
+        XCTAssertEqual(Format.double("%3.0f%%", 42.4), " 42%")
     }
 
     func testRobustStatistics() {
