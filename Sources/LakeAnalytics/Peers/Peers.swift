@@ -73,11 +73,12 @@ public final class PeerQueries {
     /// Parcels intersecting a WGS 84 box or polygon (WKT in lon/lat), through the spatial index.
     public func within(wkt: String, max: Int) throws -> [ParcelRecord] {
         try lake.db.loadSpatiaLite()
-        let statement = try lake.db.prepare("""
-            WITH a(g) AS (SELECT Transform(GeomFromText(?1, 4326), \(lake.srid)))
+        // The R*Tree read directly, as `ParcelLookup.at` does.
+        let statement = try lake.db.cached("""
+            WITH a(g, x0, y0, x1, y1) AS (SELECT g, MbrMinX(g), MbrMinY(g), MbrMaxX(g), MbrMaxY(g)
+                                          FROM (SELECT Transform(GeomFromText(?1, 4326), \(lake.srid)) AS g))
             SELECT p.pid FROM parcels p, a
-            WHERE p.ROWID IN (SELECT ROWID FROM SpatialIndex WHERE f_table_name = 'parcels' AND f_geometry_column = 'geom'
-                              AND search_frame = a.g)
+            WHERE p.ROWID IN (SELECT pkid FROM idx_parcels_geom WHERE xmin <= a.x1 AND xmax >= a.x0 AND ymin <= a.y1 AND ymax >= a.y0)
               AND ST_Intersects(p.geom, a.g) = 1
             ORDER BY p.pid LIMIT ?2
             """)
