@@ -175,114 +175,14 @@ struct MarkerEngine {
         return (markers, decision)
     }
 
-    /// One season of `analyse`.
+    /// One season of `analyse`, in stages: the season's usable observations (`seasonInput`), every
+    /// detector of the option file over them (`detect`), the markers combined, the decision
+    /// (`decide`), and what the screening took away added to its reasons (`screeningReasons`).
     func analyseSeason(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: Set<Int>,
                        coherenceReference: [Int: Double], season: [Int: Double]) -> (markers: [Marker], decision: Decision?) {
         let year = Self.seasonYear(observations, declared: declared)
-        let signal = options.signalKind
-        var clean: [IndexPoint]
-        // Hazy observations of NDVI: haze lowers NDVI, so each is a floor under the canopy's
-        // value that day (see `CutDetector.detect(_:floors:)`).
-        var floors: [IndexPoint] = []
-        // The days each test screened out (by the test's place in `Quality.allCases`), for the
-        // decision's reasons.
-        var screening = [[Int]](repeating: [], count: Quality.allCases.count)
-        // Days SCL flagged that the parcel's bands showed clear (`overrule_scl`).
-        var overruled: [Int] = []
-        var withoutSCL = false
-        if screen != nil {
-            let s = screened(observations, year: year, regional: regional)
-            clean = s.usable
-            withoutSCL = s.withoutSCL
-            // Each list gets room for the whole season when its first day comes; appended to
-            // from empty, it would grow through several allocations, for every parcel of a run.
-            let room = s.observations.count
-            for (o, q) in zip(s.observations, s.verdicts) {
-                switch q {
-                case .clear:
-                    if o.clear == false {
-                        if overruled.isEmpty { overruled.reserveCapacity(room) }
-                        overruled.append(o.day)
-                    }
-                case .scl, .noSCL: continue
-                default:
-                    let k = Quality.allCases.firstIndex(of: q)!
-                    if screening[k].isEmpty { screening[k].reserveCapacity(room) }
-                    screening[k].append(o.day)
-                    if q == .haze, signal == .ndvi, let v = o.value(.ndvi) {
-                        if floors.isEmpty { floors.reserveCapacity(room) }
-                        floors.append(IndexPoint(day: o.day, value: v, clear: false))
-                    }
-                }
-            }
-        } else {
-            let points = observations.compactMap { o in o.value(signal).map { IndexPoint(day: o.day, value: $0, clear: o.clear) } }
-            clean = preprocessing.clean(Self.ofYear(points, year) { $0.day }, requireSCL: requireSCL)
-        }
-        // Smoothed daily segments only for the detectors that want them.
-        let segments = smooths ? preprocessing.dailySeries(clean) : []
-        var markers: [Marker] = []
-        markers.reserveCapacity(8)
-        // Coherence series that can rule a cut out of a Sentinel-2 hole (see `decide`).
-        var watchers: [(Int, Int) -> Bool] = []
-        for (index, d) in options.detectors.enumerated() {
-            let w = DayTest(detectorWindows[index], year: year)
-            switch d.type {
-            case "cut":
-                let radar = d.coherence ?? true ? coherencePairs(observations, year: year, window: w) : []
-                markers += cuts(d, clean, floors: floors, season: d.regional ?? true ? season : [:], radar: radar, reference: coherenceReference, window: w)
-                if !radar.isEmpty { watchers.append(CoherenceCutDetector(d).watcher(radar)) }
-            case "spell":
-                let inWindow = clean.keeping { w($0.day) }
-                let below = d.below ?? 0.35
-                for (event, n) in SpellDetector(below: below, minDays: d.min_days ?? 30).detect(inWindow) {
-                    // The area's parcels of the same selection as low through the spell: the
-                    // season's (a dry summer), not the field's.
-                    if d.regional ?? true, SpellDetector.shared(event, season: season, below: below) { continue }
-                    markers.append(Marker(detector: d.name, kind: "spell", event: event, details: ["observations": String(n)]))
-                }
-            case "drop", "rise":
-                let detector = DropDetector(minDrop: d.min_drop ?? 0.1, minDays: d.min_days ?? 0, minStart: d.min_start ?? -.infinity,
-                                            quietDays: d.quiet_days ?? 0, rising: d.type == "rise")
-                for segment in segments {
-                    for found in detector.detect(segment) {
-                        var e = found
-                        if d.date == "start" || d.date == "end" {
-                            e = Event(start: e.start, date: d.date == "start" ? e.start : (e.settled ?? e.end), end: e.end, valueStart: e.valueStart,
-                                      valueEnd: e.valueEnd, magnitude: e.magnitude, confidence: e.confidence, settled: e.settled)
-                        }
-                        if w(e.date) { markers.append(Marker(detector: d.name, kind: d.type, event: e)) }
-                    }
-                }
-            case "state":
-                let detector = StateChangeDetector(minChange: d.min_change ?? 0.2, days: d.days ?? 30)
-                for segment in segments {
-                    for e in detector.detect(segment.points) where w(e.date) {
-                        markers.append(Marker(detector: d.name, kind: "state", event: e))
-                    }
-                }
-            case "threshold":
-                let inWindow = clean.keeping { w($0.day) }
-                guard let median = RobustStatistics.median(inWindow.map(\.value)) else { continue }
-                let hit = d.below.map { median < $0 } ?? d.above.map { median > $0 } ?? false
-                if hit, let first = inWindow.first, let last = inWindow.last {
-                    let limit = d.below ?? d.above!
-                    markers.append(Marker(detector: d.name, kind: "threshold",
-                                          event: Event(start: first.day, date: (first.day + last.day) / 2, end: last.day, valueStart: median,
-                                                       valueEnd: median, magnitude: median,
-                                                       confidence: min(1, abs(median - limit) / 0.1)),
-                                          details: ["observations": String(inWindow.count)]))
-                }
-            case "gap":
-                let inWindow = clean.keeping { w($0.day) }
-                for (a, b) in Preprocessing.gaps(inWindow, longerThan: d.min_days ?? 20) {
-                    markers.append(Marker(detector: d.name, kind: "gap",
-                                          event: Event(start: a, date: (a + b) / 2, end: b, valueStart: 0, valueEnd: 0,
-                                                       magnitude: Double(b - a), confidence: 1)))
-                }
-            default: continue
-            }
-        }
+        let input = seasonInput(observations, year: year, regional: regional)
+        var (markers, watchers) = detect(input, observations, year: year, coherenceReference: coherenceReference, season: season)
         markers = combine(markers)
         markers.sort { ($0.event.date, $0.detector) < ($1.event.date, $1.detector) }
         // A parcel its own optical curve rejects (bare for weeks: an arable field) keeps no cut
@@ -291,48 +191,185 @@ struct MarkerEngine {
 
         var phenology: (outcome: RuleOutcome?, others: [String])?
         if let ph = options.phenology { phenology = checkPhenology(ph, observations, year: year, crop: crop, names: names) }
-        var decision = decide(clean, markers: markers, phenology: phenology, year: year) { a, b in
-            watchers.contains { $0(a, b) }
+        guard let d = decide(input.clean, markers: markers, phenology: phenology, year: year, watched: { a, b in watchers.contains { $0(a, b) } })
+        else { return (markers, nil) }
+        let more = screeningReasons(input)
+        guard !more.isEmpty else { return (markers, d) }
+        return (markers, Decision(scheme: d.scheme, colour: d.colour, clearObservations: d.clearObservations, reasons: d.reasons + more))
+    }
+
+    /// A season's observations as the detectors read them, and what the screening took away.
+    struct SeasonInput {
+        /// The usable observations as index points of the signal (one per day).
+        var clean: [IndexPoint]
+        /// Hazy observations of NDVI: haze lowers NDVI, so each is a floor under the canopy's
+        /// value that day (see `CutDetector.detect(_:floors:)`).
+        var floors: [IndexPoint] = []
+        /// The days each test screened out (by the test's place in `Quality.allCases`).
+        var screening = [[Int]](repeating: [], count: Quality.allCases.count)
+        /// Days SCL flagged that the parcel's bands showed clear (`overrule_scl`).
+        var overruled: [Int] = []
+        /// The option file requires SCL, the parcel has none this year (see `screened`).
+        var withoutSCL = false
+    }
+
+    /// Stage 1: the season's usable observations — screened (`screened`) when the option file
+    /// screens, else SCL-cleaned and pre-processed (`Preprocessing.clean`).
+    func seasonInput(_ observations: [Observed], year: Int, regional: Set<Int>) -> SeasonInput {
+        guard screen != nil else {
+            let points = observations.compactMap { o in o.value(options.signalKind).map { IndexPoint(day: o.day, value: $0, clear: o.clear) } }
+            return SeasonInput(clean: preprocessing.clean(Self.ofYear(points, year) { $0.day }, requireSCL: requireSCL))
         }
-        let screenedOut = screening.contains { !$0.isEmpty }
-        if let d = decision, screenedOut || withoutSCL || !overruled.isEmpty {
-            // "2 haze (05-22, 07-31), 1 shadow (05-02)": which observations, so that an analyst can
-            // look at them (`lake query parcel`, chips). Written as bytes: a run writes this for
-            // most of its parcels.
-            func dates(_ days: [Int], _ what: String = "", to bytes: inout [UInt8]) {
-                bytes.append(contentsOf: String(days.count).utf8)
-                if !what.isEmpty { bytes.append(UInt8(ascii: " ")); bytes.append(contentsOf: what.utf8) }
-                bytes.append(contentsOf: " (".utf8)
-                for (k, day) in days.enumerated() {
-                    if k > 0 { bytes.append(contentsOf: ", ".utf8) }
-                    Days.appendMonthDay(day, to: &bytes)
+        let s = screened(observations, year: year, regional: regional)
+        var input = SeasonInput(clean: s.usable, withoutSCL: s.withoutSCL)
+        let ndvi = options.signalKind == .ndvi
+        // Each list gets room for the whole season when its first day comes; appended to from
+        // empty, it would grow through several allocations, for every parcel of a run.
+        let room = s.observations.count
+        for (o, q) in zip(s.observations, s.verdicts) {
+            switch q {
+            case .clear:
+                if o.clear == false {
+                    if input.overruled.isEmpty { input.overruled.reserveCapacity(room) }
+                    input.overruled.append(o.day)
                 }
-                bytes.append(UInt8(ascii: ")"))
+            case .scl, .noSCL: continue
+            default:
+                let k = Quality.allCases.firstIndex(of: q)!
+                if input.screening[k].isEmpty { input.screening[k].reserveCapacity(room) }
+                input.screening[k].append(o.day)
+                if q == .haze, ndvi, let v = o.value(.ndvi) {
+                    if input.floors.isEmpty { input.floors.reserveCapacity(room) }
+                    input.floors.append(IndexPoint(day: o.day, value: v, clear: false))
+                }
             }
-            func text(_ write: (inout [UInt8]) -> Void) -> String {
-                var bytes: [UInt8] = []
-                bytes.reserveCapacity(96)
-                write(&bytes)
-                return String(decoding: bytes, as: UTF8.self)
+        }
+        return input
+    }
+
+    /// Stage 2: the markers of every detector of the option file, by type, each within its own
+    /// season window; and the coherence series that can rule a cut out of a Sentinel-2 hole
+    /// (see `decide`). A new detector type is one more case here.
+    func detect(_ input: SeasonInput, _ observations: [Observed], year: Int, coherenceReference: [Int: Double],
+                season: [Int: Double]) -> (markers: [Marker], watchers: [(Int, Int) -> Bool]) {
+        let clean = input.clean
+        // Smoothed daily segments only for the detectors that want them.
+        let segments = smooths ? preprocessing.dailySeries(clean) : []
+        var markers: [Marker] = []
+        markers.reserveCapacity(8)
+        var watchers: [(Int, Int) -> Bool] = []
+        for (index, d) in options.detectors.enumerated() {
+            let w = DayTest(detectorWindows[index], year: year)
+            switch d.type {
+            case "cut":
+                let radar = d.coherence ?? true ? coherencePairs(observations, year: year, window: w) : []
+                markers += cuts(d, clean, floors: input.floors, season: d.regional ?? true ? season : [:], radar: radar, reference: coherenceReference, window: w)
+                if !radar.isEmpty { watchers.append(CoherenceCutDetector(d).watcher(radar)) }
+            case "spell": markers += spells(d, clean, w, season: season)
+            case "drop", "rise": markers += drops(d, segments, w)
+            case "state":
+                let detector = StateChangeDetector(minChange: d.min_change ?? 0.2, days: d.days ?? 30)
+                for segment in segments {
+                    for e in detector.detect(segment.points) where w(e.date) {
+                        markers.append(Marker(detector: d.name, kind: "state", event: e))
+                    }
+                }
+            case "threshold": if let m = threshold(d, clean, w) { markers.append(m) }
+            case "gap":
+                for (a, b) in Preprocessing.gaps(clean.keeping { w($0.day) }, longerThan: d.min_days ?? 20) {
+                    markers.append(Marker(detector: d.name, kind: "gap",
+                                          event: Event(start: a, date: (a + b) / 2, end: b, valueStart: 0, valueEnd: 0,
+                                                       magnitude: Double(b - a), confidence: 1)))
+                }
+            default: continue
             }
-            let screenedText = !screenedOut ? "" : text { bytes in
+        }
+        return (markers, watchers)
+    }
+
+    /// Spells below the detector's level lasting its days; not where the area's parcels of the
+    /// same selection were as low through the spell: the season's (a dry summer), not the field's.
+    func spells(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], _ w: DayTest, season: [Int: Double]) -> [Marker] {
+        let below = d.below ?? 0.35
+        return SpellDetector(below: below, minDays: d.min_days ?? 30).detect(clean.keeping { w($0.day) }).compactMap { event, n in
+            if d.regional ?? true, SpellDetector.shared(event, season: season, below: below) { return nil }
+            return Marker(detector: d.name, kind: "spell", event: event, details: ["observations": String(n)])
+        }
+    }
+
+    /// Drops (or rises) of the smoothed daily segments, dated as the detector says.
+    func drops(_ d: MarkerOptions.Detector, _ segments: [DailySeries], _ w: DayTest) -> [Marker] {
+        let detector = DropDetector(minDrop: d.min_drop ?? 0.1, minDays: d.min_days ?? 0, minStart: d.min_start ?? -.infinity,
+                                    quietDays: d.quiet_days ?? 0, rising: d.type == "rise")
+        var markers: [Marker] = []
+        for segment in segments {
+            for found in detector.detect(segment) {
+                var e = found
+                if d.date == "start" || d.date == "end" {
+                    e = Event(start: e.start, date: d.date == "start" ? e.start : (e.settled ?? e.end), end: e.end, valueStart: e.valueStart,
+                              valueEnd: e.valueEnd, magnitude: e.magnitude, confidence: e.confidence, settled: e.settled)
+                }
+                if w(e.date) { markers.append(Marker(detector: d.name, kind: d.type, event: e)) }
+            }
+        }
+        return markers
+    }
+
+    /// The season's median above or below the detector's level.
+    func threshold(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], _ w: DayTest) -> Marker? {
+        let inWindow = clean.keeping { w($0.day) }
+        guard let median = RobustStatistics.median(inWindow.map(\.value)) else { return nil }
+        let hit = d.below.map { median < $0 } ?? d.above.map { median > $0 } ?? false
+        guard hit, let first = inWindow.first, let last = inWindow.last else { return nil }
+        let limit = d.below ?? d.above!
+        return Marker(detector: d.name, kind: "threshold",
+                      event: Event(start: first.day, date: (first.day + last.day) / 2, end: last.day, valueStart: median,
+                                   valueEnd: median, magnitude: median, confidence: min(1, abs(median - limit) / 0.1)),
+                      details: ["observations": String(inWindow.count)])
+    }
+
+    /// Stage 5: what the screening took away, as reasons of the decision: "2 haze (05-22,
+    /// 07-31), 1 shadow (05-02)", so that an analyst can look at those observations (`lake query
+    /// parcel`, chips). Written as bytes: a run writes this for most of its parcels.
+    func screeningReasons(_ input: SeasonInput) -> [String] {
+        let screenedOut = input.screening.contains { !$0.isEmpty }
+        guard screenedOut || input.withoutSCL || !input.overruled.isEmpty else { return [] }
+        func dates(_ days: [Int], _ what: String = "", to bytes: inout [UInt8]) {
+            bytes.append(contentsOf: String(days.count).utf8)
+            if !what.isEmpty { bytes.append(UInt8(ascii: " ")); bytes.append(contentsOf: what.utf8) }
+            bytes.append(contentsOf: " (".utf8)
+            for (k, day) in days.enumerated() {
+                if k > 0 { bytes.append(contentsOf: ", ".utf8) }
+                Days.appendMonthDay(day, to: &bytes)
+            }
+            bytes.append(UInt8(ascii: ")"))
+        }
+        func text(_ write: (inout [UInt8]) -> Void) -> String {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(96)
+            write(&bytes)
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        var reasons: [String] = []
+        if input.withoutSCL { reasons.append("no SCL histogram for the parcel this year: observations screened by lake's own tests only") }
+        if screenedOut {
+            reasons.append(text { bytes in
                 bytes.append(contentsOf: "screened out beyond SCL: ".utf8)
                 var first = true
-                for (q, days) in zip(Quality.allCases, screening) where !days.isEmpty {
+                for (q, days) in zip(Quality.allCases, input.screening) where !days.isEmpty {
                     if !first { bytes.append(contentsOf: ", ".utf8) }
                     first = false
                     dates(days, q.rawValue, to: &bytes)
                 }
-            }
-            decision = Decision(scheme: d.scheme, colour: d.colour, clearObservations: d.clearObservations,
-                                reasons: d.reasons + (withoutSCL ? ["no SCL histogram for the parcel this year: observations screened by lake's own tests only"] : [])
-                                    + (screenedOut ? [screenedText] : [])
-                                    + (overruled.isEmpty ? [] : [text { bytes in
-                                        bytes.append(contentsOf: "SCL overruled by the bands (on the clear line, usual spread, no shadow): ".utf8)
-                                        dates(overruled, to: &bytes)
-                                    }]))
+            })
         }
-        return (markers, decision)
+        if !input.overruled.isEmpty {
+            reasons.append(text { bytes in
+                bytes.append(contentsOf: "SCL overruled by the bands (on the clear line, usual spread, no shadow): ".utf8)
+                dates(input.overruled, to: &bytes)
+            })
+        }
+        return reasons
     }
 
     /// The parcel's coherence pairs (VV) of `year` within the detector's season window.
