@@ -69,7 +69,8 @@ public enum LakeServer {
         @Sendable func answered(_ request: Request, contentType: String, inline: (@Sendable (JRCQueries.Parameters) throws -> String?)? = nil,
                                 _ body: @escaping @Sendable (JRCQueries.Parameters) throws -> String) async -> Response {
             var query: JRCQueries.Parameters = [:]
-            for (k, v) in request.uri.queryParameters { query[String(k)] = String(v).removingPercentEncoding ?? String(v) }
+            // Hummingbird has percent-decoded the values already (decoding again turned "%2525" into "%").
+            for (k, v) in request.uri.queryParameters { query[String(k)] = String(v) }
             let parameters = query
             do {
                 if let inline, let answer = try inline(parameters) { return text(answer, contentType: contentType, status: .ok) }

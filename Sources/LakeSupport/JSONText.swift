@@ -23,6 +23,25 @@ public enum JSONText {
         case let b as Bool: out += b ? "true" : "false"
         case let f as Float: float(f, into: &out)
         case let i as Int64: out += String(i)
+        // Containers as they are usually built ([String: Any], [Any], arrays of one number or
+        // string type) are matched as such: a cast to [String: Any?] or [Any?] converts the whole
+        // container, element by element, and was most of a small answer's cost (`lake serve`).
+        case let dict as [String: Any]:
+            container("{", "}", dict.keys.sorted(), into: &out, pretty: pretty, indent: indent) { key, out in
+                string(key, into: &out)
+                out += pretty ? " : " : ":"
+                write(dict[key], into: &out, pretty: pretty, indent: indent + 1)
+            }
+        case let array as [Double]:
+            container("[", "]", array, into: &out, pretty: pretty, indent: indent) { d, out in number(d, into: &out) }
+        case let array as [String]:
+            container("[", "]", array, into: &out, pretty: pretty, indent: indent) { s, out in string(s, into: &out) }
+        case let array as [Int]:
+            container("[", "]", array, into: &out, pretty: pretty, indent: indent) { i, out in out += String(i) }
+        case let array as [Any]:
+            container("[", "]", array, into: &out, pretty: pretty, indent: indent) { v, out in
+                write(v, into: &out, pretty: pretty, indent: indent + 1)
+            }
         case let dict as [String: Any?]:
             container("{", "}", dict.keys.sorted(), into: &out, pretty: pretty, indent: indent) { key, out in
                 string(key, into: &out)

@@ -181,11 +181,14 @@ final class ServeTests: BinaryTestCase {
                               get("parcelPeers?aoi=demo&year=2024&pid=P000004&distance=99999"),
                               get("parcelByLocation?lon=500&lat=1"),
                               get("parcelStatsPeers?aoi=demo&year=2024&band=B08&values=0-100000&max=5"),
-                              get("parcelStatsPeers?band=B08&values=x")]))
+                              get("parcelStatsPeers?band=B08&values=x"),
+                              get("parcelByID?aoi=demo&year=2024&pid=P%2525x")]))
             """
         let out = try shell(python, ["-c", script])
         let answers = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[Any]])
-        XCTAssertEqual(answers.map { $0[0] as? Int }, [200, 413, 200, 400, 400, 200, 400])
+        XCTAssertEqual(answers.map { $0[0] as? Int }, [200, 413, 200, 400, 400, 200, 400, 404])
+        // A value is percent-decoded once: "P%2525x" asks for the parcel "P%25x".
+        XCTAssertTrue(((answers[7][1] as? [String: Any])?["error"] as? String)?.contains("P%25x") ?? false, "\(answers[7])")
         XCTAssertEqual(((answers[5][1] as? [String: Any])?["pid"] as? [Any])?.count, 5)
         XCTAssertTrue(((answers[1][1] as? [String: Any])?["error"] as? String)?.contains("more than 40 rows") ?? false)
         XCTAssertEqual(((answers[2][1] as? [String: Any])?["mean"] as? [Any])?.count, 36)

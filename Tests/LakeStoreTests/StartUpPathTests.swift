@@ -118,6 +118,9 @@ final class StartUpPathTests: XCTestCase {
         let value: [String: Any] = [
             "b": 1.0, "a": 0.1, "c": [1, 2.5, Float(621.51), Int64(-3)], "d": nothing as Any, "e": "x/y\"\u{1}é\n\\",
             "f": true, "g": [String: Any](), "h": 1e-7, "i": Double.nan, "j": [[String: Int]](), "k": ["z": [false]],
+            // Typed containers (matched as such, without converting them to [Any?]).
+            "l": [1.5, Double.nan] as [Double], "m": ["a\"b"] as [String], "n": [3, -4] as [Int], "o": [nil, "q"] as [String?],
+            "p": [["r": 1]] as [[String: Any]], "q": ["s": nil] as [String: Any?],
         ]
         let text = JSONText.render(value)
         let back = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
@@ -130,6 +133,11 @@ final class StartUpPathTests: XCTestCase {
         XCTAssertEqual(back["h"] as? Double, 1e-7)
         XCTAssertTrue(back["i"] is NSNull)
         XCTAssertEqual((back["k"] as? [String: Any])?["z"] as? [Bool], [false])
+        XCTAssertEqual((back["l"] as? [Any])?.first as? Double, 1.5); XCTAssertTrue((back["l"] as? [Any])?.last is NSNull)
+        XCTAssertEqual(back["m"] as? [String], ["a\"b"]); XCTAssertEqual(back["n"] as? [Int], [3, -4])
+        XCTAssertTrue((back["o"] as? [Any])?.first is NSNull); XCTAssertEqual((back["o"] as? [Any])?.last as? String, "q")
+        XCTAssertEqual(((back["p"] as? [Any])?.first as? [String: Any])?["r"] as? Int, 1)
+        XCTAssertTrue((back["q"] as? [String: Any])?["s"] is NSNull)
         XCTAssertEqual(JSONText.render(["b": 1, "a": [true, "s"]] as [String: Any]),
                        "{\n  \"a\" : [\n    true,\n    \"s\"\n  ],\n  \"b\" : 1\n}")
         XCTAssertEqual(JSONText.render(["x": [Int]()], pretty: false), "{\"x\":[]}")
