@@ -28,6 +28,22 @@ final class StartUpPathTests: XCTestCase {
         }
         XCTAssertNotNil(SchemaGuard.embeddedReference(version: 7)["trigger parcels_point_on_insert"])
         XCTAssertNil(SchemaGuard.embeddedReference(version: 6)["trigger parcels_point_on_insert"])
+        // The quick exact comparison every open makes: the live objects of each version match;
+        // one SQL text changed, one object more, one less, one retyped: they do not.
+        for version in [1, 7, Lake.latestSchemaVersion] {
+            let live = Array(try SchemaGuard.referenceObjects(srid: 3035, version: version).values)
+            XCTAssertTrue(SchemaGuard.matchesEmbedded(live, version: version), "version \(version)")
+            XCTAssertFalse(SchemaGuard.matchesEmbedded(live, version: version == 1 ? 2 : 1))
+            let k = live.firstIndex { $0.type == "trigger" }!
+            var changed = live
+            changed[k] = SchemaGuard.SchemaObject(type: live[k].type, name: live[k].name, table: live[k].table, sql: live[k].sql + " ")
+            XCTAssertFalse(SchemaGuard.matchesEmbedded(changed, version: version))
+            XCTAssertFalse(SchemaGuard.matchesEmbedded(live + [SchemaGuard.SchemaObject(type: "view", name: "extra", table: "extra", sql: "CREATE VIEW extra AS SELECT 1")], version: version))
+            XCTAssertFalse(SchemaGuard.matchesEmbedded(Array(live.dropLast()), version: version))
+            var retyped = live
+            retyped[k] = SchemaGuard.SchemaObject(type: "view", name: live[k].name, table: live[k].table, sql: live[k].sql)
+            XCTAssertFalse(SchemaGuard.matchesEmbedded(retyped, version: version))
+        }
     }
 
     func testAConnectionLoadsSpatiaLiteOnlyWhenAsked() throws {
