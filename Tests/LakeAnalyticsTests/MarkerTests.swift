@@ -324,6 +324,16 @@ final class MarkerTests: XCTestCase {
                      "Alpendistel", "Milho;Azevem", "Pszenica ozima", "Őszi búza", "Porumb boabe", "Hutungen", "Almen und Alpen"] {
             XCTAssertFalse(selected(name), name)
         }
+        // As a run selects (one answer kept per distinct crop): the same answers, asked twice
+        // and interleaved, the code counting as well as the names.
+        var selection = ParcelScope.Selection(codes: options.parcels?.crops, groups: options.parcels?.groups)
+        for _ in 0..<2 {
+            for name in ["Mähwiese", "Silomais", "PASTIZAL", "Kartoffeln"] {
+                XCTAssertEqual(selection.selects(cached: nil, names: [name, ""]), selected(name), name)
+            }
+            XCTAssertTrue(selection.selects(cached: "3302000000", names: ["Silomais", ""]))
+            XCTAssertFalse(selection.selects(cached: "1110", names: ["Silomais", ""]))
+        }
         // On the EuroCrops mappings of the national lists (real names, HCAT3 grass classes):
         // most grass names selected, few others.
         let mappings = try Paths.requireRealdata("eurocrops-hcat/csvs/country_mappings")

@@ -18,8 +18,36 @@ public struct ParcelScope: Sendable {
     /// `codes`, or one of its names contains one of `groups` (case-insensitive). The option
     /// file's `parcels:` section and `--crops` (both lists the same words) select with it.
     static func selects(code: String?, names: [String], codes: [String]?, groups: [String]?) -> Bool {
-        (code.map { codes?.contains($0) ?? false } ?? false)
-            || (groups ?? []).contains { g in names.contains { !$0.isEmpty && $0.lowercased().contains(g.lowercased()) } }
+        Selection(codes: codes, groups: groups).selects(code: code, names: names)
+    }
+
+    /// `selects` for many parcels: the words lowercased once, and one answer per distinct crop
+    /// (a lake of 20,000 parcels declares a few dozen; lowercasing every name against the
+    /// mowing file's 54 words for each parcel took 1.3 s of a 1.6 s run).
+    struct Selection {
+        let codes: Set<String>
+        let groups: [String]
+        private var known: [Crop: Bool] = [:]
+        struct Crop: Hashable { let code: String?, names: [String] }
+
+        init(codes: [String]?, groups: [String]?) {
+            self.codes = Set(codes ?? [])
+            self.groups = (groups ?? []).map { $0.lowercased() }
+        }
+
+        func selects(code: String?, names: [String]) -> Bool {
+            if let code, codes.contains(code) { return true }
+            let lowered = names.compactMap { $0.isEmpty ? nil : $0.lowercased() }
+            return groups.contains { g in lowered.contains { $0.contains(g) } }
+        }
+
+        mutating func selects(cached code: String?, names: [String]) -> Bool {
+            let crop = Crop(code: code, names: names)
+            if let answer = known[crop] { return answer }
+            let answer = selects(code: code, names: names)
+            known[crop] = answer
+            return answer
+        }
     }
 }
 
@@ -139,8 +167,9 @@ public struct MarkerRun {
                          + "the option file and no crop name to select by: all \(inScope.count) parcels are analysed (select with --crops CODE,…, "
                          + "or give the lake a crop table: lake ingest crops)")
         }
+        var selection = ParcelScope.Selection(codes: codes, groups: groups)
         for (pid, info) in inScope {
-            if (codes != nil || groups != nil) && !ParcelScope.selects(code: info.crop, names: info.names, codes: codes, groups: groups) { continue }
+            if (codes != nil || groups != nil) && !selection.selects(cached: info.crop, names: info.names) { continue }
             parcels[pid] = info
         }
         let yearless = parcels.values.filter { $0.year == 0 }.count
