@@ -1,6 +1,7 @@
 import Foundation
 import LakeSQLite
 import LakeStore
+import LakeSupport
 import Yams
 
 public struct CropCheckOptions: Sendable {
@@ -160,35 +161,52 @@ public struct CropCheck {
                 return Self.profile(usable, year: year, bins: bins, options: options, spacing: Self.acquisitionSpacing(observations))
             }, deliver: { pid, profile in profiles[pid] = profile })
 
-            // Stage 2: each declared crop's envelope and limit.
+            // Stage 2: each declared crop's envelope and limit, the crops shared among the cores.
+            // Stage 3 likewise: parcels judged on every core in pid order, written on this thread.
+            // (Both ran here alone: 2.2 G instructions of a 7.4 G check of 20,000 parcels.)
+            let all = profiles
             func key(_ pid: Int64) -> String {
                 let p = plan.parcels[pid]!
                 return "\(p.aoi)\u{1}\(p.year)\u{1}\(p.names[1])"
             }
+            let workers = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            let groups = Array(Dictionary(grouping: all.keys, by: key))
             var models: [String: CropModel] = [:]
-            for (k, pids) in Dictionary(grouping: profiles.keys, by: key) {
+            try parallelOrdered(workers: workers, inFlight: 2 * workers + 2, produce: { emit in
+                for g in groups.indices { try emit(g) }
+            }, work: { g -> (String, CropModel) in
+                let (k, pids) = groups[g]
                 let p = plan.parcels[pids[0]]!
                 var model = CropModel(region: "\(p.aoi)\u{1}\(p.year)", name: p.names[1], members: pids)
-                if pids.count >= options.minPeers, let e = Envelope(pids.map { profiles[$0]! }, bins: bins) {
-                    let d = pids.compactMap { pid -> Double? in let (x, n) = e.distance(profiles[pid]!); return n >= options.minBins ? x : nil }
+                if pids.count >= options.minPeers, let e = Envelope(pids.map { all[$0]! }, bins: bins) {
+                    let d = pids.compactMap { pid -> Double? in let (x, n) = e.distance(all[pid]!); return n >= options.minBins ? x : nil }
                     if let m = RobustStatistics.median(d), let mad = RobustStatistics.mad(d) {
                         model.envelope = e
-                        model.upper = Envelope(pids.map { profiles[$0]!.upperEnvelope }, bins: bins)
+                        model.upper = Envelope(pids.map { all[$0]!.upperEnvelope }, bins: bins)
                         model.limit = max(m + options.spreads * 1.4826 * mad, 1.5 * m)
                     }
                 }
-                models[k] = model
-            }
+                return (k, model)
+            }, consume: { models[$0.0] = $0.1 })
             summary.crops = models.values.filter { $0.limit != nil }.count
 
             // Stage 3: one decision per parcel.
             summary.run = try RunLog.begin(db, kind: "crop-check", options: optionsText, inputs: try RunInputs.describe(lake))
             let writer = try DecisionInserter(db, run: summary.run, scheme: "crop")
-            for pid in profiles.keys.sorted() {
-                let p = profiles[pid]!
-                let (colour, reasons) = Self.judge(p, models[key(pid)]!, among: models.values, bins: bins, options: options)
-                try writer.add(pid: pid, colour: colour, clearObservations: p.values.filter { !$0.isNaN }.count, reasons: reasons)
-            }
+            let learned = models
+            let sorted = all.keys.sorted()
+            let chunks = stride(from: 0, to: sorted.count, by: 256).map { sorted[$0..<min($0 + 256, sorted.count)] }
+            try parallelOrdered(workers: workers, inFlight: 2 * workers + 2, produce: { emit in
+                for c in chunks.indices { try emit(c) }
+            }, work: { c -> [(pid: Int64, colour: String, reasons: [String], clear: Int)] in
+                chunks[c].map { pid in
+                    let p = all[pid]!
+                    let (colour, reasons) = Self.judge(p, learned[key(pid)]!, among: learned.values, bins: bins, options: options)
+                    return (pid, colour, reasons, p.values.filter { !$0.isNaN }.count)
+                }
+            }, consume: { rows in
+                for r in rows { try writer.add(pid: r.pid, colour: r.colour, clearObservations: r.clear, reasons: r.reasons) }
+            })
             summary.decisions = writer.colours
             summary.parcels = writer.rows
             summary.seconds = Date().timeIntervalSince(started)
