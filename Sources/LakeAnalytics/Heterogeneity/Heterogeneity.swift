@@ -170,9 +170,15 @@ public struct Heterogeneity {
             for (i, pid) in sorted.enumerated() { sizeClass[pid] = i * classes / sorted.count }
         }
         // Level classes: per AOI and date, the fifths of the band's mean over the parcels seen.
-        struct DateKey: Hashable { let aoi: String; let obsid: Int64 }
+        // AOIs by number (a key per observation hashed a string three times: most of the run).
+        var aoiNumber: [String: Int] = [:]
+        for s in series.values where aoiNumber[s.aoi] == nil { aoiNumber[s.aoi] = aoiNumber.count }
+        struct DateKey: Hashable { let aoi: Int; let obsid: Int64 }
         var levels: [DateKey: [Float]] = [:]
-        for s in series.values { for o in s.obs { levels[DateKey(aoi: s.aoi, obsid: o.obsid), default: []].append(o.level) } }
+        for s in series.values {
+            let a = aoiNumber[s.aoi]!
+            for o in s.obs { levels[DateKey(aoi: a, obsid: o.obsid), default: []].append(o.level) }
+        }
         for k in levels.keys { levels[k]!.sort() }
         func levelClass(_ key: DateKey, _ level: Float) -> Int {
             let sorted = levels[key]!
@@ -183,12 +189,22 @@ public struct Heterogeneity {
         // Per date the reference (median and MAD of CV) of each peer class; where a class has too
         // few parcels, the level's across sizes, then the AOI's that day (a small lake still gets one).
         struct PeerKey: Hashable { let date: DateKey; let size: Int; let level: Int }
-        func keys(_ pid: Int64, _ o: DateCV) -> [PeerKey] {
-            let d = DateKey(aoi: series[pid]!.aoi, obsid: o.obsid), level = levelClass(d, o.level)
-            return [PeerKey(date: d, size: sizeClass[pid]!, level: level), PeerKey(date: d, size: -1, level: level), PeerKey(date: d, size: -1, level: -1)]
+        // Each observation's three peer keys, worked out once (they serve twice: references, scores).
+        var peerKeys: [Int64: [(PeerKey, PeerKey, PeerKey)]] = [:]
+        peerKeys.reserveCapacity(series.count)
+        for (pid, s) in series {
+            let a = aoiNumber[s.aoi]!, size = sizeClass[pid]!
+            peerKeys[pid] = s.obs.map { o in
+                let d = DateKey(aoi: a, obsid: o.obsid), level = levelClass(d, o.level)
+                return (PeerKey(date: d, size: size, level: level), PeerKey(date: d, size: -1, level: level), PeerKey(date: d, size: -1, level: -1))
+            }
         }
         var cvs: [PeerKey: [Double]] = [:]
-        for (pid, s) in series { for o in s.obs { for k in keys(pid, o) { cvs[k, default: []].append(o.cv) } } }
+        for (pid, s) in series {
+            for (o, k) in zip(s.obs, peerKeys[pid]!) {
+                cvs[k.0, default: []].append(o.cv); cvs[k.1, default: []].append(o.cv); cvs[k.2, default: []].append(o.cv)
+            }
+        }
         var reference: [PeerKey: (Double, Double)] = [:]
         for (key, values) in cvs where values.count >= 8 {
             if let m = RobustStatistics.median(values), let mad = RobustStatistics.mad(values), mad > 0 { reference[key] = (m, mad) }
@@ -196,8 +212,9 @@ public struct Heterogeneity {
         var rows: [HeterogeneityRow] = []
         for (pid, s) in series {
             var zs: [Double] = [], split = 0
-            for o in s.obs {
-                guard let (m, mad) = keys(pid, o).lazy.compactMap({ reference[$0] }).first, let z = RobustStatistics.robustZ(o.cv, median: m, mad: mad) else { continue }
+            for (o, k) in zip(s.obs, peerKeys[pid]!) {
+                guard let (m, mad) = reference[k.0] ?? reference[k.1] ?? reference[k.2],
+                      let z = RobustStatistics.robustZ(o.cv, median: m, mad: mad) else { continue }
                 zs.append(z)
                 if z > options.dateThreshold || (o.bimodal && z > options.dateThreshold * 2 / 3) { split += 1 }
             }
