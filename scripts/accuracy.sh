@@ -45,6 +45,10 @@ for seed in ${ACCURACY_SEEDS:-2024 31}; do
   $BIN/lake --db "$db" markers run "$dir/mowing-s2-only.yaml" >/dev/null
   $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
   $BIN/lake-fixtures score --truth "$dir/truth.csv" --quality "$dir/quality.csv" --db "$db" | grep -E '^(mowing|overall light)'
+  echo "-- the harvest from Sentinel-2 alone (coherence: false: dated in the middle of a cloudy gap)"
+  sed 's/^    coherence: true/    coherence: false/' options/harvest.yaml > "$dir/harvest-s2-only.yaml"
+  $BIN/lake --db "$db" markers run "$dir/harvest-s2-only.yaml" >/dev/null
+  $BIN/lake-fixtures score --truth "$dir/truth.csv" --db "$db" | grep -E '^harvest'
   echo "-- Sentinel-2 alone and without SCL histograms (band statistics only: lake's own screening decides alone)"
   bare="$dir/no-scl.sqlite"; rm -f "$bare"
   $BIN/lake --db "$bare" init --srid 32632 >/dev/null

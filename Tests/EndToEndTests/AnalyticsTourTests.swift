@@ -89,7 +89,7 @@ final class AnalyticsTourTests: BinaryTestCase {
             }
         }
         XCTAssertEqual(categories["gap"], ["data-gap"])
-        XCTAssertEqual(categories["drop"], ["event"])
+        XCTAssertEqual(categories["harvest"], ["event"], "\(categories)")
         XCTAssertEqual(categories["threshold"], ["period"], "\(categories)")
         let badRun = try run(["--db", db, "report", "markers", "--run", "99"])
         XCTAssertEqual(badRun.code, 5)

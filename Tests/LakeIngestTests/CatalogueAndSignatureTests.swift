@@ -721,10 +721,10 @@ final class CatalogueAndSignatureTests: XCTestCase {
         var bytes = Array("<?xml version='1.0' encoding='UTF-8'?>\n<feed xmlns:x".utf8) + [0xFF] + Array("si=\"a\"><entry/></feed>".utf8)
         XCTAssertThrowsError(try CatalogueIngest(lake: lake).run(path: try write(String(decoding: bytes, as: UTF8.self), "bad.xml"), options: .init()))
         bytes = Array("<?xml-7.?>\n<feed {\n  \"typ0.,/0es".utf8)
-        let pi = FileManager.default.temporaryDirectory.appendingPathComponent("pi-\(UUID().uuidString).xml")
+        let pi = scratchFolder.appendingPathComponent("pi-\(UUID().uuidString).xml")
         try Data(bytes).write(to: pi)
         XCTAssertThrowsError(try CatalogueIngest(lake: lake).run(path: pi.path, options: .init())) { XCTAssertEqual(($0 as? LakeError)?.exitCode, 4) }
-        let invalid = FileManager.default.temporaryDirectory.appendingPathComponent("utf-\(UUID().uuidString).xml")
+        let invalid = scratchFolder.appendingPathComponent("utf-\(UUID().uuidString).xml")
         try Data(Array("<?xml version='1.0'?>\n<feed xmlns:x".utf8) + [0xFF] + Array("si=\"a\"><entry/></feed>".utf8)).write(to: invalid)
         XCTAssertThrowsError(try CatalogueIngest(lake: lake).run(path: invalid.path, options: .init())) { error in
             XCTAssertTrue("\(error)".contains("not UTF-8"), "\(error)")

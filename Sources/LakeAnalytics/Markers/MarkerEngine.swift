@@ -28,7 +28,7 @@ struct MarkerEngine {
         detectorWindows = options.detectors.map { Self.window($0.from, $0.to) }
         decisionWindow = options.decision?.window.flatMap { SeasonWindow($0.from, $0.to) }
         smooths = options.detectors.contains { ["drop", "rise", "state"].contains($0.type) }
-        let readsObservations = options.detectors.contains { $0.type == "cut" || $0.type == "spell" }
+        let readsObservations = options.detectors.contains { ["cut", "spell", "harvest"].contains($0.type) }
         if options.screening?.enabled ?? readsObservations {
             var sc = ObservationScreen()
             let o = options.screening
@@ -96,7 +96,7 @@ struct MarkerEngine {
 
     /// Whether a cut detector reads Sentinel-1 coherence (then the regional context learns each
     /// area's typical coherence per pair).
-    var readsCoherence: Bool { options.detectors.contains { $0.type == "cut" && $0.coherence ?? true } }
+    var readsCoherence: Bool { options.detectors.contains { ($0.type == "cut" || $0.type == "harvest") && $0.coherence ?? true } }
 
     /// The year a parcel is analysed in: its declared year, else (a parcel list without years)
     /// the year most of its optical observations fall in — so that its season windows are that
@@ -266,6 +266,7 @@ struct MarkerEngine {
                 markers += cuts(d, clean, floors: input.floors, season: d.regional ?? true ? season : [:], radar: radar, reference: coherenceReference, window: w)
                 if !radar.isEmpty { watchers.append(CoherenceCutDetector(d).watcher(radar)) }
             case "spell": markers += spells(d, clean, w, season: season)
+            case "harvest": markers += harvests(d, clean, observations, year: year, reference: coherenceReference, window: w)
             case "drop", "rise": markers += drops(d, segments, w)
             case "state":
                 let detector = StateChangeDetector(minChange: d.min_change ?? 0.2, days: d.days ?? 30)
@@ -294,6 +295,19 @@ struct MarkerEngine {
         return SpellDetector(below: below, minDays: d.min_days ?? 30).detect(clean.keeping { w($0.day) }).compactMap { event, n in
             if d.regional ?? true, SpellDetector.shared(event, season: season, below: below) { return nil }
             return Marker(detector: d.name, kind: "spell", event: event, details: ["observations": String(n)])
+        }
+    }
+
+    /// A `harvest` detector's markers (see `HarvestDetector`): coherence pairs of the whole year
+    /// (the standing crop's before the window too), where the lake has them and the detector
+    /// does not say `coherence: false`.
+    func harvests(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], _ observations: [Observed], year: Int,
+                  reference: [Int: Double], window w: DayTest) -> [Marker] {
+        let radar = d.coherence ?? true ? coherencePairs(observations, year: year, window: DayTest(nil, year: year)) : []
+        return HarvestDetector(d).detect(clean, radar: radar, reference: reference) { w($0) }.map { f in
+            var details = ["uncertainty_days": String(f.event.end - f.event.start)]
+            if f.byCoherence { details["dated_by"] = "coherence" }
+            return Marker(detector: d.name, kind: "harvest", event: f.event, details: details)
         }
     }
 

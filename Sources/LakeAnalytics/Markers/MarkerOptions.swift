@@ -246,9 +246,9 @@ public struct MarkerOptions: Decodable, Sendable {
             case "threshold": guard (d.below == nil) != (d.above == nil) else { throw fail("detector \(d.name): threshold needs one of below and above") }
             case "gap": guard d.min_days != nil else { throw fail("detector \(d.name): gap needs min_days") }
             case "state": guard d.min_change != nil else { throw fail("detector \(d.name): state needs min_change") }
-            case "cut": break
+            case "cut", "harvest": break
             case "spell": guard d.below != nil, d.min_days != nil else { throw fail("detector \(d.name): spell needs below and min_days") }
-            default: throw fail("detector \(d.name): unknown type \(d.type) (drop, rise, cut, spell, state, threshold, gap)")
+            default: throw fail("detector \(d.name): unknown type \(d.type) (drop, rise, cut, harvest, spell, state, threshold, gap)")
             }
             if let date = d.date, !["steepest", "start", "end"].contains(date) { throw fail("detector \(d.name): date is steepest, start or end, not \(date)") }
             for md in [d.from, d.to].compactMap({ $0 }) where SeasonWindow(md, md) == nil { throw fail("detector \(d.name): \(md) is not MM-DD") }

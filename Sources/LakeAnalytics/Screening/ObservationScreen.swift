@@ -39,6 +39,8 @@ public struct ObservationScreen: Sendable {
     /// SCL-clear observations, the haze-optimised transform) by more than this and more than
     /// `spreads` robust deviations.
     public var hazeRise = 0.01
+    /// An observation this much greener (NDVI) than the parcel's usual is not judged by its clear line.
+    public var greenerThanUsual = 0.15
     /// Shadow: NIR and SWIR both below this fraction of the parcel's medians.
     public var shadowFactor = 0.78
     /// Edge: B02 standard deviation above this multiple of the parcel's median …
@@ -114,6 +116,12 @@ public struct ObservationScreen: Sendable {
     }
 
     /// NIR not well below the usual (or unknown).
+    /// Whether an observation's NDVI lies `greenerThanUsual` or more above the parcel's usual.
+    func greener(_ o: Observed, than usual: Usual) -> Bool {
+        guard let v = o.value(.ndvi), let u = usual.ndvi else { return false }
+        return v >= u + greenerThanUsual
+    }
+
     static func nirHolds(_ nir: Double?, _ usual: Double?) -> Bool {
         guard let nir, let usual else { return true }
         return nir >= 0.85 * usual
@@ -124,6 +132,8 @@ public struct ObservationScreen: Sendable {
     struct Usual {
         let line: ClearLine?
         let red: Double?, nir: Double?, swir: Double?, blueStd: Double?
+        /// The median NDVI of the observations the line was learned from.
+        let ndvi: Double?
 
         init?(_ obs: [Observed]) { self.init(obs, obs.indices) }
 
@@ -142,6 +152,9 @@ public struct ObservationScreen: Sendable {
             for i in indices { if let b = obs[i].means[0], let r = obs[i].means[1] { points.append((r, b)) } }
             line = ClearLine(points)
             red = median(1); nir = median(2); swir = median(3); blueStd = median(BandMeans.blueStd)
+            scratch.removeAll(keepingCapacity: true)
+            for i in indices { if let v = obs[i].value(.ndvi) { scratch.append(v) } }
+            ndvi = RobustStatistics.median(reordering: &scratch)
         }
     }
 
@@ -209,9 +222,13 @@ public struct ObservationScreen: Sendable {
             // Haze brightens NIR a little; a cut, a harvest or bare soil darken it and lift blue
             // and red together along the soil line: a blue excess with NIR well below usual is
             // the ground, not the air.
+            // An arable parcel's line is learned mostly on its soil and stubble; its green crop,
+            // bluer against red than soil, lies above that line without any haze. Haze lowers
+            // NDVI, so an observation greener than the parcel's usual by `greenerThanUsual` is
+            // its crop, not haze (haze over a crop shows as a dip, `betweenNeighbours`).
             if let line, let blue = o.means[0], let red = o.means[1],
                line.residual(x: red, y: blue) > max(hazeRise * 10_000 * unit, spreads * line.spread),
-               Self.nirHolds(o.means[2], usual.nir) { verdicts[i] = .haze; continue }
+               Self.nirHolds(o.means[2], usual.nir), !greener(o, than: usual) { verdicts[i] = .haze; continue }
             if let nir = usual.nir, let swir = usual.swir, let n = o.means[2], let s = o.means[3], n < shadowFactor * nir, s < shadowFactor * swir {
                 verdicts[i] = .shadow; continue
             }

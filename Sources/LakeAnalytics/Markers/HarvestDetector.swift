@@ -1,0 +1,151 @@
+import Foundation
+/// Harvests (type `harvest`): the day an arable crop's field became the stubble it keeps.
+///
+/// A cereal's NDVI falls in two parts: weeks of ripening (the canopy yellows, 0.8 → 0.35) and
+/// then the harvest itself, a short step to stubble (0.35 → 0.2) that the field keeps until it
+/// is tilled or a catch crop comes up. Dating "the middle of the fall" lands in the ripening,
+/// weeks early; a fall detector broken by one noisy or hazy value finds nothing. This detector
+/// reads the usable observations as they are (no smoothing):
+///
+/// 1. **Settled**: the harvest's first stubble observation is the first one that
+///    - lies at least `minDrop` below the highest observation before it, which is at least
+///      `minStart` (the crop was there);
+///    - has nothing lower to come: the median of the observations of the next `settleDays` is
+///      not below it by more than the tolerance (a ripe crop still standing falls further at
+///      the harvest; stubble does not);
+///    - is no dip: that median is not above it by more than twice the tolerance (a shadow or
+///      thin cloud the screening missed is back at the next clear observation).
+///    The tolerance is `tolerance` or 3× the parcel's observation noise (`CutDetector.noise`),
+///    whichever is larger. The harvest happened after the observation before it (`start`, the
+///    crop still stood) and by that first stubble observation (`end`).
+/// 2. **Dated by Sentinel-2**: the middle of that interval, but no later than `dateBefore` days
+///    before the first stubble observation. Stubble stays, so a harvest behind a long cloudy gap
+///    is as likely early in the gap as late (unlike a cut, which regrows).
+/// 3. **Dated by Sentinel-1 coherence across a gap** (interval longer than `radarGap` days and
+///    coherence pairs of at most `maxPairDays` in it): standing crop decorrelates between two
+///    acquisitions, stubble keeps. The first pair of the lasting step up — the largest rise of
+///    the median of the pairs after it over the median of those before it (the pair that spans
+///    the harvest itself left out), at least `coherenceStep` — dates the harvest 2 days before
+///    its earlier acquisition, kept within the interval. Each pair is read against the area's
+///    typical coherence on it where the lake knows it (rain and frost divided out, as for cuts).
+///
+/// After a harvest a new crop must grow to `minStart` before the next.
+public struct HarvestDetector: Sendable {
+    public var minDrop = 0.25
+    public var minStart = 0.45
+    public var settleDays = 20
+    public var tolerance = 0.05
+    public var dateBefore = 3
+    public var radarGap = 10
+    public var maxPairDays = 12
+    public var coherenceStep = 0.1
+    /// Days of pairs on each side of a candidate step that are compared.
+    public var stepDays = 24
+
+    public init() {}
+
+    init(_ d: MarkerOptions.Detector) {
+        minDrop = d.min_drop ?? minDrop
+        minStart = d.min_start ?? minStart
+        settleDays = d.settle_days ?? settleDays
+        coherenceStep = d.coherence_rise ?? coherenceStep
+        maxPairDays = d.coherence_max_pair_days ?? maxPairDays
+    }
+
+    public struct Found: Sendable {
+        public let event: Event
+        /// Whether coherence dated it (else the Sentinel-2 interval did).
+        public let byCoherence: Bool
+    }
+
+    /// `points`: the usable optical observations; `radar`: coherence pairs dated at their later
+    /// acquisition (empty: none); `reference`: the area's typical coherence per pair day.
+    /// Harvests whose first stubble observation passes `window`.
+    public func detect(_ points: [IndexPoint], radar: [IndexPoint] = [], reference: [Int: Double] = [:],
+                       window: (Int) -> Bool = { _ in true }) -> [Found] {
+        guard points.count >= 3 else { return [] }
+        let tol = max(tolerance, 3 * CutDetector.noise(points))
+        let coherence = Self.weatherFree(radar, reference, weatherDays: 15)
+        var found: [Found] = []
+        var peak = -Double.infinity
+        var later: [Double] = []
+        later.reserveCapacity(8)
+        for k in points.indices {
+            defer { peak = max(peak, points[k].value) }
+            guard k > 0, peak >= minStart else { continue }
+            let v = points[k].value
+            guard peak - v >= minDrop else { continue }
+            later.removeAll(keepingCapacity: true)
+            var j = k + 1
+            // The observations of the next `settleDays`, and at least two (up to 3 × `settleDays`).
+            while j < points.count && (points[j].day <= points[k].day + settleDays || (later.count < 2 && points[j].day <= points[k].day + 3 * settleDays)) {
+                later.append(points[j].value); j += 1
+            }
+            guard let settled = RobustStatistics.median(reordering: &later), settled >= v - tol, settled <= v + 2 * tol else { continue }
+            let a = points[k - 1].day, b = points[k].day
+            if window(b) {
+                var date = max(a + 1, min(b - dateBefore, (a + b) / 2))
+                var byCoherence = false
+                if b - a > radarGap, let step = step(coherence, after: a, by: b) {
+                    date = max(a + 1, min(b - 1, step)); byCoherence = true
+                }
+                found.append(Found(event: Event(start: a, date: date, end: b, valueStart: peak, valueEnd: v, magnitude: peak - v,
+                                                confidence: min(1, (peak - v) / (2 * minDrop)), settled: b),
+                                   byCoherence: byCoherence))
+            }
+            // A new crop must grow (to `minStart`) before the next harvest.
+            peak = -.infinity
+        }
+        return found
+    }
+
+    /// Coherence with the area's weather divided out: each pair times the area's local level
+    /// (the median of its typical coherence over the pairs within `weatherDays`) over its
+    /// typical coherence on that pair. Rain or frost moves the whole area for one pair and is
+    /// taken out; the slow drift of the area's crops through the season (its meadows and maize
+    /// growing up, its cereals ripening) is kept out of the correction, so that it does not
+    /// make a standing crop look like stubble. Pairs without the area's value stay as they are.
+    static func weatherFree(_ radar: [IndexPoint], _ reference: [Int: Double], weatherDays: Int = 15) -> [IndexPoint] {
+        guard !radar.isEmpty, !reference.isEmpty else { return radar }
+        let known = radar.compactMap { p in reference[p.day].map { (day: p.day, value: $0) } }
+        var near: [Double] = []
+        return radar.map { p in
+            guard let r = reference[p.day], r >= 0.02 else { return p }
+            near.removeAll(keepingCapacity: true)
+            for q in known where abs(q.day - p.day) <= weatherDays { near.append(q.value) }
+            guard near.count >= 3, let level = RobustStatistics.median(reordering: &near) else { return p }
+            return IndexPoint(day: p.day, value: p.value * level / r, clear: p.clear)
+        }
+    }
+
+    /// The day of the harvest in coherence between optical days `a` and `b` (see the type's
+    /// comment), or nil when the pairs do not show it. Each candidate first stubble pair (both
+    /// its acquisitions after `a`, by `b`) is scored by the two marks a harvest leaves: the
+    /// lasting step (the median of the pairs of the `stepDays` from it, less the median of
+    /// those of the `stepDays` before the pair that spans the harvest) and that spanning pair's
+    /// decorrelation (how far it lies below both its neighbours). A ripening crop's coherence
+    /// creeps up for weeks without either. The best score wins if its step is at least
+    /// `coherenceStep` and the first stubble pair itself lies above the middle of the levels.
+    func step(_ pairs: [IndexPoint], after a: Int, by b: Int) -> Int? {
+        guard pairs.count >= 4 else { return nil }
+        var spacing = zip(pairs, pairs.dropFirst()).map { Double($1.day - $0.day) }
+        guard let pairDays = RobustStatistics.median(reordering: &spacing).map({ Int($0.rounded()) }), pairDays <= maxPairDays else { return nil }
+        var best: (score: Double, day: Int)?
+        var before: [Double] = [], after: [Double] = []
+        for j in 2..<pairs.count {
+            let p = pairs[j], spanning = pairs[j - 1]
+            guard p.day - pairDays > a, p.day <= b + pairDays else { continue }
+            before.removeAll(keepingCapacity: true); after.removeAll(keepingCapacity: true)
+            for q in pairs[..<(j - 1)] where q.day >= spanning.day - stepDays { before.append(q.value) }
+            for q in pairs[j...] where q.day <= p.day + stepDays { after.append(q.value) }
+            guard before.count >= 2, after.count >= 2,
+                  let low = RobustStatistics.median(reordering: &before), let high = RobustStatistics.median(reordering: &after),
+                  p.value > spanning.value else { continue }
+            let dip = max(0, min(pairs[j - 2].value, p.value) - spanning.value)
+            guard high - low >= coherenceStep / 2 else { continue }
+            let score = high - low + dip
+            if score > best?.score ?? -.infinity { best = (score, p.day - pairDays - 2) }
+        }
+        return best?.day
+    }
+}
