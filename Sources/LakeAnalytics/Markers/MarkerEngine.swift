@@ -39,6 +39,7 @@ struct MarkerEngine {
             sc.dipDays = o?.dip_days ?? sc.dipDays
             sc.brightBlue = o?.bright_blue ?? sc.brightBlue
             sc.overruleSCL = o?.overrule_scl ?? sc.overruleSCL
+            sc.greenerThanUsual = o?.greener_than_usual ?? sc.greenerThanUsual
             sc.requireSCL = requireSCL
             screen = sc
         } else {

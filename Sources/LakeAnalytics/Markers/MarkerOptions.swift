@@ -97,6 +97,9 @@ public struct MarkerOptions: Decodable, Sendable {
         /// uniform as usual, not shadow-dark) are clear: Sen2Cor's false clouds on bright soil and
         /// drying hay. Default true.
         public var overrule_scl: Bool?
+        /// An observation this much greener (NDVI) than the parcel's usual is not judged by its
+        /// clear line: an arable parcel's line is its soil's, and its green crop lies above it.
+        public var greener_than_usual: Double?
         /// Drops shared on one date by most parcels of the area (regional context).
         public var regional: Bool?
         /// Side of the square areas of the regional context, metres (degrees / 100 000 in a

@@ -24,7 +24,7 @@ enum OptionFileCheck {
         "observations": .keys(["cloud_classes": .list(.scl), "require_scl": .any]),
         "preprocessing": .keys(["spike": .number(0...2), "max_gap_days": .integer(1...366), "smoothing_days": .number(0...366)]),
         "screening": .keys(["enabled": .any, "haze_rise": .number(0...1), "shadow_factor": .number(fraction), "edge_factor": .number(1...1000),
-                            "dip_drop": .number(0...2), "dip_days": .integer(1...366), "bright_blue": .number(100...100_000), "overrule_scl": .any, "regional": .any, "area_metres": .number(100...1_000_000)]),
+                            "dip_drop": .number(0...2), "dip_days": .integer(1...366), "bright_blue": .number(100...100_000), "overrule_scl": .any, "greener_than_usual": .number(0...2), "regional": .any, "area_metres": .number(100...1_000_000)]),
         "detectors": .list(.keys([
             "name": .any, "type": .any, "min_drop": .number(0.000_001...2), "min_days": .integer(0...366), "min_start": .number(-2...2),
             "quiet_days": .integer(0...366), "date": .any, "from": .monthDay, "to": .monthDay, "min_change": .number(0.000_001...2),

@@ -39,8 +39,11 @@ public struct ObservationScreen: Sendable {
     /// SCL-clear observations, the haze-optimised transform) by more than this and more than
     /// `spreads` robust deviations.
     public var hazeRise = 0.01
-    /// An observation this much greener (NDVI) than the parcel's usual is not judged by its clear line.
-    public var greenerThanUsual = 0.15
+    /// An observation this much greener (NDVI) than the parcel's usual is not judged by its
+    /// clear line (`greener_than_usual`; off by default). For arable crops, whose usual is their
+    /// soil: measured on meadows, whose usual is green, it let haze through on the spring of
+    /// Mediterranean meadows dry from June (second generator 7d: mowing F1 0.906 → 0.878).
+    public var greenerThanUsual = Double.infinity
     /// Shadow: NIR and SWIR both below this fraction of the parcel's medians.
     public var shadowFactor = 0.78
     /// Edge: B02 standard deviation above this multiple of the parcel's median …
@@ -224,8 +227,9 @@ public struct ObservationScreen: Sendable {
             // the ground, not the air.
             // An arable parcel's line is learned mostly on its soil and stubble; its green crop,
             // bluer against red than soil, lies above that line without any haze. Haze lowers
-            // NDVI, so an observation greener than the parcel's usual by `greenerThanUsual` is
-            // its crop, not haze (haze over a crop shows as a dip, `betweenNeighbours`).
+            // NDVI, so where the option file says so, an observation greener than the parcel's
+            // usual by `greenerThanUsual` is its crop, not haze (haze over a crop shows as a dip,
+            // `betweenNeighbours`).
             if let line, let blue = o.means[0], let red = o.means[1],
                line.residual(x: red, y: blue) > max(hazeRise * 10_000 * unit, spreads * line.spread),
                Self.nirHolds(o.means[2], usual.nir), !greener(o, than: usual) { verdicts[i] = .haze; continue }
