@@ -32,33 +32,24 @@ public struct FOIParcel: Sendable {
 /// share; heterogeneous when a class's share lies between the minimum and maximum shares; the
 /// clusters of connected pixels of one class (4- or 8-connectivity), with the cardinality flag
 /// when more than one cluster is larger than the threshold; large clusters kept as polygons.
+///
+/// In stages: the raster and its place in the lake (`Thematic`), each parcel under it assessed
+/// (`assess`: its pixels, classes, clusters and the large clusters' polygons), then the run
+/// written in one transaction (`record`).
 public struct FOIAssessment {
     let lake: Lake
     public init(lake: Lake) { self.lake = lake }
 
-    public func run(raster path: String, options: FOIOptions, optionsText: String) throws -> (run: Int64, parcels: [FOIParcel]) {
-        guard FileManager.default.fileExists(atPath: path) else { throw LakeError.input(file: path, location: nil, reason: "no such file") }
-        let dataset: RasterDataset, grid: PixelGrid, band: RasterBand
-        do {
-            dataset = try RasterDataset(path: path)
-            grid = try dataset.grid()
-            band = try dataset.band(1)
-        } catch { throw LakeError.input(file: path, location: nil, reason: "\(error)") }
-        guard let crs = dataset.spatialReference else { throw LakeError.input(file: path, location: nil, reason: "no readable CRS") }
-        if options.buffer != nil && crs.isGeographic {
-            throw LakeError.usage("--buffer needs a projected raster CRS; \(path) is in \(crs.label)")
-        }
-        let nodata = band.nodata
-        let lakeCRS = try SpatialReference(epsg: lake.srid)
-        let toRaster = try CoordinateTransform(from: lakeCRS, to: crs)
-        let toLake = try CoordinateTransform(from: crs, to: lakeCRS)
-        let extent = Geometry.box(minX: grid.minX, minY: grid.minY, maxX: grid.maxX, maxY: grid.maxY)
-        try extent.transform(toLake)
+    /// A large cluster kept as a polygon, in the lake's SRID.
+    struct ClusterPolygon {
+        let pid: Int64, value: Int, pixels: Int, wkb: [UInt8]
+    }
 
+    public func run(raster path: String, options: FOIOptions, optionsText: String) throws -> (run: Int64, parcels: [FOIParcel]) {
+        let raster = try Thematic(path: path, lakeSRID: lake.srid, buffer: options.buffer)
         var parcels: [FOIParcel] = []
-        var polygons: [(pid: Int64, value: Int, pixels: Int, wkb: [UInt8])] = []
-        var rasteriser = Rasteriser(grid: grid, rule: .center)
-        var pixels: [Double] = [], mask: [UInt8] = []
+        var polygons: [ClusterPolygon] = []
+        var scratch = Scratch(grid: raster.grid)
         let statement = try lake.db.prepare("""
             WITH s(g) AS (SELECT GeomFromWKB(?1, \(lake.srid)))
             SELECT pid, parcel_id, AsBinary(geom) FROM parcels, s
@@ -66,59 +57,113 @@ public struct FOIAssessment {
                                     AND search_frame = s.g)
             ORDER BY pid
             """)
-        let extentWKB = extent.wkb()
+        let extentWKB = raster.extentInLake.wkb()
         extentWKB.withUnsafeBytes { statement.bind(blob: $0, at: 1) }
         while try statement.step() {
-            let pid = statement.int(0), parcelID = statement.text(1) ?? ""
-            var geometry = try statement.withBlob(2) { try Geometry.fromWKB($0) }
-            try geometry.transform(toRaster)
-            if let b = options.buffer, b != 0 {
-                guard let shrunk = geometry.buffered(b), !shrunk.isEmpty else { continue }
-                geometry = shrunk
+            let geometry = try statement.withBlob(2) { try Geometry.fromWKB($0) }
+            guard let (parcel, kept) = try assess(pid: statement.int(0), parcelID: statement.text(1) ?? "", geometry: geometry,
+                                                  raster: raster, options: options, scratch: &scratch) else { continue }
+            parcels.append(parcel)
+            polygons += kept
+        }
+        let run = try record(parcels, polygons, raster: path, options: options, optionsText: optionsText)
+        return (run, parcels)
+    }
+
+    /// Stage 1: the thematic raster, its band and grid, the transforms between its CRS and the
+    /// lake's, and its extent in the lake's SRID (which parcels to read).
+    struct Thematic {
+        let band: RasterBand
+        let grid: PixelGrid
+        let nodata: Double?
+        let toRaster: CoordinateTransform, toLake: CoordinateTransform
+        let extentInLake: Geometry
+        private let dataset: RasterDataset
+
+        init(path: String, lakeSRID: Int, buffer: Double?) throws {
+            guard FileManager.default.fileExists(atPath: path) else { throw LakeError.input(file: path, location: nil, reason: "no such file") }
+            do {
+                dataset = try RasterDataset(path: path)
+                grid = try dataset.grid()
+                band = try dataset.band(1)
+            } catch { throw LakeError.input(file: path, location: nil, reason: "\(error)") }
+            guard let crs = dataset.spatialReference else { throw LakeError.input(file: path, location: nil, reason: "no readable CRS") }
+            if buffer != nil && crs.isGeographic {
+                throw LakeError.usage("--buffer needs a projected raster CRS; \(path) is in \(crs.label)")
             }
-            let shape = ParcelShape(rings: geometry.rings())
-            let window = PixelWindow(shape: shape, grid: grid)
-            guard !window.isEmpty else { continue }
-            try band.read(col: window.col, row: window.row, width: window.width, height: window.height, into: &pixels)
-            rasteriser.mask(shape, window: window, into: &mask)
-            let n = window.width * window.height
-            // Class of each pixel inside (−1 outside or nodata).
-            var classOf = [Int](repeating: -1, count: n)
-            var counts: [Int: Int] = [:]
-            var total = 0
-            for i in 0..<n where mask[i] != 0 {
-                let v = pixels[i]
-                if v == nodata || v.isNaN { continue }
-                classOf[i] = Int(v)
-                counts[Int(v), default: 0] += 1
-                total += 1
-            }
-            guard total > 0 else { continue }
-            let classes = counts.sorted { ($0.value, -$0.key) > ($1.value, -$1.key) }
-                .map { (value: $0.key, pixels: $0.value, share: Double($0.value) * 100 / Double(total)) }
-            let heterogeneous = classes.contains { $0.share >= options.minShare && $0.share <= options.maxShare }
-            let (labels, clusters) = Self.components(classOf, width: window.width, height: window.height, eight: options.eightConnected)
-            let large = clusters.enumerated().filter { $0.element.pixels > options.clusterPixels }
-            let cardinality = large.count > 1
-            parcels.append(FOIParcel(pid: pid, parcelID: parcelID, pixels: total, classes: classes,
-                                     clusters: clusters.sorted { $0.pixels > $1.pixels }, heterogeneous: heterogeneous, cardinality: cardinality))
-            // Polygons of the large clusters, in the lake's SRID.
-            if !large.isEmpty {
-                let keep = Set(large.map { Int32($0.offset + 1) })
-                let kept = labels.map { keep.contains($0) ? $0 : 0 }
-                let shapes = try polygonize(labels: kept, width: window.width, height: window.height,
-                                            originX: grid.originX + Double(window.col) * grid.pixelWidth,
-                                            originY: grid.originY - Double(window.row) * grid.pixelHeight,
-                                            pixelWidth: grid.pixelWidth, pixelHeight: grid.pixelHeight, connectivity8: options.eightConnected)
-                for (label, parts) in shapes.sorted(by: { $0.key < $1.key }) {
-                    let cluster = clusters[Int(label) - 1]
-                    let multi = Geometry.multiPolygon(parts)
-                    try multi.transform(toLake)
-                    polygons.append((pid, cluster.value, cluster.pixels, multi.wkb()))
-                }
+            nodata = band.nodata
+            let lakeCRS = try SpatialReference(epsg: lakeSRID)
+            toRaster = try CoordinateTransform(from: lakeCRS, to: crs)
+            toLake = try CoordinateTransform(from: crs, to: lakeCRS)
+            extentInLake = Geometry.box(minX: grid.minX, minY: grid.minY, maxX: grid.maxX, maxY: grid.maxY)
+            try extentInLake.transform(toLake)
+        }
+    }
+
+    /// Buffers reused from parcel to parcel.
+    struct Scratch {
+        var rasteriser: Rasteriser
+        var pixels: [Double] = [], mask: [UInt8] = []
+        init(grid: PixelGrid) { rasteriser = Rasteriser(grid: grid, rule: .center) }
+    }
+
+    /// Stage 2: one parcel (its geometry in the lake's SRID) on the raster: nil when nothing of
+    /// it is left after the buffer or it covers no valid pixel.
+    func assess(pid: Int64, parcelID: String, geometry lakeGeometry: Geometry, raster: Thematic, options: FOIOptions,
+                scratch: inout Scratch) throws -> (FOIParcel, [ClusterPolygon])? {
+        var geometry = lakeGeometry
+        try geometry.transform(raster.toRaster)
+        if let b = options.buffer, b != 0 {
+            guard let shrunk = geometry.buffered(b), !shrunk.isEmpty else { return nil }
+            geometry = shrunk
+        }
+        let grid = raster.grid
+        let shape = ParcelShape(rings: geometry.rings())
+        let window = PixelWindow(shape: shape, grid: grid)
+        guard !window.isEmpty else { return nil }
+        try raster.band.read(col: window.col, row: window.row, width: window.width, height: window.height, into: &scratch.pixels)
+        scratch.rasteriser.mask(shape, window: window, into: &scratch.mask)
+        let n = window.width * window.height
+        // Class of each pixel inside (−1 outside or nodata).
+        var classOf = [Int](repeating: -1, count: n)
+        var counts: [Int: Int] = [:]
+        var total = 0
+        for i in 0..<n where scratch.mask[i] != 0 {
+            let v = scratch.pixels[i]
+            if v == raster.nodata || v.isNaN { continue }
+            classOf[i] = Int(v)
+            counts[Int(v), default: 0] += 1
+            total += 1
+        }
+        guard total > 0 else { return nil }
+        let classes = counts.sorted { ($0.value, -$0.key) > ($1.value, -$1.key) }
+            .map { (value: $0.key, pixels: $0.value, share: Double($0.value) * 100 / Double(total)) }
+        let heterogeneous = classes.contains { $0.share >= options.minShare && $0.share <= options.maxShare }
+        let (labels, clusters) = Self.components(classOf, width: window.width, height: window.height, eight: options.eightConnected)
+        let large = clusters.enumerated().filter { $0.element.pixels > options.clusterPixels }
+        let parcel = FOIParcel(pid: pid, parcelID: parcelID, pixels: total, classes: classes,
+                               clusters: clusters.sorted { $0.pixels > $1.pixels }, heterogeneous: heterogeneous, cardinality: large.count > 1)
+        // Polygons of the large clusters, in the lake's SRID.
+        var polygons: [ClusterPolygon] = []
+        if !large.isEmpty {
+            let keep = Set(large.map { Int32($0.offset + 1) })
+            let kept = labels.map { keep.contains($0) ? $0 : 0 }
+            let shapes = try polygonize(labels: kept, width: window.width, height: window.height,
+                                        originX: grid.originX + Double(window.col) * grid.pixelWidth,
+                                        originY: grid.originY - Double(window.row) * grid.pixelHeight,
+                                        pixelWidth: grid.pixelWidth, pixelHeight: grid.pixelHeight, connectivity8: options.eightConnected)
+            for (label, parts) in shapes.sorted(by: { $0.key < $1.key }) {
+                let cluster = clusters[Int(label) - 1]
+                let multi = Geometry.multiPolygon(parts)
+                try multi.transform(raster.toLake)
+                polygons.append(ClusterPolygon(pid: pid, value: cluster.value, pixels: cluster.pixels, wkb: multi.wkb()))
             }
         }
+        return (parcel, polygons)
+    }
 
+    /// Stage 3: the run, its parcels, classes and cluster polygons, in one transaction.
+    func record(_ parcels: [FOIParcel], _ polygons: [ClusterPolygon], raster path: String, options: FOIOptions, optionsText: String) throws -> Int64 {
         var run: Int64 = 0
         let db = lake.db
         try db.transaction {
@@ -145,7 +190,7 @@ public struct FOIAssessment {
             try RunLog.finish(db, run: run, summary: ["parcels": parcels.count, "heterogeneous": parcels.filter(\.heterogeneous).count,
                                                       "cardinality": parcels.filter(\.cardinality).count, "clusters": polygons.count])
         }
-        return (run, parcels)
+        return run
     }
 
     /// Connected components of equal class (−1 = outside): a label per pixel (1-based, 0 outside)

@@ -33,7 +33,7 @@ public struct ParcelIngestOptions: Sendable {
 ///
 /// In stages, as a feature flows: the layer and its fields (`chooseLayer`, `ParcelFields`), the
 /// coordinate transform (`makeTransform`), then per feature its identifier, its shape
-/// (`ParcelShape`: a polygon in the lake's SRID, repaired where invalid) and its row
+/// (`ParcelGeometry`: a polygon in the lake's SRID, repaired where invalid) and its row
 /// (`ParcelWriter`: inserted, kept or replaced). A new input format needs nothing here when GDAL
 /// reads it; a new way to name the fields goes into `FieldDetection`.
 public struct ParcelIngest {
@@ -59,7 +59,7 @@ public struct ParcelIngest {
         if options.pointBuffer != nil, target.isGeographic {
             throw LakeError.usage("--point-buffer needs a lake in a projected SRID (metres); this lake is EPSG:\(lake.srid)")
         }
-        let shaper = ParcelShape(transform: try makeTransform(layer: layer, target: target, options: options, path: path, notes: &summary.notes),
+        let shaper = ParcelGeometry(transform: try makeTransform(layer: layer, target: target, options: options, path: path, notes: &summary.notes),
                                  pointBuffer: options.pointBuffer, srid: lake.srid)
 
         let db = lake.db

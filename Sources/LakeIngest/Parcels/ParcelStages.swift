@@ -98,7 +98,7 @@ struct ParcelFields {
 
 /// Stage 2: a feature's geometry as a parcel — a polygon (or a point sample buffered into a
 /// circle) in the lake's SRID; then its polygonal parts, repaired where invalid.
-struct ParcelShape {
+struct ParcelGeometry {
     let transform: CoordinateTransform?
     let pointBuffer: Double?
     let srid: Int
