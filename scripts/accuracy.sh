@@ -125,6 +125,10 @@ if command -v python3 >/dev/null; then
       $BIN/lake --db "$db" heterogeneity >/dev/null 2>&1
       $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
       python3 scripts/second-generator.py score-crops "$dir/crops.csv" "$db"
+      # The harvest of its winter wheat (another generator's crop curve: ripening, a step to
+      # stubble, volunteers a few weeks later), after the light so that the light is as before.
+      $BIN/lake --db "$db" markers run options/harvest.yaml >/dev/null
+      python3 scripts/second-generator.py score-harvest "$dir/crops.csv" "$db"
     fi
   done
   # A lake of a second-generator folder's parcels (AOI nl; PARCEL_OPTIONS such as --year 2023)
@@ -143,6 +147,10 @@ if command -v python3 >/dev/null; then
       $BIN/lake --db "$db" heterogeneity >/dev/null 2>&1
       $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
       python3 scripts/second-generator.py score-crops "$dir/crops.csv" "$db"
+      # The harvest of its winter wheat (another generator's crop curve: ripening, a step to
+      # stubble, volunteers a few weeks later), after the light so that the light is as before.
+      $BIN/lake --db "$db" markers run options/harvest.yaml >/dev/null
+      python3 scripts/second-generator.py score-harvest "$dir/crops.csv" "$db"
     fi
   }
   # A mowing data set as such sets come: its own polygons without a year, the series and the

@@ -23,6 +23,7 @@ second crop, the crop check's and the one light's expected colours).
   python3 scripts/second-generator.py OUT [--parcels 1200] [--seed 7] [--overlap] [--reflectance] [--cloudy] [--anomalies] …
   python3 scripts/second-generator.py score OUT/truth.csv LAKE.sqlite [--naive]
   python3 scripts/second-generator.py score-crops OUT/crops.csv LAKE.sqlite   # after check crops, heterogeneity, decide
+  python3 scripts/second-generator.py score-harvest OUT/crops.csv LAKE.sqlite # after markers run options/harvest.yaml
   python3 scripts/second-generator.py merge-seasons OUT A B   # two seasons (OUT A --year 2023, B --year 2024) under year-less parcels
   python3 scripts/second-generator.py ndvi-table OUT [--cloud-column]   # OUT/ndvi.csv: parcel NDVI by date, SCL's clouds masked
                                                               # (--cloud-column: OUT/ndvi-cloud.csv, nothing masked, a cloud flag)
@@ -347,7 +348,7 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
         # split parcel, and the light each scheme should give (as lake-fixtures' truth.csv).
         with open(os.path.join(out, "crops.csv"), "w", newline="") as fh:
             t = csv.writer(fh)
-            t.writerow(["parcel_id", "declared", "true_crop", "split_crop", "share", "expected_crop", "expected_light"])
+            t.writerow(["parcel_id", "declared", "true_crop", "split_crop", "share", "expected_crop", "expected_light", "harvest_date"])
             for f in fields:
                 true = f.crop if f.kind == "arable" else "permanent grassland"
                 split = "" if f.other is None else (f.other.crop if f.other.kind == "arable" else "permanent grassland")
@@ -355,7 +356,10 @@ def generate(out, parcels, seed, overlap=False, as_reflectance=False, cloudy=Fal
                 mowing_red = f.declared == "permanent grassland" and not f.cuts
                 crop = "red" if wrong else "yellow" if split else "green"
                 light = "red" if wrong or mowing_red else "yellow" if split else "green"
-                t.writerow([f.id, f.declared, true, split, f"{f.share:.2f}" if split else "", crop, light])
+                # Winter wheat's harvest: the step to stubble at day 198 + its calendar shift (see
+                # `ndvi`); the other crops' curves have no harvest step.
+                harvest = (dt.date(YEAR, 1, 1) + dt.timedelta(days=round(198 + f.sow) - 1)).isoformat() if true == "winter wheat" and not split else ""
+                t.writerow([f.id, f.declared, true, split, f"{f.share:.2f}" if split else "", crop, light, harvest])
     with open(os.path.join(out, "truth.csv"), "w", newline="") as fh:
         t = csv.writer(fh)
         t.writerow(["parcel_id", "declared", "truth", "mowing_dates", "expected_mowing"])
@@ -539,6 +543,40 @@ def score_crops(crops_path, lake_path):
         print("  expected \\ lake:", ", ".join(f"{a}→{b} {n}" for (a, b), n in sorted(matrix.items())))
 
 
+def score_harvest(crops_path, lake_path):
+    """The latest run of a detector named harvest against crops.csv's winter wheat harvest dates (−3/+15
+    days), on the parcels of the run that truly grow winter wheat on the whole field; markers on
+    the run's other parcels (declared a cereal, growing something else) are counted apart."""
+    truth = {r["parcel_id"]: r for r in csv.DictReader(open(crops_path))}
+    db = sqlite3.connect(f"file:{lake_path}?mode=ro", uri=True)
+    run = db.execute("SELECT max(run_id) FROM markers WHERE detector = 'harvest'").fetchone()[0]
+    if run is None:
+        print("harvest events: no harvest markers run"); return
+    day = lambda s: dt.date.fromisoformat(s).toordinal()
+    found = {}
+    for pid, date in db.execute("SELECT p.parcel_id, m.date FROM markers m JOIN parcels p USING (pid) WHERE m.run_id = ? AND m.detector = 'harvest'", (run,)):
+        found.setdefault(pid, []).append(day(date))
+    tp = fp = fn = other = 0
+    errors = []
+    for (pid,) in db.execute("SELECT DISTINCT p.parcel_id FROM decisions d JOIN parcels p USING (pid) WHERE d.run_id = ?", (run,)):
+        t = truth.get(pid)
+        markers = list(found.get(pid, []))
+        if t is None or not t.get("harvest_date"):
+            other += len(markers); continue
+        h = day(t["harvest_date"])
+        fits = [m for m in markers if -3 <= m - h <= 15]
+        if fits:
+            best = min(fits, key=lambda m: abs(m - h)); tp += 1; errors.append(best - h); markers.remove(best)
+        else:
+            fn += 1
+        fp += len(markers)
+    p = tp / (tp + fp) if tp + fp else 0
+    r = tp / (tp + fn) if tp + fn else 0
+    f1 = 2 * p * r / (p + r) if p + r else 0
+    bias = sum(errors) / len(errors) if errors else float("nan")
+    print(f"harvest events (−3/+15 d), winter wheat (run {run}): precision {p:.3f}  recall {r:.3f}  (tp {tp}, fp {fp}, fn {fn})  F1 {f1:.3f}  bias {bias:+.1f} d; {other} markers on parcels declared a cereal that grow something else")
+
+
 def merge_seasons(out, first, second):
     """One mowing data set of two seasons: `first`'s parcels without their year, the signatures
     and SCL histograms of both folders, each parcel's cut dates of both seasons."""
@@ -686,6 +724,12 @@ if __name__ == "__main__":
         ap.add_argument("cmd"); ap.add_argument("out"); ap.add_argument("first"); ap.add_argument("second")
         a = ap.parse_args()
         merge_seasons(a.out, a.first, a.second)
+        sys.exit(0)
+    if len(sys.argv) > 1 and sys.argv[1] == "score-harvest":
+        ap = argparse.ArgumentParser()
+        ap.add_argument("cmd"); ap.add_argument("crops"); ap.add_argument("lake")
+        a = ap.parse_args()
+        score_harvest(a.crops, a.lake)
         sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "score-crops":
         ap = argparse.ArgumentParser()
