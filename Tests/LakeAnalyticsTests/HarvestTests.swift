@@ -47,6 +47,27 @@ final class HarvestTests: XCTestCase {
         XCTAssertLessThan(steepest[0].date - harvest, -10)
     }
 
+    /// Winter wheat as the second generator draws it: green-up, ripening from day 178 to a
+    /// plateau 0.12 above stubble, the harvest step at day 198, volunteers from day 250. The
+    /// parcel's noise learned from close triples holds the bends of that curve; at 3× it (the
+    /// cut detector's multiple) the ripe plateau passed for stubble days before the harvest.
+    func testARipePlateauWithBendsAroundItIsNotStubble() {
+        func l(_ d: Double, _ mid: Double, _ width: Double) -> Double { 1 / (1 + exp(-(d - mid) / width)) }
+        let start = Days.number("2023-01-01")! - 1
+        let harvest = start + 198
+        let points = stride(from: 60, through: 300, by: 5).map { d -> IndexPoint in
+            let x = Double(d)
+            let v = 0.35 + 0.5 * l(x, 85, 10) * (1 - l(x, 178, 7)) - 0.12 * l(x, 198, 2) + 0.25 * l(x, 250, 8)
+            return IndexPoint(day: start + d, value: v + (d % 10 == 0 ? 0.02 : -0.02), clear: true)
+        }
+        let found = HarvestDetector().detect(points)
+        XCTAssertEqual(found.count, 1)
+        XCTAssertTrue((-3...6).contains(found[0].event.date - harvest), Days.text(found[0].event.date))
+        var loose = HarvestDetector()
+        loose.noiseFactor = 3
+        XCTAssertTrue(loose.detect(points).contains { $0.event.date - harvest < -3 }, "at 3× the noise the ripe plateau is stubble")
+    }
+
     func testADipTheScreeningMissedAndARipeCropAreNoHarvest() {
         let harvest = Days.number("2024-07-23")!
         var points = series(harvest: harvest)
