@@ -498,14 +498,17 @@ def score(truth_path, lake_path, naive):
         print("mowing light (expected \\ lake):", ", ".join(f"{a}→{b} {n}" for (a, b), n in sorted(counts.items())))
 
 
+def prf(tp, fp, fn):
+    """Precision, recall and F1 of counts, as the scores print them."""
+    p = tp / (tp + fp) if tp + fp else 0
+    r = tp / (tp + fn) if tp + fn else 0
+    return f"precision {p:.3f}  recall {r:.3f}  (tp {tp}, fp {fp}, fn {fn})  F1 {2 * p * r / (p + r) if p + r else 0:.3f}"
+
+
 def score_crops(crops_path, lake_path):
     """The crop check, heterogeneity and the one light per parcel against crops.csv."""
     truth = {r["parcel_id"]: r for r in csv.DictReader(open(crops_path))}
     db = sqlite3.connect(f"file:{lake_path}?mode=ro", uri=True)
-    def prf(tp, fp, fn):
-        p = tp / (tp + fp) if tp + fp else 0
-        r = tp / (tp + fn) if tp + fn else 0
-        return f"precision {p:.3f}  recall {r:.3f}  (tp {tp}, fp {fp}, fn {fn})  F1 {2 * p * r / (p + r) if p + r else 0:.3f}"
     run = db.execute("SELECT max(run_id) FROM decisions WHERE scheme = 'crop'").fetchone()[0]
     if run is not None:
         tp = fp = fn = yellow = 0
@@ -570,11 +573,8 @@ def score_harvest(crops_path, lake_path):
         else:
             fn += 1
         fp += len(markers)
-    p = tp / (tp + fp) if tp + fp else 0
-    r = tp / (tp + fn) if tp + fn else 0
-    f1 = 2 * p * r / (p + r) if p + r else 0
     bias = sum(errors) / len(errors) if errors else float("nan")
-    print(f"harvest events (−3/+15 d), winter wheat (run {run}): precision {p:.3f}  recall {r:.3f}  (tp {tp}, fp {fp}, fn {fn})  F1 {f1:.3f}  bias {bias:+.1f} d; {other} markers on parcels declared a cereal that grow something else")
+    print(f"harvest events (−3/+15 d), winter wheat (run {run}): {prf(tp, fp, fn)}  bias {bias:+.1f} d; {other} markers on parcels declared a cereal that grow something else")
 
 
 def merge_seasons(out, first, second):
@@ -725,17 +725,12 @@ if __name__ == "__main__":
         a = ap.parse_args()
         merge_seasons(a.out, a.first, a.second)
         sys.exit(0)
-    if len(sys.argv) > 1 and sys.argv[1] == "score-harvest":
+    scorers = {"score-crops": score_crops, "score-harvest": score_harvest}   # both read crops.csv
+    if len(sys.argv) > 1 and sys.argv[1] in scorers:
         ap = argparse.ArgumentParser()
         ap.add_argument("cmd"); ap.add_argument("crops"); ap.add_argument("lake")
         a = ap.parse_args()
-        score_harvest(a.crops, a.lake)
-        sys.exit(0)
-    if len(sys.argv) > 1 and sys.argv[1] == "score-crops":
-        ap = argparse.ArgumentParser()
-        ap.add_argument("cmd"); ap.add_argument("crops"); ap.add_argument("lake")
-        a = ap.parse_args()
-        score_crops(a.crops, a.lake)
+        scorers[a.cmd](a.crops, a.lake)
         sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "score":
         ap = argparse.ArgumentParser()

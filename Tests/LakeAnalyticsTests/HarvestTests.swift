@@ -1,5 +1,6 @@
 import Foundation
 @testable import LakeAnalytics
+import LakeTestSupport
 import XCTest
 
 /// The `harvest` detector: a cereal's field reaching stubble, dated at the harvest and not in
@@ -122,9 +123,9 @@ final class HarvestTests: XCTestCase {
             reference[day] = drift * weather
             parcel.append(IndexPoint(day: day, value: 0.3 * weather, clear: true))
         }
-        let free = HarvestDetector.weatherFree(parcel, reference)
+        let free = HarvestDetector.weatherFree(parcel, reference, weatherDays: HarvestDetector().weatherDays)
         for p in free { XCTAssertEqual(p.value, 0.3, accuracy: 0.02, Days.text(p.day)) }
-        XCTAssertEqual(HarvestDetector.weatherFree(parcel, [:]).map(\.value), parcel.map(\.value))
+        XCTAssertEqual(HarvestDetector.weatherFree(parcel, [:], weatherDays: HarvestDetector().weatherDays).map(\.value), parcel.map(\.value))
     }
 
     /// A winter barley field seen clear mostly as soil and stubble (fixtures/small's P000006,
@@ -161,13 +162,9 @@ final class HarvestTests: XCTestCase {
             detectors:
               - {name: harvest, type: harvest, settle_days: 20, coherence: false}
             """
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("harvest-\(UUID().uuidString).yaml").path
-        try yaml.write(toFile: path, atomically: false, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let options = try MarkerOptions.load(path: path).options
+        let options = try MarkerOptions.load(path: try write(yaml, "harvest.yaml")).options
         XCTAssertEqual(options.detectors.map(\.type), ["harvest"])
         let wrong = yaml.replacingOccurrences(of: "type: harvest", with: "type: harvests")
-        try wrong.write(toFile: path, atomically: false, encoding: .utf8)
-        XCTAssertThrowsError(try MarkerOptions.load(path: path)) { XCTAssertTrue("\($0)".contains("cut, harvest, spell"), "\($0)") }
+        XCTAssertThrowsError(try MarkerOptions.load(path: try write(wrong, "harvests.yaml"))) { XCTAssertTrue("\($0)".contains("cut, harvest, spell"), "\($0)") }
     }
 }

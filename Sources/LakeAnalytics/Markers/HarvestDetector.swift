@@ -1,4 +1,3 @@
-import Foundation
 /// Harvests (type `harvest`): the day an arable crop's field became the stubble it keeps.
 ///
 /// A cereal's NDVI falls in two parts: weeks of ripening (the canopy yellows, 0.8 → 0.35) and
@@ -22,12 +21,11 @@ import Foundation
 ///    before the first stubble observation. Stubble stays, so a harvest behind a long cloudy gap
 ///    is as likely early in the gap as late (unlike a cut, which regrows).
 /// 3. **Dated by Sentinel-1 coherence across a gap** (interval longer than `radarGap` days and
-///    coherence pairs of at most `maxPairDays` in it): standing crop decorrelates between two
-///    acquisitions, stubble keeps. The first pair of the lasting step up — the largest rise of
-///    the median of the pairs after it over the median of those before it (the pair that spans
-///    the harvest itself left out), at least `coherenceStep` — dates the harvest 2 days before
-///    its earlier acquisition, kept within the interval. Each pair is read against the area's
-///    typical coherence on it where the lake knows it (rain and frost divided out, as for cuts).
+///    coherence pairs at most `maxPairDays` apart): standing crop decorrelates between two
+///    acquisitions, stubble keeps, and the pair that spans the harvest decorrelates most. The
+///    first stubble pair that best shows both (`step`) dates the harvest 2 days before its
+///    earlier acquisition, kept within the interval. Rain and frost are divided out against the
+///    area's own level (`weatherFree`).
 ///
 /// After a harvest a new crop must grow to `minStart` before the next.
 public struct HarvestDetector: Sendable {
@@ -47,6 +45,9 @@ public struct HarvestDetector: Sendable {
     public var coherenceStep = 0.1
     /// Days of pairs on each side of a candidate step that are compared.
     public var stepDays = 24
+    /// The area's level a pair's weather is judged against: its typical coherence over the
+    /// pairs within this many days.
+    public var weatherDays = 15
 
     public init() {}
 
@@ -71,7 +72,7 @@ public struct HarvestDetector: Sendable {
                        window: (Int) -> Bool = { _ in true }) -> [Found] {
         guard points.count >= 3 else { return [] }
         let tol = max(tolerance, noiseFactor * CutDetector.noise(points))
-        let coherence = Self.weatherFree(radar, reference, weatherDays: 15)
+        let coherence = Self.weatherFree(radar, reference, weatherDays: weatherDays)
         var found: [Found] = []
         var peak = -Double.infinity
         var later: [Double] = []
@@ -111,7 +112,7 @@ public struct HarvestDetector: Sendable {
     /// taken out; the slow drift of the area's crops through the season (its meadows and maize
     /// growing up, its cereals ripening) is kept out of the correction, so that it does not
     /// make a standing crop look like stubble. Pairs without the area's value stay as they are.
-    static func weatherFree(_ radar: [IndexPoint], _ reference: [Int: Double], weatherDays: Int = 15) -> [IndexPoint] {
+    static func weatherFree(_ radar: [IndexPoint], _ reference: [Int: Double], weatherDays: Int) -> [IndexPoint] {
         guard !radar.isEmpty, !reference.isEmpty else { return radar }
         let known = radar.compactMap { p in reference[p.day].map { (day: p.day, value: $0) } }
         var near: [Double] = []
@@ -130,8 +131,8 @@ public struct HarvestDetector: Sendable {
     /// lasting step (the median of the pairs of the `stepDays` from it, less the median of
     /// those of the `stepDays` before the pair that spans the harvest) and that spanning pair's
     /// decorrelation (how far it lies below both its neighbours). A ripening crop's coherence
-    /// creeps up for weeks without either. The best score wins if its step is at least
-    /// `coherenceStep` and the first stubble pair itself lies above the middle of the levels.
+    /// creeps up for weeks without either. A candidate counts if its step is at least half of
+    /// `coherenceStep` and it lies above the spanning pair; the best score wins.
     func step(_ pairs: [IndexPoint], after a: Int, by b: Int) -> Int? {
         guard pairs.count >= 4 else { return nil }
         var spacing = zip(pairs, pairs.dropFirst()).map { Double($1.day - $0.day) }
@@ -144,11 +145,10 @@ public struct HarvestDetector: Sendable {
             before.removeAll(keepingCapacity: true); after.removeAll(keepingCapacity: true)
             for q in pairs[..<(j - 1)] where q.day >= spanning.day - stepDays { before.append(q.value) }
             for q in pairs[j...] where q.day <= p.day + stepDays { after.append(q.value) }
-            guard before.count >= 2, after.count >= 2,
+            guard before.count >= 2, after.count >= 2, p.value > spanning.value,
                   let low = RobustStatistics.median(reordering: &before), let high = RobustStatistics.median(reordering: &after),
-                  p.value > spanning.value else { continue }
+                  high - low >= coherenceStep / 2 else { continue }
             let dip = max(0, min(pairs[j - 2].value, p.value) - spanning.value)
-            guard high - low >= coherenceStep / 2 else { continue }
             let score = high - low + dip
             if score > best?.score ?? -.infinity { best = (score, p.day - pairDays - 2) }
         }

@@ -95,8 +95,8 @@ struct MarkerEngine {
         return SeasonWindow(from ?? "01-01", to ?? "12-31")
     }
 
-    /// Whether a cut detector reads Sentinel-1 coherence (then the regional context learns each
-    /// area's typical coherence per pair).
+    /// Whether a cut or harvest detector reads Sentinel-1 coherence (then the regional context
+    /// learns each area's typical coherence per pair).
     var readsCoherence: Bool { options.detectors.contains { ($0.type == "cut" || $0.type == "harvest") && $0.coherence ?? true } }
 
     /// The year a parcel is analysed in: its declared year, else (a parcel list without years)

@@ -118,13 +118,13 @@ public struct ObservationScreen: Sendable {
         return medianBelow5 ? 1e-4 : 1
     }
 
-    /// NIR not well below the usual (or unknown).
     /// Whether an observation's NDVI lies `greenerThanUsual` or more above the parcel's usual.
     func greener(_ o: Observed, than usual: Usual) -> Bool {
         guard let v = o.value(.ndvi), let u = usual.ndvi else { return false }
         return v >= u + greenerThanUsual
     }
 
+    /// NIR not well below the usual (or unknown).
     static func nirHolds(_ nir: Double?, _ usual: Double?) -> Bool {
         guard let nir, let usual else { return true }
         return nir >= 0.85 * usual
@@ -135,13 +135,14 @@ public struct ObservationScreen: Sendable {
     struct Usual {
         let line: ClearLine?
         let red: Double?, nir: Double?, swir: Double?, blueStd: Double?
-        /// The median NDVI of the observations the line was learned from.
+        /// The median NDVI of the observations the line was learned from (with `withNDVI` only:
+        /// the `greenerThanUsual` guard's, off by default, and every parcel of a run is screened).
         let ndvi: Double?
 
         init?(_ obs: [Observed]) { self.init(obs, obs.indices) }
 
         /// From the observations of `obs` at `indices`.
-        init?<C: Collection>(_ obs: [Observed], _ indices: C) where C.Element == Int {
+        init?<C: Collection>(_ obs: [Observed], _ indices: C, withNDVI: Bool = false) where C.Element == Int {
             guard indices.count >= 4 else { return nil }
             var scratch: [Double] = []
             scratch.reserveCapacity(indices.count)
@@ -155,9 +156,13 @@ public struct ObservationScreen: Sendable {
             for i in indices { if let b = obs[i].means[0], let r = obs[i].means[1] { points.append((r, b)) } }
             line = ClearLine(points)
             red = median(1); nir = median(2); swir = median(3); blueStd = median(BandMeans.blueStd)
-            scratch.removeAll(keepingCapacity: true)
-            for i in indices { if let v = obs[i].value(.ndvi) { scratch.append(v) } }
-            ndvi = RobustStatistics.median(reordering: &scratch)
+            if withNDVI {
+                scratch.removeAll(keepingCapacity: true)
+                for i in indices { if let v = obs[i].value(.ndvi) { scratch.append(v) } }
+                ndvi = RobustStatistics.median(reordering: &scratch)
+            } else {
+                ndvi = nil
+            }
         }
     }
 
@@ -215,7 +220,7 @@ public struct ObservationScreen: Sendable {
             if let blue = obs[i].means[0], blue > brightBlue * unit { verdicts[i] = .bright }
         }
         let clearIdx = verdicts.indices.keeping { verdicts[$0] == .clear }
-        guard let usual = Usual(obs, clearIdx) ?? peers else { return verdicts }
+        guard let usual = Usual(obs, clearIdx, withNDVI: greenerThanUsual.isFinite) ?? peers else { return verdicts }
         let line = usual.line
         for i in clearIdx {
             let o = obs[i]

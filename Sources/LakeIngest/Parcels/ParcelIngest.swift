@@ -59,8 +59,8 @@ public struct ParcelIngest {
         if options.pointBuffer != nil, target.isGeographic {
             throw LakeError.usage("--point-buffer needs a lake in a projected SRID (metres); this lake is EPSG:\(lake.srid)")
         }
-        let shaper = ParcelGeometry(transform: try makeTransform(layer: layer, target: target, options: options, path: path, notes: &summary.notes),
-                                 pointBuffer: options.pointBuffer, srid: lake.srid)
+        let shapes = ParcelGeometry(transform: try makeTransform(layer: layer, target: target, options: options, path: path, notes: &summary.notes),
+                                    pointBuffer: options.pointBuffer, srid: lake.srid)
 
         let db = lake.db
         let progress = Progress("parcels \(URL(fileURLWithPath: path).lastPathComponent)", total: layer.featureCount)
@@ -72,38 +72,32 @@ public struct ParcelIngest {
                 summary.read += 1
                 progress.advance()
                 let location = "feature \(number)"
-                let parcelID: String
-                switch fields.identifier(of: feature, number: number) {
-                case .success(let id): parcelID = id
-                case .failure(let reason): summary.reject(location, reason.text); return
-                }
-                let geometry: Geometry
-                switch shaper.geometry(of: feature, parcel: parcelID) {
-                case .success(let g): geometry = g
-                case .failure(let reason): summary.reject(location, reason.text); return
-                }
-                // Long-format sample files repeat a parcel on every row (one per date): the same
-                // identifier with the same geometry is the same parcel.
-                if let first = seen[parcelID] {
-                    if first.wkb == geometry.wkb() { repeats += 1; summary.skipped += 1; return }
-                    summary.reject(location, "identifier \(parcelID) appears again with another geometry (first at feature \(first.number))"); return
-                }
-                seen[parcelID] = (number, geometry.wkb())
-                let wkb: [UInt8]
-                switch shaper.polygons(geometry, parcel: parcelID) {
-                case .success(let shape):
-                    wkb = shape.wkb
+                do {
+                    let parcelID = try fields.identifier(of: feature, number: number)
+                    let geometry = try shapes.geometry(of: feature, parcel: parcelID)
+                    // Long-format sample files repeat a parcel on every row (one per date): the same
+                    // identifier with the same geometry is the same parcel.
+                    let raw = geometry.wkb()
+                    if let first = seen[parcelID] {
+                        guard first.wkb == raw else {
+                            throw FeatureRejection("identifier \(parcelID) appears again with another geometry (first at feature \(first.number))")
+                        }
+                        repeats += 1; summary.skipped += 1; return
+                    }
+                    seen[parcelID] = (number, raw)
+                    let shape = try shapes.polygons(geometry, parcel: parcelID)
                     if shape.repaired {
                         repaired += 1
                         if repaired <= 20 { summary.notes.append("\(location): parcel \(parcelID): invalid geometry repaired") }
                     }
-                case .failure(let reason): summary.reject(location, reason.text); return
-                }
-                switch try writer.write(fields.row(of: feature, parcel: parcelID, year: options.year), wkb: wkb) {
-                case .inserted: summary.inserted += 1
-                case .updated: summary.updated += 1
-                case .unchanged: summary.skipped += 1
-                case .differs: summary.skipped += 1; differing += 1
+                    switch try writer.write(fields.row(of: feature, parcel: parcelID, year: options.year), wkb: shape.wkb) {
+                    case .inserted: summary.inserted += 1
+                    case .updated: summary.updated += 1
+                    case .unchanged: summary.skipped += 1
+                    case .differs: summary.skipped += 1; differing += 1
+                    }
+                } catch let rejection as FeatureRejection {
+                    summary.reject(location, rejection.text)
                 }
             }
             progress.finish()

@@ -4,8 +4,8 @@ import LakeGDAL
 import LakeSQLite
 import LakeStore
 
-/// Why one feature of a parcel file is rejected (the file and the feature number are added by
-/// the caller).
+/// Why one feature of a parcel file is rejected, thrown by the stages (the caller adds the file
+/// and the feature number, and goes on with the next feature).
 struct FeatureRejection: Error {
     let text: String
     init(_ text: String) { self.text = text }
@@ -65,12 +65,12 @@ struct ParcelFields {
     }
 
     /// The feature's parcel identifier: its identifier field, trimmed, or its feature number.
-    func identifier(of feature: Feature, number: Int) -> Result<String, FeatureRejection> {
-        guard let id, let i = index[id] else { return .success(String(number)) }
-        guard let value = feature.string(i), !value.trimmingCharacters(in: .whitespaces).isEmpty else {
-            return .failure(FeatureRejection("empty identifier (\(id))"))
+    func identifier(of feature: Feature, number: Int) throws -> String {
+        guard let id, let i = index[id] else { return String(number) }
+        guard let value = feature.string(i)?.trimmingCharacters(in: .whitespaces), !value.isEmpty else {
+            throw FeatureRejection("empty identifier (\(id))")
         }
-        return .success(value.trimmingCharacters(in: .whitespaces))
+        return value
     }
 
     /// What a parcel row holds besides its geometry.
@@ -104,40 +104,40 @@ struct ParcelGeometry {
     let srid: Int
 
     /// The feature's geometry reprojected (and buffered, for point samples), or why not.
-    func geometry(of feature: Feature, parcel: String) -> Result<Geometry, FeatureRejection> {
+    func geometry(of feature: Feature, parcel: String) throws -> Geometry {
         guard var geometry = feature.geometry(), !geometry.isEmpty else {
-            return .failure(FeatureRejection("parcel \(parcel): empty geometry"))
+            throw FeatureRejection("parcel \(parcel): empty geometry")
         }
         guard geometry.isAreal || (geometry.isPoint && pointBuffer != nil) else {
             let hint = geometry.isPoint ? " (give --point-buffer METRES to keep point samples as small parcels)" : ""
-            return .failure(FeatureRejection("parcel \(parcel): \(geometry.typeName) is not a polygon\(hint)"))
+            throw FeatureRejection("parcel \(parcel): \(geometry.typeName) is not a polygon\(hint)")
         }
         if let transform {
             do { try geometry.transform(transform) } catch {
-                return .failure(FeatureRejection("parcel \(parcel): cannot reproject to EPSG:\(srid)"))
+                throw FeatureRejection("parcel \(parcel): cannot reproject to EPSG:\(srid)")
             }
         }
         if geometry.isPoint, let radius = pointBuffer {
-            guard let circle = geometry.buffered(radius) else { return .failure(FeatureRejection("parcel \(parcel): cannot buffer the point")) }
+            guard let circle = geometry.buffered(radius) else { throw FeatureRejection("parcel \(parcel): cannot buffer the point") }
             geometry = circle
         }
-        return .success(geometry)
+        return geometry
     }
 
     /// The polygonal parts of a parcel's geometry as WKB, `repaired` when it was invalid and
     /// made valid; or why it has no polygon left.
-    func polygons(_ geometry: Geometry, parcel: String) -> Result<(wkb: [UInt8], repaired: Bool), FeatureRejection> {
+    func polygons(_ geometry: Geometry, parcel: String) throws -> (wkb: [UInt8], repaired: Bool) {
         var shape = geometry.polygonalParts()
         var repaired = false
         if !shape.isValid {
             guard let fixed = shape.madeValid()?.polygonalParts(), !fixed.isEmpty, fixed.isValid else {
-                return .failure(FeatureRejection("parcel \(parcel): invalid geometry that cannot be repaired (a degenerate ring: no area left)"))
+                throw FeatureRejection("parcel \(parcel): invalid geometry that cannot be repaired (a degenerate ring: no area left)")
             }
             shape = fixed
             repaired = true
         }
-        guard !shape.isEmpty else { return .failure(FeatureRejection("parcel \(parcel): no polygon area")) }
-        return .success((shape.wkb(), repaired))
+        guard !shape.isEmpty else { throw FeatureRejection("parcel \(parcel): no polygon area") }
+        return (shape.wkb(), repaired)
     }
 }
 
