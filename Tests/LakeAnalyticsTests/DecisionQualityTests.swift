@@ -626,6 +626,11 @@ final class DecisionQualityTests: XCTestCase {
         calmReference[calm[14].day] = 0.35
         XCTAssertEqual(CoherenceCutDetector().detect(calm).count, 1, "read alone, the lift looks like a cut")
         XCTAssertEqual(CoherenceCutDetector().detect(calm, reference: calmReference).count, 0)
+        // The area's weather on the pair (its parcels at 1.75 times their level) says the same.
+        var calmWeather: [Int: Double] = [:]
+        for p in pairs { calmWeather[p.day] = 1 }
+        calmWeather[calm[14].day] = 1.75
+        XCTAssertEqual(CoherenceCutDetector().detect(calm, reference: calmReference, weather: calmWeather).count, 0)
         // A cut during pair 12, pairs 13 and 14 in rain (the area at 0.1, this field at half its 0.48 and 0.36).
         var rainy = pairs.map { IndexPoint(day: $0.day, value: $0.coherence!, clear: true) }
         rainy[12] = IndexPoint(day: rainy[12].day, value: 0.2, clear: true)
@@ -640,6 +645,67 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(found.first.map { $0.event.date }, rainy[12].day - 6 - 2 + 6)
         // A reference covering too few pairs is not used (the values are read as they are).
         XCTAssertEqual(CoherenceCutDetector().detect(calm, reference: [calm[14].day: 0.35]).count, 1)
+    }
+
+    /// The area's weather on a pair is its parcels' coherence as a share of their own level,
+    /// whatever their crops: rain halving every field is 0.5 whether the fields are bare (0.55)
+    /// or meadows (0.14); the typical coherence is the mix of the two.
+    func testTheAreasWeatherIsItsParcelsShareOfTheirOwnLevel() {
+        var regional = RegionalContext()
+        var samples: [(pid: Int64, values: [(Int, Double)])] = []
+        let days = Array(stride(from: 100, through: 220, by: 6))
+        for pid in 1...8 {
+            regional.areaForTesting(pid: Int64(pid), area: 1)
+            let level = pid <= 4 ? 0.55 : 0.14
+            samples.append((Int64(pid), days.map { d in (d, d == 160 ? level * 0.5 : level) }))
+        }
+        regional.learnCoherence(samples)
+        let area = regional.coherence(for: 1)
+        XCTAssertEqual(area.weather[160] ?? 0, 0.5, accuracy: 1e-9)
+        XCTAssertEqual(area.weather[154] ?? 0, 1, accuracy: 1e-9)
+        XCTAssertEqual(area.weather.count, days.count)
+        XCTAssertEqual(area.reference[154] ?? 0, (0.14 + 0.55) / 2, accuracy: 1e-9)
+        XCTAssertTrue(regional.coherence(for: 99).weather.isEmpty)
+    }
+
+    /// A spring cut while the area's arable fields lie bare: their coherence lifts the area's
+    /// typical value to 0.55, and the meadow's rise from 0.2 to 0.37 is too small a share of it
+    /// for the rise rule. The area's weather (every parcel at its own level) shows the pair as
+    /// ordinary, so the step from the cut's decorrelated pair is the cut, dated as a rise would
+    /// be. The step needs the weather: rain pairs followed by ordinary ones are no cut with it,
+    /// a lone high pair that falls back below the meadow's level is noise, and without the
+    /// weather the step rule says nothing.
+    func testACutIsAStepInCoherenceOutOfTheWeatherWhateverTheAreasCropsDo() {
+        let cut = Days.number("2024-05-14")!      // during the pair that ends that day
+        let spring = Days.number("2024-06-15")!
+        let pairs = coherencePairs(cut: cut, strength: 0.6).map { IndexPoint(day: $0.day, value: $0.coherence!, clear: true) }
+        var reference: [Int: Double] = [:], weather: [Int: Double] = [:]
+        for p in pairs { reference[p.day] = p.day < spring ? 0.55 : 0.2; weather[p.day] = 1 }
+        XCTAssertEqual(CoherenceCutDetector().detect(pairs, reference: reference).count, 0, "a small share of the area's coherence")
+        let found = CoherenceCutDetector().detect(pairs, reference: reference, weather: weather)
+        XCTAssertEqual(found.count, 1)
+        let first = pairs.first { $0.day > cut }!.day
+        XCTAssertEqual(found.first?.event.date, first - 6 - 2)
+        XCTAssertTrue((-3...15).contains(found.first!.event.date - cut))
+        // Rain on four pairs (the area at 0.4 of its level), each followed by an ordinary one.
+        let rainDays = ["2024-05-10", "2024-06-15", "2024-07-20", "2024-08-25"].map { Days.number($0)! }
+        let rainy = coherencePairs(cut: nil, rain: rainDays).map { IndexPoint(day: $0.day, value: $0.coherence!, clear: true) }
+        var rainWeather = weather, rainReference: [Int: Double] = [:]
+        for p in rainy {
+            let wet = rainDays.contains { $0 > p.day - 6 && $0 <= p.day }
+            rainWeather[p.day] = wet ? 0.4 : 1
+            rainReference[p.day] = wet ? 0.08 : 0.2
+        }
+        XCTAssertEqual(CoherenceCutDetector().detect(rainy, reference: rainReference, weather: rainWeather).count, 0)
+        // One high pair (a step of 0.12, under what the rise rule needs), the next back below the level.
+        var spike = coherencePairs(cut: nil).map { IndexPoint(day: $0.day, value: $0.coherence!, clear: true) }
+        spike[12] = IndexPoint(day: spike[12].day, value: 0.2, clear: true)
+        spike[13] = IndexPoint(day: spike[13].day, value: 0.32, clear: true)
+        spike[14] = IndexPoint(day: spike[14].day, value: 0.16, clear: true)
+        let flat = rainReference.mapValues { _ in 0.2 }
+        XCTAssertEqual(CoherenceCutDetector().detect(spike, reference: flat, weather: weather).count, 0)
+        spike[14] = IndexPoint(day: spike[14].day, value: 0.26, clear: true)
+        XCTAssertEqual(CoherenceCutDetector().detect(spike, reference: flat, weather: weather).count, 1, "stubble holds still for two pairs")
     }
 
     func testCoherenceAfterRainOrInAutumnAndWhereSentinel2SeesIsNoCut() throws {

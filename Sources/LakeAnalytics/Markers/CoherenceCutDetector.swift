@@ -20,7 +20,17 @@
 ///    `spreads` times the parcel's pair-to-pair noise (1.4826 · MAD of consecutive differences
 ///    of what the level does not explain / √2), right after one that is not (each run of high
 ///    pairs is one event).
-/// 3. **Dating**: the cut happened during the pair before the first high one (it decorrelated)
+/// 3. **Step**: or, where the area's weather is known on both pairs (`weather`: the area's
+///    pairs as a share of their own level, see `RegionalContext`), a pair whose coherence lies
+///    at least `minRise` and `stepSpreads` times the noise of a difference above the pair before
+///    it, the weather divided out and as measured (rain on the pair before, or calm on this one,
+///    makes a step in one of them only), with it and the pair after it not below their level:
+///    the pair during which the sward was cut decorrelated, the next ones, over stubble, hold
+///    still. Without the weather a step is as likely the end of a rainy pair. Why not the rise
+///    of 2. alone: read against the area's typical coherence, a cut's rise in spring (when bare
+///    arable fields lift the typical value to 0.5–0.6) is a small share of it, and in summer
+///    (when every crop is dense) one pair's noise is a large share; the weather is neither.
+/// 4. **Dating**: the cut happened during the pair before the first high one (it decorrelated)
 ///    or just before: dated 2 days before the first high pair's earlier acquisition.
 ///
 /// Rain between the acquisitions lowers coherence and can hide a cut; it does not make one.
@@ -50,6 +60,8 @@ public struct CoherenceCutDetector: Sendable {
     /// alone, 2022-2024) mostly span the regrowth. Measured on the second generator's 12-day
     /// coherence (`--s1`), the rises it found were 70 false for 3 true.
     public var maxPairDays = 7
+    /// The step's least jump in noise of a pair-to-pair difference (see 3. above).
+    public var stepSpreads = 2.5
 
     public init() {}
 
@@ -135,8 +147,9 @@ public struct CoherenceCutDetector: Sendable {
     }
 
     /// `pairs`: one coherence value per pair, dated at its later acquisition, in day order;
-    /// `reference`: the area's typical coherence per pair day (empty: none).
-    public func detect(_ input: [IndexPoint], reference: [Int: Double] = [:]) -> [Found] {
+    /// `reference`: the area's typical coherence per pair day (empty: none); `weather`: the
+    /// area's weather per pair day (a factor, 1 where unknown).
+    public func detect(_ input: [IndexPoint], reference: [Int: Double] = [:], weather: [Int: Double] = [:]) -> [Found] {
         guard let (levels, minRise, spreads) = levels(input, reference: reference) else { return [] }
         let pairs = levels.pairs
         let rise = spreads * levels.noise
@@ -145,8 +158,17 @@ public struct CoherenceCutDetector: Sendable {
             let e = levels.excess(k)
             return e.share >= minRise * share && e.coherence >= rise * share
         }
+        // The same pairs with the weather divided out, read in coherence (see 3. above).
+        let free = Levels(pairs.map { p in IndexPoint(day: p.day, value: p.value / max(0.2, weather[p.day] ?? 1), clear: p.clear) }, localDays: localDays)
+        let leastStep = max(self.minRise, stepSpreads * (free?.noise ?? .infinity) * 2.squareRoot())
+        func step(_ k: Int) -> Double {
+            guard let free, k > 0, weather[pairs[k].day] != nil, weather[pairs[k - 1].day] != nil,
+                  pairs[k].day - pairs[k - 1].day <= 2 * levels.pairDays, free.excess(k).coherence >= 0,
+                  k + 1 == pairs.count || free.excess(k + 1).coherence >= 0 else { return 0 }
+            return min(free.pairs[k].value - free.pairs[k - 1].value, pairs[k].value - pairs[k - 1].value)
+        }
         func starts(_ k: Int) -> Bool {
-            if high(k) { return true }
+            if high(k) || step(k) >= leastStep { return true }
             // The pair of the cut decorrelates (the sward changed between its acquisitions) and
             // the next one is coherent: after such a dip a smaller rise shows the cut.
             return k > 0 && high(k, dipRiseShare) && levels.excess(k - 1).coherence <= -dipDepth
@@ -163,7 +185,7 @@ public struct CoherenceCutDetector: Sendable {
             let start = pairs[k].day - levels.pairDays
             out.append(Found(event: Event(start: pairs[k - 1].day - levels.pairDays, date: start - 2, end: pairs[end].day,
                                           valueStart: pairs[top].value - e.coherence, valueEnd: pairs[top].value, magnitude: e.coherence,
-                                          confidence: min(1, e.share / (2 * minRise))),
+                                          confidence: min(1, max(e.share / (2 * minRise), step(k) / (2 * leastStep)))),
                              pairDays: levels.pairDays))
             k = end + 1
         }
@@ -194,5 +216,18 @@ public struct CoherenceCutDetector: Sendable {
             }
             return false
         }
+    }
+}
+
+/// What an area's sampled parcels say about coherence on each pair day (see `RegionalContext`):
+/// its typical coherence (their median) and its weather (the median of their pairs as a share of
+/// their own level around the day: about 0.6 after rain, 1 on an ordinary pair).
+public struct AreaCoherence: Sendable {
+    public var reference: [Int: Double]
+    public var weather: [Int: Double]
+
+    public init(reference: [Int: Double] = [:], weather: [Int: Double] = [:]) {
+        self.reference = reference
+        self.weather = weather
     }
 }

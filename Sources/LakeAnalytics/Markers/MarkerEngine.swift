@@ -134,17 +134,17 @@ struct MarkerEngine {
         Self.seasons(observations, declared: declared).flatMap { screened(observations, year: $0, regional: regional).usable }
     }
 
-    /// `regional`: days of drops shared by the area (atmosphere); `coherenceReference`: the
-    /// area's typical coherence per pair day (see `CoherenceCutDetector`). A parcel without a
+    /// `regional`: days of drops shared by the area (atmosphere); `coherence`: the area's
+    /// typical coherence and weather per pair day (see `CoherenceCutDetector`). A parcel without a
     /// declared year (year 0) whose observations cover several seasons is analysed season by
     /// season (`seasonYears`): the markers of every season, the decision of the best-observed
     /// one with the other seasons' lights among its reasons.
     func analyse(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: Set<Int> = [],
-                 coherenceReference: [Int: Double] = [:], season: [Int: Double] = [:]) -> (markers: [Marker], decision: Decision?) {
+                 coherence: AreaCoherence = AreaCoherence(), season: [Int: Double] = [:]) -> (markers: [Marker], decision: Decision?) {
         let years = Self.seasons(observations, declared: declared)
         guard years.count > 1 else {
             let result = analyseSeason(observations, year: declared, crop: crop, names: names, regional: regional,
-                                       coherenceReference: coherenceReference, season: season)
+                                       coherence: coherence, season: season)
             // A declared year the series does not reach (parcels ingested with another --year
             // than their signatures'): say so, the analyst cannot guess it from "0 observations".
             if declared != 0, let d = result.decision, d.clearObservations == 0 {
@@ -161,7 +161,7 @@ struct MarkerEngine {
         var decisions: [(year: Int, decision: Decision)] = []
         for y in years {
             let r = analyseSeason(observations, year: y, crop: crop, names: names, regional: regional,
-                                  coherenceReference: coherenceReference, season: season)
+                                  coherence: coherence, season: season)
             markers += r.markers
             if let d = r.decision { decisions.append((y, d)) }
         }
@@ -180,10 +180,10 @@ struct MarkerEngine {
     /// detector of the option file over them (`detect`), the markers combined, the decision
     /// (`decide`), and what the screening took away added to its reasons (`screeningReasons`).
     func analyseSeason(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: Set<Int>,
-                       coherenceReference: [Int: Double], season: [Int: Double]) -> (markers: [Marker], decision: Decision?) {
+                       coherence: AreaCoherence, season: [Int: Double]) -> (markers: [Marker], decision: Decision?) {
         let year = Self.seasonYear(observations, declared: declared)
         let input = seasonInput(observations, year: year, regional: regional)
-        var (markers, watchers) = detect(input, observations, year: year, coherenceReference: coherenceReference, season: season)
+        var (markers, watchers) = detect(input, observations, year: year, coherence: coherence, season: season)
         markers = combine(markers)
         markers.sort { ($0.event.date, $0.detector) < ($1.event.date, $1.detector) }
         // A parcel its own optical curve rejects (bare for weeks: an arable field) keeps no cut
@@ -251,7 +251,7 @@ struct MarkerEngine {
     /// Stage 2: the markers of every detector of the option file, by type, each within its own
     /// season window; and the coherence series that can rule a cut out of a Sentinel-2 hole
     /// (see `decide`). A new detector type is one more case here.
-    func detect(_ input: SeasonInput, _ observations: [Observed], year: Int, coherenceReference: [Int: Double],
+    func detect(_ input: SeasonInput, _ observations: [Observed], year: Int, coherence: AreaCoherence,
                 season: [Int: Double]) -> (markers: [Marker], watchers: [(Int, Int) -> Bool]) {
         let clean = input.clean
         // Smoothed daily segments only for the detectors that want them.
@@ -264,10 +264,10 @@ struct MarkerEngine {
             switch d.type {
             case "cut":
                 let radar = d.coherence ?? true ? coherencePairs(observations, year: year, window: w) : []
-                markers += cuts(d, clean, floors: input.floors, season: d.regional ?? true ? season : [:], radar: radar, reference: coherenceReference, window: w)
+                markers += cuts(d, clean, floors: input.floors, season: d.regional ?? true ? season : [:], radar: radar, area: coherence, window: w)
                 if !radar.isEmpty { watchers.append(CoherenceCutDetector(d).watcher(radar)) }
             case "spell": markers += spells(d, clean, w, season: season)
-            case "harvest": markers += harvests(d, clean, observations, year: year, reference: coherenceReference, window: w)
+            case "harvest": markers += harvests(d, clean, observations, year: year, reference: coherence.reference, window: w)
             case "drop", "rise": markers += drops(d, segments, w)
             case "state":
                 let detector = StateChangeDetector(minChange: d.min_change ?? 0.2, days: d.days ?? 30)
@@ -402,13 +402,13 @@ struct MarkerEngine {
     /// observation in the 20 days before or the 10 days after it) and found none near it; an
     /// optical cut that a coherence rise accompanies says so (`confirmed_by`).
     func cuts(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], floors: [IndexPoint] = [], season: [Int: Double] = [:], radar: [IndexPoint],
-              reference: [Int: Double] = [:], window w: DayTest) -> [Marker] {
+              area: AreaCoherence = AreaCoherence(), window w: DayTest) -> [Marker] {
         var out: [Marker] = []
         // Unconfirmed falls (no data after them to tell) are not kept: they prove nothing.
         let cutDetector = CutDetector(d)
         let optical = cutDetector.detect(clean, floors: floors, season: season).filter { $0.kind != .unconfirmed && w($0.event.date) }
         // A rise after the growing season is the sward's senescence, not a cut (as for optical falls).
-        let rises = radar.isEmpty ? [] : CoherenceCutDetector(d).detect(radar, reference: reference).filter { Days.dayOfYear($0.event.date) <= cutDetector.growingSeasonEnd }
+        let rises = radar.isEmpty ? [] : CoherenceCutDetector(d).detect(radar, reference: area.reference, weather: area.weather).filter { Days.dayOfYear($0.event.date) <= cutDetector.growingSeasonEnd }
         for f in optical {
             var details = ["uncertainty_days": String(f.uncertainty)]
             if let r = f.regrowth { details["regrowth"] = Format.double("%.3f", r) }

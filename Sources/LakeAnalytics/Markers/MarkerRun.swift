@@ -295,7 +295,7 @@ public struct MarkerRun {
                 let info = plan.parcels[item.pid]!
                 return ParcelOutcome(plan.engine.analyse(try plan.observations(item), year: info.year, crop: info.crop, names: info.names,
                                                          regional: regional.days(for: item.pid),
-                                                         coherenceReference: regional.coherenceReference(for: item.pid),
+                                                         coherence: regional.coherence(for: item.pid),
                                                          season: regional.season(for: item.pid)))
             }, deliver: { pid, outcome in
                 try writer.write(pid: pid, outcome)

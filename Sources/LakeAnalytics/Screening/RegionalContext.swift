@@ -22,6 +22,11 @@ import LakeStore
 /// The same sample gives each area's typical Sentinel-1 coherence on every pair (the median of
 /// at least `minParcels` parcels): rain, wind, calm or frost between two acquisitions move the
 /// coherence of every field of the area together, and the coherence cut detector divides it out.
+/// And the area's **weather** on every pair: the median over the sampled parcels of the pair's
+/// coherence as a share of the parcel's own level around it (the median of its pairs within
+/// `weatherDays`), about 0.6 after rain, 1 on an ordinary pair. Unlike the typical coherence, it
+/// does not follow the mix of crops: in spring, when bare arable fields lift the typical
+/// coherence to 0.5–0.6, a meadow's 0.14 is as far from it as its cut's 0.35.
 public struct RegionalContext: Sendable {
     public var size = 5_000.0
     public var samplePerArea = 32
@@ -36,6 +41,8 @@ public struct RegionalContext: Sendable {
     private(set) var area: [Int64: Int64] = [:]
     private(set) var shared: [Int64: Set<Int>] = [:]
     private(set) var coherence: [Int64: [Int: Double]] = [:]
+    private(set) var weather: [Int64: [Int: Double]] = [:]
+    public var weatherDays = 15
     private(set) var season: [Int64: [Int: Double]] = [:]
 
     public init() {}
@@ -48,10 +55,10 @@ public struct RegionalContext: Sendable {
 
     public var sharedDates: Int { shared.values.reduce(0) { $0 + $1.count } }
 
-    /// The area's typical coherence per pair day, for the parcel's area (empty when unknown).
-    func coherenceReference(for pid: Int64) -> [Int: Double] {
-        guard let a = area[pid] else { return [:] }
-        return coherence[a] ?? [:]
+    /// The area's typical coherence and weather per pair day, for the parcel's area (empty when unknown).
+    func coherence(for pid: Int64) -> AreaCoherence {
+        guard let a = area[pid] else { return AreaCoherence() }
+        return AreaCoherence(reference: coherence[a] ?? [:], weather: weather[a] ?? [:])
     }
 
     /// The median signal of the selection's sampled parcels of the parcel's area per day (empty
@@ -169,8 +176,28 @@ public struct RegionalContext: Sendable {
         return out
     }
 
-    /// Learns each area's typical coherence per pair day from the sampled parcels' pairs.
-    mutating func learnCoherence(_ samples: [(pid: Int64, values: [(Int, Double)])]) { coherence = medians(samples) }
+    /// Learns each area's typical coherence and weather per pair day from the sampled parcels' pairs.
+    mutating func learnCoherence(_ samples: [(pid: Int64, values: [(Int, Double)])]) {
+        coherence = medians(samples)
+        weather = medians(samples.map { ($0.pid, Self.relative($0.values, days: weatherDays)) })
+    }
+
+    /// Each of a parcel's pairs as a share of its own level around it: the median of its pairs
+    /// within `days` (itself included), where that level is above 0.02.
+    static func relative(_ values: [(Int, Double)], days: Int) -> [(Int, Double)] {
+        let sorted = values.sorted { $0.0 < $1.0 }
+        var out: [(Int, Double)] = [], near: [Double] = []
+        out.reserveCapacity(sorted.count)
+        var lo = 0
+        for (day, v) in sorted {
+            while sorted[lo].0 < day - days { lo += 1 }
+            near.removeAll(keepingCapacity: true)
+            for j in lo..<sorted.count { guard sorted[j].0 <= day + days else { break }; near.append(sorted[j].1) }
+            guard let level = RobustStatistics.median(reordering: &near), level > 0.02 else { continue }
+            out.append((day, v / level))
+        }
+        return out
+    }
 
     /// Learns each area's season from the usable values of its sampled parcels of the selection.
     mutating func learnSeason(_ samples: [(pid: Int64, values: [(Int, Double)])]) { season = medians(samples) }
