@@ -158,8 +158,10 @@ public struct CoherenceCutDetector: Sendable {
             let e = levels.excess(k)
             return e.share >= minRise * share && e.coherence >= rise * share
         }
-        // The same pairs with the weather divided out, read in coherence (see 3. above).
-        let free = Levels(pairs.map { p in IndexPoint(day: p.day, value: p.value / max(0.2, weather[p.day] ?? 1), clear: p.clear) }, localDays: localDays)
+        // The same pairs with the weather divided out, read in coherence (see 3. above); without
+        // the area's weather there is no step to read.
+        let free = weather.isEmpty ? nil
+            : Levels(pairs.map { p in IndexPoint(day: p.day, value: p.value / max(0.2, weather[p.day] ?? 1), clear: p.clear) }, localDays: localDays)
         let leastStep = max(self.minRise, stepSpreads * (free?.noise ?? .infinity) * 2.squareRoot())
         func step(_ k: Int) -> Double {
             guard let free, k > 0, weather[pairs[k].day] != nil, weather[pairs[k - 1].day] != nil,
