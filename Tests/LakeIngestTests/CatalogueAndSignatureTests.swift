@@ -284,6 +284,42 @@ final class CatalogueAndSignatureTests: XCTestCase {
         }
     }
 
+    /// A scene-ordered histogram file is written sorted by parcel from its first row out of
+    /// order (buffered up to a memory budget, here a few dozen rows, so that it is sorted and
+    /// written in many parts): the same histograms, summaries and counts as the file in parcel
+    /// order. A histogram the file gives twice keeps the later one (counted as updated), and one
+    /// given twice alike is counted as already there.
+    func testAScenesOrderedHistogramFileLoadsAsTheParcelOrderedOne() throws {
+        let lines = try String(contentsOfFile: Paths.fixture("scl.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        let header = lines[0], body = Array(lines.dropFirst().filter { !$0.isEmpty })
+        func key(_ line: String) -> (String, String) { let f = line.split(separator: ","); return (String(f[0]), String(f[1])) }
+        let byScene = body.sorted { (key($0).1, key($0).0) < (key($1).1, key($1).0) }
+        XCTAssertNotEqual(byScene, body)
+        let (p, r) = key(body[100])
+        let repeats = ["\(p),\(r),\"{\"\"4\"\": 7, \"\"9\"\": 3}\"", body[200]]
+        func load(_ rows: [String], budget: Int? = nil) throws -> (Lake, IngestSummary) {
+            let lake = try demoLake()
+            var o = SignatureIngestOptions()
+            if let budget { o.sortMemoryBudget = budget }
+            return (lake, try SignatureIngest(lake: lake).run(path: try write(([header] + rows + repeats).joined(separator: "\n") + "\n", "hists.csv"), options: o))
+        }
+        let (parcels, a) = try load(body)
+        let (scenes, b) = try load(byScene)
+        let (small, c) = try load(byScene, budget: 40 * 68 * 2)
+        for s in [a, b, c] { XCTAssertEqual([s.read, s.inserted, s.updated, s.skipped], [body.count + 2, body.count, 1, 1]) }
+        let sql = ["SELECT group_concat(pid || ':' || obsid || ':' || c0 || c3 || c4 || c5 || c8 || c9 || c10, ',') FROM (SELECT * FROM scl_hist ORDER BY pid, obsid)",
+                   "SELECT group_concat(pid || ':' || hex(data), ',') FROM (SELECT * FROM scl_summary ORDER BY pid)"]
+        for q in sql {
+            let expected = try parcels.db.scalar(q)?.text
+            XCTAssertNotNil(expected)
+            XCTAssertEqual(try scenes.db.scalar(q)?.text, expected)
+            XCTAssertEqual(try small.db.scalar(q)?.text, expected)
+        }
+        let changed = "SELECT c4 || ',' || c9 FROM scl_hist WHERE pid = (SELECT pid FROM parcels WHERE parcel_id = ?) AND obsid = (SELECT obsid FROM catalogue WHERE reference = ?)"
+        for lake in [parcels, scenes, small] { XCTAssertEqual(try lake.db.scalar(changed, .text(p), .text(r))?.text, "7,3") }
+        XCTAssertEqual(try small.db.scalar("SELECT count(*) FROM scl_dirty")?.int, 0)
+    }
+
     func testAFailureOnEitherSideOfThePipelineStopsBoth() {
         struct Stop: Error {}
         var consumed = 0
