@@ -284,11 +284,11 @@ final class CatalogueAndSignatureTests: XCTestCase {
         }
     }
 
-    /// A scene-ordered histogram file is written sorted by parcel from its first row out of
-    /// order (buffered up to a memory budget, here a few dozen rows, so that it is sorted and
-    /// written in many parts): the same histograms, summaries and counts as the file in parcel
-    /// order. A histogram the file gives twice keeps the later one (counted as updated), and one
-    /// given twice alike is counted as already there.
+    /// A scene-ordered histogram file is sorted by parcel from its first row out of order (in
+    /// memory, or here in 4 KiB: a hundred rows a run file, merged) and written in that order:
+    /// the same histograms, summaries and counts as the file in parcel order. A histogram the
+    /// file gives twice keeps the later one (counted as updated), and one given twice alike is
+    /// counted as already there. No run file stays behind.
     func testAScenesOrderedHistogramFileLoadsAsTheParcelOrderedOne() throws {
         let lines = try String(contentsOfFile: Paths.fixture("scl.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
         let header = lines[0], body = Array(lines.dropFirst().filter { !$0.isEmpty })
@@ -305,7 +305,7 @@ final class CatalogueAndSignatureTests: XCTestCase {
         }
         let (parcels, a) = try load(body)
         let (scenes, b) = try load(byScene)
-        let (small, c) = try load(byScene, budget: 40 * 68 * 2)
+        let (small, c) = try load(byScene, budget: 1 << 14)
         for s in [a, b, c] { XCTAssertEqual([s.read, s.inserted, s.updated, s.skipped], [body.count + 2, body.count, 1, 1]) }
         let sql = ["SELECT group_concat(pid || ':' || obsid || ':' || c0 || c3 || c4 || c5 || c8 || c9 || c10, ',') FROM (SELECT * FROM scl_hist ORDER BY pid, obsid)",
                    "SELECT group_concat(pid || ':' || hex(data), ',') FROM (SELECT * FROM scl_summary ORDER BY pid)"]
@@ -318,6 +318,15 @@ final class CatalogueAndSignatureTests: XCTestCase {
         let changed = "SELECT c4 || ',' || c9 FROM scl_hist WHERE pid = (SELECT pid FROM parcels WHERE parcel_id = ?) AND obsid = (SELECT obsid FROM catalogue WHERE reference = ?)"
         for lake in [parcels, scenes, small] { XCTAssertEqual(try lake.db.scalar(changed, .text(p), .text(r))?.text, "7,3") }
         XCTAssertEqual(try small.db.scalar("SELECT count(*) FROM scl_dirty")?.int, 0)
+        let folder = URL(fileURLWithPath: small.path).deletingLastPathComponent().path
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".lake-sort") }, [])
+        // The bytes a sorted histogram is kept as: twelve varints, back as they were.
+        var bytes: [UInt8] = []
+        let counts = [0, 1, 127, 128, 16_383, 16_384, 1 << 40, 0, 5, 0, 0, 999_999_999_999]
+        SCLHistogramBytes.append(counts, to: &bytes)
+        XCTAssertEqual(bytes.withUnsafeBytes { SCLHistogramBytes.decode($0) }, counts)
+        XCTAssertNil(bytes.dropLast().withUnsafeBytes { SCLHistogramBytes.decode($0) })
+        XCTAssertNil((bytes + [0]).withUnsafeBytes { SCLHistogramBytes.decode($0) })
     }
 
     func testAFailureOnEitherSideOfThePipelineStopsBoth() {

@@ -139,14 +139,13 @@ final class Sink {
     let runs: SignatureRuns
 
     init(lake: Lake, memoryBudget: Int) throws {
-        // 68 bytes a histogram held (its key, 12 counts, its place in the order): half the sort
-        // budget, 64 MiB by default (about 990,000 histograms).
-        histogramCapacity = max(1, min(Int(Int32.max), memoryBudget / 2 / 68))
         store = SignatureStore(db: lake.db)
         bands = try BandDictionary(db: lake.db)
         histograms = try SCLStore(db: lake.db)
         packedPathOpen = try store.pendingCount() == 0
-        runs = SignatureRuns(directory: URL(fileURLWithPath: lake.path).deletingLastPathComponent().path, memoryBudget: memoryBudget)
+        let folder = URL(fileURLWithPath: lake.path).deletingLastPathComponent().path
+        runs = SignatureRuns(directory: folder, memoryBudget: memoryBudget)
+        histogramRuns = SignatureRuns(directory: folder, memoryBudget: memoryBudget / 4)
     }
 
     func bandID(_ raw: String) throws -> UInt8? {
@@ -196,41 +195,28 @@ final class Sink {
 
     /// Histograms are written as they come while the file is in parcel order (batches of
     /// `SCLStore.batchSize`, while the other threads parse on). From the first row out of that
-    /// order they wait here, up to `histogramCapacity`, and are written sorted by parcel:
+    /// order they go to an external sort by parcel (`SignatureRuns`, a quarter of the sort
+    /// budget, then run files beside the lake) and are written in parcel order at the end:
     /// `scl_hist` is keyed by parcel and scene, so a scene-ordered file written as it comes puts
-    /// each scene's rows on every page of the table (1.46 M histograms: 7.7–8.8 s against
-    /// 4.1–4.4 s parcel-ordered, see BENCHMARKS). Rows of one key stay in file order (the later
-    /// one wins).
+    /// each scene's rows on every page of the table (1.46 M histograms: 7.6–8.8 s against
+    /// 4.1–4.7 s parcel-ordered, see BENCHMARKS). Rows of one parcel keep their file order (a
+    /// repeated histogram: the later one wins).
     var streaming = true
     var lastStreamed: (pid: Int64, obsid: Int64)?
-    var bufferedKeys: [(pid: Int64, obsid: Int64)] = []
-    /// 12 counts a histogram (a count beyond 32 bits, which no parcel has, is written at once).
-    var bufferedCounts: [UInt32] = []
-    var bufferedInOrder = true
-    let histogramCapacity: Int
+    let histogramRuns: SignatureRuns
     /// Keys distinct within a batch of `SCLStore.upsert(batch:)`.
     var pendingHistograms: [(pid: Int64, obsid: Int64, counts: [Int])] = []
 
     func scl(pid: Int64, obsid: Int64, hist: [Int], _ summary: inout IngestSummary) throws {
-        precondition(hist.count == 12, "a histogram holds the 12 SCL classes")
         if streaming {
             if let last = lastStreamed, (last.pid, last.obsid) > (pid, obsid) {
                 streaming = false
             } else {
                 lastStreamed = (pid, obsid)
-                try batch(pid, obsid, hist, &summary)
-                return
+                return try batch(pid, obsid, hist, &summary)
             }
         }
-        if bufferedKeys.count == histogramCapacity { try flushHistograms(&summary) }
-        guard hist.allSatisfy({ $0 <= UInt32.max }) else {
-            try flushHistograms(&summary)
-            try batch(pid, obsid, hist, &summary)
-            return
-        }
-        if let last = bufferedKeys.last, (last.pid, last.obsid) > (pid, obsid) { bufferedInOrder = false }
-        bufferedKeys.append((pid, obsid))
-        for c in hist { bufferedCounts.append(UInt32(c)) }
+        try histogramRuns.add(pid: pid, obsid: obsid) { SCLHistogramBytes.append(hist, to: &$0) }
     }
 
     /// Adds a histogram to the batch, written when full. A key already in the batch (the file
@@ -243,22 +229,14 @@ final class Sink {
         pendingHistograms.append((pid, obsid, counts))
     }
 
-    /// Writes the waiting histograms, in (parcel, scene, file) order, and the last batch.
+    /// Writes the last batch and the sorted histograms, in parcel order.
     func flushHistograms(_ summary: inout IngestSummary) throws {
-        var order = (0..<Int32(bufferedKeys.count)).map { $0 }
-        if !bufferedInOrder {
-            bufferedKeys.withUnsafeBufferPointer { keys in
-                order.sort { (keys[Int($0)].pid, keys[Int($0)].obsid, $0) < (keys[Int($1)].pid, keys[Int($1)].obsid, $1) }
-            }
-        }
-        for j in order {
-            let i = Int(j)
-            try batch(bufferedKeys[i].pid, bufferedKeys[i].obsid, bufferedCounts[12 * i ..< 12 * i + 12].map { Int($0) }, &summary)
+        try writeHistograms(&summary)
+        try histogramRuns.forEachInOrder { pid, obsid, bytes in
+            guard let counts = SCLHistogramBytes.decode(bytes) else { throw LakeError.database("a sorted SCL histogram cannot be read back") }
+            try batch(pid, obsid, counts, &summary)
         }
         try writeHistograms(&summary)
-        bufferedKeys.removeAll(keepingCapacity: true)
-        bufferedCounts.removeAll(keepingCapacity: true)
-        bufferedInOrder = true
     }
 
     private func writeHistograms(_ summary: inout IngestSummary) throws {
