@@ -306,7 +306,10 @@ final class CatalogueAndSignatureTests: XCTestCase {
         let (parcels, a) = try load(body)
         let (scenes, b) = try load(byScene)
         let (small, c) = try load(byScene, budget: 1 << 14)
-        for s in [a, b, c] { XCTAssertEqual([s.read, s.inserted, s.updated, s.skipped], [body.count + 2, body.count, 1, 1]) }
+        // Parcel by parcel, each parcel's scenes last to first.
+        let reversed = body.sorted { (key($0).0, key($1).1) < (key($1).0, key($0).1) }
+        let (backwards, d) = try load(reversed)
+        for s in [a, b, c, d] { XCTAssertEqual([s.read, s.inserted, s.updated, s.skipped], [body.count + 2, body.count, 1, 1]) }
         let sql = ["SELECT group_concat(pid || ':' || obsid || ':' || c0 || c3 || c4 || c5 || c8 || c9 || c10, ',') FROM (SELECT * FROM scl_hist ORDER BY pid, obsid)",
                    "SELECT group_concat(pid || ':' || hex(data), ',') FROM (SELECT * FROM scl_summary ORDER BY pid)"]
         for q in sql {
@@ -314,9 +317,10 @@ final class CatalogueAndSignatureTests: XCTestCase {
             XCTAssertNotNil(expected)
             XCTAssertEqual(try scenes.db.scalar(q)?.text, expected)
             XCTAssertEqual(try small.db.scalar(q)?.text, expected)
+            XCTAssertEqual(try backwards.db.scalar(q)?.text, expected)
         }
         let changed = "SELECT c4 || ',' || c9 FROM scl_hist WHERE pid = (SELECT pid FROM parcels WHERE parcel_id = ?) AND obsid = (SELECT obsid FROM catalogue WHERE reference = ?)"
-        for lake in [parcels, scenes, small] { XCTAssertEqual(try lake.db.scalar(changed, .text(p), .text(r))?.text, "7,3") }
+        for lake in [parcels, scenes, small, backwards] { XCTAssertEqual(try lake.db.scalar(changed, .text(p), .text(r))?.text, "7,3") }
         XCTAssertEqual(try small.db.scalar("SELECT count(*) FROM scl_dirty")?.int, 0)
         let folder = URL(fileURLWithPath: small.path).deletingLastPathComponent().path
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".lake-sort") }, [])

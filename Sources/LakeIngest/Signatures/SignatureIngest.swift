@@ -202,17 +202,19 @@ final class Sink {
     /// 4.1–4.7 s parcel-ordered, see BENCHMARKS). Rows of one parcel keep their file order (a
     /// repeated histogram: the later one wins).
     var streaming = true
-    var lastStreamed: (pid: Int64, obsid: Int64)?
+    /// The parcel of the last histogram written as it came: the file is in parcel order while
+    /// parcels do not go back (a parcel's scenes in any order: they land on the same pages).
+    var lastStreamed: Int64?
     let histogramRuns: SignatureRuns
     /// Keys distinct within a batch of `SCLStore.upsert(batch:)`.
     var pendingHistograms: [(pid: Int64, obsid: Int64, counts: [Int])] = []
 
     func scl(pid: Int64, obsid: Int64, hist: [Int], _ summary: inout IngestSummary) throws {
         if streaming {
-            if let last = lastStreamed, (last.pid, last.obsid) > (pid, obsid) {
+            if let last = lastStreamed, last > pid {
                 streaming = false
             } else {
-                lastStreamed = (pid, obsid)
+                lastStreamed = pid
                 return try batch(pid, obsid, hist, &summary)
             }
         }
