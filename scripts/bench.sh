@@ -51,17 +51,16 @@ peak $BIN/lake --db "$db" query parcel "$id"
 printf "query parcel %s: %.1f ms whole process (mean of %d), %s ms query alone, peak memory %d MB\n" "$id" "$(echo "($t1 - $t0) * 1000 / $n" | bc -l)" "$n" "$alone" "$rss"
 
 # Analytics on the parcel-ordered lake (SCL histograms loaded first, not timed as signatures).
-t0=$(now)
-peak $BIN/lake --db "$db" ingest signatures "$OUT/parcel-$P-$S/scl.csv"
-t1=$(now)
-printf "SCL histogram ingest: %d histograms in %.2f s = %.0f rows/s, peak memory %d MB\n" "$((P * S))" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P * $S / ($t1 - $t0)" | bc -l)" "$rss"
-# The same histograms scene by scene (as an extraction writes them), into the scene-ordered lake.
-if [ -f "$OUT/scene-$P-$S/scl.csv" ] && [ -f "$OUT/scene-$P-$S/bench.sqlite" ]; then
-  t0=$(now)
-  peak $BIN/lake --db "$OUT/scene-$P-$S/bench.sqlite" ingest signatures "$OUT/scene-$P-$S/scl.csv"
+# hist_ingest LABEL ORDER: times the SCL histograms of ORDER's folder into its lake.
+hist_ingest() {
+  local t0 t1; t0=$(now)
+  peak $BIN/lake --db "$OUT/$2-$P-$S/bench.sqlite" ingest signatures "$OUT/$2-$P-$S/scl.csv"
   t1=$(now)
-  printf "SCL histogram ingest (scene-ordered): %d histograms in %.2f s = %.0f rows/s, peak memory %d MB\n" "$((P * S))" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P * $S / ($t1 - $t0)" | bc -l)" "$rss"
-fi
+  printf "SCL histogram ingest%s: %d histograms in %.2f s = %.0f rows/s, peak memory %d MB\n" "$1" "$((P * S))" "$(echo "$t1 - $t0" | bc -l)" "$(echo "$P * $S / ($t1 - $t0)" | bc -l)" "$rss"
+}
+hist_ingest "" parcel
+# The same histograms scene by scene (as an extraction writes them), into the scene-ordered lake.
+if [ -f "$OUT/scene-$P-$S/scl.csv" ] && [ -f "$OUT/scene-$P-$S/bench.sqlite" ]; then hist_ingest " (scene-ordered)" scene; fi
 if [ "${BENCH_CLEAN:-0}" = 1 ]; then rm -f "$OUT"/*-"$P-$S"/signatures.csv "$OUT"/*-"$P-$S"/scl.csv; fi
 printf "lake file with signatures and SCL histograms: %.2f GB\n" "$(echo "$(stat -c %s "$db") / 1000000000" | bc -l)"
 peers_alone=$(LAKE_TIMING=1 $BIN/lake --db "$db" query peers "$id" --same any --distance 1000 --max 10 2>&1 >/dev/null | sed -n 's/query: //p')

@@ -32,6 +32,22 @@ public enum RobustStatistics {
     }
 
     /// Median absolute deviation from the median (unscaled).
+    /// For points in day order: the median of the values within `days` of each point's day (the
+    /// point itself included), nil where fewer than `least` values are that near. A level that
+    /// moves with the season, against which one day's value is read.
+    static func localMedians(_ points: [(day: Int, value: Double)], days: Int, least: Int = 1) -> [Double?] {
+        var out: [Double?] = [], near: [Double] = []
+        out.reserveCapacity(points.count)
+        var lo = 0
+        for p in points {
+            while points[lo].day < p.day - days { lo += 1 }
+            near.removeAll(keepingCapacity: true)
+            for q in points[lo...] { guard q.day <= p.day + days else { break }; near.append(q.value) }
+            out.append(near.count >= least ? median(reordering: &near) : nil)
+        }
+        return out
+    }
+
     public static func mad(_ values: [Double]) -> Double? {
         guard let m = median(values) else { return nil }
         return median(values.map { abs($0 - m) })

@@ -115,12 +115,12 @@ public struct HarvestDetector: Sendable {
     static func weatherFree(_ radar: [IndexPoint], _ reference: [Int: Double], weatherDays: Int) -> [IndexPoint] {
         guard !radar.isEmpty, !reference.isEmpty else { return radar }
         let known = radar.compactMap { p in reference[p.day].map { (day: p.day, value: $0) } }
-        var near: [Double] = []
+        let levels = RobustStatistics.localMedians(known, days: weatherDays, least: 3)
+        var k = 0   // the pair's place in `known`
         return radar.map { p in
-            guard let r = reference[p.day], r >= 0.02 else { return p }
-            near.removeAll(keepingCapacity: true)
-            for q in known where abs(q.day - p.day) <= weatherDays { near.append(q.value) }
-            guard near.count >= 3, let level = RobustStatistics.median(reordering: &near) else { return p }
+            guard let r = reference[p.day] else { return p }
+            defer { k += 1 }
+            guard r >= 0.02, let level = levels[k] else { return p }
             return IndexPoint(day: p.day, value: p.value * level / r, clear: p.clear)
         }
     }

@@ -185,18 +185,11 @@ public struct RegionalContext: Sendable {
     /// Each of a parcel's pairs as a share of its own level around it: the median of its pairs
     /// within `days` (itself included), where that level is above 0.02.
     static func relative(_ values: [(Int, Double)], days: Int) -> [(Int, Double)] {
-        let sorted = values.sorted { $0.0 < $1.0 }
-        var out: [(Int, Double)] = [], near: [Double] = []
-        out.reserveCapacity(sorted.count)
-        var lo = 0
-        for (day, v) in sorted {
-            while sorted[lo].0 < day - days { lo += 1 }
-            near.removeAll(keepingCapacity: true)
-            for j in lo..<sorted.count { guard sorted[j].0 <= day + days else { break }; near.append(sorted[j].1) }
-            guard let level = RobustStatistics.median(reordering: &near), level > 0.02 else { continue }
-            out.append((day, v / level))
+        let sorted = values.map { (day: $0.0, value: $0.1) }.sorted { $0.day < $1.day }
+        return zip(sorted, RobustStatistics.localMedians(sorted, days: days)).compactMap { p, level in
+            guard let level, level > 0.02 else { return nil }
+            return (p.day, p.value / level)
         }
-        return out
     }
 
     /// Learns each area's season from the usable values of its sampled parcels of the selection.

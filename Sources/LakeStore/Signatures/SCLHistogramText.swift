@@ -45,3 +45,23 @@ public enum SCLHistogramText {
     }
 
 }
+
+/// An SCL histogram's 12 class counts as the bytes of a sort row (`SignatureRuns`): each a
+/// varint (most are 0 or under 16,384: 12–20 bytes instead of 96).
+public enum SCLHistogramBytes {
+    public static func append(_ counts: [Int], to bytes: inout [UInt8]) {
+        for c in counts { ByteWriter.varint(UInt64(max(0, c)), to: &bytes) }
+    }
+
+    /// The 12 counts, or nil when the bytes are not 12 varints.
+    public static func decode(_ bytes: UnsafeRawBufferPointer) -> [Int]? {
+        var r = ByteReader(bytes)
+        var out: [Int] = []
+        out.reserveCapacity(12)
+        for _ in 0..<12 {
+            guard let v = try? r.varint(), v <= UInt64(Int.max) else { return nil }
+            out.append(Int(v))
+        }
+        return r.atEnd ? out : nil
+    }
+}

@@ -8,8 +8,9 @@ import Glibc
 #endif
 
 /// An external sort of one load's signature rows by parcel, in bounded memory: rows (all bands
-/// of one parcel and scene, in `PendingCodec` form; or a scene's SCL histogram) are kept in memory until `memoryBudget`
-/// bytes, then sorted by parcel and written to a run file beside the lake; at the end the runs
+/// of one parcel and scene, in `PendingCodec` form; or an SCL histogram, `SCLHistogramBytes`)
+/// are kept in memory until `memoryBudget` bytes, then sorted by parcel and written to a run
+/// file beside the lake; at the end the runs
 /// are merged (a heap over their heads) and handed out in parcel order, arrival order within a
 /// parcel — the order the pending log's merge reads its rows in.
 ///
@@ -56,8 +57,7 @@ public final class SignatureRuns {
         try add(pid: pid, obsid: obsid) { PendingCodec.append(bands, to: &$0) }
     }
 
-    /// Adds a row whose bytes `write` appends (any form: the sort only keeps them with their key;
-    /// the load's SCL histograms use it too, see `SCLHistogramBytes`).
+    /// Adds a row whose bytes `write` appends (any form: the sort only keeps them with their key).
     public func add(pid: Int64, obsid: Int64, _ write: (inout [UInt8]) -> Void) throws {
         let offset = arena.count
         write(&arena)
@@ -197,37 +197,5 @@ public final class SignatureRuns {
             guard let head else { return }
             try buffer.withUnsafeBytes { b in try body(UnsafeRawBufferPointer(rebasing: b[(position + 20)..<(position + 20 + head.length)])) }
         }
-    }
-}
-
-/// An SCL histogram's 12 class counts as the bytes of a sort row: each an unsigned LEB128
-/// varint (most are 0 or under 16,384: 12–20 bytes instead of 96).
-public enum SCLHistogramBytes {
-    public static func append(_ counts: [Int], to bytes: inout [UInt8]) {
-        for c in counts {
-            var v = UInt64(max(0, c))
-            while v >= 0x80 { bytes.append(UInt8(v & 0x7F) | 0x80); v >>= 7 }
-            bytes.append(UInt8(v))
-        }
-    }
-
-    /// The 12 counts, or nil when the bytes are not 12 varints.
-    public static func decode(_ bytes: UnsafeRawBufferPointer) -> [Int]? {
-        var out: [Int] = []
-        out.reserveCapacity(12)
-        var i = 0
-        while out.count < 12 {
-            var v: UInt64 = 0, shift: UInt64 = 0
-            while true {
-                guard i < bytes.count, shift < 64 else { return nil }
-                let b = bytes[i]; i += 1
-                v |= UInt64(b & 0x7F) << shift
-                if b < 0x80 { break }
-                shift += 7
-            }
-            guard v <= UInt64(Int.max) else { return nil }
-            out.append(Int(v))
-        }
-        return i == bytes.count ? out : nil
     }
 }
