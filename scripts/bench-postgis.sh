@@ -48,13 +48,23 @@ sqlite3 -csv "$db" "SELECT obsid, replace(replace(obstime, 'T', ' '), 'Z', ''), 
   | pg_psql -qc "\\copy dias_catalogue (id, obstime, reference, sensor, card, status) FROM STDIN WITH (FORMAT csv)"
 # The JRC tables key rows by pid and obsid: the generated CSVs (parcel_id, reference) mapped once.
 jrc="$DIR/jrc_s2_signatures.csv"; jrch="$DIR/jrc_s2_hists.csv"
-if [ ! -f "$jrc" ] || [ ! -f "$jrch" ]; then
+# The scene-ordered histograms (as an extraction writes them, scene by scene) of scripts/bench.sh,
+# when it made them: the same parcels and scenes, so the same keys.
+SCENE="$OUT/scene-$P-$S"; jrchs="$SCENE/jrc_s2_hists.csv"; [ -f "$SCENE/scl.csv" ] || jrchs=""
+# jrc_hists CSV OUT: the histogram CSV with parcel_id and reference replaced by pid and obsid.
+jrc_hists() {
+  awk -F, 'NR == FNR { if ($1 == "P") pid[$2] = $3; else obs[$2] = $3; next }
+           FNR > 1 { p = pid[$1]; o = obs[$2]; sub(/^[^,]*,[^,]*,/, ""); print p "," o "," $0 }' "$DIR/keys.csv" "$1" > "$2.tmp" && mv "$2.tmp" "$2"
+}
+if [ ! -f "$jrc" ] || [ ! -f "$jrch" ] || { [ -n "$jrchs" ] && [ ! -f "$jrchs" ]; }; then
   sqlite3 -csv "$db" "SELECT 'P', parcel_id, pid FROM parcels UNION ALL SELECT 'S', reference, obsid FROM catalogue" > "$DIR/keys.csv"
   awk -F, 'NR == FNR { if ($1 == "P") pid[$2] = $3; else obs[$2] = $3; next }
            FNR > 1 { $1 = pid[$1]; $2 = obs[$2]; print }' OFS=, "$DIR/keys.csv" "$DIR/signatures.csv" > "$jrc.tmp" && mv "$jrc.tmp" "$jrc"
-  awk -F, 'NR == FNR { if ($1 == "P") pid[$2] = $3; else obs[$2] = $3; next }
-           FNR > 1 { p = pid[$1]; o = obs[$2]; sub(/^[^,]*,[^,]*,/, ""); print p "," o "," $0 }' "$DIR/keys.csv" "$DIR/scl.csv" > "$jrch.tmp" && mv "$jrch.tmp" "$jrch"
+  jrc_hists "$DIR/scl.csv" "$jrch"
+  [ -z "$jrchs" ] || jrc_hists "$SCENE/scl.csv" "$jrchs"
 fi
+# A lake with parcels and scenes only, for the scene-ordered histograms (copied before any ingest).
+[ -z "$jrchs" ] || cp "$db" "$DIR/pg-side-scene.sqlite"
 
 # --- Ingest: lake's ingest of the JRC-form CSV against COPY of the same rows ------------------------
 echo "ingest ($rows signature rows, $hists SCL histograms):" >&2
@@ -68,6 +78,17 @@ lake_scl=$(echo "$hists / ($t1 - $t0)" | bc -l)
 t0=$(now); pg_psql -qc "\\copy aoi_s2_hists FROM '$jrch' WITH (FORMAT csv)"; t1=$(now)
 pg_scl=$(echo "$hists / ($t1 - $t0)" | bc -l)
 record "SCL histogram ingest, rows/s (PostGIS: COPY, json)" "$(printf %.0f "$lake_scl")" "$(printf %.0f "$pg_scl")" "$(ratio "$lake_scl" "$pg_scl")"
+if [ -n "$jrchs" ]; then
+  # Scene order: each scene's rows land on every parcel's pages in lake's (pid, obsid) key; a heap
+  # table appends them wherever they come. Both into tables holding no histograms yet.
+  pg_psql -qc "CREATE TABLE aoi_s2_hists_scene (pid integer, obsid integer, hist json); CREATE INDEX aoi_s2_hists_scene_pidx ON aoi_s2_hists_scene USING btree (pid)"
+  t0=$(now); $BIN/lake --db "$DIR/pg-side-scene.sqlite" ingest signatures "$SCENE/scl.csv" >/dev/null 2>&1; t1=$(now)
+  lake_scls=$(echo "$hists / ($t1 - $t0)" | bc -l)
+  t0=$(now); pg_psql -qc "\\copy aoi_s2_hists_scene FROM '$jrchs' WITH (FORMAT csv)"; t1=$(now)
+  pg_scls=$(echo "$hists / ($t1 - $t0)" | bc -l)
+  record "SCL histogram ingest, scene-ordered, rows/s (COPY, json)" "$(printf %.0f "$lake_scls")" "$(printf %.0f "$pg_scls")" "$(ratio "$lake_scls" "$pg_scls")"
+  rm -f "$DIR/pg-side-scene.sqlite"; pg_psql -qc "DROP TABLE aoi_s2_hists_scene"
+fi
 pg_psql -qc "VACUUM ANALYZE"
 lake_bytes=$(stat -c %s "$db"); pg_bytes=$(pg_psql -Atc "SELECT pg_database_size('lake')")
 record "file / database size, MB" "$((lake_bytes / 1000000))" "$((pg_bytes / 1000000))" "$(ratio "$lake_bytes" "$pg_bytes")"
