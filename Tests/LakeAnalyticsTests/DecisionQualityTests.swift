@@ -1082,4 +1082,39 @@ final class DecisionQualityTests: XCTestCase {
         }
         XCTAssertNil(RobustStatistics.median([]))
     }
+
+    /// A soy field, bare but for two summer months: its clear line of blue against red is its
+    /// soil's (with the day-to-day aerosol that lifts blue), and its green canopy (as blue as it
+    /// is red) lies far above that line, where haze would lift it. The crop check's screening
+    /// keeps the clear peak (greener than the parcel's usual), so the profile has the bins that
+    /// tell soy from potato. The SCL-clear observations (B02, B04, B08, B11) of a generated
+    /// fixture parcel (seed 31, P001458, soy declared as potato, which the check called green
+    /// when the peak was lost); its labels say 07-29, 08-08 and 08-13 were clear.
+    func testTheCropChecksScreeningKeepsASummerCropsGreenPeak() throws {
+        let bands: [(String, Double, Double, Double, Double)] = [
+            ("01-01", 566, 1083, 1638, 2571), ("01-11", 924, 1392, 1851, 2543), ("01-21", 566, 1130, 1603, 2588),
+            ("01-31", 864, 1334, 1650, 2658), ("02-05", 574, 1121, 1594, 2601), ("02-10", 777, 1310, 1721, 2627),
+            ("02-20", 740, 1276, 1727, 2634), ("03-06", 558, 1114, 1618, 2576), ("03-11", 841, 1295, 1753, 2606),
+            ("03-16", 629, 1150, 1665, 2571), ("03-21", 560, 1142, 1580, 2588), ("03-26", 553, 1104, 1632, 2565),
+            ("04-10", 850, 1324, 1677, 2655), ("04-15", 1216, 1614, 2023, 2554), ("04-25", 560, 1128, 1579, 2616),
+            ("04-30", 874, 1366, 1747, 2581), ("05-10", 1093, 1526, 1950, 2539), ("05-25", 562, 1076, 1683, 2544),
+            ("05-30", 1234, 1550, 1941, 2660), ("06-14", 828, 1168, 2005, 2458), ("07-09", 667, 756, 3838, 2002),
+            ("07-29", 430, 453, 5694, 1773), ("08-03", 671, 630, 4924, 1852), ("08-08", 447, 456, 5346, 1792),
+            ("08-13", 444, 446, 5681, 1761), ("08-28", 945, 832, 4617, 1920), ("09-07", 465, 656, 3029, 2033),
+            ("09-17", 918, 1272, 2305, 2472), ("09-27", 550, 1061, 1713, 2511), ("10-07", 564, 1141, 1563, 2594),
+            ("10-12", 816, 1295, 1691, 2628), ("10-17", 556, 1135, 1607, 2593), ("10-22", 1241, 1691, 2062, 2696),
+            ("10-27", 1099, 1493, 1796, 2678), ("11-06", 700, 1220, 1656, 2605), ("11-11", 675, 1193, 1646, 2594),
+            ("11-16", 1207, 1656, 2114, 2731), ("11-26", 574, 1136, 1581, 2596), ("12-01", 564, 1112, 1611, 2589),
+            ("12-06", 563, 1109, 1631, 2569), ("12-11", 554, 1113, 1615, 2573), ("12-16", 577, 1156, 1595, 2602),
+            ("12-26", 572, 1120, 1620, 2579)]
+        let series = bands.map { Observed(day: Days.number("2024-" + $0.0)!, clear: true, means: [$0.1, $0.2, $0.3, $0.4, nil, nil, nil]) }
+        let peak = ["07-29", "08-08", "08-13"].map { d in series.firstIndex { $0.day == Days.number("2024-" + d)! }! }
+        let check = MarkerEngine(options: try CropCheck.observationOptions()).screened(series, year: 2024, regional: [])
+        XCTAssertEqual(peak.map { check.verdicts[$0] }, [.clear, .clear, .clear])
+        // Without the guard (a meadow's screening) the soil's line takes the peak for haze.
+        var plain = try CropCheck.observationOptions()
+        plain.screening?.greener_than_usual = nil
+        let meadow = MarkerEngine(options: plain).screened(series, year: 2024, regional: [])
+        XCTAssertEqual(peak.map { meadow.verdicts[$0] }, [.haze, .haze, .haze])
+    }
 }

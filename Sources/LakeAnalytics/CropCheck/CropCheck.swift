@@ -136,13 +136,7 @@ public struct CropCheck {
 
     public func run(_ options: CropCheckOptions, scope: ParcelScope, optionsText: String) throws -> Summary {
         let started = Date()
-        // The observation chain of a markers run with screening on (regional context included).
-        let markerOptions = try YAMLDecoder().decode(MarkerOptions.self, from: """
-            name: crop-check
-            signal: ndvi
-            observations: {cloud_classes: [3, 8, 9, 10, 11], require_scl: false}
-            screening: {enabled: true, regional: true}
-            """)
+        let markerOptions = try Self.observationOptions()
         let runner = MarkerRun(lake: lake)
         let plan = try runner.plan(markerOptions, scope: scope)
         let db = lake.db
@@ -213,6 +207,21 @@ public struct CropCheck {
             try RunLog.finish(db, run: summary.run, summary: summary.json)
         } }
         return summary
+    }
+
+    /// The observation chain of the check: a markers run's, with screening on (regional context
+    /// included). Most parcels checked are arable: their usual is their soil, and the clear line
+    /// of blue against red learned on it puts a green canopy (as blue as it is red) above the
+    /// line, where haze would lift it. Greener than usual by 0.15 is the crop, as in
+    /// options/harvest.yaml; without it a summer crop's clear peak was screened out as haze and
+    /// its profile lost the bins that tell it from the other crops.
+    static func observationOptions() throws -> MarkerOptions {
+        try YAMLDecoder().decode(MarkerOptions.self, from: """
+            name: crop-check
+            signal: ndvi
+            observations: {cloud_classes: [3, 8, 9, 10, 11], require_scl: false}
+            screening: {enabled: true, regional: true, greener_than_usual: 0.15}
+            """)
     }
 
     /// The decision for a parcel of crop `own` (see the type's documentation).
