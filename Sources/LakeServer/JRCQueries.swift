@@ -121,7 +121,7 @@ enum JRCQueries {
         let withRef = flag(p, "ref", default: false)
         let withBand = filter.bands == nil || tstype == "scl"
         let cards: Set<String> = tstype == "s2" || tstype == "scl" ? ["s2", "l1c"] : [tstype]
-        var dates: [Double?] = [], bands: [String?] = [], references: [String?] = [], hists: [String] = []
+        var dates: [Double?] = [], bands: [String?] = [], references: [String?] = [], hists: [[Int]?] = []
         var stats = [[Float?]](repeating: [], count: 8)
         func add(_ o: Observation, at time: Double?, band: String, values: SignatureStats?, hist: [Int]?) throws {
             guard dates.count < maxRows else { throw APIError(status: 413, message: "more than \(maxRows) rows; ask for one band (band=…) or raise --max-rows") }
@@ -129,10 +129,7 @@ enum JRCQueries {
             if withBand { bands.append(band) }
             for k in 0..<8 { stats[k].append(values.map { $0[k] }) }
             if withRef { references.append(o.reference) }
-            if withSCL {
-                guard let hist else { hists.append("null"); return }
-                hists.append("{" + hist.enumerated().filter { $0.element > 0 }.map { "\"\($0.offset)\":\($0.element)" }.joined(separator: ",") + "}")
-            }
+            if withSCL { hists.append(hist) }
         }
         for o in try c.series.read(pid: parcel.pid, filter: filter) where cards.contains(o.card) {
             let time = epochSeconds(o.obstime)   // once per scene, not per band
@@ -143,7 +140,7 @@ enum JRCQueries {
         for (k, name) in SignatureStats.fieldNames.enumerated() { columns[name] = .floats(stats[k]) }
         if withBand { columns["band"] = .strings(bands) }
         if withRef { columns["reference"] = .strings(references) }
-        if withSCL { columns["hist"] = .raw(hists) }
+        if withSCL { columns["hist"] = .counts(hists) }
         return JSONText.columns(columns)
     }
 

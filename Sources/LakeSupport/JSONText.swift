@@ -180,8 +180,9 @@ public enum JSONColumn {
     case doubles([Double?])
     case floats([Float?])
     case strings([String?])
-    /// Values already written as JSON (objects such as SCL histograms).
-    case raw([String])
+    /// Counts by small integer key, written as objects of the keys with a count above zero
+    /// (`{"4":310,"8":2}`: SCL histograms, indexed by class); null where nil.
+    case counts([[Int]?])
 }
 
 extension JSONText {
@@ -203,8 +204,20 @@ extension JSONText {
                 for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; if let v { out.float(v) } else { out.null() } }
             case .strings(let values):
                 for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; if let v { out.string(v) } else { out.null() } }
-            case .raw(let values):
-                for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; out.raw(v) }
+            case .counts(let values):
+                for (i, v) in values.enumerated() {
+                    if i > 0 { out.byte(UInt8(ascii: ",")) }
+                    guard let v else { out.null(); continue }
+                    out.byte(UInt8(ascii: "{"))
+                    var first = true
+                    for (key, count) in v.enumerated() where count > 0 {
+                        if !first { out.byte(UInt8(ascii: ",")) }
+                        first = false
+                        out.byte(UInt8(ascii: "\"")); out.integer(Int64(key)); out.byte(UInt8(ascii: "\"")); out.byte(UInt8(ascii: ":"))
+                        out.integer(Int64(count))
+                    }
+                    out.byte(UInt8(ascii: "}"))
+                }
             }
             out.byte(UInt8(ascii: "]"))
         }
@@ -232,12 +245,15 @@ struct JSONBytes {
             if v == .min { bytes.append(contentsOf: "9223372036854775808".utf8); return }
             v = -v
         }
+        if v < 10 { bytes.append(UInt8(48 + v)); return }
+        // Digits from the right into a stack buffer, then appended at once (one capacity check
+        // rather than one per digit: a time series answer holds thousands of counts).
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
         withUnsafeMutableBytes(of: &digits) { d in
-            repeat { d[n] = UInt8(48 + v % 10); v /= 10; n += 1 } while v > 0
-            while n > 0 { n -= 1; bytes.append(d[n]) }
+            var n = d.count
+            repeat { n -= 1; d[n] = UInt8(48 + v % 10); v /= 10 } while v > 0
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[n...]))
         }
     }
 
