@@ -200,7 +200,8 @@ public struct Screen: ParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Every observation of the parcels with its quality verdict: clear, scl, no-scl, haze, shadow, edge, regional or dip.",
         discussion: """
-            The verdicts are those a markers run of the option file uses (its cloud classes and screening); nothing is written. \
+            The verdicts are those a markers run of the option file uses (its cloud classes and screening; for a file with \
+            crop_check, the crop check's own screening); nothing is written. \
             An observation SCL flagged but its bands show clear (overrule_scl) is clear. \
             Columns: parcel_id, date, value (the option file's signal), quality; a table, or --csv / --json.
             """)

@@ -1117,4 +1117,25 @@ final class DecisionQualityTests: XCTestCase {
         let meadow = MarkerEngine(options: plain).screened(series, year: 2024, regional: [])
         XCTAssertEqual(peak.map { meadow.verdicts[$0] }, [.haze, .haze, .haze])
     }
+
+    /// `lake screen options/crop-check.yaml` shows what the crop check sees: a file with
+    /// `crop_check` is run by the crop check, which screens with its own chain, so its screen is
+    /// that chain's (it was the file's own: SCL alone, since the file has no screening section).
+    func testScreeningACropCheckFileShowsTheCropChecksVerdicts() throws {
+        let lake = try fixtureLake()
+        let (file, _) = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("crop-check.yaml").path)
+        XCTAssertNil(file.screening)
+        func verdicts(_ options: MarkerOptions) throws -> [String] {
+            var out: [String] = []
+            try MarkerRun(lake: lake).screen(options, scope: ParcelScope()) { out.append("\($0.parcelID) \($0.date) \($0.quality)") }
+            return out.sorted()
+        }
+        let shown = try verdicts(file), check = try verdicts(try CropCheck.observationOptions())
+        XCTAssertEqual(shown.count, check.count)
+        let differ = zip(shown, check).filter { $0 != $1 }
+        XCTAssertTrue(differ.isEmpty, "\(differ.count) verdicts differ, first \(differ.first.map { "\($0.0) ≠ \($0.1)" } ?? "")")
+        // The crop check's chain screens beyond SCL on the fixtures (haze, shadows, dips …).
+        let beyondSCL = shown.filter { !$0.hasSuffix(" clear") && !$0.hasSuffix(" scl") }
+        XCTAssertGreaterThan(beyondSCL.count, 0, "\(Set(shown.map { $0.split(separator: " ").last! }))")
+    }
 }

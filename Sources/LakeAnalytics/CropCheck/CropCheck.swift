@@ -215,7 +215,7 @@ public struct CropCheck {
     /// line, where haze would lift it. Greener than usual by 0.15 is the crop, as in
     /// options/harvest.yaml; without it a summer crop's clear peak was screened out as haze and
     /// its profile lost the bins that tell it from the other crops.
-    static func observationOptions() throws -> MarkerOptions {
+    public static func observationOptions() throws -> MarkerOptions {
         try YAMLDecoder().decode(MarkerOptions.self, from: """
             name: crop-check
             signal: ndvi

@@ -326,6 +326,8 @@ public struct MarkerRun {
     /// Every observation of the parcels in scope with its quality verdict (the option file's
     /// screening, regional context included), in pid and date order; nothing is written.
     public func screen(_ options: MarkerOptions, scope: ParcelScope, _ body: (ScreenedObservation) throws -> Void) throws {
+        // A file with `crop_check` runs the crop check (see `run`), which screens with its own chain.
+        let options = options.crop_check == nil ? options : try CropCheck.observationOptions()
         let db = lake.db
         let plan = try self.plan(options, scope: scope)
         if !db.isReadOnly { try db.transaction { try SCLSummary.refresh(db) } }
