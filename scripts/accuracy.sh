@@ -204,6 +204,24 @@ else
   echo "($NL absent: real labelled observations skipped)"
 fi
 
+# Real Sentinel-2 NDVI (L1C) of 32 Slovenian land-use polygons over 68 dates of 2015-2017, with
+# another tool's verdict on each: the share of the polygon's pixels s2cloudless masks. The lake
+# gets NDVI alone (no bands, no SCL): its temporal and regional context screen it.
+SI=../shared/realdata/eo-learn-testeopatch-slovenia
+if [ -d "$SI/geotiff" ]; then
+  echo "== observation screening on real Slovenian NDVI (eo-learn TestEOPatch: 32 land-use polygons × 68 dates, NDVI only) against s2cloudless's cloud mask"
+  dir="$OUT/slovenia"; rm -rf "$dir"
+  python3 scripts/slovenia-series.py prepare "$SI" "$dir" 2>/dev/null
+  db="$dir/lake.sqlite"
+  $BIN/lake --db "$db" init --srid 32633 >/dev/null
+  $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi si >/dev/null 2>&1
+  $BIN/lake --db "$db" ingest signatures "$dir/ndvi.csv" --create-scenes >/dev/null 2>&1
+  $BIN/lake --db "$db" screen options/mowing.yaml --all --csv > "$dir/screen.csv"
+  python3 scripts/slovenia-series.py score "$dir"
+else
+  echo "($SI absent: real Slovenian series skipped)"
+fi
+
 WC=../shared/realdata/worldcereal-parcel-timeseries
 if [ ! -d "$WC" ]; then echo "($WC absent: real-data agreement skipped)"; exit 0; fi
 echo "== WorldCereal parcel series (real LPIS labels): share of parcels each check finds to follow their declared crop"

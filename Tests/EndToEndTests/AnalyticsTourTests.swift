@@ -135,4 +135,48 @@ final class SQLExtensionTests: BinaryTestCase {
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(text, "0.5|0.5|0|3.0\n", String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
+
+    /// Real Sentinel-2 NDVI with another tool's verdicts: the eo-learn TestEOPatch of Slovenia
+    /// (32 land-use polygons × 68 L1C dates of 2015-2017; s2cloudless's cloud mask), as
+    /// `make accuracy` scores it (scripts/slovenia-series.py). With NDVI alone (no bands, no SCL)
+    /// the temporal and regional context screen out 504 of the 655 observations s2cloudless
+    /// finds more than half cloudy, and 95 of the 1,072 it finds clear (all on eight dates when
+    /// every parcel of the area fell together). Without the regional context, far fewer.
+    func testOnRealSlovenianNDVITheContextScreensWhatS2CloudlessCallsCloudy() throws {
+        let data = Self.root.deletingLastPathComponent().appendingPathComponent("shared/realdata/eo-learn-testeopatch-slovenia")
+        guard FileManager.default.fileExists(atPath: data.appendingPathComponent("geotiff").path) else {
+            throw XCTSkip("../shared/realdata/eo-learn-testeopatch-slovenia is not present; real-data test skipped")
+        }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdal_rasterize"), FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
+            throw XCTSkip("gdal-bin or python3 not installed")
+        }
+        let script = Self.root.appendingPathComponent("scripts/slovenia-series.py").path
+        let out = dir.appendingPathComponent("slovenia")
+        try shell("/usr/bin/python3", [script, "prepare", data.path, out.path])
+        for args in [["init", "--srid", "32633"], ["ingest", "parcels", out.appendingPathComponent("parcels.geojson").path, "--aoi", "si"],
+                     ["ingest", "signatures", out.appendingPathComponent("ndvi.csv").path, "--create-scenes"]] {
+            let r = try run(["--db", db] + args)
+            XCTAssertEqual(r.code, 0, r.err)
+        }
+        func screenedOut(_ optionFile: String) throws -> (cloudy: Double, clear: Double) {
+            let r = try run(["--db", db, "screen", optionFile, "--all", "--csv"])
+            XCTAssertEqual(r.code, 0, r.err)
+            try r.out.write(to: out.appendingPathComponent("screen.csv"), atomically: true, encoding: .utf8)
+            let score = try shell("/usr/bin/python3", [script, "score", out.path])
+            // "cloudy (s2cloudless > 50 %) screened out 504 of 655 (0.769); clear screened out 95 of 1072 (0.089)"
+            let shares = score.split(separator: "\n").last!.split(separator: "(").dropFirst().compactMap { Double($0.prefix(5)) }
+            XCTAssertEqual(shares.count, 2, score)
+            return (shares[0], shares[1])
+        }
+        let mowing = Self.root.appendingPathComponent("options/mowing.yaml").path
+        let context = try screenedOut(mowing)
+        XCTAssertGreaterThan(context.cloudy, 0.7)
+        XCTAssertLessThan(context.clear, 0.12)
+        // The same without the regional context: the dip rule alone.
+        let local = dir.appendingPathComponent("local.yaml")
+        try (try String(contentsOfFile: mowing, encoding: .utf8)).replacingOccurrences(of: "  regional: true", with: "  regional: false")
+            .write(to: local, atomically: true, encoding: .utf8)
+        let alone = try screenedOut(local.path)
+        XCTAssertLessThan(alone.cloudy, context.cloudy - 0.3)
+    }
 }
