@@ -135,7 +135,10 @@ final class SQLExtensionTests: BinaryTestCase {
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(text, "0.5|0.5|0|3.0\n", String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
     }
+}
 
+/// Screening on real data against another tool's verdicts.
+final class RealScreeningTests: BinaryTestCase {
     /// Real Sentinel-2 NDVI with another tool's verdicts: the eo-learn TestEOPatch of Slovenia
     /// (32 land-use polygons × 68 L1C dates of 2015-2017; s2cloudless's cloud mask), as
     /// `make accuracy` scores it (scripts/slovenia-series.py). With NDVI alone (no bands, no SCL)
