@@ -236,7 +236,6 @@ struct JSONBytes {
 
     mutating func byte(_ b: UInt8) { bytes.append(b) }
     mutating func null() { bytes.append(contentsOf: [110, 117, 108, 108]) }
-    mutating func raw(_ s: String) { bytes.append(contentsOf: s.utf8) }
 
     mutating func integer(_ value: Int64) {
         var v = value

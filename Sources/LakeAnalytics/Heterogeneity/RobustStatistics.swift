@@ -31,7 +31,6 @@ public enum RobustStatistics {
         }
     }
 
-    /// Median absolute deviation from the median (unscaled).
     /// For points in day order: the median of the values within `days` of each point's day (the
     /// point itself included), nil where fewer than `least` values are that near. A level that
     /// moves with the season, against which one day's value is read.
@@ -48,6 +47,7 @@ public enum RobustStatistics {
         return out
     }
 
+    /// Median absolute deviation from the median (unscaled).
     public static func mad(_ values: [Double]) -> Double? {
         guard let m = median(values) else { return nil }
         return median(values.map { abs($0 - m) })
