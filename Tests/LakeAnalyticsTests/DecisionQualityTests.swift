@@ -496,6 +496,37 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(opticalOnly.decision?.colour, "yellow")
     }
 
+    /// A cut on 06-10 in a cloudy spell from 06-05 to 07-05, regrowing slowly (a dry June): the
+    /// first clear observation after it is still low, so Sentinel-2 sees the cut but only says it
+    /// fell somewhere in those 30-odd days, and dates it 3 days before that observation (weeks late).
+    /// The coherence rise inside the gap says when: the cut is dated by it. Where no rise lies in
+    /// the gap the optical date stays.
+    func testACutSeenAcrossALongCloudyGapIsDatedByCoherenceInsideTheGap() throws {
+        let options = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path).options
+        let engine = MarkerEngine(options: options)
+        let cut = Days.number("2024-06-10")!, gapStart = Days.number("2024-06-05")!, firstLow = Days.number("2024-07-05")!
+        let optical = meadow(cuts: []).filter { $0.0 <= gapStart || $0.0 >= firstLow }
+            .map { day, v in observation(day, ndvi: day >= firstLow ? v - 0.30 * exp(-Double(day - firstLow) / 8) : v) }
+        func mowing(_ obs: [Observed]) -> [Marker] {
+            engine.analyse(obs.sorted { $0.day < $1.day }, year: 2024, crop: "6100", names: ["grassland"]).markers.filter { $0.detector == "mowing" }
+        }
+        // The observations every 5 days from 03-01: the last high one before the gap and the first low one after it.
+        let high = try XCTUnwrap(optical.last { $0.day <= gapStart }?.day), low = try XCTUnwrap(optical.first { $0.day >= firstLow }?.day)
+        let alone = mowing(optical)
+        XCTAssertEqual(alone.map(\.event.date), [low - 3], "\(alone.map { (Days.text($0.event.date), $0.details) })")
+        XCTAssertGreaterThan(low - 3 - cut, 15)
+        XCTAssertNil(alone.first?.details["dated_by"])
+        let both = mowing(optical + coherencePairs(cut: cut))
+        XCTAssertEqual(both.count, 1, "\(both.map { (Days.text($0.event.date), $0.details) })")
+        let date = try XCTUnwrap(both.first?.event.date)
+        XCTAssertTrue((-3...15).contains(date - cut), Days.text(date))
+        XCTAssertEqual(both.first?.details["dated_by"], "coherence")
+        XCTAssertEqual(both.first?.details["uncertainty_days"], String(low - high))
+        // Pairs that rise only after the first low observation (a cut later in July) date nothing.
+        let late = mowing(optical + coherencePairs(cut: Days.number("2024-07-12")!))
+        XCTAssertTrue(late.contains { $0.event.date == low - 3 && $0.details["dated_by"] == nil }, "\(late.map { (Days.text($0.event.date), $0.details) })")
+    }
+
     /// A meadow never mown, with a Sentinel-2 hole from 06-05 to 07-25: yellow from Sentinel-2
     /// alone (a cut could hide there), red where quiet coherence pairs watched the whole hole,
     /// and still yellow where a pair in the hole rose a little (not enough for a cut, too much to

@@ -409,16 +409,24 @@ struct MarkerEngine {
         let optical = cutDetector.detect(clean, floors: floors, season: season).filter { $0.kind != .unconfirmed && w($0.event.date) }
         // A rise after the growing season is the sward's senescence, not a cut (as for optical falls).
         let rises = radar.isEmpty ? [] : CoherenceCutDetector(d).detect(radar, reference: area.reference, weather: area.weather).filter { Days.dayOfYear($0.event.date) <= cutDetector.growingSeasonEnd }
+        var opticalDates: [Int] = []
         for f in optical {
             var details = ["uncertainty_days": String(f.uncertainty)]
             if let r = f.regrowth { details["regrowth"] = Format.double("%.3f", r) }
             if f.kind == .harvest { details["reason"] = "no regrowth: a harvest or ploughing, not a cut" }
-            if f.kind == .cut, rises.contains(where: { abs($0.event.date - f.event.date) <= 12 }) { details["confirmed_by"] = "coherence" }
-            out.append(Marker(detector: f.kind == .cut ? d.name : d.name + "-rejected", kind: f.kind.rawValue, event: f.event, details: details))
+            var event = f.event
+            if f.kind == .cut, let rise = Self.datingRise(f, rises, others: optical) {
+                event = Event(start: event.start, date: max(event.start + 1, rise.event.date), end: event.end, valueStart: event.valueStart,
+                              valueEnd: event.valueEnd, magnitude: event.magnitude, confidence: event.confidence)
+                details["dated_by"] = "coherence"
+                details["confirmed_by"] = "coherence"
+            } else if f.kind == .cut, rises.contains(where: { abs($0.event.date - f.event.date) <= 12 }) { details["confirmed_by"] = "coherence" }
+            opticalDates.append(event.date)
+            out.append(Marker(detector: f.kind == .cut ? d.name : d.name + "-rejected", kind: f.kind.rawValue, event: event, details: details))
         }
         for r in rises where w(r.event.date) {
             let date = r.event.date
-            guard !optical.contains(where: { abs($0.event.date - date) <= 20 }) else { continue }
+            guard !opticalDates.contains(where: { abs($0 - date) <= 20 }) else { continue }
             let seenBefore = clean.contains { $0.day < date && $0.day >= date - 20 }
             let seenAfter = clean.contains { $0.day > date && $0.day <= date + 10 }
             guard !(seenBefore && seenAfter) else { continue }
@@ -427,6 +435,22 @@ struct MarkerEngine {
                                         "rise": Format.double("%.3f", r.event.magnitude)]))
         }
         return out
+    }
+
+    /// The coherence rise that dates an optical cut seen across a long Sentinel-2 gap: Sentinel-2
+    /// only says the cut fell between its last high and first low observation (dated 3 days
+    /// before the low one, see `CutDetector`); where that gap is wider than two coherence pairs
+    /// and a rise of coherence starts inside it, the rise says when (to a pair), so the cut is
+    /// dated there. Where there are several, the latest: the first low observation shows the
+    /// last cut before it (an earlier one has regrown more), and the earlier rises stay cuts of
+    /// their own. A rise that another optical cut explains (within 12 days of it, as
+    /// `confirmed_by` counts) dates nothing else.
+    static func datingRise(_ f: CutDetector.Found, _ rises: [CoherenceCutDetector.Found], others: [CutDetector.Found]) -> CoherenceCutDetector.Found? {
+        let high = f.event.start, low = f.event.start + f.uncertainty
+        return rises.filter { r in
+            f.uncertainty > 2 * r.pairDays && r.event.date > high - 3 && r.event.date < low - 3
+                && !others.contains { $0.event.date != f.event.date && abs($0.event.date - r.event.date) <= 12 }
+        }.last
     }
 
     func combine(_ input: [Marker]) -> [Marker] {
