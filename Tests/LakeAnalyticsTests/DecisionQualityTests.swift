@@ -678,6 +678,21 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(CoherenceCutDetector().detect(calm, reference: [calm[14].day: 0.35]).count, 1)
     }
 
+    /// After a cut the stubble holds still for a few pairs; one of them lower (a local shower, a
+    /// noisy estimate) splits the run of high pairs in two, but a sward does not grow back and get
+    /// cut again within two pairs: one cut, dated by the first high pair. Three pairs back at the
+    /// sward's level between two rises are two cuts.
+    func testOnePairLowerAmongTheStubblesHighPairsIsNotASecondCut() {
+        var pairs = coherencePairs(cut: nil).map { IndexPoint(day: $0.day, value: $0.coherence!, clear: true) }
+        func set(_ k: Int, _ v: Double) { pairs[k] = IndexPoint(day: pairs[k].day, value: v, clear: true) }
+        set(12, 0.06); set(13, 0.48); set(14, 0.21); set(15, 0.46); set(16, 0.36)
+        let found = CoherenceCutDetector().detect(pairs)
+        XCTAssertEqual(found.map { Days.text($0.event.date) }, [Days.text(pairs[13].day - 6 - 2)])
+        set(14, 0.2); set(15, 0.185); set(16, 0.2); set(17, 0.47); set(18, 0.36)
+        let two = CoherenceCutDetector().detect(pairs)
+        XCTAssertEqual(two.map { Days.text($0.event.date) }, [Days.text(pairs[13].day - 8), Days.text(pairs[17].day - 8)])
+    }
+
     /// The area's weather on a pair is its parcels' coherence as a share of their own level,
     /// whatever their crops: rain halving every field is 0.5 whether the fields are bare (0.55)
     /// or meadows (0.14); the typical coherence is the mix of the two.

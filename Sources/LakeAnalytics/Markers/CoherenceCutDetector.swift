@@ -19,7 +19,8 @@
 ///    divided by the area's reference) and whose coherence exceeds level × reference by
 ///    `spreads` times the parcel's pair-to-pair noise (1.4826 · MAD of consecutive differences
 ///    of what the level does not explain / √2), right after one that is not (each run of high
-///    pairs is one event).
+///    pairs is one event, and so are two runs one pair apart: the stubble of one cut with a
+///    lower pair in it, since a sward does not grow back and get cut again within two pairs).
 /// 3. **Step**: or, where the area's weather is known on both pairs (`weather`: the area's
 ///    pairs as a share of their own level, see `RegionalContext`), a pair whose coherence lies
 ///    at least `minRise` and `stepSpreads` times the noise of a difference above the pair before
@@ -178,10 +179,18 @@ public struct CoherenceCutDetector: Sendable {
         }
         var out: [Found] = []
         var k = 1
+        var previousEnd: Int?
         while k < pairs.count {
             guard starts(k), !starts(k - 1) else { k += 1; continue }
             var end = k
             while end + 1 < pairs.count && starts(end + 1) { end += 1 }
+            // High again one pair after a run of high pairs: the same stubble, one pair lower
+            // between (local rain, a noisy estimate), not a second cut — a sward does not grow
+            // back and get cut again within two pairs.
+            if let last = previousEnd, pairs[k].day - pairs[last].day <= 2 * levels.pairDays {
+                previousEnd = end; k = end + 1; continue
+            }
+            previousEnd = end
             let top = (k...end).max { levels.excess($0).share < levels.excess($1).share }!
             let e = levels.excess(top)
             let start = pairs[k].day - levels.pairDays
