@@ -285,8 +285,9 @@ final class CatalogueAndSignatureTests: XCTestCase {
     }
 
     /// A scene-ordered histogram file is sorted by parcel from its first row out of order (in
-    /// memory, or here in 4 KiB: a hundred rows a run file, merged) and written in that order:
-    /// the same histograms, summaries and counts as the file in parcel order. A histogram the
+    /// memory, in chunks written on another thread while it is read, or here in 4 KiB: a
+    /// hundred rows a run file, merged) and written in that order: the same histograms,
+    /// summaries and counts as the file in parcel order. A histogram the
     /// file gives twice keeps the later one (counted as updated), and one given twice alike is
     /// counted as already there. No run file stays behind.
     func testAScenesOrderedHistogramFileLoadsAsTheParcelOrderedOne() throws {
@@ -304,12 +305,30 @@ final class CatalogueAndSignatureTests: XCTestCase {
             return (lake, try SignatureIngest(lake: lake).run(path: try write(([header] + rows + repeats).joined(separator: "\n") + "\n", "hists.csv"), options: o))
         }
         let (parcels, a) = try load(body)
+        // In parcel order the histograms are written as they come; the two repeats after the
+        // last parcel are out of order: one chunk of two.
+        XCTAssertEqual(HistogramChunks.lastChunks, 1)
+        // Out of order, in a lake of 20 parcels: sorted and written in one chunk at the end
+        // (a quarter of 128 MiB holds all 722 rows), in chunks of 400 rows (20 scenes of each
+        // parcel) written on another thread while the file is read, and with 64-row chunks
+        // (3 scenes of each: too few) through the external sort's run files.
         let (scenes, b) = try load(byScene)
+        XCTAssertEqual(HistogramChunks.lastChunks, 1)
+        let (chunked, e) = try load(byScene, budget: 400 * 4 * 64)
+        XCTAssertEqual(HistogramChunks.lastChunks, 2)
         let (small, c) = try load(byScene, budget: 1 << 14)
+        XCTAssertEqual(HistogramChunks.lastChunks, 0)
+        // A file that breaks after chunks were written: the writing thread is stopped before
+        // the load's transaction rolls back, and nothing of the file stays.
+        let broken = try demoLake()
+        var o = SignatureIngestOptions(); o.sortMemoryBudget = 400 * 4 * 64
+        let path = try write(([header] + byScene).joined(separator: "\n") + "\nP000001,\"unterminated\n", "broken.csv")
+        XCTAssertThrowsError(try SignatureIngest(lake: broken).run(path: path, options: o)) { XCTAssertTrue("\($0)".contains("line \(byScene.count + 2)"), "\($0)") }
+        XCTAssertEqual(try broken.db.scalar("SELECT count(*) FROM scl_hist")?.int, 0)
         // Parcel by parcel, each parcel's scenes last to first.
         let reversed = body.sorted { (key($0).0, key($1).1) < (key($1).0, key($0).1) }
         let (backwards, d) = try load(reversed)
-        for s in [a, b, c, d] { XCTAssertEqual([s.read, s.inserted, s.updated, s.skipped], [body.count + 2, body.count, 1, 1]) }
+        for s in [a, b, c, d, e] { XCTAssertEqual([s.read, s.inserted, s.updated, s.skipped], [body.count + 2, body.count, 1, 1]) }
         let sql = ["SELECT group_concat(pid || ':' || obsid || ':' || c0 || c3 || c4 || c5 || c8 || c9 || c10, ',') FROM (SELECT * FROM scl_hist ORDER BY pid, obsid)",
                    "SELECT group_concat(pid || ':' || hex(data), ',') FROM (SELECT * FROM scl_summary ORDER BY pid)"]
         for q in sql {
@@ -318,9 +337,10 @@ final class CatalogueAndSignatureTests: XCTestCase {
             XCTAssertEqual(try scenes.db.scalar(q)?.text, expected)
             XCTAssertEqual(try small.db.scalar(q)?.text, expected)
             XCTAssertEqual(try backwards.db.scalar(q)?.text, expected)
+            XCTAssertEqual(try chunked.db.scalar(q)?.text, expected)
         }
         let changed = "SELECT c4 || ',' || c9 FROM scl_hist WHERE pid = (SELECT pid FROM parcels WHERE parcel_id = ?) AND obsid = (SELECT obsid FROM catalogue WHERE reference = ?)"
-        for lake in [parcels, scenes, small, backwards] { XCTAssertEqual(try lake.db.scalar(changed, .text(p), .text(r))?.text, "7,3") }
+        for lake in [parcels, scenes, small, backwards, chunked] { XCTAssertEqual(try lake.db.scalar(changed, .text(p), .text(r))?.text, "7,3") }
         XCTAssertEqual(try small.db.scalar("SELECT count(*) FROM scl_dirty")?.int, 0)
         let folder = URL(fileURLWithPath: small.path).deletingLastPathComponent().path
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix(".lake-sort") }, [])

@@ -22,6 +22,16 @@ extension SignatureSource {
 
     static let defaultPieceBytes = 4 << 20
 
+    /// Whether the file is a CSV of SCL histograms alone (a `hist` JSON column or `hist.0` …
+    /// `hist.11`, no band, statistics, wide bands or cloud column): its rows need nothing of
+    /// the lake but their keys.
+    static func histogramsOnly(path: String) -> Bool {
+        guard let reader = try? CSVReader(path: path), let header = try? reader.next() else { return false }
+        let columns = Columns(header.map { $0.trimmingCharacters(in: .whitespaces).lowercased() })
+        return (columns.histJSON != nil || !columns.histColumns.isEmpty) && columns.band == nil && !columns.hasStats
+            && columns.wideBands.isEmpty && columns.cloud == nil
+    }
+
     static func stream(path: String, workers: Int = 2, pieceBytes: Int = defaultPieceBytes, _ consume: (Row) throws -> Void) throws {
         let head = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).read(upToCount: 64)) ?? nil
         let first = head?.first { !($0 == 32 || $0 == 9 || $0 == 10 || $0 == 13) }

@@ -49,6 +49,15 @@ public struct SignatureIngest {
         try db.transaction {
             let resolver = try Resolver(lake: lake, options: options, path: path)
             let sink = try Sink(lake: lake, memoryBudget: options.sortMemoryBudget)
+            defer { sink.chunks?.abandon() }
+            // A histogram-only file needs nothing of the lake once its rows are keyed (unless it
+            // creates scenes): out of parcel order its histograms may be written on another
+            // thread while it is read, where chunks of a quarter of the sort memory (64 bytes
+            // a histogram) hold several scenes of every parcel in scope.
+            let chunkRows = options.sortMemoryBudget / 4 / 64
+            if !options.createScenes, SignatureSource.histogramsOnly(path: path), HistogramChunks.dense(chunkRows: chunkRows, parcels: resolver.parcels.count) {
+                sink.chunkRows = chunkRows
+            }
             try sink.histograms.beginBulk()
             let size = fileSize(path)
             let progress = Progress("signatures \(URL(fileURLWithPath: path).lastPathComponent)", total: size, unit: .bytes)
@@ -67,8 +76,8 @@ public struct SignatureIngest {
                 }
             }
             progress.finish()
-            try sink.finishSignatures()
             try sink.flushHistograms(&summary)
+            try sink.finishSignatures()
             try sink.histograms.endBulk()
             let store = SignatureStore(db: db)
             // Rows that name their scene by date only: the same date twice is one acquisition
@@ -206,47 +215,48 @@ final class Sink {
     /// parcels do not go back (a parcel's scenes in any order: they land on the same pages).
     var lastStreamed: Int64?
     let histogramRuns: SignatureRuns
-    /// Keys distinct within a batch of `SCLStore.upsert(batch:)`.
-    var pendingHistograms: [(pid: Int64, obsid: Int64, counts: [Int])] = []
+    /// The histograms written as they come, in batches.
+    var batcher = HistogramBatcher()
+    /// Out of parcel order, a histogram-only file in a lake of few enough parcels is sorted and
+    /// written chunk by chunk while it is read (`HistogramChunks`): set by the load where that
+    /// may be (`chunkRows`), the writer made at the first row out of order.
+    var chunkRows: Int?
+    var chunks: HistogramChunks?
 
     func scl(pid: Int64, obsid: Int64, hist: [Int], _ summary: inout IngestSummary) throws {
         if streaming {
             if let last = lastStreamed, last > pid {
                 streaming = false
+                if let chunkRows {
+                    // What streamed so far is written before the chunks' thread takes the lake.
+                    try batcher.flush(to: histograms)
+                    chunks = HistogramChunks(store: histograms, chunkRows: chunkRows)
+                }
             } else {
                 lastStreamed = pid
-                return try batch(pid, obsid, hist, &summary)
+                return try batcher.add(pid, obsid, hist, to: histograms)
             }
         }
+        if let chunks { return try chunks.add(pid: pid, obsid: obsid, histogram: hist) }
         try histogramRuns.add(pid: pid, obsid: obsid) { SCLHistogramBytes.append(hist, to: &$0) }
-    }
-
-    /// Adds a histogram to the batch, written when full. A key already in the batch (the file
-    /// repeats a histogram) ends the batch: its keys stay distinct. A scan of at most 64 pairs
-    /// costs less than hashing every row twice.
-    private func batch(_ pid: Int64, _ obsid: Int64, _ counts: [Int], _ summary: inout IngestSummary) throws {
-        if pendingHistograms.count == SCLStore.batchSize || pendingHistograms.contains(where: { $0.pid == pid && $0.obsid == obsid }) {
-            try writeHistograms(&summary)
-        }
-        pendingHistograms.append((pid, obsid, counts))
     }
 
     /// Writes the last batch and the sorted histograms, in parcel order.
     func flushHistograms(_ summary: inout IngestSummary) throws {
-        try writeHistograms(&summary)
+        try batcher.flush(to: histograms)
+        HistogramChunks.lastChunks = 0
+        if let chunks {
+            batcher.counts.add(try chunks.finish())
+        }
         try histogramRuns.forEachInOrder { pid, obsid, bytes in
             guard let counts = SCLHistogramBytes.decode(bytes) else { throw LakeError.database("a sorted SCL histogram cannot be read back") }
-            try batch(pid, obsid, counts, &summary)
+            try batcher.add(pid, obsid, counts, to: histograms)
         }
-        try writeHistograms(&summary)
-    }
-
-    private func writeHistograms(_ summary: inout IngestSummary) throws {
-        let counts = try histograms.upsert(batch: pendingHistograms)
-        summary.inserted += counts.inserted
-        summary.updated += counts.updated
-        summary.skipped += counts.unchanged
-        pendingHistograms.removeAll(keepingCapacity: true)
+        try batcher.flush(to: histograms)
+        summary.inserted += batcher.counts.inserted
+        summary.updated += batcher.counts.updated
+        summary.skipped += batcher.counts.unchanged
+        batcher.counts = SCLStore.Counts()
     }
 }
 

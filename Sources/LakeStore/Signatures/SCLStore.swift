@@ -29,6 +29,10 @@ public final class SCLStore {
     /// Counts of what a batch of upserts did.
     public struct Counts: Sendable {
         public var inserted = 0, updated = 0, unchanged = 0
+        public init() {}
+        public mutating func add(_ other: Counts) {
+            inserted += other.inserted; updated += other.updated; unchanged += other.unchanged
+        }
         mutating func add(_ outcome: Outcome) {
             switch outcome {
             case .inserted: inserted += 1
