@@ -351,6 +351,13 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertEqual(bytes.withUnsafeBytes { SCLHistogramBytes.decode($0) }, counts)
         XCTAssertNil(bytes.dropLast().withUnsafeBytes { SCLHistogramBytes.decode($0) })
         XCTAssertNil((bytes + [0]).withUnsafeBytes { SCLHistogramBytes.decode($0) })
+        // And as a chunk holds them: 32-bit counts, a histogram with a larger one kept whole.
+        var chunk = HistogramChunks.Chunk()
+        let usual = [0, 0, 0, 3, 120, 7, 0, 0, 2, 1, 0, 0]
+        chunk.append(pid: 1, obsid: 2, histogram: usual)
+        chunk.append(pid: 1, obsid: 3, histogram: counts)
+        XCTAssertEqual([chunk.histogram(0), chunk.histogram(1)], [usual, counts])
+        XCTAssertEqual(chunk.whole.count, 1)
     }
 
     func testAFailureOnEitherSideOfThePipelineStopsBoth() {

@@ -39,9 +39,20 @@ struct HistogramBatcher {
 /// must not touch it (a histogram-only file, whose rows need no lookup in the lake; see
 /// `SignatureIngest.run`).
 final class HistogramChunks {
+    /// Keys and the twelve class counts of each histogram, as 32-bit integers; the rare
+    /// histogram with a count beyond them (a hostile file) kept whole apart.
     struct Chunk {
         var pids: [Int64] = [], obsids: [Int64] = [], counts: [Int32] = []
+        var whole: [Int: [Int]] = [:]
         var count: Int { pids.count }
+
+        mutating func append(pid: Int64, obsid: Int64, histogram: [Int]) {
+            if histogram.count != 12 || histogram.contains(where: { Int32(exactly: $0) == nil }) { whole[count] = histogram }
+            pids.append(pid); obsids.append(obsid)
+            for k in 0..<12 { counts.append(Int32(clamping: k < histogram.count ? histogram[k] : 0)) }
+        }
+
+        func histogram(_ i: Int) -> [Int] { whole[i] ?? counts[(12 * i)..<(12 * i + 12)].map { Int($0) } }
     }
 
     let chunkRows: Int
@@ -74,8 +85,7 @@ final class HistogramChunks {
     }
 
     func add(pid: Int64, obsid: Int64, histogram: [Int]) throws {
-        filling.pids.append(pid); filling.obsids.append(obsid)
-        for k in 0..<12 { filling.counts.append(Int32(clamping: k < histogram.count ? histogram[k] : 0)) }
+        filling.append(pid: pid, obsid: obsid, histogram: histogram)
         if filling.count >= chunkRows { try submit() }
     }
 
@@ -127,8 +137,7 @@ final class HistogramChunks {
             do {
                 while let chunk = queue.take() {
                     for i in Self.parcelOrder(chunk.pids) {
-                        let histogram = chunk.counts[(12 * i)..<(12 * i + 12)].map { Int($0) }
-                        try batcher.add(chunk.pids[i], chunk.obsids[i], histogram, to: store)
+                        try batcher.add(chunk.pids[i], chunk.obsids[i], chunk.histogram(i), to: store)
                     }
                     try batcher.flush(to: store)
                 }

@@ -53,7 +53,7 @@ public struct SignatureIngest {
             // A histogram-only file needs nothing of the lake once its rows are keyed (unless it
             // creates scenes): out of parcel order its histograms may be written on another
             // thread while it is read, where chunks of a quarter of the sort memory (64 bytes
-            // a histogram) hold several scenes of every parcel in scope.
+            // a histogram) hold 16 scenes of every parcel in scope (`HistogramChunks.dense`).
             let chunkRows = options.sortMemoryBudget / 4 / 64
             if !options.createScenes, SignatureSource.histogramsOnly(path: path), HistogramChunks.dense(chunkRows: chunkRows, parcels: resolver.parcels.count) {
                 sink.chunkRows = chunkRows
