@@ -10,6 +10,12 @@ public struct Event: Sendable, Equatable {
     /// The first day the fall reached 90 % of its depth (a harvest is dated there: the field has
     /// reached stubble; the rest of the fall is smoothing and slow decay).
     public var settled: Int? = nil
+
+    /// The same event with its main date moved (another reading of when it happened).
+    public func dated(_ day: Int) -> Event {
+        Event(start: start, date: day, end: end, valueStart: valueStart, valueEnd: valueEnd, magnitude: magnitude,
+              confidence: confidence, settled: settled)
+    }
 }
 
 /// Finds falls of the signal: from a local maximum down to the next local minimum, by at least

@@ -320,10 +320,7 @@ struct MarkerEngine {
         for segment in segments {
             for found in detector.detect(segment) {
                 var e = found
-                if d.date == "start" || d.date == "end" {
-                    e = Event(start: e.start, date: d.date == "start" ? e.start : (e.settled ?? e.end), end: e.end, valueStart: e.valueStart,
-                              valueEnd: e.valueEnd, magnitude: e.magnitude, confidence: e.confidence, settled: e.settled)
-                }
+                if d.date == "start" || d.date == "end" { e = e.dated(d.date == "start" ? e.start : (e.settled ?? e.end)) }
                 if w(e.date) { markers.append(Marker(detector: d.name, kind: d.type, event: e)) }
             }
         }
@@ -415,12 +412,13 @@ struct MarkerEngine {
             if let r = f.regrowth { details["regrowth"] = Format.double("%.3f", r) }
             if f.kind == .harvest { details["reason"] = "no regrowth: a harvest or ploughing, not a cut" }
             var event = f.event
-            if f.kind == .cut, let rise = Self.datingRise(f, rises, others: optical) {
-                event = Event(start: event.start, date: max(event.start + 1, rise.event.date), end: event.end, valueStart: event.valueStart,
-                              valueEnd: event.valueEnd, magnitude: event.magnitude, confidence: event.confidence)
-                details["dated_by"] = "coherence"
-                details["confirmed_by"] = "coherence"
-            } else if f.kind == .cut, rises.contains(where: { abs($0.event.date - f.event.date) <= 12 }) { details["confirmed_by"] = "coherence" }
+            if f.kind == .cut {
+                if let rise = Self.datingRise(f, rises, others: optical) {
+                    event = event.dated(max(event.start + 1, rise.event.date))
+                    details["dated_by"] = "coherence"
+                }
+                if details["dated_by"] != nil || rises.contains(where: { abs($0.event.date - f.event.date) <= 12 }) { details["confirmed_by"] = "coherence" }
+            }
             opticalDates.append(event.date)
             out.append(Marker(detector: f.kind == .cut ? d.name : d.name + "-rejected", kind: f.kind.rawValue, event: event, details: details))
         }

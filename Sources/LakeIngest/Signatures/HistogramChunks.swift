@@ -7,7 +7,7 @@ import LakeSupport
 /// batch, so the later one is written after the earlier. A scan of at most 64 pairs costs less
 /// than hashing every row twice.
 struct HistogramBatcher {
-    private(set) var rows: [(pid: Int64, obsid: Int64, counts: [Int])] = []
+    private var rows: [(pid: Int64, obsid: Int64, counts: [Int])] = []
     var counts = SCLStore.Counts()
 
     init() { rows.reserveCapacity(SCLStore.batchSize) }
@@ -77,14 +77,13 @@ final class HistogramChunks {
     init(store: SCLStore, chunkRows: Int) {
         self.store = store
         self.chunkRows = max(chunkRows, 1)
-        reserve()
-    }
-
-    private func reserve() {
-        filling.pids.reserveCapacity(chunkRows); filling.obsids.reserveCapacity(chunkRows); filling.counts.reserveCapacity(12 * chunkRows)
     }
 
     func add(pid: Int64, obsid: Int64, histogram: [Int]) throws {
+        // A chunk's room is taken when its first row comes (none after the last).
+        if filling.count == 0 {
+            filling.pids.reserveCapacity(chunkRows); filling.obsids.reserveCapacity(chunkRows); filling.counts.reserveCapacity(12 * chunkRows)
+        }
         filling.append(pid: pid, obsid: obsid, histogram: histogram)
         if filling.count >= chunkRows { try submit() }
     }
@@ -94,7 +93,6 @@ final class HistogramChunks {
         if !started { start() }
         let chunk = filling
         filling = Chunk()
-        reserve()
         submitted += 1
         // Refused when the writer failed: its error comes out of `finish`.
         if !queue.put(chunk) { _ = try finish() }
