@@ -6,7 +6,8 @@
 # observations of ../shared/realdata/cbm-nl2020-markers, and the per-crop agreement of the crop
 # checks with the declared crop on real WorldCereal parcel series.
 #
-#   ACCURACY_PARCELS (2000), ACCURACY_SEEDS ("2024 31"), ACCURACY_SCENES (73)
+#   ACCURACY_PARCELS (2000), ACCURACY_SEEDS ("2024 31"), ACCURACY_SCENES (73),
+#   ACCURACY_OVERLAP_SEEDS ("31": the same fixtures with twice the scenes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.build/release; OUT=${ACCURACY_OUT:-bench-out/accuracy}
@@ -22,11 +23,12 @@ confusion() {
     }'
 }
 
-for seed in ${ACCURACY_SEEDS:-2024 31}; do
-  dir="$OUT/fixtures-$seed"
-  echo "== fixtures: $P parcels × $S scenes, seed $seed (planted truth: truth.csv, observation labels: quality.csv)"
-  $BIN/lake-fixtures --out "$dir" --parcels "$P" --scenes "$S" --seed "$seed" --quality --s1-days 6 2>/dev/null
-  db="$dir/lake.sqlite"; rm -f "$db"
+# A fixtures lake (DIR/lake.sqlite) of SEED with SCENES scenes, every option file's chain run
+# on it, the crop check, heterogeneity and the one light per parcel.
+fixture_lake() {  # DIR SEED SCENES
+  local dir=$1 seed=$2 scenes=$3 db="$1/lake.sqlite"
+  $BIN/lake-fixtures --out "$dir" --parcels "$P" --scenes "$scenes" --seed "$seed" --quality --s1-days 6 2>/dev/null
+  rm -f "$db"
   $BIN/lake --db "$db" init --srid 32632 >/dev/null
   $BIN/lake --db "$db" ingest parcels "$dir/parcels.geojson" --aoi demo --year 2024 >/dev/null 2>&1
   $BIN/lake --db "$db" ingest catalogue "$dir/scenes.stac.json" "$dir/s1-catalogue.csv" >/dev/null
@@ -35,6 +37,13 @@ for seed in ${ACCURACY_SEEDS:-2024 31}; do
   $BIN/lake --db "$db" check crops >/dev/null
   $BIN/lake --db "$db" heterogeneity >/dev/null 2>&1
   $BIN/lake --db "$db" decide --schemes mowing crop heterogeneity >/dev/null
+}
+
+for seed in ${ACCURACY_SEEDS:-2024 31}; do
+  dir="$OUT/fixtures-$seed"
+  echo "== fixtures: $P parcels × $S scenes, seed $seed (planted truth: truth.csv, observation labels: quality.csv)"
+  fixture_lake "$dir" "$seed" "$S"
+  db="$dir/lake.sqlite"
   $BIN/lake-fixtures score --truth "$dir/truth.csv" --quality "$dir/quality.csv" --db "$db"
   echo "-- observation screening (options/mowing.yaml, every parcel) against what each observation really was"
   $BIN/lake --db "$db" screen options/mowing.yaml --all --csv > "$dir/screen.csv"
@@ -68,6 +77,17 @@ for seed in ${ACCURACY_SEEDS:-2024 31}; do
   $BIN/lake --db "$meadows" ingest signatures "$dir/signatures.csv" "$dir/scl.csv" >/dev/null 2>&1 || [ $? -eq 7 ]
   $BIN/lake --db "$meadows" markers run "$dir/mowing-s2-only.yaml" >/dev/null
   $BIN/lake-fixtures score --truth "$dir/truth.csv" --db "$meadows" | grep -E '^mowing events'
+done
+
+# The same fixtures where two relative orbits overlap: twice the scenes (every 2.5 days), so a
+# rule that counts observations rather than days would show (the harvest's did, stop 34).
+for seed in ${ACCURACY_OVERLAP_SEEDS:-31}; do
+  dir="$OUT/fixtures-$seed-overlap"
+  echo "== fixtures: $P parcels × $((2 * S)) scenes (every 2.5 days, as where two relative orbits overlap), seed $seed"
+  fixture_lake "$dir" "$seed" "$((2 * S))"
+  db="$dir/lake.sqlite"
+  $BIN/lake-fixtures score --truth "$dir/truth.csv" --quality "$dir/quality.csv" --db "$db" \
+    | grep -E '^(mowing events|harvest|crop check|overall light|heterogeneity)'
 done
 
 # A second planted lake from a generator written apart (scripts/second-generator.py: another

@@ -69,6 +69,32 @@ final class HarvestTests: XCTestCase {
         XCTAssertTrue(loose.detect(points).contains { $0.event.date - harvest < -3 }, "at 3× the noise the ripe plateau is stubble")
     }
 
+    /// Observations every 2 days (two orbits overlapping): the ripe crop's last weeks fall by
+    /// less than the tolerance, then a month of cloud hides the harvest, then stubble. The field
+    /// seen again a harvest's step lower is the stubble: the harvest lies in the gap, not in the
+    /// ripening before it. A later fall by less than that step (tillage) moves nothing.
+    func testARipeCropsSlowLastWeeksBeforeACloudyMonthAreNotStubble() throws {
+        let harvest = Days.number("2024-07-03")!
+        let start = Days.number("2024-04-01")!
+        let hidden = (harvest - 3)...(harvest + 25)
+        func points(tilled: Bool) -> [IndexPoint] {
+            stride(from: start, through: Days.number("2024-09-30")!, by: 2).compactMap { day in
+                if hidden.contains(day) { return nil }
+                let v = tilled && day >= harvest + 40 ? 0.13 + (day % 4 == 0 ? 0.01 : -0.01) : cereal(day, harvest: harvest)
+                return IndexPoint(day: day, value: v, clear: true)
+            }
+        }
+        for tilled in [false, true] {
+            let p = points(tilled: tilled)
+            let lastRipe = try XCTUnwrap(p.last { $0.day < hidden.lowerBound }), firstStubble = try XCTUnwrap(p.first { $0.day > hidden.upperBound })
+            let found = HarvestDetector().detect(p)
+            XCTAssertEqual(found.count, 1, "tilled: \(tilled)")
+            XCTAssertEqual(found.first?.event.start, lastRipe.day, "tilled: \(tilled): \(found.map { Days.text($0.event.start) })")
+            XCTAssertEqual(found.first?.event.end, firstStubble.day, "tilled: \(tilled): \(found.map { Days.text($0.event.end) })")
+            XCTAssertTrue((-3...15).contains((found.first?.event.date ?? 0) - harvest), "tilled: \(tilled): \(found.map { Days.text($0.event.date) })")
+        }
+    }
+
     func testADipTheScreeningMissedAndARipeCropAreNoHarvest() {
         let harvest = Days.number("2024-07-23")!
         var points = series(harvest: harvest)

@@ -15,8 +15,11 @@
 ///    - is no dip: that median is not above it by more than twice the tolerance (a shadow or
 ///      thin cloud the screening missed is back at the next clear observation).
 ///    The tolerance is `tolerance` or 1.5× the parcel's observation noise (`CutDetector.noise`),
-///    whichever is larger. The harvest happened after the observation before it (`start`, the
-///    crop still stood) and by that first stubble observation (`end`).
+///    whichever is larger. A ripe crop's last weeks can fall by less than that, and a cloudy
+///    spell can hide the harvest: an observation within 3 × `settleDays` that lies a harvest's
+///    step lower (twice the tolerance, at least half of `minDrop`) and settles there is the
+///    first stubble observation instead. The harvest happened after the observation before it
+///    (`start`, the crop still stood) and by that first stubble observation (`end`).
 /// 2. **Dated by Sentinel-2**: the middle of that interval, but no later than `dateBefore` days
 ///    before the first stubble observation. Stubble stays, so a harvest behind a long cloudy gap
 ///    is as likely early in the gap as late (unlike a cut, which regrows).
@@ -77,18 +80,21 @@ public struct HarvestDetector: Sendable {
         var peak = -Double.infinity
         var later: [Double] = []
         later.reserveCapacity(8)
-        for k in points.indices {
-            defer { peak = max(peak, points[k].value) }
+        var k = 0
+        while k < points.count {
+            defer { peak = max(peak, points[k].value); k += 1 }
             guard k > 0, peak >= minStart else { continue }
-            let v = points[k].value
-            guard peak - v >= minDrop else { continue }
-            later.removeAll(keepingCapacity: true)
+            guard peak - points[k].value >= minDrop, settles(points, k, tol: tol, &later) else { continue }
+            // A ripe crop's last weeks fall slowly, within the tolerance, and a cloudy spell can
+            // hide the harvest itself: the field seen again lower by a harvest's step, and
+            // settled there, is the stubble (the first such one; a new crop rising ends the search).
+            let stubbleStep = max(2 * tol, minDrop / 2)
             var j = k + 1
-            // The observations of the next `settleDays`, and at least two (up to 3 × `settleDays`).
-            while j < points.count && (points[j].day <= points[k].day + settleDays || (later.count < 2 && points[j].day <= points[k].day + 3 * settleDays)) {
-                later.append(points[j].value); j += 1
+            while j < points.count && points[j].day <= points[k].day + 3 * settleDays && points[j].value <= points[k].value + 2 * tol {
+                if points[k].value - points[j].value >= stubbleStep && settles(points, j, tol: tol, &later) { k = j; break }
+                j += 1
             }
-            guard let settled = RobustStatistics.median(reordering: &later), settled >= v - tol, settled <= v + 2 * tol else { continue }
+            let v = points[k].value
             let a = points[k - 1].day, b = points[k].day
             if window(b) {
                 var date = max(a + 1, min(b - dateBefore, (a + b) / 2))
@@ -104,6 +110,20 @@ public struct HarvestDetector: Sendable {
             peak = -.infinity
         }
         return found
+    }
+
+    /// Whether the field settled at observation `k`: the median of the observations of the next
+    /// `settleDays` (at least two, up to 3 × `settleDays`) is neither below it by more than `tol`
+    /// (nothing lower to come) nor above it by more than twice that (no dip). `later` is scratch.
+    func settles(_ points: [IndexPoint], _ k: Int, tol: Double, _ later: inout [Double]) -> Bool {
+        let v = points[k].value
+        later.removeAll(keepingCapacity: true)
+        var j = k + 1
+        while j < points.count && (points[j].day <= points[k].day + settleDays || (later.count < 2 && points[j].day <= points[k].day + 3 * settleDays)) {
+            later.append(points[j].value); j += 1
+        }
+        guard let settled = RobustStatistics.median(reordering: &later) else { return false }
+        return settled >= v - tol && settled <= v + 2 * tol
     }
 
     /// Coherence with the area's weather divided out: each pair times the area's local level
