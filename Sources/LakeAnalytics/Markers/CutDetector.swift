@@ -5,8 +5,8 @@
 ///    of at least `minStart`, and that deep already within `fallDays` of its first lower
 ///    observation (a slow decline over weeks is not a cut). A fall may span a cloudy
 ///    spell: it is measured between the observations on either side.
-///    A fall back by three quarters of its depth within 8 days of its lowest observation is no
-///    cut: no sward regrows that fast.
+///    A fall back by three quarters of its depth within 8 days of its lowest observation, or by
+///    half within 4 days, is no cut: no sward regrows that fast.
 /// 2. **Confirmation by regrowth**: within `regrowDays` after the lowest observation the signal
 ///    climbs back by at least `regrowShare` of the depth (and `minRegrow`). A fall that stays low
 ///    while observations keep coming for `settleDays` is *not* a cut: it is a harvest or ploughing
@@ -61,6 +61,12 @@ public struct CutDetector: Sendable {
     /// lowest observation is not a cut (the screening's dip rule, for falls of several observations).
     public var transientDays = 8
     public var transientRecovery = 0.75
+    /// … nor one back by `quickRecovery` of its depth within `quickDays`: a mown sward lies low
+    /// while the hay dries and is taken, and only then grows (at most a third back in 4 days
+    /// where it regrows fastest). Where two orbits overlap, a meadow is seen every 2–3 days, and
+    /// a haze or a sun angle that lowers one acquisition is back at the next.
+    public var quickDays = 4
+    public var quickRecovery = 0.5
 
     public init() {}
 
@@ -191,9 +197,8 @@ public struct CutDetector: Sendable {
             // recovers most of its depth this soon is atmosphere the screening missed (haze over
             // two acquisitions of overlapping orbits, a shadow, a cloud's edge), the dip rule's
             // case over more than one observation.
-            var back = e + 1
-            while back < n && points[back].day - points[e].day <= transientDays && points[back].value - points[e].value < transientRecovery * depth { back += 1 }
-            if back < n && points[back].day - points[e].day <= transientDays { continue }
+            if recovers(points, from: e, by: transientRecovery * depth, within: transientDays)
+                || recovers(points, from: e, by: quickRecovery * depth, within: quickDays) { continue }
             // The steepest step dates the event.
             var step = top
             for j in top..<e where points[j].value - points[j + 1].value > points[step].value - points[step + 1].value { step = j }
@@ -234,6 +239,16 @@ public struct CutDetector: Sendable {
                                uncertainty: low - high, regrowth: regrowth))
         }
         return found + unseenFalls(points, depth: minDrop, near: found.map(\.event.date))
+    }
+
+    /// Whether an observation within `days` after `low` lies at least `rise` above it.
+    func recovers(_ points: [IndexPoint], from low: Int, by rise: Double, within days: Int) -> Bool {
+        var j = low + 1
+        while j < points.count && points[j].day - points[low].day <= days {
+            if points[j].value - points[low].value >= rise { return true }
+            j += 1
+        }
+        return false
     }
 
     /// Whether the area's season lies below `minStart` over `from...to` (see `RegionalContext.below`).
