@@ -192,6 +192,25 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(CutDetector().detect(mown).filter { $0.kind == .cut }.map { Days.text($0.event.date) }, ["2023-07-17"])
     }
 
+    /// A mown meadow seen every 2–3 days (the second generator's seed 7 with overlap, parcel
+    /// F00002): the cut leaves a green swath, the hay is taken days later, and an acquisition
+    /// between lies a little higher. That is one cut in two steps, not two cuts; a second cut
+    /// after the sward has grown back is a cut of its own.
+    func testASwathTakenDaysAfterTheCutIsTheSameCut() {
+        let cut = usable([("07-06", 0.850), ("07-11", 0.883), ("07-16", 0.877), ("07-18", 0.399), ("07-21", 0.458), ("07-23", 0.343),
+                          ("07-26", 0.354), ("07-28", 0.370), ("07-31", 0.363), ("08-02", 0.391), ("08-05", 0.533), ("08-08", 0.60),
+                          ("08-10", 0.66), ("08-13", 0.71), ("08-16", 0.75), ("08-18", 0.78), ("08-21", 0.80)], year: 2023)
+        let found = CutDetector().detect(cut).filter { $0.kind == .cut }
+        XCTAssertEqual(found.map { Days.text($0.event.date) }, ["2023-07-17"])
+        XCTAssertEqual(found.first?.event.end, Days.number("2023-07-23"), "the cut's low is the hay's")
+        XCTAssertEqual(found.first?.event.magnitude ?? 0, 0.883 - 0.343, accuracy: 1e-9)
+        var split = CutDetector(); split.hayDays = 0
+        XCTAssertEqual(split.detect(cut).filter { $0.kind == .cut }.count, 2, "without the rule the hay taken is a second cut")
+        let again = cut + usable([("08-24", 0.81), ("08-26", 0.45), ("08-29", 0.47), ("08-31", 0.50), ("09-03", 0.56), ("09-06", 0.62),
+                                  ("09-09", 0.68), ("09-12", 0.72)], year: 2023)
+        XCTAssertEqual(CutDetector().detect(again).filter { $0.kind == .cut }.map { Days.text($0.event.date) }, ["2023-07-17", "2023-08-25"])
+    }
+
     /// The haze line of a parcel whose SCL-clear observations are partly hazy (haze thicker on
     /// the brighter days) with three clouds SCL missed: fitted once, those points tilt and widen
     /// it; fitted again without the points more than two spreads above it, the line is closer

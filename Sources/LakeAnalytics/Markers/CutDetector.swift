@@ -67,6 +67,9 @@ public struct CutDetector: Sendable {
     /// a haze or a sun angle that lowers one acquisition is back at the next.
     public var quickDays = 4
     public var quickRecovery = 0.5
+    /// A fall down this soon after a cut's low, from before the sward grew, is the same cut's
+    /// second step (the hay taken after the swath dried).
+    public var hayDays = 10
 
     public init() {}
 
@@ -233,6 +236,21 @@ public struct CutDetector: Sendable {
             var confidence = min(1, depth / (2 * minDrop))
             if !regrew { confidence *= 0.6 }
             if low - high > 20 { confidence *= 0.8 }
+            // The rest of the cut before it: a mown sward's swath lies a few days before the hay
+            // is taken, so a cut can fall in two steps, and a noisy acquisition between them
+            // splits the fall. A fall down within `hayDays` of a cut's low that started less than
+            // a quarter of that cut's depth above it (the sward had not grown) deepens that cut.
+            if kind != .harvest, let last = found.last, last.kind == .cut, points[e].day - last.event.end <= hayDays,
+               points[top].value - last.event.valueEnd < last.event.magnitude / 4 {
+                let bottom = min(last.event.valueEnd, low0)
+                found[found.count - 1] = Found(kind: .cut,
+                                               event: Event(start: last.event.start, date: last.event.date, end: points[e].day,
+                                                            valueStart: last.event.valueStart, valueEnd: bottom,
+                                                            magnitude: last.event.valueStart - bottom,
+                                                            confidence: max(last.event.confidence, confidence), settled: last.event.settled),
+                                               uncertainty: last.uncertainty, regrowth: regrowth)
+                continue
+            }
             found.append(Found(kind: kind,
                                event: Event(start: high, date: date, end: points[e].day, valueStart: points[top].value,
                                             valueEnd: low0, magnitude: depth, confidence: confidence, settled: low),
