@@ -959,6 +959,40 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertTrue(arable!.reasons[0].contains("arable"), arable!.reasons[0])
     }
 
+    /// A haze over the area that most parcels' own screening caught: the few it did not catch
+    /// (thinner over them) drop too little to vote alone (median −0.03), so the day was never
+    /// shared and their lowered observation stayed usable. With the caught ones voting as drops
+    /// the day is hazy: there an observation below its neighbours' line is taken out, one on it
+    /// is kept.
+    func testADayMostOfTheAreaCaughtAsHazeTakesOutTheThinnerHazeOfTheRest() throws {
+        let day = Days.number("2024-07-18")!
+        func learned(atmosphere: Bool) -> RegionalContext {
+            var context = RegionalContext()
+            var residuals: [(pid: Int64, values: [(Int, Double)])] = []
+            for pid in Int64(1)...10 {
+                context.areaForTesting(pid: pid, area: 7, crop: ["6100", "1110", "1420"][Int(pid) % 3])
+                let points = [IndexPoint(day: day - 3, value: 0.72, clear: true), IndexPoint(day: day, value: 0.69, clear: true),
+                              IndexPoint(day: day + 3, value: 0.72, clear: true)]
+                residuals.append((pid, pid <= 6 ? RegionalContext.residuals([points[0], points[2]], atmospheric: atmosphere ? [day] : [])
+                                                : RegionalContext.residuals(points)))
+            }
+            context.learn(residuals)
+            return context
+        }
+        XCTAssertEqual(learned(atmosphere: false).days(for: 3), [])
+        XCTAssertEqual(learned(atmosphere: true).days(for: 3), RegionalDays(shared: [], hazy: [day]))
+
+        let options = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path).options
+        let engine = MarkerEngine(options: options)
+        var obs = stride(from: day - 45, through: day + 45, by: 3).map { observation($0, ndvi: 0.72) }
+        let k = try XCTUnwrap(obs.firstIndex { $0.day == day })
+        obs[k] = observation(day, ndvi: 0.66)
+        XCTAssertEqual(engine.screened(obs, year: 2024, regional: []).verdicts[k], .clear, "0.06 below its neighbours: neither a dip nor haze alone")
+        XCTAssertEqual(engine.screened(obs, year: 2024, regional: RegionalDays(hazy: [day])).verdicts[k], .regional)
+        obs[k] = observation(day, ndvi: 0.71)
+        XCTAssertEqual(engine.screened(obs, year: 2024, regional: RegionalDays(hazy: [day])).verdicts[k], .clear)
+    }
+
     func testRegionalContextFindsADropSharedByTheArea() {
         var context = RegionalContext()
         let day = Days.number("2024-06-01")!

@@ -52,7 +52,7 @@ struct MarkerEngine {
     /// `withoutSCL`: the option file requires SCL but the parcel has no histogram at all that
     /// year (none was ingested or extracted): rather than drop every observation, lake's own
     /// tests (bright, haze, shadow, edge, regional, dip) screen them alone, and the decision says so.
-    func screened(_ all: [Observed], year declared: Int, regional: Set<Int>)
+    func screened(_ all: [Observed], year declared: Int, regional: RegionalDays)
         -> (observations: [Observed], verdicts: [Quality], usable: [IndexPoint], withoutSCL: Bool) {
         let year = Self.seasonYear(all, declared: declared)
         let days = Self.yearDays(year)
@@ -130,8 +130,20 @@ struct MarkerEngine {
     }
 
     /// The usable observations (see `screened`) of each of the parcel's `seasons` in turn.
-    func usable(_ observations: [Observed], year declared: Int, regional: Set<Int>) -> [IndexPoint] {
+    func usable(_ observations: [Observed], year declared: Int, regional: RegionalDays) -> [IndexPoint] {
         Self.seasons(observations, declared: declared).flatMap { screened(observations, year: $0, regional: regional).usable }
+    }
+
+    /// The same, and the days the parcel's own screening found atmosphere on (haze, shadow, a
+    /// cloud's edge or brightness, a dip): what the regional context learns from.
+    func usableAndAtmospheric(_ observations: [Observed], year declared: Int) -> (usable: [IndexPoint], atmospheric: [Int]) {
+        var usable: [IndexPoint] = [], atmospheric: [Int] = []
+        for year in Self.seasons(observations, declared: declared) {
+            let s = screened(observations, year: year, regional: [])
+            usable += s.usable
+            for (o, q) in zip(s.observations, s.verdicts) where q.isAtmosphere { atmospheric.append(o.day) }
+        }
+        return (usable, atmospheric)
     }
 
     /// `regional`: days of drops shared by the area (atmosphere); `coherence`: the area's
@@ -139,7 +151,7 @@ struct MarkerEngine {
     /// declared year (year 0) whose observations cover several seasons is analysed season by
     /// season (`seasonYears`): the markers of every season, the decision of the best-observed
     /// one with the other seasons' lights among its reasons.
-    func analyse(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: Set<Int> = [],
+    func analyse(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: RegionalDays = [],
                  coherence: AreaCoherence = AreaCoherence(), season: [Int: Double] = [:]) -> (markers: [Marker], decision: Decision?) {
         let years = Self.seasons(observations, declared: declared)
         guard years.count > 1 else {
@@ -179,7 +191,7 @@ struct MarkerEngine {
     /// One season of `analyse`, in stages: the season's usable observations (`seasonInput`), every
     /// detector of the option file over them (`detect`), the markers combined, the decision
     /// (`decide`), and what the screening took away added to its reasons (`screeningReasons`).
-    func analyseSeason(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: Set<Int>,
+    func analyseSeason(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: RegionalDays,
                        coherence: AreaCoherence, season: [Int: Double]) -> (markers: [Marker], decision: Decision?) {
         let year = Self.seasonYear(observations, declared: declared)
         let input = seasonInput(observations, year: year, regional: regional)
@@ -216,7 +228,7 @@ struct MarkerEngine {
 
     /// Stage 1: the season's usable observations — screened (`screened`) when the option file
     /// screens, else SCL-cleaned and pre-processed (`Preprocessing.clean`).
-    func seasonInput(_ observations: [Observed], year: Int, regional: Set<Int>) -> SeasonInput {
+    func seasonInput(_ observations: [Observed], year: Int, regional: RegionalDays) -> SeasonInput {
         guard screen != nil else {
             let points = observations.compactMap { o in o.value(options.signalKind).map { IndexPoint(day: o.day, value: $0, clear: o.clear) } }
             return SeasonInput(clean: preprocessing.clean(Self.ofYear(points, year) { $0.day }, requireSCL: requireSCL))

@@ -238,8 +238,8 @@ public struct MarkerRun {
             let year = plan.area[item.pid]!
             let observations = try plan.observations(item)
             let isFirst = first.contains(item.pid), inSeason = selected.contains(item.pid)
-            let usable = (drops && isFirst) || inSeason ? plan.engine.usable(observations, year: year, regional: []) : []
-            let r = drops && isFirst ? RegionalContext.residuals(usable) : []
+            let (usable, atmospheric) = (drops && isFirst) || inSeason ? plan.engine.usableAndAtmospheric(observations, year: year) : ([], [])
+            let r = drops && isFirst ? RegionalContext.residuals(usable, atmospheric: atmospheric) : []
             let c = coherence && isFirst ? MarkerEngine.ofYear(observations, year).compactMap { o in o.coherence.map { (o.day, $0) } } : []
             let l = inSeason ? usable.map { ($0.day, $0.value) } : []
             return (isFirst, r, c, l)

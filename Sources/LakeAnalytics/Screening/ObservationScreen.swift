@@ -28,6 +28,14 @@ public enum Quality: String, Sendable, CaseIterable {
     case regional
     /// A dip that is back at the next observation within a week: no canopy regrows that fast.
     case dip
+
+    /// Whether the parcel's own bands or series found atmosphere SCL did not flag.
+    var isAtmosphere: Bool {
+        switch self {
+        case .bright, .haze, .shadow, .edge, .dip: true
+        case .clear, .scl, .noSCL, .regional: false
+        }
+    }
 }
 
 /// Screens a parcel's observations beyond SCL, from the parcel's own statistics, its temporal
@@ -56,6 +64,9 @@ public struct ObservationScreen: Sendable {
     /// this (NDVI per day): no sward regrows 0.04 a day after a cut.
     public var dipDays = 8
     public var dipRate = 0.04
+    /// On a hazy day of the parcel's area (`RegionalDays.hazy`), how far below its neighbours'
+    /// line an observation is taken for that haze.
+    public var hazyDrop = 0.04
     /// Haze between neighbours: NIR at least this share of the line through its neighbours' NIR.
     /// Haze adds light to NIR too, but the canopy under it varies by a few per cent between
     /// acquisitions; a cut or a harvest takes 20–50 % of NIR away.
@@ -210,7 +221,7 @@ public struct ObservationScreen: Sendable {
     /// One verdict per observation (same order). `regional`: days on which the parcel's area
     /// had a shared drop; `peers`: what is usual for the parcel's peers, used when the parcel has
     /// fewer than 4 clear observations of its own.
-    func screen(_ obs: [Observed], regional: Set<Int> = [], peers: Usual? = nil) -> [Quality] {
+    func screen(_ obs: [Observed], regional: RegionalDays = [], peers: Usual? = nil) -> [Quality] {
         var verdicts = obs.map { Self.sclVerdict($0.clear, requireSCL: requireSCL) }
         // The thresholds in reflectance units are DN (reflectance × 10 000, as the JRC tables and
         // L2A products hold them); signatures given as reflectance (0–1) scale them down.
@@ -257,6 +268,17 @@ public struct ObservationScreen: Sendable {
                 // cut grass are brighter in SWIR than the sward.
                 if let nir = usual.nir, let swir = usual.swir, let n = o.means[2], let s = o.means[3], n < 0.9 * nir, s < 0.9 * swir { continue }
                 verdicts[i] = .clear
+            }
+        }
+        // On a day most of the area's parcels were hazy: an observation below the line through
+        // its usable neighbours (each within `dipDays`) by `hazyDrop` is that haze, thinner here.
+        if !regional.hazy.isEmpty {
+            let around = verdicts.indices.keeping { verdicts[$0] == .clear }
+            for k in around.indices.dropFirst().dropLast() where regional.hazy.contains(obs[around[k]].day) {
+                let a = obs[around[k - 1]], o = obs[around[k]], b = obs[around[k + 1]]
+                guard o.day - a.day <= dipDays, b.day - o.day <= dipDays, let va = a.value(.ndvi), let v = o.value(.ndvi), let vb = b.value(.ndvi) else { continue }
+                let line = va + (vb - va) * Double(o.day - a.day) / Double(b.day - a.day)
+                if v <= line - hazyDrop { verdicts[around[k]] = .regional }
             }
         }
         // Temporal context on what is left: a dip back within a week.

@@ -40,6 +40,9 @@ public struct RegionalContext: Sendable {
 
     private(set) var area: [Int64: Int64] = [:]
     private(set) var shared: [Int64: Set<Int>] = [:]
+    private(set) var hazy: [Int64: Set<Int>] = [:]
+    /// The residual a parcel's atmospheric observation (taken out by its own screening) counts as.
+    static let atmosphere = -1.0
     private(set) var coherence: [Int64: [Int: Double]] = [:]
     private(set) var weather: [Int64: [Int: Double]] = [:]
     public var weatherDays = 15
@@ -48,9 +51,9 @@ public struct RegionalContext: Sendable {
     public init() {}
 
     /// Days with a shared drop over the parcel's area.
-    func days(for pid: Int64) -> Set<Int> {
+    func days(for pid: Int64) -> RegionalDays {
         guard let a = area[pid] else { return [] }
-        return shared[a] ?? []
+        return RegionalDays(shared: shared[a] ?? [], hazy: hazy[a] ?? [])
     }
 
     public var sharedDates: Int { shared.values.reduce(0) { $0 + $1.count } }
@@ -146,10 +149,11 @@ public struct RegionalContext: Sendable {
         })
     }
 
-    /// Residuals of one parcel's usable observations: (day, value − its neighbours' line).
-    static func residuals(_ points: [IndexPoint]) -> [(Int, Double)] {
-        guard points.count >= 3 else { return [] }
-        var out: [(Int, Double)] = []
+    /// Residuals of one parcel's usable observations: (day, value − its neighbours' line), and
+    /// `atmosphere` on each of the `atmospheric` days (those its own screening took out).
+    static func residuals(_ points: [IndexPoint], atmospheric: [Int] = []) -> [(Int, Double)] {
+        var out: [(Int, Double)] = atmospheric.map { ($0, atmosphere) }
+        guard points.count >= 3 else { return out }
         for k in 1..<(points.count - 1) {
             let a = points[k - 1], v = points[k], b = points[k + 1]
             guard v.day - a.day <= 30, b.day - v.day <= 30, b.day > a.day else { continue }
@@ -196,12 +200,30 @@ public struct RegionalContext: Sendable {
     mutating func learnSeason(_ samples: [(pid: Int64, values: [(Int, Double)])]) { season = medians(samples) }
 
     /// Learns the shared dates from the sampled parcels' residuals.
+    /// A day is shared where the usable observations dropped; it is hazy where they did once
+    /// the observations the parcels' own screening took out as atmosphere count as drops.
     mutating func learn(_ residuals: [(pid: Int64, values: [(Int, Double)])]) {
         let uniform = uniformAreas(residuals.map(\.pid))
+        func drop(_ rs: [Double]) -> Bool {
+            guard rs.count >= minParcels, let median = RobustStatistics.median(rs), median < -minDrop else { return false }
+            return Double(rs.filter { $0 < -minDrop / 2 }.count) >= minShare * Double(rs.count)
+        }
         for (a, day, rs) in byAreaAndDay(residuals) where !uniform.contains(a) {
-            guard let median = RobustStatistics.median(rs), median < -minDrop else { continue }
-            let dropped = rs.filter { $0 < -minDrop / 2 }.count
-            if Double(dropped) >= minShare * Double(rs.count) { shared[a, default: []].insert(day) }
+            if drop(rs.filter { $0 != Self.atmosphere }) { shared[a, default: []].insert(day) }
+            else if drop(rs) { hazy[a, default: []].insert(day) }
         }
     }
+}
+
+/// A parcel's area's atmospheric days: `shared`, a drop of most of its parcels' usable
+/// observations (every observation of the day is taken out), and `hazy`, most of its parcels
+/// hazy once their own screening's verdicts count (an observation of the day is taken out where
+/// it lies below its neighbours, see `ObservationScreen.hazyDrop`).
+public struct RegionalDays: Sendable, Equatable, ExpressibleByArrayLiteral {
+    public var shared: Set<Int> = []
+    public var hazy: Set<Int> = []
+    public init(shared: Set<Int> = [], hazy: Set<Int> = []) { self.shared = shared; self.hazy = hazy }
+    public init(arrayLiteral days: Int...) { shared = Set(days) }
+    public var isEmpty: Bool { shared.isEmpty }
+    public func contains(_ day: Int) -> Bool { shared.contains(day) }
 }
