@@ -253,7 +253,7 @@ public struct ObservationScreen: Sendable {
                 verdicts[i] = .shadow; continue
             }
             if let blueStd = usual.blueStd, let sd = o.blueStd, sd > edgeFactor * blueStd, sd - blueStd > edgeExcess * unit { verdicts[i] = .edge; continue }
-            if !regional.isEmpty && regional.contains(o.day) { verdicts[i] = .regional; continue }
+            if !regional.shared.isEmpty && regional.shared.contains(o.day) { verdicts[i] = .regional; continue }
         }
         // SCL's false clouds: Sen2Cor takes bright bare soil and dry cut grass for cloud, most
         // often right after a cut. An observation that SCL flagged but whose bands contradict it

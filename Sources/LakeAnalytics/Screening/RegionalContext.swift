@@ -11,9 +11,12 @@ import LakeStore
 /// observation's residual is taken: its value minus the line between its neighbours (each
 /// within 30 days). An area's date is shared when at least `minParcels` parcels saw it, their
 /// median residual is below `-minDrop`, and `minShare` of them dropped by at least
-/// `minDrop / 2`. That reasoning needs crops that farmers do not manage in step: an area whose
-/// sample is mostly one crop (above `maxCropShare`, e.g. a lake of meadows alone, mown in the
-/// same dry week) learns no shared dates — a synchronized cut and a haze look alike there.
+/// `minDrop / 2`. A date is **hazy** when the same holds once the observations each sampled
+/// parcel's own screening took out as atmosphere (haze, shadow, edge, dip) count as drops: the
+/// parcels left usable that day are those the haze was thinner over (`RegionalDays`). That
+/// reasoning needs crops that farmers do not manage in step: an area whose sample is mostly one
+/// crop (above `maxCropShare`, e.g. a lake of meadows alone, mown in the same dry week) learns
+/// no shared dates — a synchronized cut and a haze look alike there.
 ///
 /// The sampled parcels of the option file's own selection (e.g. the meadows) give each area's
 /// **season**: their median signal per day. A meadow that is "bare" while most meadows of its area
@@ -224,6 +227,4 @@ public struct RegionalDays: Sendable, Equatable, ExpressibleByArrayLiteral {
     public var hazy: Set<Int> = []
     public init(shared: Set<Int> = [], hazy: Set<Int> = []) { self.shared = shared; self.hazy = hazy }
     public init(arrayLiteral days: Int...) { shared = Set(days) }
-    public var isEmpty: Bool { shared.isEmpty }
-    public func contains(_ day: Int) -> Bool { shared.contains(day) }
 }
