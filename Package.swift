@@ -43,6 +43,8 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev", "libspatialite-dev"])]),
         .systemLibrary(name: "CGDAL", pkgConfig: "gdal", providers: [.apt(["libgdal-dev"])]),
+        // PROJ, loaded on first use (a point query's one transformation, kept).
+        .systemLibrary(name: "CProj"),
         // PostgreSQL's client library (comes with libgdal-dev) for `lake push`/`lake pull`.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
@@ -66,7 +68,7 @@ let package = Package(
         // Scenes (GeoTIFF/JP2 through GDAL) → signatures in the store.
         .target(name: "LakeExtract", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeIngest", "LakeSupport"], swiftSettings: instrumented),
         // Store → answers.
-        .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport"], swiftSettings: instrumented),
+        .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport", "CProj"], swiftSettings: instrumented),
         // Store → analyses: series, screening, peers, heterogeneity, markers, crop checks,
         // decisions, runs, SQL functions. No GDAL: a command that only analyses never loads it.
         .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeSupport",

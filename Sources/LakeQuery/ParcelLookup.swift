@@ -89,22 +89,46 @@ public enum ParcelLookup {
         return out
     }
 
-    /// The parcels whose polygon contains the point (WGS 84 lon/lat), through the spatial index.
+    /// The parcels whose polygon contains the point (WGS 84 lon/lat) or has it on its boundary,
+    /// through the spatial index.
     public static func at(_ lake: Lake, lon: Double, lat: Double) throws -> [ParcelRecord] {
-        try lake.db.loadSpatiaLite()
-        // The R*Tree of the polygons' boxes read directly (SQLite's rtree module): SpatiaLite's
-        // `SpatialIndex` virtual table would prepare its own query on every call, half of a served
-        // lookup's time. The statement is kept for the next point (a server answers many).
+        // The point in the lake's CRS through PROJ with a kept transformation (see
+        // `PointProjection`), else through SpatiaLite's `Transform()`.
+        let x: Double, y: Double
+        if let p = PointProjection.fromWGS84(to: lake.srid)?.forward(lon: lon, lat: lat) {
+            (x, y) = p
+        } else {
+            try lake.db.loadSpatiaLite()
+            let s = try lake.db.cached("SELECT X(g), Y(g) FROM (SELECT Transform(MakePoint(?1, ?2, 4326), \(lake.srid)) AS g)")
+            try s.bind([.double(lon), .double(lat)])
+            guard try s.step(), !s.isNull(0) else { return [] }
+            (x, y) = (s.double(0), s.double(1))
+        }
+        // The candidates from the R*Tree of the polygons' boxes read directly (SQLite's rtree
+        // module: SpatiaLite's `SpatialIndex` virtual table would prepare its own query on every
+        // call, half of a served lookup's time), then each polygon read in place
+        // (`SpatiaLiteBlob`: making it a GEOS geometry for `ST_Intersects` cost more than the rest
+        // of the lookup), or by SpatiaLite where that reader does not know the blob. The
+        // statement is kept for the next point (a server answers many).
         let statement = try lake.db.cached("""
-            WITH p(g, x, y) AS (SELECT g, X(g), Y(g) FROM (SELECT Transform(MakePoint(?1, ?2, 4326), \(lake.srid)) AS g))
-            SELECT \(try columns(lake)) FROM parcels, p
-            WHERE parcels.ROWID IN (SELECT pkid FROM idx_parcels_geom WHERE xmin <= p.x AND xmax >= p.x AND ymin <= p.y AND ymax >= p.y)
-              AND ST_Intersects(parcels.geom, p.g) = 1
-            ORDER BY year DESC, aoi, ptype
+            SELECT \(try columns(lake)), parcels.geom FROM idx_parcels_geom AS r JOIN parcels ON parcels.ROWID = r.pkid
+            WHERE r.xmin <= ?1 AND r.xmax >= ?1 AND r.ymin <= ?2 AND r.ymax >= ?2
             """)
-        try statement.bind([.double(lon), .double(lat)])
+        try statement.bind([.double(x), .double(y)])
         var found: [ParcelRecord] = []
-        while try statement.step() { found.append(record(statement)) }
-        return found
+        while try statement.step() {
+            let covered = try statement.withBlob(10) { SpatiaLiteBlob.covers($0, x: x, y: y) } ?? intersects(lake, pid: statement.int(0), x: x, y: y)
+            if covered { found.append(record(statement)) }
+        }
+        // The latest declaration first.
+        return found.sorted { ($1.year, $0.aoi, $0.ptype) < ($0.year, $1.aoi, $1.ptype) }
+    }
+
+    /// SpatiaLite's answer for a polygon `SpatiaLiteBlob` does not read.
+    static func intersects(_ lake: Lake, pid: Int64, x: Double, y: Double) throws -> Bool {
+        try lake.db.loadSpatiaLite()
+        let s = try lake.db.cached("SELECT ST_Intersects(geom, MakePoint(?2, ?3, \(lake.srid))) FROM parcels WHERE pid = ?1")
+        try s.bind([.int(pid), .double(x), .double(y)])
+        return try s.step() && s.int(0) == 1
     }
 }
