@@ -82,7 +82,9 @@ public enum ParcelLookup {
     /// Several parcels by pid, in one query.
     public static func byPids(_ lake: Lake, pids: [Int64]) throws -> [Int64: ParcelRecord] {
         guard !pids.isEmpty else { return [:] }
-        let statement = try lake.db.prepare("SELECT \(try columns(lake)) FROM parcels WHERE pid IN (\(pids.map { _ in "?" }.joined(separator: ",")))")
+        // Kept for the next call with as many pids (peers asks for ten at a time, a server often).
+        let sql = "SELECT \(try columns(lake)) FROM parcels WHERE pid IN (\(pids.map { _ in "?" }.joined(separator: ",")))"
+        let statement = try pids.count <= 64 ? lake.db.cached(sql) : lake.db.prepare(sql)
         try statement.bind(pids.map { .int($0) })
         var out: [Int64: ParcelRecord] = [:]
         while try statement.step() { let r = record(statement); out[r.pid] = r }

@@ -47,6 +47,7 @@ public final class PeerQueries {
         // The search frame: the parcel's bounding box grown by the distance (in degrees for a
         // geographic lake: metres / 111,320 at the equator, generous towards the poles).
         let grow = geographic ? options.distance / 111_320 / max(0.2, cos(parcel.centroidLat * .pi / 180)) : options.distance
+        if !geographic { return try planarPeers(of: parcel, options, grow: grow, sameClause: sameClause) }
         // Candidates straight from the R*Tree of the parcels' boxes (SpatiaLite's own index
         // table; its SpatialIndex virtual table in front of it costs as much as the search), the
         // exact distance worked out once per candidate.
@@ -68,6 +69,44 @@ public final class PeerQueries {
         while try statement.step() { found.append((statement.int(0), statement.double(1))) }
         let records = try ParcelLookup.byPids(lake, pids: found.map(\.0))
         return found.compactMap { f in records[f.0].map { Peer(parcel: $0, distance: f.1) } }
+    }
+
+    /// `peers` in a projected lake: the candidates from the R*Tree as above, each distance worked
+    /// out from the two polygons read in place (`SpatiaLiteBlob.Rings`; making both GEOS
+    /// geometries for `ST_Distance` was most of the query), by SpatiaLite where that reader does
+    /// not know a polygon.
+    private func planarPeers(of parcel: ParcelRecord, _ options: PeerOptions, grow: Double, sameClause: String) throws -> [Peer] {
+        let own = try lake.db.cached("SELECT geom FROM parcels WHERE pid = ?1")
+        try own.bind([.int(parcel.pid)])
+        guard try own.step() else { return [] }
+        let target = own.withBlob(0) { SpatiaLiteBlob.Rings($0) }
+        let statement = try lake.db.cached("""
+            WITH t AS (SELECT pid, crop_code, year, MbrMinX(geom) AS x0, MbrMinY(geom) AS y0,
+                              MbrMaxX(geom) AS x1, MbrMaxY(geom) AS y1 FROM parcels WHERE pid = ?1)
+            SELECT p.pid, p.geom
+            FROM t, idx_parcels_geom r, parcels p
+            WHERE r.xmin <= t.x1 + ?2 AND r.xmax >= t.x0 - ?2 AND r.ymin <= t.y1 + ?2 AND r.ymax >= t.y0 - ?2
+              AND p.pid = r.pkid AND p.pid <> t.pid AND p.year = t.year AND p.area >= ?3 \(sameClause)
+            """)
+        try statement.bind([.int(parcel.pid), .double(grow), .double(options.minArea)])
+        var found: [(pid: Int64, d: Double)] = []
+        while try statement.step() {
+            let pid = statement.int(0)
+            let known = target.flatMap { t in statement.withBlob(1) { SpatiaLiteBlob.Rings($0) }.map { $0.distance(to: t) } }
+            let d = try known ?? distance(parcel.pid, pid)
+            if d <= options.distance { found.append((pid, d)) }
+        }
+        found.sort { ($0.d, $0.pid) < ($1.d, $1.pid) }
+        let nearest = found.prefix(max(0, options.max))
+        let records = try ParcelLookup.byPids(lake, pids: nearest.map(\.pid))
+        return nearest.compactMap { f in records[f.pid].map { Peer(parcel: $0, distance: f.d) } }
+    }
+
+    /// SpatiaLite's distance between two parcels' polygons.
+    private func distance(_ a: Int64, _ b: Int64) throws -> Double {
+        let s = try lake.db.cached("SELECT ST_Distance(a.geom, b.geom) FROM parcels a, parcels b WHERE a.pid = ?1 AND b.pid = ?2")
+        try s.bind([.int(a), .int(b)])
+        return try s.step() ? s.double(0) : .infinity
     }
 
     /// Parcels intersecting a WGS 84 box or polygon (WKT in lon/lat), through the spatial index.
