@@ -135,7 +135,7 @@ let package = Package(
         .executableTarget(name: "lake-bench", dependencies: ["LakeStore", "LakeQuery", "LakeAnalytics"]),
         // The fuzz driver: libFuzzer's entry point over every parser of outside input; built
         // normally it replays inputs given as arguments.
-        .executableTarget(name: "lake-fuzz", dependencies: ["LakeIngest", "LakeAnalytics", "LakeStore"], swiftSettings: instrumented,
+        .executableTarget(name: "lake-fuzz", dependencies: ["LakeIngest", "LakeAnalytics", "LakeQuery", "LakeStore"], swiftSettings: instrumented,
                           linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []),
 
         .testTarget(name: "LakeStoreTests", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport"]),

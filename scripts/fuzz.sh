@@ -2,7 +2,8 @@
 # lake fuzz: coverage-guided fuzzing (libFuzzer) of every parser of
 # outside input: signature tables (csv), catalogue documents (catalogue), marker option files
 # (options), phenology expressions (expression) and the stored binary formats (series: packed
-# signature series, pending rows, SCL summaries). Each target runs for FUZZ_SECONDS (default 60)
+# signature series, pending rows, SCL summaries; geometry: the parcels' polygon BLOBs that the
+# point and peers queries read in place). Each target runs for FUZZ_SECONDS (default 60)
 # from a corpus seeded from the project's fixtures, option files and — when present — the real
 # catalogue documents of ../shared/realdata. Prints executions, CPU time, coverage and crashes
 # per target; crashing inputs are kept in bench-out/fuzz/crashes/TARGET/ and replay with
@@ -12,7 +13,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-TARGETS=${FUZZ_TARGETS:-"csv catalogue options expression series"}
+TARGETS=${FUZZ_TARGETS:-"csv catalogue options expression series geometry"}
 OUT=bench-out/fuzz
 BIN=.build-fuzz/release/lake-fuzz
 echo "building the fuzz driver (-sanitize=fuzzer) in .build-fuzz" >&2
@@ -45,6 +46,11 @@ seed() {   # seed TARGET: a corpus folder with small real inputs
         sqlite3 "$db" "SELECT hex(data) FROM signatures_packed WHERE pid = $pid" | xxd -r -p > "$dir/series$pid"
         sqlite3 "$db" "SELECT hex(data) FROM scl_summary WHERE pid = $pid" | xxd -r -p > "$dir/summary$pid"
       done ;;
+    geometry)
+      local db="$OUT/seed-geometry.sqlite"; rm -f "$db"
+      .build/release/lake --db "$db" init --srid 32632 >/dev/null
+      .build/release/lake --db "$db" ingest parcels fixtures/small/parcels.geojson --aoi demo --year 2024 >/dev/null 2>&1
+      for pid in 1 2 3; do sqlite3 "$db" "SELECT hex(geom) FROM parcels WHERE pid = $pid" | xxd -r -p > "$dir/parcel$pid"; done ;;
   esac
 }
 

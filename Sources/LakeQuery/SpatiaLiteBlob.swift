@@ -12,7 +12,7 @@
 public enum SpatiaLiteBlob {
     /// Whether the polygon or multipolygon covers (x, y) — inside or on its boundary, as
     /// `ST_Intersects` with a point; nil when the blob is not one this reader knows.
-    static func covers(_ blob: UnsafeRawBufferPointer, x: Double, y: Double) -> Bool? {
+    public static func covers(_ blob: UnsafeRawBufferPointer, x: Double, y: Double) -> Bool? {
         var r = Reader(blob)
         guard blob.count >= 44, blob[0] == 0x00, blob[38] == 0x7C, blob[blob.count - 1] == 0xFE,
               blob[1] <= 1 else { return nil }

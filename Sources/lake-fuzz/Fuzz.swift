@@ -1,19 +1,21 @@
 import Foundation
 @_spi(Fuzzing) import LakeIngest
 import LakeAnalytics
+import LakeQuery
 import LakeStore
 
 /// Coverage-guided fuzzing of every parser of outside input (libFuzzer). The target comes
 /// from `LAKE_FUZZ_TARGET`: csv (signature tables), catalogue (STAC/OData/OpenSearch JSON,
 /// Atom/SAFE XML, dias_catalogue CSV), options (marker option files), expression (phenology
-/// conditions), series (packed signature series, pending rows, SCL summaries). Errors thrown
+/// conditions), series (packed signature series, pending rows, SCL summaries), geometry (the
+/// polygon BLOBs the point and peers queries read in place, `SpatiaLiteBlob`). Errors thrown
 /// are the expected answer to bad input; a crash, a trap or a hang is a bug.
 ///
 /// Built with `-sanitize=fuzzer -DLAKE_LIBFUZZER` (`make fuzz`), libFuzzer drives
 /// `LLVMFuzzerTestOneInput`; built normally it replays the files given as arguments (a
 /// regression run over a corpus or the crashes found).
 enum FuzzTarget: String, CaseIterable {
-    case csv, catalogue, options, expression, series
+    case csv, catalogue, options, expression, series, geometry
 
     static let current: FuzzTarget = {
         let name = ProcessInfo.processInfo.environment["LAKE_FUZZ_TARGET"] ?? "csv"
@@ -50,6 +52,13 @@ enum FuzzTarget: String, CaseIterable {
             _ = try? SeriesCodec.decode(bytes)
             _ = try? bytes.withUnsafeBytes { try PendingCodec.decode($0) }
             _ = try? SCLSummary.decode(bytes)
+        case .geometry:
+            // A point inside, on and outside the box the BLOB claims, and its distance to itself
+            // and to a square: nil (not read) or an answer, never a trap.
+            data.withUnsafeBytes { blob in
+                for (x, y) in [(0.0, 0.0), (5.0, 5.0), (-1e308, 1e308), (Double.nan, 1.0)] { _ = SpatiaLiteBlob.covers(blob, x: x, y: y) }
+                if let rings = SpatiaLiteBlob.Rings(blob) { _ = rings.distance(to: rings) }
+            }
         }
     }
 }
