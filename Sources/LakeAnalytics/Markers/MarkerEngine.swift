@@ -129,13 +129,9 @@ struct MarkerEngine {
         return years.count > 1 ? years : [0]
     }
 
-    /// The usable observations (see `screened`) of each of the parcel's `seasons` in turn.
-    func usable(_ observations: [Observed], year declared: Int, regional: RegionalDays) -> [IndexPoint] {
-        Self.seasons(observations, declared: declared).flatMap { screened(observations, year: $0, regional: regional).usable }
-    }
-
-    /// The same, and the days the parcel's own screening found atmosphere on (haze, shadow, a
-    /// cloud's edge or brightness, a dip): what the regional context learns from.
+    /// The usable observations (see `screened`) of each of the parcel's `seasons` in turn, and the
+    /// days the parcel's own screening found atmosphere on (haze, shadow, a cloud's edge or
+    /// brightness, a dip): what the regional context learns from.
     func usableAndAtmospheric(_ observations: [Observed], year declared: Int) -> (usable: [IndexPoint], atmospheric: [Int]) {
         var usable: [IndexPoint] = [], atmospheric: [Int] = []
         for year in Self.seasons(observations, declared: declared) {

@@ -23,10 +23,9 @@ public struct Peer: Sendable {
 
 /// The JRC `parcelPeers`, `parcelsByPolygon` and `parcelStatsPeers` queries, through the spatial
 /// index (never a scan of all parcels).
-/// Keep one to ask many times: the peers statement is prepared once per kind of match.
+/// Keep one to ask many times: its statements are kept by the lake connection's cache.
 public final class PeerQueries {
     let lake: Lake
-    private var statements: [PeerMatch: Statement] = [:]
     /// Whether the lake's SRID is geographic (degrees), as SpatiaLite's `spatial_ref_sys` says:
     /// distances are then measured on the ellipsoid.
     private lazy var geographic: Bool? = try? lake.db.scalar("SELECT SridIsGeographic(?)", .int(Int64(lake.srid)))?.int.map { $0 != 0 }
@@ -43,47 +42,26 @@ public final class PeerQueries {
         case .any: sameClause = ""
         }
         guard let geographic else { throw LakeError.lakeFile(path: lake.path, reason: "EPSG:\(lake.srid), the lake's SRID, is not in its spatial_ref_sys") }
-        let distance = geographic ? "ST_Distance(p.geom, t.geom, 1)" : "ST_Distance(p.geom, t.geom)"
         // The search frame: the parcel's bounding box grown by the distance (in degrees for a
         // geographic lake: metres / 111,320 at the equator, generous towards the poles).
         let grow = geographic ? options.distance / 111_320 / max(0.2, cos(parcel.centroidLat * .pi / 180)) : options.distance
-        if !geographic { return try planarPeers(of: parcel, options, grow: grow, sameClause: sameClause) }
+        // A projected lake's distances come from the two polygons read in place
+        // (`SpatiaLiteBlob.Rings`: making both GEOS geometries for `ST_Distance` was most of the
+        // query), SpatiaLite's only where that reader does not know a polygon; a geographic
+        // lake's are SpatiaLite's, on the ellipsoid.
+        var target: SpatiaLiteBlob.Rings?
+        if !geographic {
+            let own = try lake.db.cached("SELECT geom FROM parcels WHERE pid = ?1")
+            try own.bind([.int(parcel.pid)])
+            guard try own.step() else { return [] }
+            target = own.withBlob(0) { SpatiaLiteBlob.Rings($0) }
+        }
         // Candidates straight from the R*Tree of the parcels' boxes (SpatiaLite's own index
-        // table; its SpatialIndex virtual table in front of it costs as much as the search), the
-        // exact distance worked out once per candidate.
-        let statement = try statements[options.same] ?? lake.db.prepare("""
-            WITH t AS (SELECT pid, crop_code, year, geom, MbrMinX(geom) AS x0, MbrMinY(geom) AS y0,
-                              MbrMaxX(geom) AS x1, MbrMaxY(geom) AS y1 FROM parcels WHERE pid = ?1),
-            near AS MATERIALIZED (
-                SELECT p.pid, \(distance) AS d
-                FROM t, idx_parcels_geom r, parcels p
-                WHERE r.xmin <= t.x1 + ?2 AND r.xmax >= t.x0 - ?2 AND r.ymin <= t.y1 + ?2 AND r.ymax >= t.y0 - ?2
-                  AND p.pid = r.pkid AND p.pid <> t.pid AND p.year = t.year AND p.area >= ?3 \(sameClause))
-            SELECT pid, d FROM near WHERE d <= ?4 ORDER BY d, pid LIMIT ?5
-            """)
-        statements[options.same] = statement
-        statement.reset()
-        defer { statement.reset() }
-        try statement.bind([.int(parcel.pid), .double(grow), .double(options.minArea), .double(options.distance), .int(Int64(options.max))])
-        var found: [(Int64, Double)] = []
-        while try statement.step() { found.append((statement.int(0), statement.double(1))) }
-        let records = try ParcelLookup.byPids(lake, pids: found.map(\.0))
-        return found.compactMap { f in records[f.0].map { Peer(parcel: $0, distance: f.1) } }
-    }
-
-    /// `peers` in a projected lake: the candidates from the R*Tree as above, each distance worked
-    /// out from the two polygons read in place (`SpatiaLiteBlob.Rings`; making both GEOS
-    /// geometries for `ST_Distance` was most of the query), by SpatiaLite where that reader does
-    /// not know a polygon.
-    private func planarPeers(of parcel: ParcelRecord, _ options: PeerOptions, grow: Double, sameClause: String) throws -> [Peer] {
-        let own = try lake.db.cached("SELECT geom FROM parcels WHERE pid = ?1")
-        try own.bind([.int(parcel.pid)])
-        guard try own.step() else { return [] }
-        let target = own.withBlob(0) { SpatiaLiteBlob.Rings($0) }
+        // table; its SpatialIndex virtual table in front of it costs as much as the search).
         let statement = try lake.db.cached("""
-            WITH t AS (SELECT pid, crop_code, year, MbrMinX(geom) AS x0, MbrMinY(geom) AS y0,
+            WITH t AS (SELECT pid, crop_code, year, geom, MbrMinX(geom) AS x0, MbrMinY(geom) AS y0,
                               MbrMaxX(geom) AS x1, MbrMaxY(geom) AS y1 FROM parcels WHERE pid = ?1)
-            SELECT p.pid, p.geom
+            SELECT p.pid, p.geom, \(geographic ? "ST_Distance(p.geom, t.geom, 1)" : "NULL")
             FROM t, idx_parcels_geom r, parcels p
             WHERE r.xmin <= t.x1 + ?2 AND r.xmax >= t.x0 - ?2 AND r.ymin <= t.y1 + ?2 AND r.ymax >= t.y0 - ?2
               AND p.pid = r.pkid AND p.pid <> t.pid AND p.year = t.year AND p.area >= ?3 \(sameClause)
@@ -92,8 +70,8 @@ public final class PeerQueries {
         var found: [(pid: Int64, d: Double)] = []
         while try statement.step() {
             let pid = statement.int(0)
-            let known = target.flatMap { t in statement.withBlob(1) { SpatiaLiteBlob.Rings($0) }.map { $0.distance(to: t) } }
-            let d = try known ?? distance(parcel.pid, pid)
+            let d = try geographic ? statement.double(2)
+                : target.flatMap { t in statement.withBlob(1) { SpatiaLiteBlob.Rings($0) }?.distance(to: t) } ?? distance(parcel.pid, pid)
             if d <= options.distance { found.append((pid, d)) }
         }
         found.sort { ($0.d, $0.pid) < ($1.d, $1.pid) }
