@@ -84,7 +84,7 @@ let package = Package(
         .target(name: "LakeServer", dependencies: ["LakeStore", "LakeQuery", "LakeAnalytics", "LakeSQLite", "LakeSupport", "LakeChips", "LakePlots",
                                                    .product(name: "Hummingbird", package: "hummingbird"),
                                                    .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                                                   .product(name: "NIOPosix", package: "swift-nio")]),
+                                                   .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOCore", package: "swift-nio")]),
         // Store ⇄ the JRC CbM database on PostgreSQL/PostGIS (`lake push`, `lake pull`), with
         // libpq's COPY; its tables in schema/postgis/*.sql.
         .target(name: "LakePostGIS", dependencies: ["CLibPQ", "LakeStore", "LakeSQLite", "LakeSupport", "LakeTransfer"],

@@ -4,6 +4,7 @@ import LakeSQLite
 import LakeStore
 import LakeSupport
 import Logging
+import NIOCore
 import NIOPosix
 
 /// `lake serve`: the JRC CbM query API (`/query/…`) over one lake file, read-only, on
@@ -25,13 +26,23 @@ public struct ServerOptions: Sendable {
 }
 
 public enum LakeServer {
+    /// Makes NIO's event loops Swift concurrency's global executor, so that a request's handler
+    /// runs on the thread that read it and writes its answer without a hop between NIO's threads
+    /// and Swift's cooperative pool (two thread wake-ups a request, most of the HTTP round trip's
+    /// time in the kernel; see BENCHMARKS, `lake serve`). Call once, first thing in `main`, and
+    /// only in a process that will serve: every later task of the process runs on the loops.
+    @discardableResult
+    public static func runConcurrencyOnEventLoops() -> Bool {
+        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
     /// The routes: the JRC query names, each answered (as JSON text) from a lent connection.
     static let routes: [(String, @Sendable (QueryContext, JRCQueries.Parameters, Int) throws -> String)] = [
-        ("parcelByID", { c, p, _ in JSONText.render(try JRCQueries.parcelByID(c, p), pretty: false) }),
-        ("parcelByLocation", { c, p, _ in JSONText.render(try JRCQueries.parcelByLocation(c, p), pretty: false) }),
+        ("parcelByID", { c, p, _ in JSONText.columns(try JRCQueries.parcelByID(c, p)) }),
+        ("parcelByLocation", { c, p, _ in JSONText.columns(try JRCQueries.parcelByLocation(c, p)) }),
         ("parcelTimeSeries", { c, p, max in try JRCQueries.parcelTimeSeries(c, p, maxRows: max) }),
         ("parcelPeers", { c, p, max in JSONText.render(try JRCQueries.parcelPeers(c, p, maxRows: max), pretty: false) }),
-        ("parcelsByPolygon", { c, p, max in JSONText.render(try JRCQueries.parcelsByPolygon(c, p, maxRows: max), pretty: false) }),
+        ("parcelsByPolygon", { c, p, max in JSONText.columns(try JRCQueries.parcelsByPolygon(c, p, maxRows: max)) }),
         ("parcelStatsPeers", { c, p, max in JSONText.render(try JRCQueries.parcelStatsPeers(c, p, maxRows: max), pretty: false) }),
         ("options", { c, _, _ in JSONText.render(try JRCQueries.options(c), pretty: false) }),
         ("info", { c, _, _ in JSONText.render(try JRCQueries.options(c), pretty: false) }),

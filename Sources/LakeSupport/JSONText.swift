@@ -180,6 +180,10 @@ public enum JSONColumn {
     case doubles([Double?])
     case floats([Float?])
     case strings([String?])
+    case integers([Int64?])
+    /// Parcel identifiers as the JRC answers them: a number where the text is an integer, else
+    /// the text.
+    case identifiers([String])
     /// Counts by small integer key, written as objects of the keys with a count above zero
     /// (`{"4":310,"8":2}`: SCL histograms, indexed by class); null where nil.
     case counts([[Int]?])
@@ -204,6 +208,13 @@ extension JSONText {
                 for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; if let v { out.float(v) } else { out.null() } }
             case .strings(let values):
                 for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; if let v { out.string(v) } else { out.null() } }
+            case .integers(let values):
+                for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; if let v { out.integer(v) } else { out.null() } }
+            case .identifiers(let values):
+                for (i, v) in values.enumerated() {
+                    if i > 0 { out.byte(UInt8(ascii: ",")) }
+                    if let n = Int64(v) { out.integer(n) } else { out.string(v) }
+                }
             case .counts(let values):
                 for (i, v) in values.enumerated() {
                     if i > 0 { out.byte(UInt8(ascii: ",")) }

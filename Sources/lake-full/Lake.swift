@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LakeAnalyticsCLI
 import LakeCLI
+import LakeServer
 import LakeStore
 
 /// lake — an agricultural monitoring data lake in one SpatiaLite file.
@@ -9,7 +10,9 @@ import LakeStore
 @main
 enum Main {
     static func main() async {
-        await LakeCommand.main(hoistGlobalOptions(Array(CommandLine.arguments.dropFirst())))
+        let args = hoistGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+        if args.first == "serve" { LakeServer.runConcurrencyOnEventLoops() }
+        await LakeCommand.main(args)
     }
 }
 

@@ -162,4 +162,27 @@ final class StartUpPathTests: XCTestCase {
         XCTAssertEqual("  B04\t".trimmed(), "B04")
         XCTAssertEqual("B04".padded(to: 5) + "|", "B04  |")
     }
+
+    /// The typed column writer answers the quick JRC queries (`parcelByID`, `parcelByLocation`,
+    /// `parcelsByPolygon`); it must write what the generic writer wrote for the same values, byte
+    /// for byte: identifiers as numbers where they are integers, nulls, integral doubles.
+    func testTypedColumnsWriteWhatTheGenericWriterWrote() {
+        let ids = ["P010000", "123", "-7", "00012", "1e3", "9223372036854775808", "a\"b"]
+        let generic: [String: Any] = [
+            "pid": ids.map { id -> Any in Int64(id).map { $0 as Any } ?? id },
+            "cropname": [nil, "grass/land", "é\n"] as [String?],
+            "srid": [32632, 4326] as [Int],
+            "area": [14108.353140730535, 2.0, -0.5, 1e20, Double.nan],
+            "ogc_fid": [Int64(1), Int64(-9_223_372_036_854_775_807)] as [Any],
+        ]
+        let typed: [String: JSONColumn] = [
+            "pid": .identifiers(ids),
+            "cropname": .strings([nil, "grass/land", "é\n"]),
+            "srid": .integers([32632, 4326]),
+            "area": .doubles([14108.353140730535, 2.0, -0.5, 1e20, Double.nan]),
+            "ogc_fid": .integers([1, -9_223_372_036_854_775_807]),
+        ]
+        XCTAssertEqual(JSONText.columns(typed), JSONText.render(generic, pretty: false))
+        XCTAssertEqual(JSONText.columns(["pid": .identifiers(["12", "x"]), "srid": .integers([nil])]), "{\"pid\":[12,\"x\"],\"srid\":[null]}")
+    }
 }
