@@ -146,14 +146,14 @@ enum JRCQueries {
         return JSONText.columns(columns)
     }
 
-    static func parcelPeers(_ c: QueryContext, _ p: Parameters, maxRows: Int) throws -> [String: Any] {
+    static func parcelPeers(_ c: QueryContext, _ p: Parameters, maxRows: Int) throws -> [String: JSONColumn] {
         let parcel = try parcel(c, p)
         var options = PeerOptions()
         options.distance = try number(p, "distance", default: 1000, range: 0.1...5000)
         options.max = Int(try number(p, "max", default: 10, range: 1...Double(min(maxRows, 100))))
         options.same = .crop
         let peers = try c.peers.peers(of: parcel, options)
-        return ["pid": peers.map { idValue($0.parcel.parcelID) }, "distance": peers.map(\.distance)]
+        return ["pid": .identifiers(peers.map(\.parcel.parcelID)), "distance": .doubles(peers.map(\.distance))]
     }
 
     /// The JRC's polygon parameter: `lon_lat-lon_lat-…` (the cbm client's form; a '-' that starts

@@ -41,7 +41,7 @@ public enum LakeServer {
         ("parcelByID", { c, p, _ in JSONText.columns(try JRCQueries.parcelByID(c, p)) }),
         ("parcelByLocation", { c, p, _ in JSONText.columns(try JRCQueries.parcelByLocation(c, p)) }),
         ("parcelTimeSeries", { c, p, max in try JRCQueries.parcelTimeSeries(c, p, maxRows: max) }),
-        ("parcelPeers", { c, p, max in JSONText.render(try JRCQueries.parcelPeers(c, p, maxRows: max), pretty: false) }),
+        ("parcelPeers", { c, p, max in JSONText.columns(try JRCQueries.parcelPeers(c, p, maxRows: max)) }),
         ("parcelsByPolygon", { c, p, max in JSONText.columns(try JRCQueries.parcelsByPolygon(c, p, maxRows: max)) }),
         ("parcelStatsPeers", { c, p, max in JSONText.render(try JRCQueries.parcelStatsPeers(c, p, maxRows: max), pretty: false) }),
         ("options", { c, _, _ in JSONText.render(try JRCQueries.options(c), pretty: false) }),
