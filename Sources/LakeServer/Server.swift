@@ -193,7 +193,14 @@ struct RequestLog<Context: RequestContext>: RouterMiddleware {
 struct BasicAuthentication<Context: RequestContext>: RouterMiddleware {
     let users: Users
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard users.allows(request.headers[.authorization]) else {
+        // A header not seen before is checked by bcrypt on NIO's blocking pool: tens of
+        // milliseconds of work that must not hold the event loop (it serves other connections).
+        let header = request.headers[.authorization]
+        let allowed: Bool
+        if let known = users.remembered(header) { allowed = known } else {
+            allowed = (try? await NIOThreadPool.singleton.runIfActive { users.verify(header!) }) ?? false
+        }
+        guard allowed else {
             var response = LakeServer.json(["error": "authentication required"], status: .unauthorized)
             response.headers[.wwwAuthenticate] = "Basic realm=\"lake\""
             return response

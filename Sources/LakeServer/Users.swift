@@ -31,10 +31,17 @@ public final class Users: @unchecked Sendable {
         self.hashes = hashes
     }
 
-    /// True when `header` (the request's Authorization value) names a user with the right password.
-    func allows(_ header: String?) -> Bool {
+    /// Whether `header` (the request's Authorization value) lets its user in, without bcrypt
+    /// when that can be told: false for a missing or malformed header,
+    /// true for one verified before; nil when the password must be checked (`verify`).
+    func remembered(_ header: String?) -> Bool? {
         guard let header, header.hasPrefix("Basic ") else { return false }
-        if lock.withLock({ accepted.contains(header) }) { return true }
+        return lock.withLock({ accepted.contains(header) }) ? true : nil
+    }
+
+    /// Checks the header's password against its user's bcrypt hash (deliberately slow: tens of
+    /// milliseconds) and remembers it when right.
+    func verify(_ header: String) -> Bool {
         guard let data = Data(base64Encoded: String(header.dropFirst(6))), let pair = String(data: data, encoding: .utf8),
               let colon = pair.firstIndex(of: ":") else { return false }
         let name = String(pair[..<colon]), password = String(pair[pair.index(after: colon)...])
