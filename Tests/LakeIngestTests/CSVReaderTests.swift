@@ -40,6 +40,65 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertEqual(got.last?.fields, ["60000", "quoted, at the end", "x"])
     }
 
+    /// Random records of every form RFC 4180 allows and some it does not (quotes inside unquoted
+    /// fields, text after a closing quote, bare CRs, line breaks inside quotes, an unterminated
+    /// last line), read with the bulk paths and with the general scan alone: the same records and
+    /// line numbers, from a file (1 MiB blocks, records across their boundaries) and from pieces.
+    func testBulkPathsReadWhatTheGeneralScanReads() throws {
+        var rng = SplitMix(seed: 20261207)
+        let atoms = ["a", "12.5", " ", "\"", "\"\"", ",", "\r", "\n", "\r\n", "{\"5\": 27}", "é", "x;y", "\t"]
+        func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
+        func field() -> String {
+            let body = (0..<Int(rng.next() % 5)).map { _ in pick(atoms) }.joined()
+            switch rng.next() % 10 {
+            case 0..<5: return "\"" + body.replacingOccurrences(of: "\"", with: "\"\"") + "\""   // quoted, well formed
+            case 5: return "\"" + body + "\"" + pick(atoms)                                         // anything goes
+            default: return body.filter { $0 != "\"" && $0 != "," && $0 != "\n" }                    // plain
+            }
+        }
+        var text = "parcel_id,reference,hist\n"
+        for _ in 0..<40_000 {
+            text += (0..<(1 + Int(rng.next() % 4))).map { _ in field() }.joined(separator: ",")
+            text += rng.next() % 2 == 0 ? "\n" : "\r\n"
+        }
+        text += "\"last, unterminated\",1"
+        func read(_ reader: CSVReader) throws -> [String] {
+            var out: [String] = []
+            while let r = try reader.nextRecord() { out.append("\(reader.line):" + (0..<r.count).map { r.string($0) }.joined(separator: "|")) }
+            return out
+        }
+        func same(_ a: [String], _ b: [String], _ what: String) {
+            XCTAssertEqual(a.count, b.count, what)
+            if let k = a.indices.first(where: { $0 < b.count && a[$0] != b[$0] }) {
+                let line = Int(b[k].prefix { $0 != ":" }) ?? 1
+                let raw = text.split(separator: "\n", omittingEmptySubsequences: false)[(line - 1)...].prefix(3).joined(separator: "\n")
+                XCTFail("\(what): record \(k) reads \(a[k].debugDescription), the general scan \(b[k].debugDescription); the text: \(raw.debugDescription)")
+            }
+        }
+        let path = try write(text, "random.csv")
+        defer { try? FileManager.default.removeItem(atPath: path); CSVReader.bulk = true }
+        let bulk = try read(try CSVReader(path: path))
+        let piece = try read(CSVReader(piece: Array(text.utf8), path: path, firstLine: 1, offset: 0, separator: 44))
+        CSVReader.bulk = false
+        let general = try read(try CSVReader(path: path))
+        XCTAssertGreaterThan(general.count, 40_000 / 2)
+        same(bulk, general, "from the file")
+        same(piece, general, "from a piece")
+    }
+
+    /// A seeded generator: the same random file every run.
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
     func strtofBits(_ s: String) -> UInt32? {
         s.withCString { p in
             var end: UnsafeMutablePointer<CChar>? = nil

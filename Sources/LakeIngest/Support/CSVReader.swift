@@ -49,6 +49,10 @@ public final class CSVReader {
 
     deinit { try? handle?.close() }
 
+    /// Whether whole lines are read in bulk (`readPlainLine`, `readQuotedLine`); false only in
+    /// tests, which hold the bulk paths to the general scan's records.
+    nonisolated(unsafe) static var bulk = true
+
     /// The number of the line the next record starts on (after the header: where the body begins).
     public var nextLineNumber: Int { nextLine }
 
@@ -128,12 +132,85 @@ public final class CSVReader {
         return true
     }
 
+    /// The same in bulk for a record with quoted fields (an SCL histogram's JSON, a footprint's
+    /// WKT): each field is copied a run at a time — up to the next quote inside quotes (memchr),
+    /// up to the separator or line end outside — rather than byte by byte. Handles the forms of
+    /// RFC 4180: a field quoted whole (doubled quotes and line breaks inside) or not quoted at
+    /// all. Returns false, having consumed nothing, for anything else (a quote inside an unquoted
+    /// field, text after a closing quote, a record that runs past the buffer or to the end of the
+    /// file without a line break), which the general scan handles as before.
+    private func readQuotedLine(into out: inout CSVRecord.Storage) -> Bool {
+        let separator = self.separator
+        let start = position
+        // The record's bytes are written from `out`'s current end; on failure they are cut off.
+        let mark = (bytes: out.bytes.count, fields: out.starts.count, fieldStart: out.fieldStart)
+        var breaks = 0
+        let next: Int? = buffer.withUnsafeBufferPointer { buf -> Int? in
+            guard let base = buf.baseAddress else { return nil }
+            let n = buf.count
+            var i = start
+            while true {
+                // One field from i.
+                if i < n && buf[i] == 34 {
+                    i += 1
+                    while true {
+                        guard i < n, let q = memchr(base + i, 34, n - i) else { return nil }
+                        let at = UnsafeRawPointer(q) - UnsafeRawPointer(base)
+                        let run = UnsafeBufferPointer(rebasing: buf[i..<at])
+                        for b in run where b == 10 { breaks += 1 }
+                        out.bytes.append(contentsOf: run)
+                        guard at + 1 < n else { return nil }
+                        if buf[at + 1] == 34 { out.bytes.append(34); i = at + 2; continue }
+                        i = at + 1
+                        break
+                    }
+                    // After the closing quote: the separator or the line's end, nothing else.
+                    // As the general scan does, a line's end drops one CR before it: the CR of a
+                    // CRLF, else one that ends the quoted text.
+                    if i < n && buf[i] == 13 && i + 1 < n && buf[i + 1] == 10 {
+                        i += 1
+                    } else if i < n && buf[i] == 10 {
+                        out.dropTrailingCR()
+                    }
+                    guard i < n, buf[i] == separator || buf[i] == 10 else { return nil }
+                } else {
+                    var j = i
+                    while j < n {
+                        let b = buf[j]
+                        if b == separator || b == 10 { break }
+                        if b == 34 { return nil }
+                        j += 1
+                    }
+                    guard j < n else { return nil }
+                    var end = j
+                    if buf[j] == 10 && end > i && buf[end - 1] == 13 { end -= 1 }
+                    out.bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[i..<end]))
+                    i = j
+                }
+                out.endField()
+                if buf[i] == 10 { return i + 1 }
+                i += 1
+            }
+        }
+        guard let next else {
+            out.bytes.removeSubrange(mark.bytes...)
+            out.starts.removeSubrange(mark.fields...)
+            out.ends.removeSubrange(mark.fields...)
+            out.fieldStart = mark.fieldStart
+            return false
+        }
+        line = nextLine
+        nextLine += 1 + breaks
+        position = next
+        return true
+    }
+
     /// Parses one record into `record`. The scan runs over the block's bytes with the record's
     /// storage held in a local, so the inner loop has no exclusivity checks or copies.
     private func read(into record: CSVRecord) throws -> Bool {
         var out = record.take()
         defer { record.put(out) }
-        if readPlainLine(into: &out) { return true }
+        if Self.bulk && (readPlainLine(into: &out) || readQuotedLine(into: &out)) { return true }
         var inQuotes = false
         var quoteSeen = false          // a quote inside quotes: closes them unless doubled
         var sawAny = false
