@@ -139,7 +139,7 @@ let package = Package(
                           linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []),
 
         .testTarget(name: "LakeStoreTests", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport"]),
-        .target(name: "LakeTestSupport", dependencies: ["LakeStore"], path: "Tests/LakeTestSupport"),
+        .target(name: "LakeTestSupport", dependencies: ["LakeStore", "LakeIngest"], path: "Tests/LakeTestSupport"),
         .testTarget(name: "LakeIngestTests", dependencies: ["LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSupport", "LakeTestSupport"]),
         .testTarget(name: "LakeExtractTests", dependencies: ["LakeExtract", "LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSQLite", "LakeTestSupport"],
                     exclude: ["Reference"]),

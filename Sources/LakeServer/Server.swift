@@ -198,11 +198,9 @@ struct BasicAuthentication<Context: RequestContext>: RouterMiddleware {
         // A header not seen before is checked by bcrypt on NIO's blocking pool: tens of
         // milliseconds of work that must not hold the event loop (it serves other connections).
         let header = request.headers[.authorization]
-        let allowed: Bool
-        if let known = users.remembered(header) { allowed = known } else {
-            allowed = (try? await NIOThreadPool.singleton.runIfActive { users.verify(header!) }) ?? false
-        }
-        guard allowed else {
+        var allowed = users.remembered(header)
+        if allowed == nil, let header { allowed = (try? await NIOThreadPool.singleton.runIfActive { users.verify(header) }) ?? false }
+        guard allowed == true else {
             var response = LakeServer.json(["error": "authentication required"], status: .unauthorized)
             response.headers[.wwwAuthenticate] = "Basic realm=\"lake\""
             return response

@@ -1112,7 +1112,7 @@ final class DecisionQualityTests: XCTestCase {
     /// field's spread, not a split one; a field half bare, half green is flagged. Peers by
     /// declared crop (one level class) flag the bare fields too.
     func testHeterogeneityPeersByLookNotByDeclaration() {
-        var rng = SplitMix(seed: 7)
+        var rng = SeededRandom(seed: 7)
         var series: [Int64: Heterogeneity.ParcelCVs] = [:]
         for i in 0..<150 {
             // Green fields: level 3000, CV 0.08; every sixth bare: level 1200, CV 0.20 (soil is
@@ -1139,7 +1139,7 @@ final class DecisionQualityTests: XCTestCase {
     /// in the 30-day highs the meadows agree, and the cereal is red, named as such. A meadow cut
     /// twice stays green.
     func testCropCheckSeesACerealDeclaredAsGrasslandInItsUpperEnvelope() {
-        var rng = SplitMix(seed: 11)
+        var rng = SeededRandom(seed: 11)
         let bins = 37
         func meadow() -> CropCheck.Profile {
             var v = (0..<bins).map { b -> Float in b < 8 || b > 30 ? 0.45 : 0.8 + Float(0.04 * (rng.unit() - 0.5)) }

@@ -1,4 +1,5 @@
 @testable import LakeAnalytics
+import LakeTestSupport
 import XCTest
 
 /// The shortcuts markers take for speed give the answers of the plain definitions.
@@ -26,7 +27,7 @@ final class FastPathTests: XCTestCase {
     /// The selection behind every median gives the sorted middle, on random values, many
     /// repeats, sorted and reversed input.
     func testMedianBySelectionIsTheSortedMiddle() {
-        var rng = SplitMix(seed: 7)
+        var rng = SeededRandom(seed: 7)
         func sortedMedian(_ v: [Double]) -> Double {
             let s = v.sorted(), n = s.count
             return n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
@@ -51,23 +52,10 @@ final class FastPathTests: XCTestCase {
             guard let m = RobustStatistics.median(reordering: &v) else { return 1 }
             return m < 5 ? 1e-4 : 1
         }
-        var rng = SplitMix(seed: 11)
+        var rng = SeededRandom(seed: 11)
         let cases: [[Double?]] = [[], [nil], [0.3], [3000], [0.3, 3000], [4, 5.5], [4.9, 5.2], [0.2, 0.3, 9.8, 9.9], [1, 2, 3000, nil],
                                   [0.2, 3000, 4000], [0.1, 0.2, 3000]]
             + (0..<500).map { _ in (0..<Int(rng.unit() * 9)).map { _ in rng.unit() < 0.1 ? nil : (rng.unit() < 0.5 ? rng.unit() * 6 : 4 + rng.unit() * 6) } }
         for nir in cases { XCTAssertEqual(ObservationScreen.unit(obs(nir)), byMedian(nir), "\(nir)") }
-    }
-}
-
-/// A small deterministic generator for this target's tests.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func unit() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
     }
 }

@@ -59,11 +59,7 @@ final class PeerDistanceTests: XCTestCase {
     /// of every twentieth parcel within 300 m are those `ST_Distance` gives, in the same order,
     /// at the same distances.
     func testPeersOfTheRealZurichParcelsAreGEOSs() throws {
-        let dir = try Paths.requireRealdata("lpis-zurich-2019")
-        let lake = try temporaryLake(self)
-        var options = ParcelIngestOptions(); options.aoi = "zh"; options.year = 2019
-        _ = try ParcelIngest(lake: lake).run(path: dir.appendingPathComponent("ZH_Polygons_2019_EPSG32632_selected-crops.shp").path, options: options)
-        try lake.db.loadSpatiaLite()
+        let lake = try zurichLake(self)
         let queries = PeerQueries(lake: lake)
         var peerOptions = PeerOptions(); peerOptions.same = .any; peerOptions.distance = 300; peerOptions.max = 10
         let reference = try lake.db.prepare("""

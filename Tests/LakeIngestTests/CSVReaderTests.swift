@@ -45,7 +45,7 @@ final class CSVReaderTests: XCTestCase {
     /// last line), read with the bulk paths and with the general scan alone: the same records and
     /// line numbers, from a file (1 MiB blocks, records across their boundaries) and from pieces.
     func testBulkPathsReadWhatTheGeneralScanReads() throws {
-        var rng = SplitMix(seed: 20261207)
+        var rng = SeededRandom(seed: 20261207)
         let atoms = ["a", "12.5", " ", "\"", "\"\"", ",", "\r", "\n", "\r\n", "{\"5\": 27}", "é", "x;y", "\t"]
         func pick<T>(_ a: [T]) -> T { a[Int(rng.next() % UInt64(a.count))] }
         func field() -> String {
@@ -84,19 +84,6 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertGreaterThan(general.count, 40_000 / 2)
         same(bulk, general, "from the file")
         same(piece, general, "from a piece")
-    }
-
-    /// A seeded generator: the same random file every run.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 
     func strtofBits(_ s: String) -> UInt32? {

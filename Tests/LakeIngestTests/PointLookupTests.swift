@@ -109,11 +109,7 @@ final class PointLookupTests: XCTestCase {
     /// the same parcels as SpatiaLite's `Transform` and GEOS, and the point lands where
     /// SpatiaLite's `Transform` puts it (within a micrometre: the same PROJ operation).
     func testPointLookupAgreesWithSpatiaLiteOnTheRealZurichParcels() throws {
-        let dir = try Paths.requireRealdata("lpis-zurich-2019")
-        let lake = try temporaryLake(self)
-        var options = ParcelIngestOptions(); options.aoi = "zh"; options.year = 2019
-        _ = try ParcelIngest(lake: lake).run(path: dir.appendingPathComponent("ZH_Polygons_2019_EPSG32632_selected-crops.shp").path, options: options)
-        try lake.db.loadSpatiaLite()
+        let lake = try zurichLake(self)
         var points: [(Double, Double)] = []
         let own = try lake.db.prepare("SELECT lon, lat FROM parcels")
         while try own.step() { points.append((own.double(0), own.double(1))) }

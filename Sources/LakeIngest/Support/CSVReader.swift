@@ -142,8 +142,7 @@ public final class CSVReader {
     private func readQuotedLine(into out: inout CSVRecord.Storage) -> Bool {
         let separator = self.separator
         let start = position
-        // The record's bytes are written from `out`'s current end; on failure they are cut off.
-        let mark = (bytes: out.bytes.count, fields: out.starts.count, fieldStart: out.fieldStart)
+        // `out` is empty (a fresh record, `readPlainLine` wrote nothing); on failure it is emptied again.
         var breaks = 0
         let next: Int? = buffer.withUnsafeBufferPointer { buf -> Int? in
             guard let base = buf.baseAddress else { return nil }
@@ -192,13 +191,7 @@ public final class CSVReader {
                 i += 1
             }
         }
-        guard let next else {
-            out.bytes.removeSubrange(mark.bytes...)
-            out.starts.removeSubrange(mark.fields...)
-            out.ends.removeSubrange(mark.fields...)
-            out.fieldStart = mark.fieldStart
-            return false
-        }
+        guard let next else { out.clear(); return false }
         line = nextLine
         nextLine += 1 + breaks
         position = next
@@ -275,6 +268,12 @@ public final class CSVRecord {
         var fieldStart = 0
 
         var fieldIsEmpty: Bool { bytes.count == fieldStart }
+        mutating func clear() {
+            bytes.removeAll(keepingCapacity: true)
+            starts.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: true)
+            fieldStart = 0
+        }
         mutating func dropTrailingCR() { if bytes.count > fieldStart, bytes.last == 13 { bytes.removeLast() } }
         mutating func endField() {
             starts.append(fieldStart)
@@ -296,10 +295,7 @@ public final class CSVRecord {
     func take() -> Storage {
         var s = storage
         storage = Storage()
-        s.bytes.removeAll(keepingCapacity: true)
-        s.starts.removeAll(keepingCapacity: true)
-        s.ends.removeAll(keepingCapacity: true)
-        s.fieldStart = 0
+        s.clear()
         return s
     }
 
