@@ -138,7 +138,7 @@ let package = Package(
         .executableTarget(name: "lake-fuzz", dependencies: ["LakeIngest", "LakeAnalytics", "LakeQuery", "LakeStore"], swiftSettings: instrumented,
                           linkerSettings: fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"])] : []),
 
-        .testTarget(name: "LakeStoreTests", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport"]),
+        .testTarget(name: "LakeStoreTests", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport", "LakeTestSupport"]),
         .target(name: "LakeTestSupport", dependencies: ["LakeStore", "LakeIngest"], path: "Tests/LakeTestSupport"),
         .testTarget(name: "LakeIngestTests", dependencies: ["LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSupport", "LakeTestSupport"]),
         .testTarget(name: "LakeExtractTests", dependencies: ["LakeExtract", "LakeIngest", "LakeStore", "LakeQuery", "LakeGDAL", "LakeSQLite", "LakeTestSupport"],

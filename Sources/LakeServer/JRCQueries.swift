@@ -123,26 +123,31 @@ enum JRCQueries {
         let withRef = flag(p, "ref", default: false)
         let withBand = filter.bands == nil || tstype == "scl"
         let cards: Set<String> = tstype == "s2" || tstype == "scl" ? ["s2", "l1c"] : [tstype]
-        var dates: [Double?] = [], bands: [String?] = [], references: [String?] = [], hists: [[Int]?] = []
-        var stats = [[Float?]](repeating: [], count: 8)
-        func add(_ o: Observation, at time: Double?, band: String, values: SignatureStats?, hist: [Int]?) throws {
-            guard dates.count < maxRows else { throw APIError(status: 413, message: "more than \(maxRows) rows; ask for one band (band=…) or raise --max-rows") }
-            dates.append(time)
-            if withBand { bands.append(band) }
-            for k in 0..<8 { stats[k].append(values.map { $0[k] }) }
-            if withRef { references.append(o.reference) }
-            if withSCL { hists.append(hist) }
-        }
-        for o in try c.series.read(pid: parcel.pid, filter: filter) where cards.contains(o.card) {
+        // One row per scene and band (and one per scene for its SCL histogram); the columns are
+        // written from the rows (no array per column: a series is a few thousand values).
+        // Without references (band names by number): reading a field of a row retains nothing.
+        struct Row { let time: Double?; let band: Int; let stats: SignatureStats?; let observation: Int; let hist: Bool }
+        var built: [Row] = []
+        var bandNames: [String] = ["SCL"], bandNumbers: [String: Int] = ["SCL": 0]
+        let observations = try c.series.read(pid: parcel.pid, filter: filter)
+        built.reserveCapacity(observations.count * 9)
+        for (n, o) in observations.enumerated() where cards.contains(o.card) {
             let time = epochSeconds(o.obstime)   // once per scene, not per band
-            if tstype != "scl" { for b in o.bands { try add(o, at: time, band: b.band, values: b.stats, hist: nil) } }
-            if withSCL, let h = o.scl { try add(o, at: time, band: "SCL", values: nil, hist: h) }
+            if tstype != "scl" {
+                for b in o.bands {
+                    let number = bandNumbers[b.band] ?? { bandNames.append(b.band); bandNumbers[b.band] = bandNames.count - 1; return bandNames.count - 1 }()
+                    built.append(Row(time: time, band: number, stats: b.stats, observation: n, hist: false))
+                }
+            }
+            if withSCL, o.scl != nil { built.append(Row(time: time, band: 0, stats: nil, observation: n, hist: true)) }
+            guard built.count <= maxRows else { throw APIError(status: 413, message: "more than \(maxRows) rows; ask for one band (band=…) or raise --max-rows") }
         }
-        var columns: [String: JSONColumn] = ["date_part": .doubles(dates)]
-        for (k, name) in SignatureStats.fieldNames.enumerated() { columns[name] = .floats(stats[k]) }
-        if withBand { columns["band"] = .strings(bands) }
-        if withRef { columns["reference"] = .strings(references) }
-        if withSCL { columns["hist"] = .counts(hists) }
+        let rows = built, names = bandNames
+        var columns: [String: JSONColumn] = ["date_part": .doublesOf(count: rows.count) { rows[$0].time }]
+        for (k, name) in SignatureStats.fieldNames.enumerated() { columns[name] = .floatsOf(count: rows.count) { rows[$0].stats?[k] } }
+        if withBand { columns["band"] = .stringsOf(count: rows.count) { names[rows[$0].band] } }
+        if withRef { columns["reference"] = .stringsOf(count: rows.count) { observations[rows[$0].observation].reference } }
+        if withSCL { columns["hist"] = .countsOf(count: rows.count) { rows[$0].hist ? observations[rows[$0].observation].scl : nil } }
         return JSONText.columns(columns)
     }
 

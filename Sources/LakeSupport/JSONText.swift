@@ -187,6 +187,12 @@ public enum JSONColumn {
     /// Counts by small integer key, written as objects of the keys with a count above zero
     /// (`{"4":310,"8":2}`: SCL histograms, indexed by class); null where nil.
     case counts([[Int]?])
+    /// Columns read from an answer's rows as they are written (`count` rows, the value of row i),
+    /// so that an answer of many columns over the same rows builds no array per column.
+    case doublesOf(count: Int, (Int) -> Double?)
+    case floatsOf(count: Int, (Int) -> Float?)
+    case stringsOf(count: Int, (Int) -> String?)
+    case countsOf(count: Int, (Int) -> [Int]?)
 }
 
 extension JSONText {
@@ -202,33 +208,17 @@ extension JSONText {
             out.string(key)
             out.byte(UInt8(ascii: ":")); out.byte(UInt8(ascii: "["))
             switch columns[key]! {
-            case .doubles(let values):
-                for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; if let v { out.number(v) } else { out.null() } }
-            case .floats(let values):
-                for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; if let v { out.float(v) } else { out.null() } }
-            case .strings(let values):
-                for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; if let v { out.string(v) } else { out.null() } }
-            case .integers(let values):
-                for (i, v) in values.enumerated() { if i > 0 { out.byte(UInt8(ascii: ",")) }; if let v { out.integer(v) } else { out.null() } }
+            case .doubles(let values): out.list(values.count) { out, i in out.number(values[i]) }
+            case .floats(let values): out.list(values.count) { out, i in out.float(values[i]) }
+            case .strings(let values): out.list(values.count) { out, i in out.string(values[i]) }
+            case .integers(let values): out.list(values.count) { out, i in if let v = values[i] { out.integer(v) } else { out.null() } }
             case .identifiers(let values):
-                for (i, v) in values.enumerated() {
-                    if i > 0 { out.byte(UInt8(ascii: ",")) }
-                    if let n = Int64(v) { out.integer(n) } else { out.string(v) }
-                }
-            case .counts(let values):
-                for (i, v) in values.enumerated() {
-                    if i > 0 { out.byte(UInt8(ascii: ",")) }
-                    guard let v else { out.null(); continue }
-                    out.byte(UInt8(ascii: "{"))
-                    var first = true
-                    for (key, count) in v.enumerated() where count > 0 {
-                        if !first { out.byte(UInt8(ascii: ",")) }
-                        first = false
-                        out.byte(UInt8(ascii: "\"")); out.integer(Int64(key)); out.byte(UInt8(ascii: "\"")); out.byte(UInt8(ascii: ":"))
-                        out.integer(Int64(count))
-                    }
-                    out.byte(UInt8(ascii: "}"))
-                }
+                out.list(values.count) { out, i in if let n = Int64(values[i]) { out.integer(n) } else { out.string(values[i]) } }
+            case .counts(let values): out.list(values.count) { out, i in out.counts(values[i]) }
+            case .doublesOf(let count, let value): out.list(count) { out, i in out.number(value(i)) }
+            case .floatsOf(let count, let value): out.list(count) { out, i in out.float(value(i)) }
+            case .stringsOf(let count, let value): out.list(count) { out, i in out.string(value(i)) }
+            case .countsOf(let count, let value): out.list(count) { out, i in out.counts(value(i)) }
             }
             out.byte(UInt8(ascii: "]"))
         }
@@ -237,48 +227,140 @@ extension JSONText {
     }
 }
 
-/// JSON written into a byte buffer.
-struct JSONBytes {
-    var bytes: [UInt8] = []
+/// JSON written into a byte buffer of its own: every write is a store and a capacity check (an
+/// `[UInt8]`'s append goes through its uniqueness and capacity checks at each call, and a time
+/// series answer makes ~10,000 of them). Used where it is made; a copy would share the buffer.
+struct JSONBytes: TextOutputStream {
+    /// Frees the buffer when the last copy of the value goes.
+    private final class Owner {
+        var pointer: UnsafeMutablePointer<UInt8>
+        init(_ pointer: UnsafeMutablePointer<UInt8>) { self.pointer = pointer }
+        deinit { pointer.deallocate() }
+    }
+    private let owner: Owner
+    private var base: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
 
-    init() { bytes.reserveCapacity(1 << 16) }
+    init(capacity: Int = 1 << 16) {
+        self.capacity = max(64, capacity)
+        base = .allocate(capacity: self.capacity)
+        owner = Owner(base)
+    }
 
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    /// The bytes written.
+    var written: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: base, count: count) }
 
-    mutating func byte(_ b: UInt8) { bytes.append(b) }
-    mutating func null() { bytes.append(contentsOf: [110, 117, 108, 108]) }
+    /// The text written.
+    var text: String { String(decoding: written, as: UTF8.self) }
+
+    @inline(__always) private mutating func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        var size = capacity * 2
+        while size < needed { size *= 2 }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: size)
+        bigger.update(from: base, count: count)
+        base.deallocate()
+        base = bigger; capacity = size
+        owner.pointer = bigger
+    }
+
+    @inline(__always) mutating func byte(_ b: UInt8) { reserve(1); base[count] = b; count += 1 }
+
+    mutating func bytes(_ buffer: UnsafeBufferPointer<UInt8>) {
+        guard let from = buffer.baseAddress, !buffer.isEmpty else { return }
+        reserve(buffer.count)
+        (base + count).update(from: from, count: buffer.count)
+        count += buffer.count
+    }
+
+    mutating func null() { reserve(4); base[count] = 110; base[count + 1] = 117; base[count + 2] = 108; base[count + 3] = 108; count += 4 }
+
+    // TextOutputStream: the standard library writes a float's shortest form through
+    // `_writeASCII` from its own stack buffer, without making a String.
+    mutating func write(_ string: String) {
+        var s = string
+        s.withUTF8 { bytes($0) }
+    }
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes(buffer) }
 
     mutating func integer(_ value: Int64) {
-        var v = value
-        if v < 0 {
-            bytes.append(UInt8(ascii: "-"))
-            if v == .min { bytes.append(contentsOf: "9223372036854775808".utf8); return }
-            v = -v
+        reserve(20)
+        var v = value.magnitude
+        if value < 0 { base[count] = UInt8(ascii: "-"); count += 1 }
+        var digits = 1
+        var bound: UInt64 = 10
+        while v >= bound && digits < 19 { digits += 1; bound &*= 10 }
+        if digits == 19 && v >= bound { digits = 20 }
+        var end = count + digits
+        count = end
+        // Two digits a step (divisions by constants: multiplications).
+        while v >= 100 {
+            let pair = v % 100
+            v /= 100
+            end -= 2
+            base[end] = UInt8(truncatingIfNeeded: 48 &+ pair / 10); base[end + 1] = UInt8(truncatingIfNeeded: 48 &+ pair % 10)
         }
-        if v < 10 { bytes.append(UInt8(48 + v)); return }
-        // Digits from the right into a stack buffer, then appended at once (one capacity check
-        // rather than one per digit: a time series answer holds thousands of counts).
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { d in
-            var n = d.count
-            repeat { n -= 1; d[n] = UInt8(48 + v % 10); v /= 10 } while v > 0
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: d[n...]))
+        if v >= 10 {
+            base[end - 2] = UInt8(truncatingIfNeeded: 48 &+ v / 10); base[end - 1] = UInt8(truncatingIfNeeded: 48 &+ v % 10)
+        } else {
+            base[end - 1] = UInt8(truncatingIfNeeded: 48 &+ v)
         }
+    }
+
+    /// `count` values separated by commas, `write` writing value i.
+    @inline(__always) mutating func list(_ count: Int, _ write: (inout JSONBytes, Int) -> Void) {
+        for i in 0..<count {
+            if i > 0 { byte(UInt8(ascii: ",")) }
+            write(&self, i)
+        }
+    }
+
+    mutating func number(_ d: Double?) { if let d { number(d) } else { null() } }
+    mutating func float(_ f: Float?) { if let f { float(f) } else { null() } }
+    mutating func string(_ s: String?) { if let s { string(s) } else { null() } }
+
+    /// Counts by small integer key: `{"4":310,"8":2}`, the keys with a count above zero; null for nil.
+    mutating func counts(_ values: [Int]?) {
+        guard let values else { null(); return }
+        byte(UInt8(ascii: "{"))
+        var first = true
+        for (key, count) in values.enumerated() where count > 0 {
+            if !first { byte(UInt8(ascii: ",")) }
+            first = false
+            byte(UInt8(ascii: "\"")); integer(Int64(key)); byte(UInt8(ascii: "\"")); byte(UInt8(ascii: ":"))
+            integer(Int64(count))
+        }
+        byte(UInt8(ascii: "}"))
     }
 
     mutating func number(_ d: Double) {
         guard d.isFinite else { null(); return }
-        if d == d.rounded(), abs(d) < 1e15 { integer(Int64(d)); return }
-        bytes.append(contentsOf: d.description.utf8)
+        // Integral values without a fraction (a conversion and a compare: `rounded()` is a call).
+        if abs(d) < 1e15, Double(Int64(d)) == d { integer(Int64(d)); return }
+        d.write(to: &self)
     }
 
     mutating func float(_ f: Float) {
         guard f.isFinite else { null(); return }
-        if f == f.rounded(), abs(f) < 1e7 { integer(Int64(f)); return }
-        bytes.append(contentsOf: f.description.utf8)
+        if abs(f) < 1e7, Float(Int32(f)) == f { integer(Int64(Int32(f))); return }
+        f.write(to: &self)
     }
 
     /// A JSON string (see `JSONText.append(string:to:)`).
-    mutating func string(_ s: String) { JSONText.append(string: s, to: &bytes) }
+    mutating func string(_ s: String) {
+        var s = s
+        let plain = s.withUTF8 { text -> Bool in
+            guard !text.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            byte(UInt8(ascii: "\"")); bytes(text); byte(UInt8(ascii: "\""))
+            return true
+        }
+        if plain { return }
+        var out: [UInt8] = []
+        JSONText.append(string: s, to: &out)
+        out.withUnsafeBufferPointer { bytes($0) }
+    }
 }

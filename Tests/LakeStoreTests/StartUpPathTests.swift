@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LakeSQLite
 import LakeSupport
+import LakeTestSupport
 @testable import LakeStore
 
 /// What lets `lake` open a lake without SpatiaLite: the schema reference embedded at build
@@ -184,5 +185,40 @@ final class StartUpPathTests: XCTestCase {
         ]
         XCTAssertEqual(JSONText.columns(typed), JSONText.render(generic, pretty: false))
         XCTAssertEqual(JSONText.columns(["pid": .identifiers(["12", "x"]), "srid": .integers([nil])]), "{\"pid\":[12,\"x\"],\"srid\":[null]}")
+    }
+
+    /// The column writer writes numbers digit by digit into its own buffer: held to the generic
+    /// writer (the standard library's `String(_:)` forms) on the edges of every digit count and
+    /// on seeded random values of every magnitude, and the columns read from rows to the columns
+    /// given as arrays.
+    func testColumnWriterNumbersMatchTheGenericWriter() {
+        var random = SeededRandom(seed: 2026_12_07)
+        var integers: [Int64] = [0, -1, .max, .min, .min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 { power *= 10; integers += [power - 1, power, power + 1, -power, -(power - 1)] }
+        for _ in 0..<3000 { integers.append(Int64(bitPattern: random.next()) >> Int64(random.next() % 64)) }
+        var floats: [Float] = [0, -0.0, 1e7, -1e7, 9_999_999, 16_777_216, 8_388_609.5, .nan, .infinity, -.infinity, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 0.1, 1533.8]
+        var doubles: [Double] = [0, -0.0, 1e15, -1e15, 999_999_999_999_999, 1e15 + 1, .nan, .infinity, .leastNonzeroMagnitude, 0.1, 1_704_067_237]
+        for _ in 0..<3000 {
+            floats.append(Float(bitPattern: UInt32(truncatingIfNeeded: random.next())))
+            doubles.append(Double(bitPattern: random.next()))
+            // And the everyday ones: band statistics and epoch seconds, whole and not.
+            floats.append(Float((random.unit() * 10_000).rounded() / Double(1 + random.next() % 100)))
+            doubles.append((random.unit() * 2e9).rounded() / Double(1 + random.next() % 2))
+        }
+        func generic(_ values: [Any]) -> String { JSONText.render(["v": values], pretty: false) }
+        XCTAssertEqual(JSONText.columns(["v": .integers(integers)]), generic(integers))
+        XCTAssertEqual(JSONText.columns(["v": .floats(floats)]), generic(floats))
+        XCTAssertEqual(JSONText.columns(["v": .doubles(doubles)]), generic(doubles))
+        let strings: [String?] = ["B02", nil, "q\"uote", "back\\slash", "tab\t", "\u{1}", "é"]
+        let hists: [[Int]?] = [[0, 0, 0, 0, 310, 0, 0, 0, 2, 0, 0, 0], nil, [Int](repeating: 0, count: 12)]
+        let arrays: [String: JSONColumn] = ["f": .floats(floats.map { $0 }), "d": .doubles(doubles), "s": .strings(strings), "h": .counts(hists)]
+        let fromRows: [String: JSONColumn] = [
+            "f": .floatsOf(count: floats.count) { floats[$0] }, "d": .doublesOf(count: doubles.count) { doubles[$0] },
+            "s": .stringsOf(count: strings.count) { strings[$0] }, "h": .countsOf(count: hists.count) { hists[$0] },
+        ]
+        XCTAssertEqual(JSONText.columns(fromRows), JSONText.columns(arrays))
+        XCTAssertTrue(JSONText.columns(["h": .counts(hists)]).hasPrefix("{\"h\":[{\"4\":310,\"8\":2},null,{}]"))
+        XCTAssertEqual(JSONText.columns(["v": .strings(strings)]), generic(strings.map { $0 as Any }))
     }
 }
