@@ -124,27 +124,32 @@ enum JRCQueries {
         let withBand = filter.bands == nil || tstype == "scl"
         let cards: Set<String> = tstype == "s2" || tstype == "scl" ? ["s2", "l1c"] : [tstype]
         // One row per scene and band (and one per scene for its SCL histogram); the columns are
-        // written from the rows (no array per column: a series is a few thousand values).
-        // Without references (band names by number): reading a field of a row retains nothing.
-        struct Row { let time: Double?; let band: Int; let stats: SignatureStats?; let observation: Int; let hist: Bool }
-        var built: [Row] = []
-        var bandNames: [String] = ["SCL"], bandNumbers: [String: Int] = ["SCL": 0]
+        // written from the rows (no array per column: a series is a few thousand values). The
+        // rows hold no references (band names by number), their statistics lie in one array
+        // (NaN where a row has none: written as null).
+        struct Row { let time: Double?; let band: Int; let observation: Int; let hist: Bool }
+        var built: [Row] = [], values: [Float] = []
+        var bandNames: [String] = ["SCL"]
         let observations = try c.series.read(pid: parcel.pid, filter: filter)
         built.reserveCapacity(observations.count * 9)
+        values.reserveCapacity(observations.count * 9 * 8)
+        func add(_ stats: SignatureStats?) {
+            for k in 0..<8 { values.append(stats?[k] ?? .nan) }
+        }
         for (n, o) in observations.enumerated() where cards.contains(o.card) {
             let time = epochSeconds(o.obstime)   // once per scene, not per band
             if tstype != "scl" {
                 for b in o.bands {
-                    let number = bandNumbers[b.band] ?? { bandNames.append(b.band); bandNumbers[b.band] = bandNames.count - 1; return bandNames.count - 1 }()
-                    built.append(Row(time: time, band: number, stats: b.stats, observation: n, hist: false))
+                    let number = bandNames.firstIndex(of: b.band) ?? { bandNames.append(b.band); return bandNames.count - 1 }()
+                    built.append(Row(time: time, band: number, observation: n, hist: false)); add(b.stats)
                 }
             }
-            if withSCL, o.scl != nil { built.append(Row(time: time, band: 0, stats: nil, observation: n, hist: true)) }
+            if withSCL, o.scl != nil { built.append(Row(time: time, band: 0, observation: n, hist: true)); add(nil) }
             guard built.count <= maxRows else { throw APIError(status: 413, message: "more than \(maxRows) rows; ask for one band (band=…) or raise --max-rows") }
         }
-        let rows = built, names = bandNames
+        let rows = built, names = bandNames, stats = values
         var columns: [String: JSONColumn] = ["date_part": .doublesOf(count: rows.count) { rows[$0].time }]
-        for (k, name) in SignatureStats.fieldNames.enumerated() { columns[name] = .floatsOf(count: rows.count) { rows[$0].stats?[k] } }
+        for (k, name) in SignatureStats.fieldNames.enumerated() { columns[name] = .floatsOf(count: rows.count) { stats[$0 &* 8 &+ k] } }
         if withBand { columns["band"] = .stringsOf(count: rows.count) { names[rows[$0].band] } }
         if withRef { columns["reference"] = .stringsOf(count: rows.count) { observations[rows[$0].observation].reference } }
         if withSCL { columns["hist"] = .countsOf(count: rows.count) { rows[$0].hist ? observations[rows[$0].observation].scl : nil } }
