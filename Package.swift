@@ -7,9 +7,10 @@ import PackageDescription
 // coverage instrumentation; the schema-embedding build tool and the dependencies do not.
 let fuzzing = Context.environment["LAKE_FUZZ"] == "1"
 let instrumented: [SwiftSetting] = fuzzing ? [.unsafeFlags(["-sanitize=fuzzer"]), .define("LAKE_LIBFUZZER")] : []
-// The per-parcel loops of the store's series codec and the analytics: release builds leave out
-// the run-time exclusivity checks (the compiler's static checks stay; debug builds and the tests
-// keep the dynamic ones). Measured in BENCHMARKS (markers run).
+// The per-row and per-parcel loops of the store's series codec, the ingest's readers, the queries
+// and the analytics: release builds leave out the run-time exclusivity checks (the compiler's
+// static checks stay; debug builds and the tests keep the dynamic ones). Measured in BENCHMARKS
+// (markers run; histogram ingest).
 let hot: [SwiftSetting] = instrumented + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
 
 let package = Package(
@@ -61,14 +62,14 @@ let package = Package(
                 plugins: ["EmbedSchema"]),
 
         // Small utilities more than one room uses (progress on a terminal).
-        .target(name: "LakeSupport", swiftSettings: instrumented),
+        .target(name: "LakeSupport", swiftSettings: hot),
 
         // Files → store.
-        .target(name: "LakeIngest", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeSupport"], swiftSettings: instrumented),
+        .target(name: "LakeIngest", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeSupport"], swiftSettings: hot),
         // Scenes (GeoTIFF/JP2 through GDAL) → signatures in the store.
         .target(name: "LakeExtract", dependencies: ["LakeStore", "LakeGDAL", "LakeSQLite", "LakeIngest", "LakeSupport"], swiftSettings: instrumented),
         // Store → answers.
-        .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport", "CProj"], swiftSettings: instrumented),
+        .target(name: "LakeQuery", dependencies: ["LakeStore", "LakeSQLite", "LakeSupport", "CProj"], swiftSettings: hot),
         // Store → analyses: series, screening, peers, heterogeneity, markers, crop checks,
         // decisions, runs, SQL functions. No GDAL: a command that only analyses never loads it.
         .target(name: "LakeAnalytics", dependencies: ["LakeStore", "LakeSQLite", "LakeQuery", "LakeSupport",
