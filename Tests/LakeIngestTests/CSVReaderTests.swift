@@ -164,4 +164,27 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertNil(value(2), "a thousands separator and a decimal comma: not guessed")
         XCTAssertEqual(value(3), 12)
     }
+
+    /// The identifier memo gives each row its own field's text whatever the order: values
+    /// repeated at once, after others (a scene's reference in a parcel-ordered file), past its
+    /// cache's limit, blank, and through a transform.
+    func testMemoGivesEachRowItsOwnValue() throws {
+        var values = ["a", "b", "a", "c", "b", "a", "", "  a ", "a", "ab", "ba", "x", "y", "x", "y", "y"]
+        values += (0..<5000).map { "S2A_\($0)" } + (0..<50).map { "S2A_\($0 * 97)" } + ["a", "", "b"]
+        let path = try write("id,n\n" + values.map { $0 + ",1" }.joined(separator: "\n") + "\n", "memo.csv")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for transform in [nil, { (s: String) -> String? in s == "b" ? nil : s.uppercased() }] as [((String) -> String?)?] {
+            let reader = try CSVReader(path: path)
+            _ = try reader.nextRecord()
+            var memo = SignatureSource.Memo(transform)
+            var got: [String?] = [], expected: [String?] = []
+            while let record = try reader.nextRecord() {
+                got.append(memo.text(record, 0))
+                let text = record.text(0)
+                expected.append(transform.map { t in text.flatMap(t) } ?? text)
+            }
+            XCTAssertEqual(got.count, values.count)
+            XCTAssertEqual(got, expected)
+        }
+    }
 }

@@ -107,8 +107,12 @@ enum SignatureSource {
                     row.stats = stats
                 }
             }
-            if let h = columns.histJSON, let text = record.text(h) {
-                do { row.hist = try parseHist(text) } catch { row.error = "\(error)"; try body(row); continue }
+            if let h = columns.histJSON, !record.isBlank(h) {
+                // The common form read in place; anything else through the JSON parser and its messages.
+                if let hist = record.withField(h, SCLHistogramText.parse(bytes:)) { row.hist = hist }
+                else if let text = record.text(h) {
+                    do { row.hist = try parseHist(text) } catch { row.error = "\(error)"; try body(row); continue }
+                }
             } else if !columns.histColumns.isEmpty {
                 var hist = [Int](repeating: 0, count: 12)
                 var bad: String?
@@ -130,20 +134,38 @@ enum SignatureSource {
         }
     }
 
-    /// The last field value read from one column, kept while the bytes repeat.
+    /// The last field value read from one column, kept while the bytes repeat, and the values
+    /// seen before by their bytes: a scene's reference comes back every few rows of a
+    /// parcel-ordered file (a parcel's every few rows of a scene-ordered one), and one String per
+    /// distinct value is made rather than one per row (a histogram file made two allocations a
+    /// row here, freed on the writing thread).
     struct Memo {
         private var bytes: [UInt8] = []
         private var value: String?
         private let transform: ((String) -> String?)?
+        /// Values by a hash of their bytes (the bytes kept to compare); at most `limit` of them.
+        private var seen: [UInt64: (bytes: [UInt8], value: String?)] = [:]
+        private static let limit = 4096
 
         init(_ transform: ((String) -> String?)? = nil) { self.transform = transform }
 
         mutating func text(_ record: CSVRecord, _ index: Int?) -> String? {
             guard let index, index < record.count else { return nil }
             if record.equals(index, bytes) { return value }
+            let hash = record.withField(index) { field -> UInt64 in
+                var h: UInt64 = 0xCBF2_9CE4_8422_2325   // FNV-1a
+                for b in field { h = (h ^ UInt64(b)) &* 0x100_0000_01B3 }
+                return h
+            }
+            if let known = seen[hash], record.equals(index, known.bytes) {
+                bytes = known.bytes; value = known.value
+                return value
+            }
             bytes = Array(record.rawBytes(index))
             let text = bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self)
             value = transform.map { t in text.flatMap(t) } ?? text
+            if seen.count >= Self.limit { seen.removeAll(keepingCapacity: true) }
+            seen[hash] = (bytes, value)
             return value
         }
     }

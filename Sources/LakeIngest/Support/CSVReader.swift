@@ -339,6 +339,12 @@ public final class CSVRecord {
     /// The trimmed field's bytes.
     public func rawBytes(_ i: Int) -> ArraySlice<UInt8> { bytes[trimmed(i)] }
 
+    /// `body` of the trimmed field's bytes, in place (no copy, no String).
+    public func withField<T>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> T) rethrows -> T {
+        let r = trimmed(i)
+        return try storage.bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[r])) }
+    }
+
     public enum Number<T> { case blank, value(T), invalid }
 
     /// The field as a float32 (correctly rounded, as `strtof`), `.blank` when empty.
