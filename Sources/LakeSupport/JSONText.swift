@@ -164,7 +164,7 @@ public enum JSONText {
     /// Whether `s` holds a quote, a backslash or a control character.
     /// On a native string's bytes in place (the generic walk over `utf8` cost a marker run 2 %
     /// of its instructions: every decision's reasons pass here).
-    private static func needsEscaping(_ s: String) -> Bool {
+    static func needsEscaping(_ s: String) -> Bool {
         func escapes(_ b: UInt8) -> Bool { b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") }
         if let found = s.utf8.withContiguousStorageIfAvailable({ bytes -> Bool in
             for b in bytes where escapes(b) { return true }
@@ -350,15 +350,14 @@ struct JSONBytes: TextOutputStream {
         f.write(to: &self)
     }
 
-    /// A JSON string (see `JSONText.append(string:to:)`).
+    /// A JSON string (see `JSONText.append(string:to:)`): its bytes as they are where nothing
+    /// needs escaping.
     mutating func string(_ s: String) {
-        var s = s
-        let plain = s.withUTF8 { text -> Bool in
-            guard !text.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
-            byte(UInt8(ascii: "\"")); bytes(text); byte(UInt8(ascii: "\""))
-            return true
+        guard JSONText.needsEscaping(s) else {
+            var s = s
+            byte(UInt8(ascii: "\"")); s.withUTF8 { bytes($0) }; byte(UInt8(ascii: "\""))
+            return
         }
-        if plain { return }
         var out: [UInt8] = []
         JSONText.append(string: s, to: &out)
         out.withUnsafeBufferPointer { bytes($0) }
