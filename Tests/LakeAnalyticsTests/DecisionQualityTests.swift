@@ -842,6 +842,26 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(CutDetector().detect(spring).filter { $0.kind == .cut }.count, 0)
     }
 
+    /// A markers run writes with the tables' CHECKs off (its JSON and colours are lake's own):
+    /// every row it wrote passes them all the same — details and reasons valid JSON, colours of
+    /// the four — and once the run is over the CHECKs hold again for anything else written.
+    func testRunRowsPassTheTablesChecks() throws {
+        let lake = try fixtureLake()
+        let (options, text) = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path)
+        let summary = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())
+        func count(_ sql: String) throws -> Int64 { try XCTUnwrap(try lake.db.scalar(sql)?.int) }
+        XCTAssertGreaterThan(try count("SELECT count(*) FROM markers"), 0)
+        XCTAssertEqual(try count("SELECT count(*) FROM decisions"), Int64(summary.parcels))
+        XCTAssertEqual(try count("SELECT count(*) FROM markers WHERE NOT json_valid(details)"), 0)
+        XCTAssertEqual(try count("SELECT count(*) FROM decisions WHERE NOT json_valid(reasons) OR json_type(reasons) <> 'array'"), 0)
+        XCTAssertEqual(try count("SELECT count(*) FROM decisions WHERE colour NOT IN ('green', 'yellow', 'red', 'grey')"), 0)
+        XCTAssertGreaterThan(try count("SELECT count(*) FROM decisions WHERE json_array_length(reasons) > 0"), 0)
+        XCTAssertThrowsError(try lake.db.execute(
+            "INSERT INTO decisions (run_id, pid, scheme, colour, clear_obs, reasons) VALUES (\(summary.run), -1, 'x', 'green', 0, '[not json')"))
+        XCTAssertThrowsError(try lake.db.execute(
+            "INSERT INTO decisions (run_id, pid, scheme, colour, clear_obs, reasons) VALUES (\(summary.run), -2, 'x', 'blue', 0, '[]')"))
+    }
+
     /// The results on a map without SQL: GDAL (as QGIS and geopandas use it) lists `lights` and
     /// `mowing_events` as polygon layers of the lake, one feature per parcel keyed by pid, with
     /// the latest run's colours and cut dates.

@@ -43,6 +43,32 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// The counting selection behind medians of up to `rankedUpTo` values finds every k-th
+    /// value and the count below it, with repeats and with the tail past the last group of
+    /// four; NaN takes no rank, and where k is past the other values the median falls back to
+    /// selection rather than answering NaN.
+    func testRankedSelectionFindsEveryRank() {
+        var rng = SeededRandom(seed: 19)
+        for n in 1...(RobustStatistics.rankedUpTo + 3) {
+            for v in [(0..<n).map { _ in rng.unit() }, (0..<n).map { _ in Double(Int(rng.unit() * 3)) }] {
+                let sorted = v.sorted()
+                v.withUnsafeBufferPointer { b in
+                    for k in 0..<n {
+                        let r = RobustStatistics.ranked(b, k)
+                        XCTAssertEqual(r?.value, sorted[k], "n \(n) k \(k)")
+                        XCTAssertEqual(r?.below, sorted.firstIndex(of: sorted[k]), "n \(n) k \(k)")
+                    }
+                }
+            }
+        }
+        // NaN is below nothing and equal to nothing: the k-th of the other values where they
+        // have one, nil past them.
+        var withNaN: [Double] = [3, .nan, 1, 2, 5]
+        XCTAssertEqual(withNaN.withUnsafeBufferPointer { RobustStatistics.ranked($0, 2) }?.value, 3)
+        XCTAssertNil(withNaN.withUnsafeBufferPointer { RobustStatistics.ranked($0, 4) })
+        XCTAssertFalse(RobustStatistics.median(reordering: &withNaN)?.isNaN ?? true)
+    }
+
     /// Whether a parcel's bands are reflectances: the one-pass test gives the median's answer,
     /// also where half the values are on each side of the limit.
     func testReflectanceUnitFollowsTheMedianNIR() {

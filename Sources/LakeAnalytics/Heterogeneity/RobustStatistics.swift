@@ -22,6 +22,16 @@ public enum RobustStatistics {
         guard !v.isEmpty else { return nil }
         return v.withUnsafeMutableBufferPointer { b in
             let n = b.count, k = n / 2
+            // (Where NaN among the values leaves no rank at k: selection, as before.)
+            if n <= rankedUpTo, let (upper, below) = ranked(UnsafeBufferPointer(b), k) {
+                guard n % 2 == 0 else { return upper }
+                // The lower middle value: the upper one again when it occurs more than once
+                // from k − 1 on, else the largest value below it.
+                if below < k { return upper }
+                var lower = -Double.infinity
+                for x in b where x < upper { lower = max(lower, x) }
+                return (lower + upper) / 2
+            }
             let upper = select(b, k)
             guard n % 2 == 0 else { return upper }
             // The lower middle value is the largest of those left of k.
@@ -29,6 +39,42 @@ public enum RobustStatistics {
             for i in 1..<k { lower = max(lower, b[i]) }
             return (lower + upper) / 2
         }
+    }
+
+    /// Counts up to which `ranked` finds a median faster than `select` (measured on this
+    /// machine: 12–40 values 2.1× faster, 20–70 values 1.2–1.7×; BENCHMARKS).
+    static let rankedUpTo = 48
+
+    /// The k-th smallest of `b` (0-based) and how many values are below it, by counting for each
+    /// value in turn how many lie below and at it: n² comparisons, four at a time and without a
+    /// branch, against selection's n log n that mispredict half their branches. Stops at the
+    /// first value whose rank range holds k (on average halfway through). No reordering. NaN is
+    /// below and equal to nothing, so takes no rank: nil when no value's range holds k.
+    static func ranked(_ b: UnsafeBufferPointer<Double>, _ k: Int) -> (value: Double, below: Int)? {
+        let n = b.count, whole = n & ~3
+        guard let p = b.baseAddress else { return nil }
+        let raw = UnsafeRawPointer(p)
+        for i in 0..<n {
+            let v = b[i], vv = SIMD4<Double>(repeating: v)
+            var lt = SIMD4<Int64>(repeating: 0), le = SIMD4<Int64>(repeating: 0)
+            var j = 0
+            while j < whole {
+                let w = raw.loadUnaligned(fromByteOffset: j &* 8, as: SIMD4<Double>.self)
+                // A true lane of a comparison is all ones: −1 as an integer.
+                lt &-= unsafeBitCast(w .< vv, to: SIMD4<Int64>.self)
+                le &-= unsafeBitCast(w .<= vv, to: SIMD4<Int64>.self)
+                j &+= 4
+            }
+            var below = Int(lt.wrappedSum()), atMost = Int(le.wrappedSum())
+            while j < n {
+                let w = b[j]
+                below &+= w < v ? 1 : 0
+                atMost &+= w <= v ? 1 : 0
+                j &+= 1
+            }
+            if below <= k && k < atMost { return (v, below) }
+        }
+        return nil   // only with NaN among the values
     }
 
     /// For points in day order: the median of the values within `days` of each point's day (the
