@@ -232,7 +232,7 @@ public struct MarkerRun {
         guard drops || coherence || season else { return regional }
         if let size = options.screening?.area_metres { regional.size = size }
         regional.crops = plan.crops
-        let sampled = try regional.locate(lake.db, pids: Set(plan.area.keys), selected: season ? Set(plan.parcels.keys) : [])
+        let sampled = try regional.locate(lake.db, pids: { plan.area[$0] != nil }, selected: season ? { plan.parcels[$0] != nil } : nil)
         let first = Set(sampled.first), selected = Set(sampled.season)
         let sample = first.union(selected).sorted()
         var residuals: [(pid: Int64, values: [(Int, Double)])] = []

@@ -99,25 +99,27 @@ public struct RegionalContext: Sendable {
     /// Areas of the parcels in `pids`, and the sample to learn from: the first `samplePerArea`
     /// of each area (`first`: every crop, for the shared drops and coherence), and as many of
     /// those in `selected` (`season`).
-    mutating func locate(_ db: Connection, pids: Set<Int64>, selected: Set<Int64>) throws -> (first: [Int64], season: [Int64]) {
+    /// (`pids` and `selected` are tests of membership, so that a run's tables of parcels serve
+    /// as they are, without a set made of each.)
+    mutating func locate(_ db: Connection, pids: (Int64) -> Bool, selected: ((Int64) -> Bool)?) throws -> (first: [Int64], season: [Int64]) {
         let members = try areas(db, pids: pids)
         var first: [Int64] = [], season: [Int64] = []
         for all in members.values {
             let sorted = all.sorted()
             first += sorted.prefix(samplePerArea)
-            if !selected.isEmpty { season += sorted.lazy.filter { selected.contains($0) }.prefix(samplePerArea) }
+            if let selected { season += sorted.lazy.filter(selected).prefix(samplePerArea) }
         }
         return (first, season)
     }
 
     /// The parcels of `pids` per area (each parcel's area recorded).
-    private mutating func areas(_ db: Connection, pids: Set<Int64>) throws -> [Int64: [Int64]] {
+    private mutating func areas(_ db: Connection, pids: (Int64) -> Bool) throws -> [Int64: [Int64]] {
         var boxes: [(Int64, Double, Double)] = []
         let s = try db.prepare("SELECT pkid, (xmin + xmax) / 2, (ymin + ymax) / 2 FROM idx_parcels_geom")
         var geographic = true
         while try s.step() {
             let pid = s.int(0)
-            guard pids.contains(pid) else { continue }
+            guard pids(pid) else { continue }
             let x = s.double(1), y = s.double(2)
             if abs(x) > 180 || abs(y) > 90 { geographic = false }
             boxes.append((pid, x, y))
