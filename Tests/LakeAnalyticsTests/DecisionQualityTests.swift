@@ -843,8 +843,9 @@ final class DecisionQualityTests: XCTestCase {
     }
 
     /// A markers run writes with the tables' CHECKs off (its JSON and colours are lake's own):
-    /// every row it wrote passes them all the same — details and reasons valid JSON, colours of
-    /// the four — and once the run is over the CHECKs hold again for anything else written.
+    /// every row it wrote passes them all the same — details, reasons and the run's own record
+    /// valid JSON, colours of the four, the run done — and once the run is over the CHECKs hold
+    /// again for anything else written.
     func testRunRowsPassTheTablesChecks() throws {
         let lake = try fixtureLake()
         let (options, text) = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path)
@@ -856,6 +857,10 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(try count("SELECT count(*) FROM decisions WHERE NOT json_valid(reasons) OR json_type(reasons) <> 'array'"), 0)
         XCTAssertEqual(try count("SELECT count(*) FROM decisions WHERE colour NOT IN ('green', 'yellow', 'red', 'grey')"), 0)
         XCTAssertGreaterThan(try count("SELECT count(*) FROM decisions WHERE json_array_length(reasons) > 0"), 0)
+        XCTAssertEqual(try count("""
+            SELECT count(*) FROM runs WHERE run_id = \(summary.run) AND json_valid(inputs) AND json_valid(summary)
+            AND json_type(summary, '$.parcels') = 'integer' AND status = 'done'
+            """), 1)
         XCTAssertThrowsError(try lake.db.execute(
             "INSERT INTO decisions (run_id, pid, scheme, colour, clear_obs, reasons) VALUES (\(summary.run), -1, 'x', 'green', 0, '[not json')"))
         XCTAssertThrowsError(try lake.db.execute(
