@@ -842,7 +842,8 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(CutDetector().detect(spring).filter { $0.kind == .cut }.count, 0)
     }
 
-    /// A markers run writes with the tables' CHECKs off (its JSON and colours are lake's own):
+    /// A markers run, a crop check and `decide` write with the tables' CHECKs off (their JSON and
+    /// colours are lake's own):
     /// every row it wrote passes them all the same — details, reasons and the run's own record
     /// valid JSON, colours of the four, the run done — and once the run is over the CHECKs hold
     /// again for anything else written.
@@ -850,17 +851,21 @@ final class DecisionQualityTests: XCTestCase {
         let lake = try fixtureLake()
         let (options, text) = try MarkerOptions.load(path: MarkerTests.optionsFolder.appendingPathComponent("mowing.yaml").path)
         let summary = try MarkerRun(lake: lake).run(options, text: text, scope: ParcelScope())
+        var check = CropCheckOptions(); check.minPeers = 3; check.minBins = 4
+        let crop = try CropCheck(lake: lake).run(check, scope: ParcelScope(), optionsText: "")
+        let lights = try Lights(lake: lake).run(schemes: ["crop", "mowing"], heterogeneity: false)
         func count(_ sql: String) throws -> Int64 { try XCTUnwrap(try lake.db.scalar(sql)?.int) }
         XCTAssertGreaterThan(try count("SELECT count(*) FROM markers"), 0)
-        XCTAssertEqual(try count("SELECT count(*) FROM decisions"), Int64(summary.parcels))
+        XCTAssertEqual(try count("SELECT count(*) FROM decisions"), Int64(summary.parcels + crop.parcels + lights.parcels))
+        XCTAssertEqual(try count("SELECT count(DISTINCT scheme) FROM decisions"), 3)
         XCTAssertEqual(try count("SELECT count(*) FROM markers WHERE NOT json_valid(details)"), 0)
         XCTAssertEqual(try count("SELECT count(*) FROM decisions WHERE NOT json_valid(reasons) OR json_type(reasons) <> 'array'"), 0)
         XCTAssertEqual(try count("SELECT count(*) FROM decisions WHERE colour NOT IN ('green', 'yellow', 'red', 'grey')"), 0)
         XCTAssertGreaterThan(try count("SELECT count(*) FROM decisions WHERE json_array_length(reasons) > 0"), 0)
         XCTAssertEqual(try count("""
-            SELECT count(*) FROM runs WHERE run_id = \(summary.run) AND json_valid(inputs) AND json_valid(summary)
-            AND json_type(summary, '$.parcels') = 'integer' AND status = 'done'
-            """), 1)
+            SELECT count(*) FROM runs WHERE run_id IN (\(summary.run), \(crop.run), \(lights.run)) AND json_valid(inputs)
+            AND json_valid(summary) AND json_type(summary, '$.parcels') = 'integer' AND status = 'done'
+            """), 3)
         XCTAssertThrowsError(try lake.db.execute(
             "INSERT INTO decisions (run_id, pid, scheme, colour, clear_obs, reasons) VALUES (\(summary.run), -1, 'x', 'green', 0, '[not json')"))
         XCTAssertThrowsError(try lake.db.execute(

@@ -186,23 +186,25 @@ public struct CropCheck {
 
             // Stage 3: one decision per parcel.
             summary.run = try RunLog.begin(db, kind: "crop-check", options: optionsText, inputs: try RunInputs.describe(lake))
-            let writer = try DecisionInserter(db, run: summary.run, scheme: "crop")
-            let learned = models
-            let sorted = all.keys.sorted()
-            let chunks = stride(from: 0, to: sorted.count, by: 256).map { sorted[$0..<min($0 + 256, sorted.count)] }
-            try parallelOrdered(workers: workers, inFlight: 2 * workers + 2, produce: { emit in
-                for c in chunks.indices { try emit(c) }
-            }, work: { c -> [(pid: Int64, colour: String, reasons: [String], clear: Int)] in
-                chunks[c].map { pid in
-                    let p = all[pid]!
-                    let (colour, reasons) = Self.judge(p, learned[key(pid)]!, among: learned.values, bins: bins, options: options)
-                    return (pid, colour, reasons, p.values.filter { !$0.isNaN }.count)
-                }
-            }, consume: { rows in
-                for r in rows { try writer.add(pid: r.pid, colour: r.colour, clearObservations: r.clear, reasons: r.reasons) }
-            })
-            summary.decisions = writer.colours
-            summary.parcels = writer.rows
+            try RunLog.writingOwnRows(db) {
+                let writer = try DecisionInserter(db, run: summary.run, scheme: "crop")
+                let learned = models
+                let sorted = all.keys.sorted()
+                let chunks = stride(from: 0, to: sorted.count, by: 256).map { sorted[$0..<min($0 + 256, sorted.count)] }
+                try parallelOrdered(workers: workers, inFlight: 2 * workers + 2, produce: { emit in
+                    for c in chunks.indices { try emit(c) }
+                }, work: { c -> [(pid: Int64, colour: String, reasons: [String], clear: Int)] in
+                    chunks[c].map { pid in
+                        let p = all[pid]!
+                        let (colour, reasons) = Self.judge(p, learned[key(pid)]!, among: learned.values, bins: bins, options: options)
+                        return (pid, colour, reasons, p.values.filter { !$0.isNaN }.count)
+                    }
+                }, consume: { rows in
+                    for r in rows { try writer.add(pid: r.pid, colour: r.colour, clearObservations: r.clear, reasons: r.reasons) }
+                })
+                summary.decisions = writer.colours
+                summary.parcels = writer.rows
+            }
             summary.seconds = Date().timeIntervalSince(started)
             try RunLog.finish(db, run: summary.run, summary: summary.json)
         } }

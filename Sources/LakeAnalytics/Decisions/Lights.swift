@@ -100,14 +100,16 @@ public struct Lights {
 
             summary.run = try RunLog.begin(db, kind: "decide", options: "schemes: \(summary.sources.keys.sorted().joined(separator: ", "))\n",
                                            inputs: try RunInputs.describe(lake).merging(["runs": summary.sources]) { a, _ in a })
-            let writer = try DecisionInserter(db, run: summary.run, scheme: "overall")
-            for pid in verdicts.keys.sorted() {
-                let v = verdicts[pid]!
-                let (colour, reasons) = Self.combine(v, heterogeneityRun: hetRun)
-                try writer.add(pid: pid, colour: colour, clearObservations: v.clear, reasons: reasons)
+            try RunLog.writingOwnRows(db) {
+                let writer = try DecisionInserter(db, run: summary.run, scheme: "overall")
+                for pid in verdicts.keys.sorted() {
+                    let v = verdicts[pid]!
+                    let (colour, reasons) = Self.combine(v, heterogeneityRun: hetRun)
+                    try writer.add(pid: pid, colour: colour, clearObservations: v.clear, reasons: reasons)
+                }
+                summary.decisions = writer.colours
+                summary.parcels = writer.rows
             }
-            summary.decisions = writer.colours
-            summary.parcels = writer.rows
             try RunLog.finish(db, run: summary.run, summary: summary.json)
         }
         return summary

@@ -282,14 +282,9 @@ public struct MarkerRun {
         // outside a transaction).
         try db.execute("PRAGMA foreign_keys = OFF")
         defer { try? db.execute("PRAGMA foreign_keys = ON") }
-        // The run's texts are lake's own: JSON from `JSONText`, colours from `Decision`. SQLite's
-        // CHECKs on them (json_valid of every marker's details and every decision's reasons: the
-        // bench lake's 20,000 decisions went in in 106 ms with them, 45 without, in the sqlite3
-        // shell) are left out for this run; tests hold every row a run writes to the same checks
-        // (`testRunRowsPassTheTablesChecks`).
-        try db.execute("PRAGMA ignore_check_constraints = ON")
-        defer { try? db.execute("PRAGMA ignore_check_constraints = OFF") }
-        try BatchPipeline.writing(lake) { try db.transaction {
+        // The run's texts are lake's own (JSON from `JSONText`, colours from `Decision`): written
+        // without SQLite's CHECKs on them (`RunLog.writingOwnRows`).
+        try RunLog.writingOwnRows(db) { try BatchPipeline.writing(lake) { try db.transaction {
             summary.run = try RunLog.begin(db, kind: "markers", options: text, inputs: try RunInputs.describe(lake).merging(
                 ["option_file": options.name, "scope": ["parcels": scope.parcelIDs ?? [], "aoi": scope.aoi ?? "", "year": scope.year ?? 0]]) { a, _ in a })
             let writer = try ResultWriter(db: db, run: summary.run, signal: options.signal)
@@ -321,7 +316,7 @@ public struct MarkerRun {
             summary.phases["write"] = timing.deliver
             summary.seconds = Date().timeIntervalSince(started)
             try RunLog.finish(db, run: summary.run, summary: summary.json)
-        } }
+        } } }
         return summary
     }
 
