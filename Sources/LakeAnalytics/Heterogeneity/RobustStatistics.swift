@@ -13,6 +13,8 @@ public enum RobustStatistics {
     /// The median (the mean of the two middle values of an even count), by selection rather than
     /// sorting: markers take several medians per parcel.
     public static func median(_ values: [Double]) -> Double? {
+        // Counting leaves the values in place: no copy of a few dozen.
+        if values.count <= rankedUpTo, let m = values.withUnsafeBufferPointer(rankedMedian) { return m }
         var v = values
         return median(reordering: &v)
     }
@@ -23,15 +25,7 @@ public enum RobustStatistics {
         return v.withUnsafeMutableBufferPointer { b in
             let n = b.count, k = n / 2
             // (Where NaN among the values leaves no rank at k: selection, as before.)
-            if n <= rankedUpTo, let (upper, below) = ranked(UnsafeBufferPointer(b), k) {
-                guard n % 2 == 0 else { return upper }
-                // The lower middle value: the upper one again when it occurs more than once
-                // from k − 1 on, else the largest value below it.
-                if below < k { return upper }
-                var lower = -Double.infinity
-                for x in b where x < upper { lower = max(lower, x) }
-                return (lower + upper) / 2
-            }
+            if n <= rankedUpTo, let m = rankedMedian(UnsafeBufferPointer(b)) { return m }
             let upper = select(b, k)
             guard n % 2 == 0 else { return upper }
             // The lower middle value is the largest of those left of k.
@@ -39,6 +33,19 @@ public enum RobustStatistics {
             for i in 1..<k { lower = max(lower, b[i]) }
             return (lower + upper) / 2
         }
+    }
+
+    /// The median by `ranked`, nil for no values or where NaN leaves no rank at the middle.
+    static func rankedMedian(_ b: UnsafeBufferPointer<Double>) -> Double? {
+        let n = b.count, k = n / 2
+        guard n > 0, let (upper, below) = ranked(b, k) else { return nil }
+        guard n % 2 == 0 else { return upper }
+        // The lower middle value: the upper one again when it occurs more than once from k − 1
+        // on, else the largest value below it.
+        if below < k { return upper }
+        var lower = -Double.infinity
+        for x in b where x < upper { lower = max(lower, x) }
+        return (lower + upper) / 2
     }
 
     /// Counts up to which `ranked` finds a median faster than `select` (measured on this
