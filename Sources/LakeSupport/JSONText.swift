@@ -177,22 +177,24 @@ public enum JSONText {
 /// A column of the JRC's column-form JSON, typed: rendered without dynamic casts (a time series
 /// of a few thousand values through `Any` spent most of a request in the runtime's casts).
 public enum JSONColumn {
-    case doubles([Double?])
-    case floats([Float?])
-    case strings([String?])
-    case integers([Int64?])
-    /// Parcel identifiers as the JRC answers them: a number where the text is an integer, else
-    /// the text.
-    case identifiers([String])
-    /// Counts by small integer key, written as objects of the keys with a count above zero
-    /// (`{"4":310,"8":2}`: SCL histograms, indexed by class); null where nil.
-    case counts([[Int]?])
     /// Columns read from an answer's rows as they are written (`count` rows, the value of row i),
     /// so that an answer of many columns over the same rows builds no array per column.
     case doublesOf(count: Int, (Int) -> Double?)
     case floatsOf(count: Int, (Int) -> Float?)
     case stringsOf(count: Int, (Int) -> String?)
+    /// Counts by small integer key, written as objects of the keys with a count above zero
+    /// (`{"4":310,"8":2}`: SCL histograms, indexed by class); null where nil.
     case countsOf(count: Int, (Int) -> [Int]?)
+    case integers([Int64?])
+    /// Parcel identifiers as the JRC answers them: a number where the text is an integer, else
+    /// the text.
+    case identifiers([String])
+
+    /// The same columns from arrays.
+    public static func doubles(_ values: [Double?]) -> JSONColumn { .doublesOf(count: values.count) { values[$0] } }
+    public static func floats(_ values: [Float?]) -> JSONColumn { .floatsOf(count: values.count) { values[$0] } }
+    public static func strings(_ values: [String?]) -> JSONColumn { .stringsOf(count: values.count) { values[$0] } }
+    public static func counts(_ values: [[Int]?]) -> JSONColumn { .countsOf(count: values.count) { values[$0] } }
 }
 
 extension JSONText {
@@ -208,13 +210,9 @@ extension JSONText {
             out.string(key)
             out.byte(UInt8(ascii: ":")); out.byte(UInt8(ascii: "["))
             switch columns[key]! {
-            case .doubles(let values): out.list(values.count) { out, i in out.number(values[i]) }
-            case .floats(let values): out.list(values.count) { out, i in out.float(values[i]) }
-            case .strings(let values): out.list(values.count) { out, i in out.string(values[i]) }
             case .integers(let values): out.list(values.count) { out, i in if let v = values[i] { out.integer(v) } else { out.null() } }
             case .identifiers(let values):
                 out.list(values.count) { out, i in if let n = Int64(values[i]) { out.integer(n) } else { out.string(values[i]) } }
-            case .counts(let values): out.list(values.count) { out, i in out.counts(values[i]) }
             case .doublesOf(let count, let value): out.list(count) { out, i in out.number(value(i)) }
             case .floatsOf(let count, let value): out.list(count) { out, i in out.float(value(i)) }
             case .stringsOf(let count, let value): out.list(count) { out, i in out.string(value(i)) }

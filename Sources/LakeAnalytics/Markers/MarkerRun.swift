@@ -139,9 +139,6 @@ public struct MarkerRun {
         let wantedIDs = scope.parcelIDs.map(Set.init)
         var area: [Int64: Int] = [:], crops: [Int64: String] = [:]
         var inScope: [(Int64, ParcelInfo)] = []
-        // Room for every parcel at once: grown row by row, the tables rehash a dozen times.
-        let count = Int(try db.scalar("SELECT count(*) FROM parcels")?.int ?? 0)
-        area.reserveCapacity(count); crops.reserveCapacity(count); inScope.reserveCapacity(wantedIDs?.count ?? count)
         while try p.step() {
             let info = ParcelInfo(id: p.text(1) ?? "", aoi: p.text(6) ?? "", year: Int(p.int(2)), crop: p.text(3), names: [p.text(4) ?? "", p.text(5) ?? ""])
             area[p.int(0)] = info.year
