@@ -409,6 +409,32 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertFalse(RegionalContext.below([day: 0.29, other: 0.8, other + 5: 0.8], 0.45, from: day, to: other + 5))
     }
 
+    /// The regional learning's grouping by area and day (a counting sort) gives what a plain
+    /// table of (area, day) → values gives: every list with at least `minParcels` values, each
+    /// in the samples' order, parcels of no area left out, days of several years apart kept apart.
+    func testTheAreaDayGroupingMatchesATableOfLists() {
+        var regional = RegionalContext()
+        var seed: UInt64 = 0x5EED
+        func next(_ n: Int) -> Int { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Int((seed >> 33) % UInt64(n)) }
+        for pid in Int64(1)...300 where pid % 37 != 0 { regional.areaForTesting(pid: pid, area: Int64(next(5)) * 1_000_003 - 7) }
+        let base = Days.number("2022-03-01")!
+        let samples: [(pid: Int64, values: [(Int, Double)])] = (Int64(1)...300).map { pid in
+            (pid, (0..<next(30)).map { _ in (base + (next(2) == 0 ? next(40) : 730 + next(40)), Double(next(1000)) / 1000) })
+        }
+        var table: [String: [Double]] = [:]
+        for (pid, values) in samples where pid % 37 != 0 {
+            for (day, v) in values { table["\(regional.areaForTesting(pid: pid)!)/\(day)", default: []].append(v) }
+        }
+        let expected = table.filter { $0.value.count >= regional.minParcels }
+        let lists = regional.byAreaAndDay(samples)
+        XCTAssertEqual(lists.count, expected.count)
+        XCTAssertGreaterThan(lists.count, 100)
+        XCTAssertLessThan(expected.count, table.count, "some lists are below minParcels")
+        for list in lists { XCTAssertEqual(list.values, expected["\(list.area)/\(list.day)"], "\(list.area)/\(list.day)") }
+        XCTAssertTrue(regional.byAreaAndDay([(pid: 37, values: [(base, 0.5)])]).isEmpty)
+        XCTAssertTrue(regional.byAreaAndDay([]).isEmpty)
+    }
+
     /// A meadow ploughed on 10 June and resown: down to bare soil (0.18), green again within
     /// 50 days, so its fall "regrew" like a cut's. A mower leaves stubble; a fall to below
     /// `soilLevel` is ploughing. The same fall to 0.35 is a cut.

@@ -141,6 +141,9 @@ public struct RegionalContext: Sendable {
         if let crop { crops[pid] = crop }
     }
 
+    /// A parcel's area (tests).
+    func areaForTesting(pid: Int64) -> Int64? { area[pid] }
+
     /// Areas whose sampled parcels are mostly one declared crop.
     func uniformAreas(_ pids: [Int64]) -> Set<Int64> {
         guard !crops.isEmpty else { return [] }
@@ -170,25 +173,52 @@ public struct RegionalContext: Sendable {
     }
 
     /// The sampled parcels' values gathered per area and day, where at least `minParcels` saw the day.
+    ///
+    /// Each value's (area, day) cell is found by arithmetic, not by hashing: areas are numbered
+    /// as they are met (one lookup per parcel), days by their place among the days the samples
+    /// have (a table indexed by the day's offset from the earliest), and the values are gathered
+    /// by a counting sort into one buffer. A table hashed once per value was most of the
+    /// learning's time (see BENCHMARKS); the cells are as many as areas × distinct days.
     func byAreaAndDay(_ samples: [(pid: Int64, values: [(Int, Double)])]) -> [(area: Int64, day: Int, values: [Double])] {
-        // One table of (area, day) → its list's place, one hash a value (two nested tables
-        // hashed twice, and were most of the learning's 15 ms on the bench lake).
-        struct AreaDay: Hashable { let area: Int64, day: Int }
-        var place: [AreaDay: Int] = [:]
-        var lists: [(area: Int64, day: Int, values: [Double])] = []
-        for (pid, values) in samples {
-            guard let a = area[pid] else { continue }
-            for (day, v) in values {
-                let key = AreaDay(area: a, day: day)
-                if let k = place[key] {
-                    lists[k].values.append(v)
-                } else {
-                    place[key] = lists.count
-                    lists.append((a, day, [v]))
-                }
+        var areas: [Int64] = [], number: [Int64: Int] = [:]
+        var slot = [Int](repeating: -1, count: samples.count)
+        var first = Int.max, last = Int.min
+        for (i, sample) in samples.enumerated() {
+            guard !sample.values.isEmpty, let a = area[sample.pid] else { continue }
+            if let k = number[a] { slot[i] = k } else { slot[i] = areas.count; number[a] = areas.count; areas.append(a) }
+            for (day, _) in sample.values { first = min(first, day); last = max(last, day) }
+        }
+        guard first <= last else { return [] }
+        // The days the samples have, numbered in day order.
+        var place = [Int32](repeating: -1, count: last - first + 1)
+        for (i, sample) in samples.enumerated() where slot[i] >= 0 { for (day, _) in sample.values { place[day - first] = 0 } }
+        var days: [Int] = []
+        for k in place.indices where place[k] == 0 { place[k] = Int32(days.count); days.append(first + k) }
+        // Counting sort: each cell's count, its start in the buffer, then the values in place.
+        var start = [Int](repeating: 0, count: areas.count * days.count + 1)
+        for (i, sample) in samples.enumerated() where slot[i] >= 0 {
+            let row = slot[i] * days.count
+            for (day, _) in sample.values { start[row + Int(place[day - first]) + 1] += 1 }
+        }
+        for c in 1..<start.count { start[c] += start[c - 1] }
+        var next = start
+        var buffer = [Double](repeating: 0, count: start[start.count - 1])
+        for (i, sample) in samples.enumerated() where slot[i] >= 0 {
+            let row = slot[i] * days.count
+            for (day, v) in sample.values {
+                let c = row + Int(place[day - first])
+                buffer[next[c]] = v
+                next[c] += 1
             }
         }
-        return lists.filter { $0.values.count >= minParcels }
+        var lists: [(area: Int64, day: Int, values: [Double])] = []
+        for (k, a) in areas.enumerated() {
+            for (j, day) in days.enumerated() {
+                let c = k * days.count + j
+                if start[c + 1] - start[c] >= minParcels { lists.append((a, day, Array(buffer[start[c]..<start[c + 1]]))) }
+            }
+        }
+        return lists
     }
 
     /// The median of the sampled parcels' values per area and day (see `byAreaAndDay`).
