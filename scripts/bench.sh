@@ -75,10 +75,12 @@ sed '/^parcels:/,/^  crops:/d' options/mowing.yaml > "$OUT/mowing-all-parcels.ya
 # from one run to the next): the best is reported, with all three.
 best=""; all=""
 for _ in 1 2 3; do
+  t0=$(now)
   one=$(/usr/bin/time -f %M -o "$OUT/rss" $BIN/lake --db "$db" markers run "$OUT/mowing-all-parcels.yaml" --json | tr -d '\n ')
+  t1=$(now)
   s=$(echo "$one" | sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p')
   all="$all $(printf %.2f "$s")"
-  if [ -z "$best" ] || [ "$(echo "$s < $secs" | bc -l)" = 1 ]; then best=$one; secs=$s; rss=$(( $(tail -1 "$OUT/rss") / 1024 )); fi
+  if [ -z "$best" ] || [ "$(echo "$s < $secs" | bc -l)" = 1 ]; then best=$one; secs=$s; whole=$(echo "$t1 - $t0" | bc -l); rss=$(( $(tail -1 "$OUT/rss") / 1024 )); fi
 done
 summary=$best
 printf "mowing markers + decisions over all %d parcels: %.2f s = %.0f parcels/s (best of three runs:%s s; %s), peak memory %d MB\n" "$P" "$secs" "$(echo "$P / $secs" | bc -l)" \
@@ -86,6 +88,9 @@ printf "mowing markers + decisions over all %d parcels: %.2f s = %.0f parcels/s 
 # Where the writing thread's time went: set-up, waiting for the reading/analysing threads, writing.
 printf "  markers run, writing thread: %s; goal 50,000 parcels/s: ratio %.2f\n" \
   "$(echo "$summary" | sed -n 's/.*"phases":{\([^}]*\)}.*/\1/p' | sed 's/"//g; s/,/, /g')" "$(echo "$P / $secs / 50000" | bc -l)"
+# The run's own seconds stop before its transaction commits; what the analyst waits for is the
+# whole command: start-up, the commit of the markers and decisions, and the exit.
+printf "  the same run as a whole process: %.2f s = %.0f parcels/s (start-up, commit and exit %.2f s)\n" "$whole" "$(echo "$P / $whole" | bc -l)" "$(echo "$whole - $secs" | bc -l)"
 # The same chain without observation screening (SCL alone): what screening costs.
 sed 's/^  regional: true/  enabled: false/' "$OUT/mowing-all-parcels.yaml" > "$OUT/mowing-all-parcels-scl-only.yaml"
 summary=$($BIN/lake --db "$db" markers run "$OUT/mowing-all-parcels-scl-only.yaml" --json | tr -d '\n ')

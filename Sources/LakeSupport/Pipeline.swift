@@ -176,6 +176,22 @@ public func parallelOrdered<Job, Output>(workers: Int, inFlight: Int, workerNice
     }
 }
 
+/// Runs `helper` on a thread of its own while `body` runs on the calling thread, and returns
+/// both results once both have finished (so neither outlives the call, even when one throws;
+/// `body`'s error is rethrown first). For two independent pieces of serial set-up, e.g. opening
+/// connections while another query runs, on a machine whose other core would wait meanwhile.
+public func alongside<T, U>(_ helper: @escaping () throws -> U, while body: () throws -> T) throws -> (T, U) {
+    let slot = HelperOutcome<U>()
+    let box = UncheckedBox(helper)
+    let thread = spawn(nice: 0) { slot.value = Result { try box.value() } }
+    let mine = Result { try body() }
+    // The join orders the helper's write before this read.
+    pthread_join(thread, nil)
+    return (try mine.get(), try slot.value!.get())
+}
+
+private final class HelperOutcome<U>: @unchecked Sendable { var value: Result<U, Error>? }
+
 /// Starts a thread running `body` at niceness `nice` (Linux keeps one per thread: `who` 0 is
 /// the calling thread); join it with `pthread_join`.
 private func spawn(nice: Int32, _ body: @escaping () -> Void) -> pthread_t {

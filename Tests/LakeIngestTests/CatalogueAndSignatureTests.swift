@@ -202,6 +202,32 @@ final class CatalogueAndSignatureTests: XCTestCase {
         XCTAssertEqual(got, Array(0...40))
     }
 
+    /// `alongside` returns both results, runs the helper on another thread at the same time
+    /// (each waits for the other to have started), has joined it when it returns, and rethrows
+    /// the calling thread's error first, else the helper's.
+    func testAlongsideRunsBothAndJoinsTheHelper() throws {
+        struct Bad: Error { let side: String }
+        let started = DispatchSemaphore(value: 0), answered = DispatchSemaphore(value: 0)
+        let caller = Thread.current
+        let (a, b) = try alongside({ () -> (Bool, Int) in
+            started.signal(); answered.wait()
+            usleep(20_000)
+            return (Thread.current != caller, 7)
+        }, while: { () -> String in
+            started.wait(); answered.signal()
+            return "plan"
+        })
+        XCTAssertEqual(a, "plan")
+        XCTAssertTrue(b.0, "the helper ran on another thread")
+        XCTAssertEqual(b.1, 7, "the helper's result, after its 20 ms")
+        XCTAssertThrowsError(try alongside({ () -> Int in throw Bad(side: "helper") }, while: { () -> Int in throw Bad(side: "body") })) {
+            XCTAssertEqual(($0 as? Bad)?.side, "body")
+        }
+        XCTAssertThrowsError(try alongside({ () -> Int in usleep(10_000); throw Bad(side: "helper") }, while: { 1 })) {
+            XCTAssertEqual(($0 as? Bad)?.side, "helper")
+        }
+    }
+
     /// A CSV file cut into 200-byte pieces parsed on two threads loads as it does whole: the
     /// same series and histograms, the same rejections at the same line numbers (quoted fields
     /// with commas, doubled quotes and a newline inside among them), and a broken quote at the

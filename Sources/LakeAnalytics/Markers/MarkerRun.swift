@@ -197,7 +197,7 @@ public struct MarkerRun {
         return Plan(parcels: parcels, area: area, crops: crops, calendar: try SceneCalendar(db),
                     bandIDs: ["B02", "B04", "B08", "B11", "VV", "VH", Bands.ndvi].map { dictionary.id($0) },
                     wanted: Set(needed.compactMap { dictionary.id($0) }),
-                    cloudScreen: options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen(),
+                    cloudScreen: Self.cloudScreen(options),
                     engine: engine, notes: notes)
     }
 
@@ -220,16 +220,33 @@ public struct MarkerRun {
     /// Stage 2: the regional context, from a sample of each area's parcels of every crop: the
     /// dates of shared drops (when the option file screens observations and keeps the regional
     /// part on) and each area's typical coherence per pair (when a cut detector reads coherence).
-    func regionalContext(_ plan: Plan, _ options: MarkerOptions, readers: BatchPipeline.Readers? = nil) throws -> RegionalContext {
+    /// What of the regional context a run of `options` learns: the shared drops (when the file
+    /// screens observations and keeps the regional part on), each area's coherence (when a cut
+    /// or harvest detector reads coherence), and the season (spell and cut detectors compare a
+    /// parcel with its area's season: a dry summer).
+    static func regionalParts(_ engine: MarkerEngine, _ options: MarkerOptions) -> (drops: Bool, coherence: Bool, season: Bool) {
+        (engine.screen != nil && options.screening?.regional ?? true, engine.readsCoherence,
+         engine.screen != nil && options.detectors.contains { ($0.type == "spell" || $0.type == "cut") && $0.regional ?? true })
+    }
+
+    /// The side of the regional context's square areas, in metres.
+    static func areaSize(_ options: MarkerOptions) -> Double { options.screening?.area_metres ?? RegionalContext().size }
+
+    /// Which SCL classes make an observation cloudy.
+    static func cloudScreen(_ options: MarkerOptions) -> CloudScreen {
+        options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen()
+    }
+
+    /// `areas`: every parcel's area when already read (`RegionalContext.areas`, see `run`).
+    func regionalContext(_ plan: Plan, _ options: MarkerOptions, readers: BatchPipeline.Readers? = nil,
+                         areas: [Int64: Int64]? = nil) throws -> RegionalContext {
         var regional = RegionalContext()
-        let drops = plan.engine.screen != nil && options.screening?.regional ?? true
-        let coherence = plan.engine.readsCoherence
-        // Spell and cut detectors compare a parcel with its area's season (a dry summer).
-        let season = plan.engine.screen != nil && options.detectors.contains { ($0.type == "spell" || $0.type == "cut") && $0.regional ?? true }
+        let (drops, coherence, season) = Self.regionalParts(plan.engine, options)
         guard drops || coherence || season else { return regional }
-        if let size = options.screening?.area_metres { regional.size = size }
+        regional.size = Self.areaSize(options)
         regional.crops = plan.crops
-        let sampled = try regional.locate(lake.db, pids: { plan.area[$0] != nil }, selected: season ? { plan.parcels[$0] != nil } : nil)
+        let sampled = try regional.locate(try areas ?? RegionalContext.areas(lake.db, size: regional.size),
+                                          pids: { plan.area[$0] != nil }, selected: season ? { plan.parcels[$0] != nil } : nil)
         let first = Set(sampled.first), selected = Set(sampled.season)
         let sample = first.union(selected).sorted()
         var residuals: [(pid: Int64, values: [(Int, Double)])] = []
@@ -269,9 +286,6 @@ public struct MarkerRun {
             return summary
         }
         let db = lake.db
-        let plan = try self.plan(options, scope: scope)
-        summary.notes = plan.notes
-        let progress = Progress("markers \(options.name)", total: plan.parcels.count)
         // Committed before the run: the reading threads see the lake as last committed.
         try db.transaction { try SCLSummary.refresh(db) }
         // Every marker and decision refers to the run this transaction begins, and nothing else:
@@ -285,10 +299,21 @@ public struct MarkerRun {
             summary.run = try RunLog.begin(db, kind: "markers", options: text, inputs: try RunInputs.describe(lake).merging(
                 ["option_file": options.name, "scope": ["parcels": scope.parcelIDs ?? [], "aoi": scope.aoi ?? "", "year": scope.year ?? 0]]) { a, _ in a })
             let writer = try ResultWriter(db: db, run: summary.run, signal: options.signal)
+            // Stage 1, the plan, on this thread; meanwhile a helper opens the reading threads'
+            // connections and locates every parcel's area for the regional context. The write
+            // lock is held from the transaction's start, so they read what the plan reads.
+            let (drops, coherence, season) = Self.regionalParts(MarkerEngine(options: options), options)
+            let size = Self.areaSize(options)
+            let (plan, (readers, areas)) = try alongside({ [lake] in
+                let readers = try BatchPipeline.Readers(lake, screen: Self.cloudScreen(options))
+                let areas = drops || coherence || season ? try readers.withConnection { try RegionalContext.areas($0, size: size) } : nil
+                return (readers, areas)
+            }, while: { try self.plan(options, scope: scope) })
+            summary.notes = plan.notes
+            let progress = Progress("markers \(options.name)", total: plan.parcels.count)
             summary.phases["setup"] = Date().timeIntervalSince(started)
             let clock = Date()
-            let readers = try BatchPipeline.Readers(lake, screen: plan.cloudScreen)
-            let regional = try regionalContext(plan, options, readers: readers)
+            let regional = try regionalContext(plan, options, readers: readers, areas: areas)
             summary.phases["regional"] = Date().timeIntervalSince(clock)
             summary.regionalDates = regional.sharedDates
             summary.coherenceReferencePairs = regional.referencePairs

@@ -102,7 +102,15 @@ public struct RegionalContext: Sendable {
     /// (`pids` and `selected` are tests of membership, so that a run's tables of parcels serve
     /// as they are, without a set made of each.)
     mutating func locate(_ db: Connection, pids: (Int64) -> Bool, selected: ((Int64) -> Bool)?) throws -> (first: [Int64], season: [Int64]) {
-        let members = try areas(db, pids: pids)
+        locate(try Self.areas(db, size: size), pids: pids, selected: selected)
+    }
+
+    /// `locate` with every parcel's area already known (`areas`, read on another connection
+    /// while the plan ran); `all` becomes the context's table of areas.
+    mutating func locate(_ all: [Int64: Int64], pids: (Int64) -> Bool, selected: ((Int64) -> Bool)?) -> (first: [Int64], season: [Int64]) {
+        area = all
+        var members: [Int64: [Int64]] = [:]
+        for (pid, key) in all where pids(pid) { members[key, default: []].append(pid) }
         var first: [Int64] = [], season: [Int64] = []
         for all in members.values {
             let sorted = all.sorted()
@@ -112,27 +120,25 @@ public struct RegionalContext: Sendable {
         return (first, season)
     }
 
-    /// The parcels of `pids` per area (each parcel's area recorded).
-    private mutating func areas(_ db: Connection, pids: (Int64) -> Bool) throws -> [Int64: [Int64]] {
+    /// Every parcel's area (pid → key): the square of `size` metres (a `size` / 100,000 degrees
+    /// square in a geographic lake) its bounding-box centre in the spatial index falls in. Reads
+    /// `db` only, so it can run on a helper thread's connection.
+    static func areas(_ db: Connection, size: Double) throws -> [Int64: Int64] {
         var boxes: [(Int64, Double, Double)] = []
         let s = try db.prepare("SELECT pkid, (xmin + xmax) / 2, (ymin + ymax) / 2 FROM idx_parcels_geom")
         var geographic = true
         while try s.step() {
-            let pid = s.int(0)
-            guard pids(pid) else { continue }
             let x = s.double(1), y = s.double(2)
             if abs(x) > 180 || abs(y) > 90 { geographic = false }
-            boxes.append((pid, x, y))
+            boxes.append((s.int(0), x, y))
         }
         let side = geographic ? size / 100_000 : size
-        var members: [Int64: [Int64]] = [:]
-        area.reserveCapacity(area.count + boxes.count)
+        var area: [Int64: Int64] = [:]
+        area.reserveCapacity(boxes.count)
         for (pid, x, y) in boxes {
-            let key = Int64((x / side).rounded(.down)) &* 1_000_003 &+ Int64((y / side).rounded(.down))
-            area[pid] = key
-            members[key, default: []].append(pid)
+            area[pid] = Int64((x / side).rounded(.down)) &* 1_000_003 &+ Int64((y / side).rounded(.down))
         }
-        return members
+        return area
     }
 
     /// Puts a parcel in an area, with its crop (tests).

@@ -51,11 +51,15 @@ enum BatchPipeline {
     /// one analysis (a sample first, then every parcel): opening a connection costs milliseconds.
     final class Readers: @unchecked Sendable {
         fileprivate let scans: [UncheckedBox<PackedScan>]
+        private let first: Connection
         init(_ lake: Lake, screen: CloudScreen) throws {
-            scans = try (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map { _ in
-                try UncheckedBox(PackedScan(try lake.readerConnection(), schemaVersion: lake.schemaVersion, screen: screen))
-            }
+            let connections = try (0..<max(1, ProcessInfo.processInfo.activeProcessorCount)).map { _ in try lake.readerConnection() }
+            scans = try connections.map { try UncheckedBox(PackedScan($0, schemaVersion: lake.schemaVersion, screen: screen)) }
+            first = connections[0]
         }
+
+        /// `body` with one of the connections, while no pass runs.
+        func withConnection<T>(_ body: (Connection) throws -> T) rethrows -> T { try body(first) }
     }
 
     /// `pids`: the parcels to analyse, each once, in any order.
