@@ -217,9 +217,6 @@ public struct MarkerRun {
             + "name them with --crops CODE,NAME or in the file's parcels: section (a crop table with names: lake ingest crops)"
     }
 
-    /// Stage 2: the regional context, from a sample of each area's parcels of every crop: the
-    /// dates of shared drops (when the option file screens observations and keeps the regional
-    /// part on) and each area's typical coherence per pair (when a cut detector reads coherence).
     /// What of the regional context a run of `options` learns: the shared drops (when the file
     /// screens observations and keeps the regional part on), each area's coherence (when a cut
     /// or harvest detector reads coherence), and the season (spell and cut detectors compare a
@@ -237,6 +234,9 @@ public struct MarkerRun {
         options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen()
     }
 
+    /// Stage 2: the regional context, from a sample of each area's parcels of every crop: the
+    /// dates of shared drops (when the option file screens observations and keeps the regional
+    /// part on) and each area's typical coherence per pair (when a cut detector reads coherence).
     /// `areas`: every parcel's area when already read (`RegionalContext.areas`, see `run`).
     func regionalContext(_ plan: Plan, _ options: MarkerOptions, readers: BatchPipeline.Readers? = nil,
                          areas: [Int64: Int64]? = nil) throws -> RegionalContext {
