@@ -4,7 +4,8 @@
 # coherence across cloudy gaps, from Sentinel-2 alone and without SCL histograms, the observation-screening
 # confusion matrix on the fixtures' true observation labels and on the labelled real
 # observations of ../shared/realdata/cbm-nl2020-markers, and the per-crop agreement of the crop
-# checks with the declared crop on real WorldCereal parcel series.
+# checks with the declared crop on real WorldCereal parcel series. For each seed, where the missed
+# cuts were and what the data showed of them (scripts/mowing-misses.py).
 #
 #   ACCURACY_PARCELS (2000), ACCURACY_SEEDS ("2024 31"), ACCURACY_SCENES (73),
 #   ACCURACY_OVERLAP_SEEDS ("31": the same fixtures with twice the scenes)
@@ -79,6 +80,8 @@ for seed in ${ACCURACY_SEEDS:-2024 31}; do
   $BIN/lake-fixtures score --truth "$dir/truth.csv" --db "$meadows" | grep -E '^mowing events'
   $BIN/lake --db "$meadows" markers run "$dir/mowing-s2-only.yaml" >/dev/null
   $BIN/lake-fixtures score --truth "$dir/truth.csv" --db "$meadows" | grep -E '^mowing events'
+  echo "-- the cuts the mowing chain with coherence missed: where they were, what Sentinel-2 and coherence showed of them"
+  if command -v python3 >/dev/null; then python3 scripts/mowing-misses.py "$dir"; fi
 done
 
 # The same fixtures where two relative orbits overlap: twice the scenes (every 2.5 days), so a
