@@ -209,16 +209,19 @@ final class CatalogueAndSignatureTests: XCTestCase {
         struct Bad: Error { let side: String }
         let started = DispatchSemaphore(value: 0), answered = DispatchSemaphore(value: 0)
         let caller = Thread.current
+        // Each side waits (at most 5 s) for the other: run one after the other, they would time out.
         let (a, b) = try alongside({ () -> (Bool, Int) in
-            started.signal(); answered.wait()
+            started.signal()
+            let met = answered.wait(timeout: .now() + 5) == .success
             usleep(20_000)
-            return (Thread.current != caller, 7)
+            return (Thread.current != caller && met, 7)
         }, while: { () -> String in
-            started.wait(); answered.signal()
-            return "plan"
+            let met = started.wait(timeout: .now() + 5) == .success
+            answered.signal()
+            return met ? "plan" : "the helper had not started"
         })
         XCTAssertEqual(a, "plan")
-        XCTAssertTrue(b.0, "the helper ran on another thread")
+        XCTAssertTrue(b.0, "the helper ran on another thread, at the same time")
         XCTAssertEqual(b.1, 7, "the helper's result, after its 20 ms")
         XCTAssertThrowsError(try alongside({ () -> Int in throw Bad(side: "helper") }, while: { () -> Int in throw Bad(side: "body") })) {
             XCTAssertEqual(($0 as? Bad)?.side, "body")
