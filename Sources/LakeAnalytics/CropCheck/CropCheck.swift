@@ -138,15 +138,14 @@ public struct CropCheck {
         let started = Date()
         let markerOptions = try Self.observationOptions()
         let runner = MarkerRun(lake: lake)
-        let plan = try runner.plan(markerOptions, scope: scope)
         let db = lake.db
         var summary = Summary()
         try db.transaction { try SCLSummary.refresh(db) }
         try BatchPipeline.writing(lake) { try db.transaction {
             // Stage 1: every parcel's profile.
             let bins = 366 / options.binDays + 1
-            let readers = try BatchPipeline.Readers(lake, screen: plan.cloudScreen)
-            let regional = try runner.regionalContext(plan, markerOptions, readers: readers)
+            let (plan, readers, areas) = try runner.planAndReaders(markerOptions, scope: scope)
+            let regional = try runner.regionalContext(plan, markerOptions, readers: readers, areas: areas)
             var profiles: [Int64: Profile] = [:]
             _ = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, readers: readers, analyse: { item -> Profile in
                 let year = plan.parcels[item.pid]!.year

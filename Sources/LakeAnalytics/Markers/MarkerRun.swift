@@ -234,6 +234,22 @@ public struct MarkerRun {
         options.observations?.cloud_classes.map { CloudScreen(excluded: Set($0)) } ?? CloudScreen()
     }
 
+    /// Stage 1 inside the caller's transaction: the plan on this thread while a helper opens the
+    /// reading threads' connections and locates every parcel's area for the regional context
+    /// (when the run learns one). The caller's write lock, held from its transaction's start,
+    /// keeps the lake as it is, so all of them read the same lake.
+    func planAndReaders(_ options: MarkerOptions, scope: ParcelScope) throws -> (Plan, BatchPipeline.Readers, areas: [Int64: Int64]?) {
+        precondition(lake.db.isInTransaction, "the readers must open under the run's write lock")
+        let (drops, coherence, season) = Self.regionalParts(MarkerEngine(options: options), options)
+        let size = Self.areaSize(options)
+        let (plan, (readers, areas)) = try alongside({ [lake] in
+            let readers = try BatchPipeline.Readers(lake, screen: Self.cloudScreen(options))
+            let areas = drops || coherence || season ? try readers.withConnection { try RegionalContext.areas($0, size: size) } : nil
+            return (readers, areas)
+        }, while: { try self.plan(options, scope: scope) })
+        return (plan, readers, areas)
+    }
+
     /// Stage 2: the regional context, from a sample of each area's parcels of every crop: the
     /// dates of shared drops (when the option file screens observations and keeps the regional
     /// part on) and each area's typical coherence per pair (when a cut detector reads coherence).
@@ -299,16 +315,7 @@ public struct MarkerRun {
             summary.run = try RunLog.begin(db, kind: "markers", options: text, inputs: try RunInputs.describe(lake).merging(
                 ["option_file": options.name, "scope": ["parcels": scope.parcelIDs ?? [], "aoi": scope.aoi ?? "", "year": scope.year ?? 0]]) { a, _ in a })
             let writer = try ResultWriter(db: db, run: summary.run, signal: options.signal)
-            // Stage 1, the plan, on this thread; meanwhile a helper opens the reading threads'
-            // connections and locates every parcel's area for the regional context. The write
-            // lock is held from the transaction's start, so they read what the plan reads.
-            let (drops, coherence, season) = Self.regionalParts(MarkerEngine(options: options), options)
-            let size = Self.areaSize(options)
-            let (plan, (readers, areas)) = try alongside({ [lake] in
-                let readers = try BatchPipeline.Readers(lake, screen: Self.cloudScreen(options))
-                let areas = drops || coherence || season ? try readers.withConnection { try RegionalContext.areas($0, size: size) } : nil
-                return (readers, areas)
-            }, while: { try self.plan(options, scope: scope) })
+            let (plan, readers, areas) = try planAndReaders(options, scope: scope)
             summary.notes = plan.notes
             let progress = Progress("markers \(options.name)", total: plan.parcels.count)
             summary.phases["setup"] = Date().timeIntervalSince(started)
