@@ -253,16 +253,15 @@ public struct MarkerRun {
     /// Stage 2: the regional context, from a sample of each area's parcels of every crop: the
     /// dates of shared drops (when the option file screens observations and keeps the regional
     /// part on) and each area's typical coherence per pair (when a cut detector reads coherence).
-    /// `areas`: every parcel's area when already read (`RegionalContext.areas`, see `run`).
-    func regionalContext(_ plan: Plan, _ options: MarkerOptions, readers: BatchPipeline.Readers? = nil,
-                         areas: [Int64: Int64]? = nil) throws -> RegionalContext {
+    /// `readers` and `areas` as `planAndReaders` gives them (no areas: the run learns no context).
+    func regionalContext(_ plan: Plan, _ options: MarkerOptions, readers: BatchPipeline.Readers,
+                         areas: [Int64: Int64]?) throws -> RegionalContext {
         var regional = RegionalContext()
         let (drops, coherence, season) = Self.regionalParts(plan.engine, options)
-        guard drops || coherence || season else { return regional }
+        guard drops || coherence || season, let areas else { return regional }
         regional.size = Self.areaSize(options)
         regional.crops = plan.crops
-        let sampled = try regional.locate(try areas ?? RegionalContext.areas(lake.db, size: regional.size),
-                                          pids: { plan.area[$0] != nil }, selected: season ? { plan.parcels[$0] != nil } : nil)
+        let sampled = regional.locate(areas, pids: { plan.area[$0] != nil }, selected: season ? { plan.parcels[$0] != nil } : nil)
         let first = Set(sampled.first), selected = Set(sampled.season)
         let sample = first.union(selected).sorted()
         var residuals: [(pid: Int64, values: [(Int, Double)])] = []
@@ -364,11 +363,10 @@ public struct MarkerRun {
         // A file with `crop_check` runs the crop check (see `run`), which screens with its own chain.
         let options = options.crop_check == nil ? options : try CropCheck.observationOptions()
         let db = lake.db
-        let plan = try self.plan(options, scope: scope)
         if !db.isReadOnly { try db.transaction { try SCLSummary.refresh(db) } }
         try db.transaction {
-            let readers = try BatchPipeline.Readers(lake, screen: plan.cloudScreen)
-            let regional = try regionalContext(plan, options, readers: readers)
+            let (plan, readers, areas) = try planAndReaders(options, scope: scope)
+            let regional = try regionalContext(plan, options, readers: readers, areas: areas)
             _ = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, readers: readers, analyse: { item -> [(Int, Double?, Quality)] in
                 let year = plan.parcels[item.pid]!.year
                 let observations = try plan.observations(item)

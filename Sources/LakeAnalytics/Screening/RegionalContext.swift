@@ -99,21 +99,16 @@ public struct RegionalContext: Sendable {
     /// Areas of the parcels in `pids`, and the sample to learn from: the first `samplePerArea`
     /// of each area (`first`: every crop, for the shared drops and coherence), and as many of
     /// those in `selected` (`season`).
-    /// (`pids` and `selected` are tests of membership, so that a run's tables of parcels serve
-    /// as they are, without a set made of each.)
-    mutating func locate(_ db: Connection, pids: (Int64) -> Bool, selected: ((Int64) -> Bool)?) throws -> (first: [Int64], season: [Int64]) {
-        locate(try Self.areas(db, size: size), pids: pids, selected: selected)
-    }
-
-    /// `locate` with every parcel's area already known (`areas`, read on another connection
-    /// while the plan ran); `all` becomes the context's table of areas.
+    /// `all`: every parcel's area (`areas`, read on another connection while the plan ran),
+    /// which becomes the context's table of areas. (`pids` and `selected` are tests of
+    /// membership, so that a run's tables of parcels serve as they are, without a set made of each.)
     mutating func locate(_ all: [Int64: Int64], pids: (Int64) -> Bool, selected: ((Int64) -> Bool)?) -> (first: [Int64], season: [Int64]) {
         area = all
         var members: [Int64: [Int64]] = [:]
         for (pid, key) in all where pids(pid) { members[key, default: []].append(pid) }
         var first: [Int64] = [], season: [Int64] = []
-        for all in members.values {
-            let sorted = all.sorted()
+        for parcels in members.values {
+            let sorted = parcels.sorted()
             first += sorted.prefix(samplePerArea)
             if let selected { season += sorted.lazy.filter(selected).prefix(samplePerArea) }
         }
