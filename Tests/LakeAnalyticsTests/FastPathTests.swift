@@ -24,6 +24,71 @@ final class FastPathTests: XCTestCase {
         XCTAssertTrue(DayTest(nil, year: 2024)(12_345))
     }
 
+    /// The parcel's usual values and clear line, computed in place in one scratch allocation
+    /// with an insertion sort, are exactly those of the plain definition: arrays, Swift's stable
+    /// sort of the points by x, a median of each column. Random seasons of 0 to 150 observations,
+    /// with values on a coarse grid (equal reds, whose order the stable sort keeps), missing
+    /// bands and hazy points above the line.
+    func testUsualAndClearLineInPlaceMatchThePlainDefinitions() {
+        func plainLine(_ points: [(x: Double, y: Double)]) -> ClearLine? {
+            func fit(_ sorted: [(x: Double, y: Double)], spread: Bool) -> (Double, Double, Double)? {
+                guard sorted.count >= 4 else { return nil }
+                let half = sorted.count / 2
+                var slopes: [Double] = []
+                for i in 0..<half where sorted[i + half].x - sorted[i].x > 1e-9 {
+                    slopes.append((sorted[i + half].y - sorted[i].y) / (sorted[i + half].x - sorted[i].x))
+                }
+                let b = min(2, max(0, plainMedian(slopes) ?? 0))
+                guard let r = residuals(sorted, b, 0, spread: spread) else { return nil }
+                return (r.0, b, r.1)
+            }
+            func residuals(_ p: [(x: Double, y: Double)], _ slope: Double, _ intercept: Double, spread: Bool) -> (Double, Double)? {
+                let r = p.map { $0.y - intercept - slope * $0.x }
+                guard let centre = plainMedian(r) else { return nil }
+                guard spread else { return (centre, 0) }
+                return (centre, 1.4826 * plainMedian(r.map { abs($0 - centre) })!)
+            }
+            var sorted = points.sorted { $0.x < $1.x }
+            guard let first = fit(sorted, spread: true) else { return nil }
+            sorted.removeAll { $0.y - first.0 - first.1 * $0.x > 2 * first.2 }
+            guard sorted.count < points.count, let line = fit(sorted, spread: false) else {
+                return ClearLine(intercept: first.0, slope: first.1, spread: first.2)
+            }
+            return ClearLine(intercept: line.0, slope: line.1, spread: residuals(points, line.1, line.0, spread: true)?.1 ?? 0)
+        }
+        var rng = SeededRandom(seed: 31)
+        var checked = 0
+        for round in 0..<1500 {
+            let n = round < 300 ? round % 12 : Int(rng.next() % 151)
+            var obs: [Observed] = []
+            for k in 0..<n {
+                let red = (300 + rng.unit() * 900).rounded() - (round % 3 == 0 ? (300 + rng.unit() * 900).rounded(.down).truncatingRemainder(dividingBy: 7) : 0)
+                let hazy = rng.unit() < 0.2 ? 200 + rng.unit() * 400 : 0
+                let blue = (0.7 * red + 150 + hazy + (rng.unit() - 0.5) * 40).rounded()
+                func maybe(_ v: Double) -> Double? { rng.unit() < 0.06 ? nil : v }
+                obs.append(Observed(day: 19_800 + 5 * k, clear: true,
+                                    means: [maybe(blue), maybe(round % 5 == 0 ? (red / 50).rounded() * 50 : red), maybe(2_500 + rng.unit() * 1_500),
+                                            maybe(1_800 + rng.unit() * 900), nil, nil, maybe(20 + rng.unit() * 60), nil]))
+            }
+            let indices = obs.indices.filter { _ in rng.unit() < 0.9 }
+            let usual = ObservationScreen.Usual(obs, indices, withNDVI: round % 2 == 0)
+            guard indices.count >= 4 else { XCTAssertNil(usual); continue }
+            guard let usual else { XCTFail("no usual from \(indices.count) observations"); continue }
+            let points = indices.compactMap { i in obs[i].means[0].flatMap { b in obs[i].means[1].map { (x: $0, y: b) } } }
+            let expected = plainLine(points), line = ClearLine(points)
+            XCTAssertEqual(usual.line?.intercept, expected?.intercept, "round \(round)")
+            XCTAssertEqual(usual.line?.slope, expected?.slope, "round \(round)")
+            XCTAssertEqual(usual.line?.spread, expected?.spread, "round \(round)")
+            XCTAssertEqual(line?.intercept, expected?.intercept); XCTAssertEqual(line?.slope, expected?.slope); XCTAssertEqual(line?.spread, expected?.spread)
+            for (k, got) in [(1, usual.red), (2, usual.nir), (3, usual.swir), (BandMeans.blueStd, usual.blueStd)] {
+                XCTAssertEqual(got, plainMedian(indices.compactMap { obs[$0].means[k] }), "round \(round) column \(k)")
+            }
+            XCTAssertEqual(usual.ndvi, round % 2 == 0 ? plainMedian(indices.compactMap { obs[$0].value(.ndvi) }) : nil)
+            if expected != nil { checked += 1 }
+        }
+        XCTAssertGreaterThan(checked, 1000)
+    }
+
     /// The selection behind every median gives the sorted middle, on random values, many
     /// repeats, sorted and reversed input.
     func testMedianBySelectionIsTheSortedMiddle() {
@@ -84,4 +149,12 @@ final class FastPathTests: XCTestCase {
             + (0..<500).map { _ in (0..<Int(rng.unit() * 9)).map { _ in rng.unit() < 0.1 ? nil : (rng.unit() < 0.5 ? rng.unit() * 6 : 4 + rng.unit() * 6) } }
         for nir in cases { XCTAssertEqual(ObservationScreen.unit(obs(nir)), byMedian(nir), "\(nir)") }
     }
+}
+
+/// The median by its definition: the middle of the sorted values (the mean of the two middle
+/// ones for an even count), nil for none.
+private func plainMedian(_ values: [Double]) -> Double? {
+    let v = values.sorted()
+    guard !v.isEmpty else { return nil }
+    return v.count % 2 == 1 ? v[v.count / 2] : (v[v.count / 2 - 1] + v[v.count / 2]) / 2
 }

@@ -21,18 +21,21 @@ public enum RobustStatistics {
 
     /// The median of `v`, reordering it (no copy).
     public static func median(reordering v: inout [Double]) -> Double? {
-        guard !v.isEmpty else { return nil }
-        return v.withUnsafeMutableBufferPointer { b in
-            let n = b.count, k = n / 2
-            // (Where NaN among the values leaves no rank at k: selection, as before.)
-            if n <= rankedUpTo, let m = rankedMedian(UnsafeBufferPointer(b)) { return m }
-            let upper = select(b, k)
-            guard n % 2 == 0 else { return upper }
-            // The lower middle value is the largest of those left of k.
-            var lower = b[0]
-            for i in 1..<k { lower = max(lower, b[i]) }
-            return (lower + upper) / 2
-        }
+        v.withUnsafeMutableBufferPointer { median(in: $0) }
+    }
+
+    /// The median of the values in `b`, reordering them.
+    static func median(in b: UnsafeMutableBufferPointer<Double>) -> Double? {
+        let n = b.count, k = n / 2
+        guard n > 0 else { return nil }
+        // (Where NaN among the values leaves no rank at k: selection, as before.)
+        if n <= rankedUpTo, let m = rankedMedian(UnsafeBufferPointer(b)) { return m }
+        let upper = select(b, k)
+        guard n % 2 == 0 else { return upper }
+        // The lower middle value is the largest of those left of k.
+        var lower = b[0]
+        for i in 1..<k { lower = max(lower, b[i]) }
+        return (lower + upper) / 2
     }
 
     /// The median by `ranked`, nil for no values or where NaN leaves no rank at the middle.

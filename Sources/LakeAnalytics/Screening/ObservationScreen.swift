@@ -152,27 +152,35 @@ public struct ObservationScreen: Sendable {
 
         init?(_ obs: [Observed]) { self.init(obs, obs.indices) }
 
-        /// From the observations of `obs` at `indices`.
+        /// From the observations of `obs` at `indices`. The columns are gathered in one pass
+        /// into one scratch allocation (on the stack for a season's observations), where the
+        /// medians and the clear line are computed in place: this runs for every parcel of a
+        /// markers run, and its arrays, sort and copies were a sixth of the run's analysis.
         init?<C: Collection>(_ obs: [Observed], _ indices: C, withNDVI: Bool = false) where C.Element == Int {
-            guard indices.count >= 4 else { return nil }
-            var scratch: [Double] = []
-            scratch.reserveCapacity(indices.count)
-            func median(_ k: Int) -> Double? {
-                scratch.removeAll(keepingCapacity: true)
-                for i in indices { if let v = obs[i].means[k] { scratch.append(v) } }
-                return RobustStatistics.median(reordering: &scratch)
-            }
-            var points: [(x: Double, y: Double)] = []
-            points.reserveCapacity(indices.count)
-            for i in indices { if let b = obs[i].means[0], let r = obs[i].means[1] { points.append((r, b)) } }
-            line = ClearLine(points)
-            red = median(1); nir = median(2); swir = median(3); blueStd = median(BandMeans.blueStd)
-            if withNDVI {
-                scratch.removeAll(keepingCapacity: true)
-                for i in indices { if let v = obs[i].value(.ndvi) { scratch.append(v) } }
-                ndvi = RobustStatistics.median(reordering: &scratch)
-            } else {
-                ndvi = nil
+            let n = indices.count
+            guard n >= 4 else { return nil }
+            (line, red, nir, swir, blueStd, ndvi) = withUnsafeTemporaryAllocation(of: Double.self, capacity: (7 + ClearLine.scratchPerPoint) * n) { s in
+                let base = s.baseAddress!
+                let red = base, nir = base + n, swir = base + 2 * n, blueStd = base + 3 * n, ndvi = base + 4 * n
+                let x = base + 5 * n, y = base + 6 * n
+                var counts = (red: 0, nir: 0, swir: 0, blueStd: 0, ndvi: 0, points: 0)
+                obs.withUnsafeBufferPointer { o in
+                    for i in indices {
+                        let m = o[i].means
+                        if let b = m[0], let r = m[1] { x[counts.points] = r; y[counts.points] = b; counts.points += 1 }
+                        if let v = m[1] { red[counts.red] = v; counts.red += 1 }
+                        if let v = m[2] { nir[counts.nir] = v; counts.nir += 1 }
+                        if let v = m[3] { swir[counts.swir] = v; counts.swir += 1 }
+                        if let v = m[BandMeans.blueStd] { blueStd[counts.blueStd] = v; counts.blueStd += 1 }
+                        if withNDVI, let v = o[i].value(.ndvi) { ndvi[counts.ndvi] = v; counts.ndvi += 1 }
+                    }
+                }
+                func median(_ p: UnsafeMutablePointer<Double>, _ count: Int) -> Double? {
+                    RobustStatistics.median(in: UnsafeMutableBufferPointer(start: p, count: count))
+                }
+                let line = ClearLine(x: x, y: y, count: counts.points, scratch: base + 7 * n)
+                return (line, median(red, counts.red), median(nir, counts.nir), median(swir, counts.swir), median(blueStd, counts.blueStd),
+                        withNDVI ? median(ndvi, counts.ndvi) : nil)
             }
         }
     }
@@ -311,64 +319,107 @@ public struct ObservationScreen: Sendable {
 struct ClearLine {
     let intercept: Double, slope: Double, spread: Double
 
+    /// Scratch doubles a fit needs per point besides the points' own x and y (see `init(x:y:count:scratch:)`).
+    static let scratchPerPoint = 3
+
     init?(_ points: [(x: Double, y: Double)]) {
-        var buffer: [Double] = []
-        buffer.reserveCapacity(points.count)
-        var sorted = points.sorted { $0.x < $1.x }
-        guard let first = Self.fit(sorted, &buffer) else { return nil }
+        let n = points.count
+        guard let line = withUnsafeTemporaryAllocation(of: Double.self, capacity: (2 + Self.scratchPerPoint) * max(1, n), { s -> ClearLine? in
+            let x = s.baseAddress!, y = x + n
+            for (i, p) in points.enumerated() { x[i] = p.x; y[i] = p.y }
+            return ClearLine(x: x, y: y, count: n, scratch: y + n)
+        }) else { return nil }
+        self = line
+    }
+
+    /// The line through the `count` points (`x[i]`, `y[i]`), which it puts in x order (a
+    /// stable order: points of equal x keep theirs); `scratch` holds `scratchPerPoint` doubles
+    /// a point.
+    init?(x: UnsafeMutablePointer<Double>, y: UnsafeMutablePointer<Double>, count n: Int, scratch: UnsafeMutablePointer<Double>) {
+        Self.sortByX(x, y, n)
+        guard let first = Self.fit(x, y, n, scratch) else { return nil }
         // Haze only lifts blue: the SCL-clear observations it touched (a third of a hazy region's
         // scenes, twice as many where two orbits overlap) lie above the line and tilt and lift
         // it. Fitted again without those more than two spreads above, the line is the clear
         // ground's, the lower boundary the haze-optimised transform looks for; the spread stays
         // that of all points around it (the kept ones alone would make it too tight).
         let limit = 2 * first.spread
-        sorted.removeAll { $0.y - first.intercept - first.slope * $0.x > limit }   // keeps the x order
-        guard sorted.count < points.count, let line = Self.fit(sorted, &buffer, spread: false) else {
-            intercept = first.intercept; slope = first.slope; spread = first.spread
+        let keptX = scratch + n, keptY = scratch + 2 * n
+        var kept = 0
+        for i in 0..<n where !(y[i] - first.intercept - first.slope * x[i] > limit) {   // keeps the x order
+            keptX[kept] = x[i]; keptY[kept] = y[i]; kept += 1
+        }
+        guard kept < n, let line = Self.fit(keptX, keptY, kept, scratch, spread: false) else {
+            self = first
             return
         }
         intercept = line.intercept; slope = line.slope
-        spread = Self.residuals(points, slope: line.slope, intercept: line.intercept, &buffer)?.spread ?? 0
+        spread = Self.residuals(x, y, n, slope: line.slope, intercept: line.intercept, scratch)?.spread ?? 0
     }
 
-    private init(intercept: Double, slope: Double, spread: Double) {
+    init(intercept: Double, slope: Double, spread: Double) {
         self.intercept = intercept; self.slope = slope; self.spread = spread
     }
 
     /// One Theil–Sen fit with the robust spread of its residuals (any order).
     static func fit(_ points: [(x: Double, y: Double)]) -> ClearLine? {
-        var buffer: [Double] = []
-        return fit(points.sorted { $0.x < $1.x }, &buffer)
+        let n = points.count
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: 3 * max(1, n)) { s in
+            let x = s.baseAddress!, y = x + n
+            for (i, p) in points.enumerated() { x[i] = p.x; y[i] = p.y }
+            sortByX(x, y, n)
+            return fit(x, y, n, y + n)
+        }
     }
 
-    /// One Theil–Sen fit of points in x order, `buffer` its scratch space; without `spread`, the
-    /// fit's spread is left 0 (a refit whose spread is measured afterwards over other points).
-    private static func fit(_ sorted: [(x: Double, y: Double)], _ buffer: inout [Double], spread: Bool = true) -> ClearLine? {
-        guard sorted.count >= 4 else { return nil }
+    /// Puts the points in x order, stably: insertion sort for a season's points (no allocation,
+    /// no comparator calls), Swift's stable sort beyond.
+    static func sortByX(_ x: UnsafeMutablePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+        guard n > 1 else { return }
+        guard n <= 80 else {
+            var points = (0..<n).map { (x: x[$0], y: y[$0]) }
+            points.sort { $0.x < $1.x }
+            for (i, p) in points.enumerated() { x[i] = p.x; y[i] = p.y }
+            return
+        }
+        for i in 1..<n {
+            let vx = x[i], vy = y[i]
+            var j = i
+            while j > 0 && x[j - 1] > vx { x[j] = x[j - 1]; y[j] = y[j - 1]; j -= 1 }
+            x[j] = vx; y[j] = vy
+        }
+    }
+
+    /// One Theil–Sen fit of `n` points in x order, `scratch` (n doubles) its working space;
+    /// without `spread`, the fit's spread is left 0 (a refit whose spread is measured afterwards
+    /// over other points).
+    private static func fit(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int, _ scratch: UnsafeMutablePointer<Double>,
+                            spread: Bool = true) -> ClearLine? {
+        guard n >= 4 else { return nil }
         // Slopes between the i-th and the (i + n/2)-th point in x order: n/2 slopes of widely
         // separated pairs, as robust as all pairs for a line and O(n log n).
-        let half = sorted.count / 2
-        buffer.removeAll(keepingCapacity: true)
-        for i in 0..<half where sorted[i + half].x - sorted[i].x > 1e-9 {
-            buffer.append((sorted[i + half].y - sorted[i].y) / (sorted[i + half].x - sorted[i].x))
+        let half = n / 2
+        var m = 0
+        for i in 0..<half where x[i + half] - x[i] > 1e-9 {
+            scratch[m] = (y[i + half] - y[i]) / (x[i + half] - x[i]); m += 1
         }
         // Physically the clear line rises (soil is brighter in blue and red alike); clamp so a
         // few points cannot tilt it absurdly.
-        let b = min(2, max(0, RobustStatistics.median(reordering: &buffer) ?? 0))
-        guard let r = residuals(sorted, slope: b, intercept: 0, &buffer, spread: spread) else { return nil }
+        let b = min(2, max(0, RobustStatistics.median(in: UnsafeMutableBufferPointer(start: scratch, count: m)) ?? 0))
+        guard let r = residuals(x, y, n, slope: b, intercept: 0, scratch, spread: spread) else { return nil }
         return ClearLine(intercept: r.centre, slope: b, spread: r.spread)
     }
 
     /// The median of the points' residuals from the line, and their robust spread (1.4826 ·
-    /// MAD; 0 without `spread`); `buffer` is scratch space.
-    private static func residuals(_ points: [(x: Double, y: Double)], slope: Double, intercept: Double,
-                                  _ buffer: inout [Double], spread: Bool = true) -> (centre: Double, spread: Double)? {
-        buffer.removeAll(keepingCapacity: true)
-        for p in points { buffer.append(p.y - intercept - slope * p.x) }
-        guard let centre = RobustStatistics.median(reordering: &buffer) else { return nil }
+    /// MAD; 0 without `spread`); `scratch` (n doubles) is working space.
+    private static func residuals(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ n: Int, slope: Double, intercept: Double,
+                                  _ scratch: UnsafeMutablePointer<Double>, spread: Bool = true) -> (centre: Double, spread: Double)? {
+        let r = UnsafeMutableBufferPointer(start: scratch, count: n)
+        for i in 0..<n { r[i] = y[i] - intercept - slope * x[i] }
+        guard let centre = RobustStatistics.median(in: r) else { return nil }
         guard spread else { return (centre, 0) }
-        for i in buffer.indices { buffer[i] = abs(buffer[i] - centre) }
-        guard let mad = RobustStatistics.median(reordering: &buffer) else { return nil }
+        for i in 0..<n { r[i] = abs(r[i] - centre) }
+        guard let mad = RobustStatistics.median(in: r) else { return nil }
         return (centre, 1.4826 * mad)
     }
 
