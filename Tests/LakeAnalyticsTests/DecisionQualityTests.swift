@@ -385,7 +385,7 @@ final class DecisionQualityTests: XCTestCase {
         let alone = CutDetector().detect(points)
         XCTAssertEqual(alone.filter { $0.kind == .cut }.count, 0)
         XCTAssertEqual(alone.filter { $0.kind == .harvest }.count, 1)
-        let found = CutDetector().detect(points, season: season).filter { $0.kind == .cut }
+        let found = CutDetector().detect(points, season: SeasonLevels(season)).filter { $0.kind == .cut }
         XCTAssertEqual(found.count, 1)
         XCTAssertTrue((-3...15).contains(found[0].event.date - cut), Days.text(found[0].event.date))
     }
@@ -462,8 +462,8 @@ final class DecisionQualityTests: XCTestCase {
         let spell = Event(start: start, date: (start + end) / 2, end: end, valueStart: 0.3, valueEnd: 0.3, magnitude: Double(end - start), confidence: 1)
         var dry: [Int: Double] = [:], green: [Int: Double] = [:]
         for day in stride(from: start - 30, through: end + 30, by: 5) { dry[day] = day < start ? 0.7 : 0.31; green[day] = 0.75 }
-        XCTAssertTrue(SpellDetector.shared(spell, season: dry, below: 0.35))
-        XCTAssertFalse(SpellDetector.shared(spell, season: green, below: 0.35))
+        XCTAssertTrue(SpellDetector.shared(spell, season: SeasonLevels(dry), below: 0.35))
+        XCTAssertFalse(SpellDetector.shared(spell, season: SeasonLevels(green), below: 0.35))
         XCTAssertFalse(SpellDetector.shared(spell, season: [:], below: 0.35), "no season known: the spell counts")
         XCTAssertFalse(SpellDetector.shared(spell, season: [start + 5: 0.3], below: 0.35), "one day is not a season")
     }

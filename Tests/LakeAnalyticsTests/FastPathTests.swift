@@ -89,6 +89,34 @@ final class FastPathTests: XCTestCase {
         XCTAssertGreaterThan(checked, 1000)
     }
 
+    /// An area's season and atmospheric days, searched in day order, answer as the plain
+    /// tables did: the level of a day, whether the season lies low over a range of days (at
+    /// least two known, half of them below), whether a day is shared or hazy.
+    func testSeasonLevelsAndRegionalDaysAnswerAsTheirTables() {
+        var rng = SeededRandom(seed: 5)
+        for round in 0..<400 {
+            var table: [Int: Double] = [:]
+            let start = 19_700 + Int(rng.next() % 50)
+            for _ in 0..<Int(rng.next() % 40) { table[start + Int(rng.next() % 200)] = 0.2 + rng.unit() * 0.6 }
+            let season = SeasonLevels(table)
+            XCTAssertEqual(season.count, table.count)
+            for day in (start - 5)...(start + 205) { XCTAssertEqual(season[day], table[day], "round \(round) day \(day)") }
+            for _ in 0..<30 {
+                let from = start - 10 + Int(rng.next() % 220), to = from - 3 + Int(rng.next() % 80), level = 0.2 + rng.unit() * 0.6
+                let known = table.filter { $0.key >= from && $0.key <= to }
+                let expected = from <= to && known.count >= 2 && 2 * known.values.filter { $0 < level }.count >= known.count
+                XCTAssertEqual(RegionalContext.below(season, level, from: from, to: to), expected, "round \(round) \(from)...\(to)")
+            }
+            let shared = Set(table.keys.filter { $0 % 3 == 0 }), hazy = Set(table.keys.filter { $0 % 3 == 1 })
+            var days = RegionalDays(shared: shared, hazy: [])
+            days.hazy = hazy
+            for day in (start - 5)...(start + 205) {
+                XCTAssertEqual(days.isShared(day), shared.contains(day))
+                XCTAssertEqual(days.isHazy(day), hazy.contains(day))
+            }
+        }
+    }
+
     /// The selection behind every median gives the sorted middle, on random values, many
     /// repeats, sorted and reversed input.
     func testMedianBySelectionIsTheSortedMiddle() {

@@ -172,7 +172,7 @@ public struct CutDetector: Sendable {
     /// `RegionalContext`). Where it lies below `minStart` for most of the `settleDays` after a
     /// fall, the area's meadows are dormant (a Mediterranean summer, a drought): a meadow cut
     /// just before stays low with them, and staying low is then no sign of a harvest.
-    public func detect(_ points: [IndexPoint], floors: [IndexPoint] = [], season: [Int: Double] = [:]) -> [Found] {
+    public func detect(_ points: [IndexPoint], floors: [IndexPoint] = [], season: SeasonLevels = [:]) -> [Found] {
         let n = points.count
         guard n >= 2 else { return [] }
         let minDrop = max(self.minDrop, noiseFactor * Self.noise(points, eventDepth: self.minDrop))
@@ -270,7 +270,7 @@ public struct CutDetector: Sendable {
     }
 
     /// Whether the area's season lies below `minStart` over `from...to` (see `RegionalContext.below`).
-    func dormant(_ season: [Int: Double], from: Int, to: Int) -> Bool {
+    func dormant(_ season: SeasonLevels, from: Int, to: Int) -> Bool {
         RegionalContext.below(season, minStart, from: from, to: to)
     }
 
@@ -322,7 +322,7 @@ public struct SpellDetector: Sendable {
     /// itself below `below + margin` on at least half of the days it is known, and known on at
     /// least two. A meadow that is as dry as its area's meadows in a Mediterranean summer is not
     /// an arable field; one that is bare while they are green is.
-    static func shared(_ event: Event, season: [Int: Double], below: Double, margin: Double = 0.1) -> Bool {
+    static func shared(_ event: Event, season: SeasonLevels, below: Double, margin: Double = 0.1) -> Bool {
         RegionalContext.below(season, below + margin, from: event.start, to: event.end)
     }
 

@@ -148,7 +148,7 @@ struct MarkerEngine {
     /// season (`seasonYears`): the markers of every season, the decision of the best-observed
     /// one with the other seasons' lights among its reasons.
     func analyse(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: RegionalDays = [],
-                 coherence: AreaCoherence = AreaCoherence(), season: [Int: Double] = [:]) -> (markers: [Marker], decision: Decision?) {
+                 coherence: AreaCoherence = AreaCoherence(), season: SeasonLevels = [:]) -> (markers: [Marker], decision: Decision?) {
         let years = Self.seasons(observations, declared: declared)
         guard years.count > 1 else {
             let result = analyseSeason(observations, year: declared, crop: crop, names: names, regional: regional,
@@ -188,7 +188,7 @@ struct MarkerEngine {
     /// detector of the option file over them (`detect`), the markers combined, the decision
     /// (`decide`), and what the screening took away added to its reasons (`screeningReasons`).
     func analyseSeason(_ observations: [Observed], year declared: Int, crop: String?, names: [String], regional: RegionalDays,
-                       coherence: AreaCoherence, season: [Int: Double]) -> (markers: [Marker], decision: Decision?) {
+                       coherence: AreaCoherence, season: SeasonLevels) -> (markers: [Marker], decision: Decision?) {
         let year = Self.seasonYear(observations, declared: declared)
         let input = seasonInput(observations, year: year, regional: regional)
         var (markers, watchers) = detect(input, observations, year: year, coherence: coherence, season: season)
@@ -260,7 +260,7 @@ struct MarkerEngine {
     /// season window; and the coherence series that can rule a cut out of a Sentinel-2 hole
     /// (see `decide`). A new detector type is one more case here.
     func detect(_ input: SeasonInput, _ observations: [Observed], year: Int, coherence: AreaCoherence,
-                season: [Int: Double]) -> (markers: [Marker], watchers: [(Int, Int) -> Bool]) {
+                season: SeasonLevels) -> (markers: [Marker], watchers: [(Int, Int) -> Bool]) {
         let clean = input.clean
         // Smoothed daily segments only for the detectors that want them.
         let segments = smooths ? preprocessing.dailySeries(clean) : []
@@ -299,7 +299,7 @@ struct MarkerEngine {
 
     /// Spells below the detector's level lasting its days; not where the area's parcels of the
     /// same selection were as low through the spell: the season's (a dry summer), not the field's.
-    func spells(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], _ w: DayTest, season: [Int: Double]) -> [Marker] {
+    func spells(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], _ w: DayTest, season: SeasonLevels) -> [Marker] {
         let below = d.below ?? 0.35
         return SpellDetector(below: below, minDays: d.min_days ?? 30).detect(clean.keeping { w($0.day) }).compactMap { event, n in
             if d.regional ?? true, SpellDetector.shared(event, season: season, below: below) { return nil }
@@ -406,7 +406,7 @@ struct MarkerEngine {
     /// gaps. A coherence rise counts only where Sentinel-2 could not have seen the cut (no usable
     /// observation in the 20 days before or the 10 days after it) and found none near it; an
     /// optical cut that a coherence rise accompanies says so (`confirmed_by`).
-    func cuts(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], floors: [IndexPoint] = [], season: [Int: Double] = [:], radar: [IndexPoint],
+    func cuts(_ d: MarkerOptions.Detector, _ clean: [IndexPoint], floors: [IndexPoint] = [], season: SeasonLevels = [:], radar: [IndexPoint],
               area: AreaCoherence = AreaCoherence(), window w: DayTest) -> [Marker] {
         var out: [Marker] = []
         // Unconfirmed falls (no data after them to tell) are not kept: they prove nothing.

@@ -286,6 +286,7 @@ public struct MarkerRun {
         regional.learn(residuals)
         regional.learnCoherence(pairs)
         regional.learnSeason(levels)
+        regional.seal()
         return regional
     }
 
@@ -326,11 +327,9 @@ public struct MarkerRun {
             summary.seasonDays = regional.seasonDays
             // Stage 3: series read and analysed on every core, results written on this thread.
             let timing = try BatchPipeline.run(lake, pids: Array(plan.parcels.keys), screen: plan.cloudScreen, readers: readers, analyse: { item in
-                let info = plan.parcels[item.pid]!
+                let info = plan.parcels[item.pid]!, area = regional.area(for: item.pid)
                 return ParcelOutcome(plan.engine.analyse(try plan.observations(item), year: info.year, crop: info.crop, names: info.names,
-                                                         regional: regional.days(for: item.pid),
-                                                         coherence: regional.coherence(for: item.pid),
-                                                         season: regional.season(for: item.pid)))
+                                                         regional: area.days, coherence: area.coherence, season: area.season))
             }, deliver: { pid, outcome in
                 try writer.write(pid: pid, outcome)
                 summary.parcels += 1

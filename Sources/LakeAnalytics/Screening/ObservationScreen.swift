@@ -261,7 +261,7 @@ public struct ObservationScreen: Sendable {
                 verdicts[i] = .shadow; continue
             }
             if let blueStd = usual.blueStd, let sd = o.blueStd, sd > edgeFactor * blueStd, sd - blueStd > edgeExcess * unit { verdicts[i] = .edge; continue }
-            if !regional.shared.isEmpty && regional.shared.contains(o.day) { verdicts[i] = .regional; continue }
+            if regional.isShared(o.day) { verdicts[i] = .regional; continue }
         }
         // SCL's false clouds: Sen2Cor takes bright bare soil and dry cut grass for cloud, most
         // often right after a cut. An observation that SCL flagged but whose bands contradict it
@@ -282,7 +282,7 @@ public struct ObservationScreen: Sendable {
         // its usable neighbours (each within `dipDays`) by `hazyDrop` is that haze, thinner here.
         if !regional.hazy.isEmpty {
             let around = verdicts.indices.keeping { verdicts[$0] == .clear }
-            for k in around.indices.dropFirst().dropLast() where regional.hazy.contains(obs[around[k]].day) {
+            for k in around.indices.dropFirst().dropLast() where regional.isHazy(obs[around[k]].day) {
                 let a = obs[around[k - 1]], o = obs[around[k]], b = obs[around[k + 1]]
                 guard o.day - a.day <= dipDays, b.day - o.day <= dipDays, let va = a.value(.ndvi), let v = o.value(.ndvi), let vb = b.value(.ndvi) else { continue }
                 let line = va + (vb - va) * Double(o.day - a.day) / Double(b.day - a.day)

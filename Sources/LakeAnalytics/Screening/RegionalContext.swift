@@ -42,52 +42,63 @@ public struct RegionalContext: Sendable {
     var crops: [Int64: String] = [:]
 
     private(set) var area: [Int64: Int64] = [:]
-    private(set) var shared: [Int64: Set<Int>] = [:]
-    private(set) var hazy: [Int64: Set<Int>] = [:]
+    private(set) var shared: [Int64: Set<Int>] = [:] { didSet { contexts = nil } }
+    private(set) var hazy: [Int64: Set<Int>] = [:] { didSet { contexts = nil } }
     /// The residual a parcel's atmospheric observation (taken out by its own screening) counts as.
     static let atmosphere = -1.0
-    private(set) var coherence: [Int64: [Int: Double]] = [:]
-    private(set) var weather: [Int64: [Int: Double]] = [:]
+    private(set) var coherence: [Int64: [Int: Double]] = [:] { didSet { contexts = nil } }
+    private(set) var weather: [Int64: [Int: Double]] = [:] { didSet { contexts = nil } }
     public var weatherDays = 15
-    private(set) var season: [Int64: [Int: Double]] = [:]
+    private(set) var season: [Int64: SeasonLevels] = [:] { didSet { contexts = nil } }
+    /// What each area's parcels read of the context, made once after learning (`seal`).
+    private var contexts: [Int64: Area]?
 
     public init() {}
 
-    /// Days with a shared drop over the parcel's area.
-    func days(for pid: Int64) -> RegionalDays {
-        guard let a = area[pid] else { return [] }
-        return RegionalDays(shared: shared[a] ?? [], hazy: hazy[a] ?? [])
+    /// An area's part of the context, as each of its parcels' analysis reads it.
+    struct Area: Sendable {
+        var days: RegionalDays = []
+        var coherence = AreaCoherence()
+        var season = SeasonLevels()
     }
+
+    /// Makes each area's `Area` once, after learning: a run's parcels then find theirs with two
+    /// lookups (`area(for:)`), where each part looked up apart was seven a parcel.
+    mutating func seal() {
+        var out: [Int64: Area] = [:]
+        for a in Set(shared.keys).union(hazy.keys).union(coherence.keys).union(weather.keys).union(season.keys) {
+            out[a] = Area(days: RegionalDays(shared: shared[a] ?? [], hazy: hazy[a] ?? []),
+                          coherence: AreaCoherence(reference: coherence[a] ?? [:], weather: weather[a] ?? [:]),
+                          season: season[a] ?? SeasonLevels())
+        }
+        contexts = out
+    }
+
+    /// The parcel's area's context (empty parts where the area learned nothing).
+    func area(for pid: Int64) -> Area {
+        guard let a = area[pid] else { return Area() }
+        if let contexts { return contexts[a] ?? Area() }
+        return Area(days: RegionalDays(shared: shared[a] ?? [], hazy: hazy[a] ?? []),
+                    coherence: AreaCoherence(reference: coherence[a] ?? [:], weather: weather[a] ?? [:]),
+                    season: season[a] ?? SeasonLevels())
+    }
+
+    /// Days with a shared drop over the parcel's area.
+    func days(for pid: Int64) -> RegionalDays { area(for: pid).days }
 
     public var sharedDates: Int { shared.values.reduce(0) { $0 + $1.count } }
 
     /// The area's typical coherence and weather per pair day, for the parcel's area (empty when unknown).
-    func coherence(for pid: Int64) -> AreaCoherence {
-        guard let a = area[pid] else { return AreaCoherence() }
-        return AreaCoherence(reference: coherence[a] ?? [:], weather: weather[a] ?? [:])
-    }
+    func coherence(for pid: Int64) -> AreaCoherence { area(for: pid).coherence }
 
     /// The median signal of the selection's sampled parcels of the parcel's area per day (empty
     /// when unknown).
-    func season(for pid: Int64) -> [Int: Double] {
-        guard let a = area[pid] else { return [:] }
-        return season[a] ?? [:]
-    }
+    func season(for pid: Int64) -> SeasonLevels { area(for: pid).season }
 
-    /// Whether an area's season (day → median signal) lies below `level` on at least half of the
-    /// days of `from...to` it is known on, and is known on at least two.
-    static func below(_ season: [Int: Double], _ level: Double, from: Int, to: Int) -> Bool {
-        guard !season.isEmpty, from <= to else { return false }
-        var known = 0, low = 0
-        func count(_ v: Double) { known += 1; if v < level { low += 1 } }
-        // Day by day through a short range; through the season's days (a few dozen, no hashing)
-        // when the range is longer (a spell of months).
-        if to - from < season.count {
-            for day in from...to { if let v = season[day] { count(v) } }
-        } else {
-            for (day, v) in season where day >= from && day <= to { count(v) }
-        }
-        return known >= 2 && 2 * low >= known
+    /// Whether an area's season lies below `level` on at least half of the days of `from...to`
+    /// it is known on, and is known on at least two.
+    static func below(_ season: SeasonLevels, _ level: Double, from: Int, to: Int) -> Bool {
+        season.below(level, from: from, to: to)
     }
 
     /// Days with a season level, over all areas.
@@ -246,7 +257,7 @@ public struct RegionalContext: Sendable {
     }
 
     /// Learns each area's season from the usable values of its sampled parcels of the selection.
-    mutating func learnSeason(_ samples: [(pid: Int64, values: [(Int, Double)])]) { season = medians(samples) }
+    mutating func learnSeason(_ samples: [(pid: Int64, values: [(Int, Double)])]) { season = medians(samples).mapValues(SeasonLevels.init) }
 
     /// Learns the shared dates from the sampled parcels' residuals.
     /// A day is shared where the usable observations dropped; it is hazy where they did once
@@ -269,8 +280,75 @@ public struct RegionalContext: Sendable {
 /// hazy once their own screening's verdicts count (an observation of the day is taken out where
 /// it lies below its neighbours, see `ObservationScreen.hazyDrop`).
 public struct RegionalDays: Sendable, Equatable, ExpressibleByArrayLiteral {
-    public var shared: Set<Int> = []
-    public var hazy: Set<Int> = []
-    public init(shared: Set<Int> = [], hazy: Set<Int> = []) { self.shared = shared; self.hazy = hazy }
-    public init(arrayLiteral days: Int...) { shared = Set(days) }
+    public var shared: Set<Int> = [] { didSet { sharedDays = shared.sorted() } }
+    public var hazy: Set<Int> = [] { didSet { hazyDays = hazy.sorted() } }
+    /// The same days in order: the screening asks of every observation whether its day is one,
+    /// and a search of a few sorted days costs less than hashing it.
+    private(set) var sharedDays: [Int] = [], hazyDays: [Int] = []
+    public init(shared: Set<Int> = [], hazy: Set<Int> = []) {
+        self.shared = shared; self.hazy = hazy
+        sharedDays = shared.sorted(); hazyDays = hazy.sorted()
+    }
+    public init(arrayLiteral days: Int...) { self.init(shared: Set(days)) }
+
+    /// Whether `day` is one of the area's shared (or hazy) days.
+    func isShared(_ day: Int) -> Bool { Self.holds(sharedDays, day) }
+    func isHazy(_ day: Int) -> Bool { Self.holds(hazyDays, day) }
+
+    private static func holds(_ days: [Int], _ day: Int) -> Bool {
+        var lo = 0, hi = days.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if days[mid] < day { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < days.count && days[lo] == day
+    }
+}
+
+/// An area's season: the median signal of its sampled parcels of the selection per day, in day
+/// order. Spell and cut detectors ask whether it lies low over a range of days (a dry summer);
+/// walking a sorted range replaced a lookup per day of the range.
+public struct SeasonLevels: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    private(set) var days: [Int] = []
+    private(set) var values: [Double] = []
+
+    public init() {}
+    public init(_ levels: [Int: Double]) {
+        for (day, value) in levels.sorted(by: { $0.key < $1.key }) { days.append(day); values.append(value) }
+    }
+    public init(dictionaryLiteral elements: (Int, Double)...) {
+        self.init(Dictionary(elements, uniquingKeysWith: { _, last in last }))
+    }
+
+    public var isEmpty: Bool { days.isEmpty }
+    public var count: Int { days.count }
+
+    /// The level on `day`, nil where the area's season is not known that day.
+    public subscript(day: Int) -> Double? {
+        let k = firstIndex(atOrAfter: day)
+        return k < days.count && days[k] == day ? values[k] : nil
+    }
+
+    /// Whether the season lies below `level` on at least half of the days of `from...to` it is
+    /// known on, and is known on at least two.
+    func below(_ level: Double, from: Int, to: Int) -> Bool {
+        guard !days.isEmpty, from <= to else { return false }
+        var known = 0, low = 0
+        var k = firstIndex(atOrAfter: from)
+        while k < days.count && days[k] <= to {
+            known += 1
+            if values[k] < level { low += 1 }
+            k += 1
+        }
+        return known >= 2 && 2 * low >= known
+    }
+
+    private func firstIndex(atOrAfter day: Int) -> Int {
+        var lo = 0, hi = days.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if days[mid] < day { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
 }
