@@ -1074,6 +1074,45 @@ final class DecisionQualityTests: XCTestCase {
         XCTAssertEqual(meadows.days(for: 3), [])
     }
 
+    /// In an area of one crop (a lake of meadows alone) a drop shared by most parcels is learned
+    /// where most of them were back at their next observation within `recoveryDays` (haze), not
+    /// where they stayed low (a cut in the same dry week), nor where they came back only after
+    /// two weeks (regrowth).
+    func testAnAreaOfMeadowsLearnsASharedDropThatIsBackAtTheNextObservation() {
+        let day = Days.number("2024-06-01")!
+        func learned(after: Double, days: Int, then: Double = 0.8, backIn parcels: Int = 10) -> RegionalDays {
+            var context = RegionalContext()
+            var residuals: [(pid: Int64, values: [(Int, Double)])] = []
+            var recoveries: [(pid: Int64, values: [(Int, Double)])] = []
+            for pid in Int64(1)...10 {
+                context.areaForTesting(pid: pid, area: 7, crop: "6100")
+                // Every fifth day at 0.8; on `day` 0.62 in eight parcels; the next observation
+                // `days` later at `after` (in the first `parcels` of them).
+                let low = pid <= 8 ? 0.62 : 0.8
+                let next = pid <= Int64(parcels) ? after : low
+                let points = [IndexPoint(day: day - 10, value: 0.8, clear: true), IndexPoint(day: day - 5, value: 0.8, clear: true),
+                              IndexPoint(day: day, value: low, clear: true), IndexPoint(day: day + days, value: pid <= 8 ? next : 0.8, clear: true),
+                              IndexPoint(day: day + days + 5, value: pid <= Int64(parcels) ? then : 0.8, clear: true)]
+                residuals.append((pid, RegionalContext.residuals(points)))
+                recoveries.append((pid, context.recoveries(points)))
+            }
+            context.learn(residuals, recoveries: recoveries)
+            XCTAssertEqual(context.uniformAreas(Array(1...10)), [7])
+            return context.days(for: 3)
+        }
+        XCTAssertEqual(learned(after: 0.79, days: 5), [day], "back at the next scene: haze")
+        XCTAssertEqual(learned(after: 0.76, days: 10), [day], "three quarters back within ten days")
+        XCTAssertEqual(learned(after: 0.6, days: 5, then: 0.63), [], "still low: a cut")
+        XCTAssertEqual(learned(after: 0.7, days: 5, then: 0.74), [], "half back: regrowth")
+        XCTAssertEqual(learned(after: 0.79, days: 15), [], "back only after two weeks")
+        XCTAssertEqual(learned(after: 0.79, days: 5, backIn: 4), [], "back in half of the parcels only")
+        // Without recoveries (as before) such an area learns nothing.
+        var context = RegionalContext()
+        for pid in Int64(1)...10 { context.areaForTesting(pid: pid, area: 7, crop: "6100") }
+        context.learn([(1, [(day, -0.2)])])
+        XCTAssertEqual(context.days(for: 1), [])
+    }
+
     /// Parcel lists that carry crop names and no codes (e.g. a generated or exported lake):
     /// the regional context tells crops apart by name. It read codes only, so every parcel was
     /// of crop "" — one crop everywhere — and no shared drop was ever learned.

@@ -264,7 +264,9 @@ public struct MarkerRun {
         let sampled = regional.locate(areas, pids: { plan.area[$0] != nil }, selected: season ? { plan.parcels[$0] != nil } : nil)
         let first = Set(sampled.first), selected = Set(sampled.season)
         let sample = first.union(selected).sorted()
+        let rules = regional   // (a copy for the reading threads: its thresholds)
         var residuals: [(pid: Int64, values: [(Int, Double)])] = []
+        var recoveries: [(pid: Int64, values: [(Int, Double)])] = []
         var pairs: [(pid: Int64, values: [(Int, Double)])] = []
         var levels: [(pid: Int64, values: [(Int, Double)])] = []
         _ = try BatchPipeline.run(lake, pids: sample, screen: plan.cloudScreen, readers: readers, analyse: { item in
@@ -273,17 +275,19 @@ public struct MarkerRun {
             let isFirst = first.contains(item.pid), inSeason = selected.contains(item.pid)
             let (usable, atmospheric) = (drops && isFirst) || inSeason ? plan.engine.usableAndAtmospheric(observations, year: year) : ([], [])
             let r = drops && isFirst ? RegionalContext.residuals(usable, atmospheric: atmospheric) : []
+            let b = drops && isFirst ? rules.recoveries(usable, atmospheric: atmospheric) : []
             let c = coherence && isFirst ? MarkerEngine.ofYear(observations, year).compactMap { o in o.coherence.map { (o.day, $0) } } : []
             let l = inSeason ? usable.map { ($0.day, $0.value) } : []
-            return (isFirst, r, c, l)
+            return (isFirst, r, c, l, b)
         }, deliver: { pid, found in
             if found.0 {
                 residuals.append((pid, found.1))
+                recoveries.append((pid, found.4))
                 pairs.append((pid, found.2))
             }
             if !found.3.isEmpty { levels.append((pid, found.3)) }
         })
-        regional.learn(residuals)
+        regional.learn(residuals, recoveries: recoveries)
         regional.learnCoherence(pairs)
         regional.learnSeason(levels)
         regional.seal()

@@ -16,7 +16,10 @@ import LakeStore
 /// parcels left usable that day are those the haze was thinner over (`RegionalDays`). That
 /// reasoning needs crops that farmers do not manage in step: an area whose sample is mostly one
 /// crop (above `maxCropShare`, e.g. a lake of meadows alone, mown in the same dry week) learns
-/// no shared dates — a synchronized cut and a haze look alike there.
+/// a shared date only where the drop was also back: `minShare` of the parcels recovered at
+/// least `recoveryShare` of it at their next observation, within `recoveryDays`. A mown sward
+/// lies in swaths and regrows after a lag, over weeks; haze is gone at the next clear scene. (By
+/// its drop alone, a synchronized cut and a haze look alike there.)
 ///
 /// The sampled parcels of the option file's own selection (e.g. the meadows) give each area's
 /// **season**: their median signal per day. A meadow that is "bare" while most meadows of its area
@@ -37,6 +40,10 @@ public struct RegionalContext: Sendable {
     public var minDrop = 0.04
     public var minShare = 0.6
     public var maxCropShare = 0.6
+    /// In an area of one crop: a parcel's drop counts as back where its next observation, at
+    /// most `recoveryDays` later, regained `recoveryShare` of it.
+    public var recoveryShare = 0.75
+    public var recoveryDays = 10
 
     /// Declared crop per parcel (pid → crop code), when known.
     var crops: [Int64: String] = [:]
@@ -184,6 +191,22 @@ public struct RegionalContext: Sendable {
         return out
     }
 
+    /// For the observations `residuals` gives a value (and the `atmospheric` days, which count
+    /// as back): 1 where the observation dropped by at least `minDrop / 2` below the one before
+    /// and the next, at most `recoveryDays` later, regained `recoveryShare` of the drop; else 0.
+    func recoveries(_ points: [IndexPoint], atmospheric: [Int] = []) -> [(Int, Double)] {
+        var out: [(Int, Double)] = atmospheric.map { ($0, 1) }
+        guard points.count >= 3 else { return out }
+        for k in 1..<(points.count - 1) {
+            let a = points[k - 1], v = points[k], b = points[k + 1]
+            guard v.day - a.day <= 30, b.day - v.day <= 30, b.day > a.day else { continue }
+            let drop = a.value - v.value
+            let back = drop >= minDrop / 2 && b.day - v.day <= recoveryDays && b.value - v.value >= recoveryShare * drop
+            out.append((v.day, back ? 1 : 0))
+        }
+        return out
+    }
+
     /// The sampled parcels' values gathered per area and day, where at least `minParcels` saw the day.
     ///
     /// Each value's (area, day) cell is found by arithmetic, not by hashing: areas are numbered
@@ -261,14 +284,24 @@ public struct RegionalContext: Sendable {
 
     /// Learns the shared dates from the sampled parcels' residuals.
     /// A day is shared where the usable observations dropped; it is hazy where they did once
-    /// the observations the parcels' own screening took out as atmosphere count as drops.
-    mutating func learn(_ residuals: [(pid: Int64, values: [(Int, Double)])]) {
+    /// the observations the parcels' own screening took out as atmosphere count as drops. In an
+    /// area of one crop, only where most of the drops were also back (`recoveries`, the same
+    /// parcels' `recoveries`; without them such an area learns nothing).
+    mutating func learn(_ residuals: [(pid: Int64, values: [(Int, Double)])], recoveries: [(pid: Int64, values: [(Int, Double)])] = []) {
         let uniform = uniformAreas(residuals.map(\.pid))
         func drop(_ rs: [Double]) -> Bool {
             guard rs.count >= minParcels, let median = RobustStatistics.median(rs), median < -minDrop else { return false }
             return Double(rs.filter { $0 < -minDrop / 2 }.count) >= minShare * Double(rs.count)
         }
-        for (a, day, rs) in byAreaAndDay(residuals) where !uniform.contains(a) {
+        // The share of parcels back after their drop, per area of one crop and day.
+        var back: [Int64: [Int: Double]] = [:]
+        if !uniform.isEmpty && !recoveries.isEmpty {
+            for (a, day, values) in byAreaAndDay(recoveries.filter { area[$0.pid].map(uniform.contains) ?? false }) {
+                back[a, default: [:]][day] = values.reduce(0, +) / Double(values.count)
+            }
+        }
+        for (a, day, rs) in byAreaAndDay(residuals) {
+            if uniform.contains(a) && !(back[a]?[day].map { $0 >= minShare } ?? false) { continue }
             if drop(rs.filter { $0 != Self.atmosphere }) { shared[a, default: []].insert(day) }
             else if drop(rs) { hazy[a, default: []].insert(day) }
         }
