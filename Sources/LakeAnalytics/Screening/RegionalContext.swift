@@ -285,8 +285,8 @@ public struct RegionalContext: Sendable {
     /// Learns the shared dates from the sampled parcels' residuals.
     /// A day is shared where the usable observations dropped; it is hazy where they did once
     /// the observations the parcels' own screening took out as atmosphere count as drops. In an
-    /// area of one crop, only where most of the drops were also back (`recoveries`, the same
-    /// parcels' `recoveries`; without them such an area learns nothing).
+    /// area of one crop, only where most of the parcels were also back: `recoveries` holds the
+    /// same sampled parcels' `recoveries(_:atmospheric:)` (without them such an area learns nothing).
     mutating func learn(_ residuals: [(pid: Int64, values: [(Int, Double)])], recoveries: [(pid: Int64, values: [(Int, Double)])] = []) {
         let uniform = uniformAreas(residuals.map(\.pid))
         func drop(_ rs: [Double]) -> Bool {
