@@ -374,24 +374,6 @@ final class DecisionQualityTests: XCTestCase {
     /// A Mediterranean meadow's last cut, on 15 June, just before the summer: it stays low with
     /// the area's meadows until the autumn rains. Alone, that looks like a harvest (a fall that
     /// stays low while observations continue); with the area's season dormant, it is a cut.
-    /// A fall to bare-soil NDVI is ploughing, not a cut, unless the area's meadows are dormant
-    /// then. An unmasked cloud that the area's sample read on two acquisitions is not a dormant
-    /// season: where the season is known on only a few days around the fall, those two were
-    /// half of them within ten days, but not within twenty.
-    func testACloudOnTheAreasSampleIsNoDormantSeason() {
-        let fall = Days.number("2023-04-19")!
-        var points: [IndexPoint] = []
-        for day in stride(from: fall - 60, through: fall + 90, by: 5) where day <= fall || day >= fall + 25 {
-            points.append(IndexPoint(day: day, value: day == fall ? 0.14 : (day < fall ? 0.8 : 0.72), clear: true))
-        }
-        let cloud: SeasonLevels = [fall - 20: 0.8, fall - 10: 0.79, fall: 0.15, fall + 5: 0.16, fall + 20: 0.78]
-        let found = CutDetector().detect(points, season: cloud).filter { $0.event.end == fall }
-        XCTAssertEqual(found.map(\.kind), [.harvest], "down to bare soil while the area was green: ploughing")
-        // A season low for weeks around it (a dry summer) is dormant: the fall is a cut.
-        let dry: SeasonLevels = [fall - 20: 0.4, fall - 10: 0.38, fall: 0.15, fall + 5: 0.3, fall + 20: 0.36]
-        XCTAssertEqual(CutDetector().detect(points, season: dry).filter { $0.event.end == fall }.map(\.kind), [.cut])
-    }
-
     func testACutBeforeTheDrySummerIsNotAHarvest() {
         var points: [IndexPoint] = [], season: [Int: Double] = [:]
         let cut = Days.number("2023-06-15")!

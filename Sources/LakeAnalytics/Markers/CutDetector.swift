@@ -230,11 +230,8 @@ public struct CutDetector: Sendable {
                 && !dormant(season, from: points[e].day + 1, to: points[e].day + settleDays)
             let inSeason = Days.dayOfYear(date) <= growingSeasonEnd
             // Down to bare soil: ploughing (and resowing), not a cut — a mower leaves stubble.
-            // Unless the area's meadows are dormant then (a dry sward can be as low), over the
-            // 20 days either side: one or two acquisitions that the area's sample read under an
-            // unmasked cloud do not make a dormant season (with ±10 days they did, and a cloud
-            // on most meadows of an NDVI table passed as their cut).
-            let ploughed = low0 < soilLevel && !dormant(season, from: points[e].day - 20, to: points[e].day + 20)
+            // Unless the area's meadows are dormant then (a dry sward can be as low).
+            let ploughed = low0 < soilLevel && !dormant(season, from: points[e].day - 10, to: points[e].day + 10)
             let kind: Kind = ploughed ? .harvest : regrew || (!settled && inSeason) ? .cut : settled ? .harvest : .unconfirmed
             var confidence = min(1, depth / (2 * minDrop))
             if !regrew { confidence *= 0.6 }
