@@ -73,11 +73,7 @@ public struct RegionalContext: Sendable {
     /// lookups (`area(for:)`), where each part looked up apart was seven a parcel.
     mutating func seal() {
         var out: [Int64: Area] = [:]
-        for a in Set(shared.keys).union(hazy.keys).union(coherence.keys).union(weather.keys).union(season.keys) {
-            out[a] = Area(days: RegionalDays(shared: shared[a] ?? [], hazy: hazy[a] ?? []),
-                          coherence: AreaCoherence(reference: coherence[a] ?? [:], weather: weather[a] ?? [:]),
-                          season: season[a] ?? SeasonLevels())
-        }
+        for a in Set(shared.keys).union(hazy.keys).union(coherence.keys).union(weather.keys).union(season.keys) { out[a] = made(a) }
         contexts = out
     }
 
@@ -85,9 +81,14 @@ public struct RegionalContext: Sendable {
     func area(for pid: Int64) -> Area {
         guard let a = area[pid] else { return Area() }
         if let contexts { return contexts[a] ?? Area() }
-        return Area(days: RegionalDays(shared: shared[a] ?? [], hazy: hazy[a] ?? []),
-                    coherence: AreaCoherence(reference: coherence[a] ?? [:], weather: weather[a] ?? [:]),
-                    season: season[a] ?? SeasonLevels())
+        return made(a)
+    }
+
+    /// Area `a`'s parts from what was learned.
+    private func made(_ a: Int64) -> Area {
+        Area(days: RegionalDays(shared: shared[a] ?? [], hazy: hazy[a] ?? []),
+             coherence: AreaCoherence(reference: coherence[a] ?? [:], weather: weather[a] ?? [:]),
+             season: season[a] ?? SeasonLevels())
     }
 
     /// Days with a shared drop over the parcel's area.
@@ -181,14 +182,22 @@ public struct RegionalContext: Sendable {
     /// `atmosphere` on each of the `atmospheric` days (those its own screening took out).
     static func residuals(_ points: [IndexPoint], atmospheric: [Int] = []) -> [(Int, Double)] {
         var out: [(Int, Double)] = atmospheric.map { ($0, atmosphere) }
-        guard points.count >= 3 else { return out }
-        for k in 1..<(points.count - 1) {
-            let a = points[k - 1], v = points[k], b = points[k + 1]
-            guard v.day - a.day <= 30, b.day - v.day <= 30, b.day > a.day else { continue }
+        forEachBetweenNeighbours(points) { a, v, b in
             let line = a.value + (b.value - a.value) * Double(v.day - a.day) / Double(b.day - a.day)
             out.append((v.day, v.value - line))
         }
         return out
+    }
+
+    /// Each observation with an observation before and after it, each within 30 days: the ones
+    /// `residuals` and `recoveries` judge.
+    private static func forEachBetweenNeighbours(_ points: [IndexPoint], _ body: (IndexPoint, IndexPoint, IndexPoint) -> Void) {
+        guard points.count >= 3 else { return }
+        for k in 1..<(points.count - 1) {
+            let a = points[k - 1], v = points[k], b = points[k + 1]
+            guard v.day - a.day <= 30, b.day - v.day <= 30, b.day > a.day else { continue }
+            body(a, v, b)
+        }
     }
 
     /// For the observations `residuals` gives a value (and the `atmospheric` days, which count
@@ -196,10 +205,7 @@ public struct RegionalContext: Sendable {
     /// and the next, at most `recoveryDays` later, regained `recoveryShare` of the drop; else 0.
     func recoveries(_ points: [IndexPoint], atmospheric: [Int] = []) -> [(Int, Double)] {
         var out: [(Int, Double)] = atmospheric.map { ($0, 1) }
-        guard points.count >= 3 else { return out }
-        for k in 1..<(points.count - 1) {
-            let a = points[k - 1], v = points[k], b = points[k + 1]
-            guard v.day - a.day <= 30, b.day - v.day <= 30, b.day > a.day else { continue }
+        Self.forEachBetweenNeighbours(points) { a, v, b in
             let drop = a.value - v.value
             let back = drop >= minDrop / 2 && b.day - v.day <= recoveryDays && b.value - v.value >= recoveryShare * drop
             out.append((v.day, back ? 1 : 0))
@@ -329,12 +335,8 @@ public struct RegionalDays: Sendable, Equatable, ExpressibleByArrayLiteral {
     func isHazy(_ day: Int) -> Bool { Self.holds(hazyDays, day) }
 
     private static func holds(_ days: [Int], _ day: Int) -> Bool {
-        var lo = 0, hi = days.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if days[mid] < day { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < days.count && days[lo] == day
+        let k = firstIndex(of: days, atOrAfter: day)
+        return k < days.count && days[k] == day
     }
 }
 
@@ -376,12 +378,15 @@ public struct SeasonLevels: Sendable, Equatable, ExpressibleByDictionaryLiteral 
         return known >= 2 && 2 * low >= known
     }
 
-    private func firstIndex(atOrAfter day: Int) -> Int {
-        var lo = 0, hi = days.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if days[mid] < day { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
+    private func firstIndex(atOrAfter day: Int) -> Int { LakeAnalytics.firstIndex(of: days, atOrAfter: day) }
+}
+
+/// The place of the first of `days` (ascending) at or after `day` (`days.count` when none is).
+private func firstIndex(of days: [Int], atOrAfter day: Int) -> Int {
+    var lo = 0, hi = days.count
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if days[mid] < day { lo = mid + 1 } else { hi = mid }
     }
+    return lo
 }
